@@ -1,0 +1,18 @@
+"""Shared fixtures: a tiny synthetic project run through the data-preparation stages once per worker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.tiny import make_project, run_stages
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory):
+    """Paths of a tiny synthetic project after synthesize, ingest and link."""
+    paths = make_project(tmp_path_factory.mktemp("tiny") / "project")
+    return run_stages(paths)

@@ -1,0 +1,92 @@
+"""End to end: `dvc repro` on a tiny copy of the project, re-runs, and what a parameter change re-runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pact_analysis.config import ROOT
+from tests.tiny import tiny_params
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dvc")]
+
+
+def _run(cmd: list[str], cwd: Path) -> str:
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout + result.stderr
+
+
+def _project_files() -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return [f for f in out.stdout.splitlines() if (ROOT / f).is_file()]
+
+
+def _write_params(project: Path, params: dict) -> None:
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def repro_project(tmp_path_factory) -> Path:
+    """A git + DVC copy of the project with tiny params after one full `dvc repro`."""
+    project = tmp_path_factory.mktemp("dvc") / "project"
+    for name in _project_files():
+        if name == "dvc.lock" or name.startswith("metrics/"):
+            continue
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    _write_params(project, tiny_params())
+    _run(["git", "init", "-q"], project)
+    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], project)
+    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"], project)
+    _run(["dvc", "repro"], project)
+    return project
+
+
+def _changed_stages(project: Path) -> set[str]:
+    status = json.loads(_run(["dvc", "status", "--json"], project).strip().splitlines()[-1] or "{}")
+    return {name.split(":")[-1] for name in status}
+
+
+def test_repro_writes_the_index_and_reports(repro_project):
+    index = (repro_project / "reports" / "index.html").read_text()
+    assert 'href="00_overview.html"' in index
+    assert (repro_project / "reports" / "00_overview.html").stat().st_size > 10_000
+    assert (repro_project / "dvc.lock").exists()
+
+
+def test_second_repro_reruns_nothing(repro_project):
+    assert _changed_stages(repro_project) == set()
+    out = _run(["dvc", "repro"], repro_project)
+    assert "Running stage" not in out
+
+
+def test_a_parameter_change_reruns_only_what_depends_on_it(repro_project):
+    original = yaml.safe_load((repro_project / "params.yaml").read_text())
+    try:
+        changed = yaml.safe_load((repro_project / "params.yaml").read_text())
+        changed["linkage"]["threshold"] = 0.8
+        _write_params(repro_project, changed)
+        after_linkage = _changed_stages(repro_project)
+        assert "link" in after_linkage
+        assert not after_linkage & {"synthesize", "ingest", "report_overview"}
+
+        changed = yaml.safe_load((repro_project / "params.yaml").read_text())
+        changed["linkage"]["threshold"] = original["linkage"]["threshold"]
+        changed["synthetic"]["noise"]["typo"] = 0.05
+        _write_params(repro_project, changed)
+        assert _changed_stages(repro_project) == {"synthesize"}  # downstream follows once its deps change
+    finally:
+        _write_params(repro_project, original)
+    assert _changed_stages(repro_project) == set()

@@ -1,0 +1,110 @@
+"""Project hygiene: pins, environment, notebooks without outputs, DVC stages consistent with params."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from pact_analysis.config import ROOT
+from tools.environment_yml import environment_yml, lock_pins
+
+PIN = re.compile(r"^[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+$")
+
+
+def tracked_files(pattern: str) -> list[str]:
+    """Files git tracks in the project matching a pathspec."""
+    out = subprocess.run(["git", "ls-files", pattern], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_every_dependency_is_pinned_exactly():
+    pins = lock_pins()
+    assert len(pins) > 100, "requirements.lock should hold the full transitive set"
+    assert all(PIN.match(p) for p in pins), [p for p in pins if not PIN.match(p)]
+
+
+def test_direct_dependencies_are_in_the_lock_at_the_same_version():
+    lock = {p.split("==")[0].lower(): p.split("==")[1] for p in lock_pins()}
+    for line in (ROOT / "requirements.in").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name, version = line.split("==")
+        assert lock.get(name.lower()) == version, f"{name} {version} is not pinned in requirements.lock"
+
+
+def test_environment_yml_agrees_with_the_pins():
+    assert (ROOT / "environment.yml").read_text() == environment_yml(lock_pins()), (
+        "environment.yml is out of date: run `make lock` (or python tools/environment_yml.py > environment.yml)"
+    )
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert [p for p in pip_section if "==" in p] == lock_pins()
+
+
+def test_notebooks_are_committed_as_text_without_outputs():
+    for path in tracked_files("*.ipynb"):
+        nb = json.loads((ROOT / path).read_text())
+        with_outputs = [c for c in nb["cells"] if c.get("cell_type") == "code" and c.get("outputs")]
+        assert not with_outputs, f"{path} is committed with outputs"
+    notebooks = tracked_files("notebooks/*.py")
+    assert notebooks, "the analysis notebooks (jupytext py:percent) should be tracked"
+    for path in notebooks:
+        text = (ROOT / path).read_text()
+        assert '# %% tags=["parameters"]' in text, f"{path} has no papermill parameters cell"
+
+
+@pytest.fixture(scope="module")
+def dvc_stages():
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def _has_param(params: dict, dotted: str) -> bool:
+    node = params
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def test_every_stage_param_exists_in_params_yaml(dvc_stages):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for name, stage in dvc_stages.items():
+        for key in stage.get("params", []):
+            assert _has_param(params, key), f"stage {name} lists {key}, which params.yaml lacks"
+
+
+def test_every_stage_dependency_is_committed_or_produced(dvc_stages):
+    produced = set()
+    for stage in dvc_stages.values():
+        for out in stage.get("outs", []) + stage.get("metrics", []):
+            produced.add(next(iter(out)) if isinstance(out, dict) else out)
+    for name, stage in dvc_stages.items():
+        for dep in stage.get("deps", []):
+            assert dep in produced or (ROOT / dep).exists(), f"stage {name}: dependency {dep} does not exist"
+
+
+def test_report_stages_list_the_params_their_notebook_declares(dvc_stages, tmp_path):
+    """DVC re-runs a report when a parameter it reads changes only if the stage lists that parameter."""
+    from pact_analysis.report import declared_parameters, dotted_names
+
+    dotted = dotted_names(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    report_stages = 0
+    for name, stage in dvc_stages.items():
+        match = re.fullmatch(r"python -m pact_analysis report (\S+)", stage["cmd"])
+        if not match:
+            continue
+        report_stages += 1
+        listed = stage.get("params", [])
+        for parameter in declared_parameters(ROOT / "notebooks" / f"{match.group(1)}.py", tmp_path):
+            if parameter == "root":
+                continue
+            key = dotted[parameter]
+            assert any(key == p or key.startswith(p + ".") for p in listed), f"stage {name} should list {key}"
+        assert f"notebooks/{match.group(1)}.py" in stage["deps"]
+    assert report_stages >= 1

@@ -1,0 +1,54 @@
+"""A tiny synthetic project (a few thousand persons) that end-to-end tests run the pipeline on."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pact_analysis.config import ROOT, Paths, load_params
+
+TINY_PERSONS = 3000
+
+
+def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
+    """Return the project's params.yaml scaled down to a tiny region (same seed and rates)."""
+    params = copy.deepcopy(load_params(ROOT / "params.yaml"))
+    params["synthetic"]["n_persons"] = n_persons
+    params["synthetic"]["pilot"]["per_territory"] = 12
+    params["synthetic"]["pilot"]["comparison_per_territory"] = 12
+    return params
+
+
+def make_project(root: Path, params: dict[str, Any] | None = None) -> Paths:
+    """Lay out a project folder at ``root``: params.yaml, notebooks and an empty data/extracts.
+
+    Parameters
+    ----------
+    root : Path
+        Empty folder to use as the project root.
+    params : dict, optional
+        Parameters to write; defaults to :func:`tiny_params`.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "params.yaml", "w", encoding="utf-8") as fh:
+        yaml.safe_dump(params or tiny_params(), fh, sort_keys=False)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks", dirs_exist_ok=True)
+    (root / "data" / "extracts").mkdir(parents=True, exist_ok=True)
+    return Paths(root)
+
+
+def run_stages(paths: Paths, stages: tuple[str, ...] = ("synthesize", "ingest", "link")) -> Paths:
+    """Run the data-preparation stages in order on a project (as ``dvc repro`` would)."""
+    import importlib
+
+    from pact_analysis.__main__ import STAGES
+
+    params = load_params(paths.params)
+    for stage in stages:
+        importlib.import_module(STAGES[stage]).run(paths, params)
+    return paths
