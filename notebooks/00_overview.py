@@ -43,9 +43,8 @@ tables = ingest.read_clean(paths)
 
 
 def publish(table, name, counts=None):
-    """Publish a table of this report (small cells suppressed) and show it."""
-    shown = report.publish_table(table, name, "00_overview", root, disclosure_min_cell, counts)
-    display(shown)
+    """Publish a table of this report (small cells suppressed, kept for the disclosure check) and show it."""
+    report.publish(table, name, "00_overview", root, disclosure_min_cell, counts)
 
 
 if data_source == "synthetic":
@@ -109,10 +108,7 @@ publish(pyramid, "population_pyramid", counts=["H", "M"])
 
 # %%
 spells = describe.spell_months(tables["rgc_spells"], data_extraction_date)
-from lifelines import KaplanMeierFitter
-
-kmf = KaplanMeierFitter().fit(spells["months"], spells["ended"], label="all RGC spells")
-ax = kmf.plot_survival_function()
+ax = describe.kaplan_meier(spells).plot_survival_function()
 ax.set_xlabel("months on RGC")
 ax.set_ylabel("share still receiving")
 plt.show()

@@ -51,7 +51,12 @@ def source_sizes(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         Clean extracts keyed by source name.
     """
     rows = [
-        {"source": name, "description": codebook.sources()[name]["description"], "rows": len(df), "columns": df.shape[1]}
+        {
+            "source": name,
+            "description": codebook.sources()[name]["description"],
+            "rows": len(df),
+            "columns": df.shape[1],
+        }
         for name, df in tables.items()
     ]
     return pd.DataFrame(rows)
@@ -75,7 +80,9 @@ def missingness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if df.empty:
             continue
         share = df.isna().mean()
-        rows += [{"source": name, "column": col, "missing_share": float(v)} for col, v in share.items() if v > 0]
+        rows += [
+            {"source": name, "column": col, "missing_share": float(v)} for col, v in share.items() if v > 0
+        ]
     out = pd.DataFrame(rows, columns=["source", "column", "missing_share"])
     return out.sort_values(["source", "missing_share"], ascending=[True, False], ignore_index=True)
 
@@ -85,7 +92,9 @@ def age_at(birth_date: pd.Series, when: pd.Timestamp | str) -> pd.Series:
     when = pd.Timestamp(when)
     birth = pd.to_datetime(birth_date)
     years = when.year - birth.dt.year
-    before_birthday = (birth.dt.month > when.month) | ((birth.dt.month == when.month) & (birth.dt.day > when.day))
+    before_birthday = (birth.dt.month > when.month) | (
+        (birth.dt.month == when.month) & (birth.dt.day > when.day)
+    )
     return (years - before_birthday.astype("Int64")).astype("Int64")
 
 
@@ -137,7 +146,29 @@ def spell_months(spells: pd.DataFrame, extraction_date: pd.Timestamp | str) -> p
     return out
 
 
-def spells_by_province(spells: pd.DataFrame, ceas: pd.DataFrame, extraction_date: pd.Timestamp | str) -> pd.DataFrame:
+def kaplan_meier(spells: pd.DataFrame, label: str = "all RGC spells"):
+    """Fit a Kaplan-Meier curve of time on RGC, censoring ongoing spells.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Output of :func:`spell_months` (``months``, ``ended``).
+    label : str
+        Curve label.
+
+    Returns
+    -------
+    lifelines.KaplanMeierFitter
+        The fitted estimator (``plot_survival_function()``, ``median_survival_time_``).
+    """
+    from lifelines import KaplanMeierFitter
+
+    return KaplanMeierFitter().fit(spells["months"], event_observed=spells["ended"], label=label)
+
+
+def spells_by_province(
+    spells: pd.DataFrame, ceas: pd.DataFrame, extraction_date: pd.Timestamp | str
+) -> pd.DataFrame:
     """Summarise RGC spells by province: counts, exit routes and Kaplan-Meier median duration.
 
     Parameters
@@ -155,15 +186,14 @@ def spells_by_province(spells: pd.DataFrame, ceas: pd.DataFrame, extraction_date
         One row per province: ``spells``, ``ongoing``, one count column per exit route and
         ``median_months`` (Kaplan-Meier, censoring-aware; missing if the curve never reaches 0.5).
     """
-    from lifelines import KaplanMeierFitter
-
     provinces = {p["code"]: p["name"] for p in codebook.load()["provinces"]}
-    data = spell_months(spells, extraction_date).merge(ceas[["ceas_code", "province_code"]], on="ceas_code", how="left")
+    data = spell_months(spells, extraction_date).merge(
+        ceas[["ceas_code", "province_code"]], on="ceas_code", how="left"
+    )
     data["province"] = data["province_code"].map(provinces)
     rows = []
     for province, group in data.groupby("province", sort=True):
-        kmf = KaplanMeierFitter().fit(group["months"], event_observed=group["ended"])
-        median = kmf.median_survival_time_
+        median = kaplan_meier(group, province).median_survival_time_
         row = {"province": province, "spells": len(group), "ongoing": int((~group["ended"]).sum())}
         for code in codebook.codes("rgc_exit"):
             row[code] = int((group["exit_reason"] == code).sum())

@@ -42,7 +42,12 @@ def to_raw_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
         elif kind == "int":
             text = values.astype("Int64").astype("string")
         elif kind == "float":
-            text = values.astype("Float64").round(2).astype("string").str.replace(".", fmt["decimal"], regex=False)
+            text = (
+                values.astype("Float64")
+                .round(2)
+                .astype("string")
+                .str.replace(".", fmt["decimal"], regex=False)
+            )
         else:
             text = values.astype("string")
         out[col] = text.fillna("")

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 T = TypeVar("T")
 
@@ -38,6 +38,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
@@ -68,6 +69,7 @@ def atomic_file(target: Path, mode: str = "w", **kwargs: Any) -> Iterator[Any]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
     if "b" not in mode:
@@ -81,6 +83,19 @@ def atomic_file(target: Path, mode: str = "w", **kwargs: Any) -> Iterator[Any]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         raise
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete temporaries of ``target`` left by a run that was killed (``.<name>.*`` siblings).
+
+    A stage is the only writer of its outputs, so a temporary that exists when the stage starts can
+    only come from an interrupted run.
+    """
+    for stale in Path(target).parent.glob(f".{Path(target).name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def write_json(target: Path, data: Any) -> None:

@@ -29,9 +29,12 @@ import pandas as pd
 
 from pact_analysis.config import Paths, load_params
 from pact_analysis.errors import StageError
-from pact_analysis.io import atomic_file
+from pact_analysis.io import atomic_file, write_json
 
 KERNEL_NAME = "pact-analysis"
+
+#: Tables longer than this are shown as searchable, paged tables.
+LONG_TABLE = 40
 
 #: Reports in reading order: notebook name -> title shown in the index.
 REPORTS = {
@@ -46,7 +49,9 @@ KEY_PACKAGES = [
 ]  # fmt: skip
 
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.IGNORECASE)
-_EXTERNAL_MODULE = re.compile(r"<script type=\"module\">(?:(?!</script>).)*https?://(?:(?!</script>).)*</script>", re.S)
+_EXTERNAL_MODULE = re.compile(
+    r"<script type=\"module\">(?:(?!</script>).)*https?://(?:(?!</script>).)*</script>", re.S
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -118,7 +123,11 @@ def to_ipynb(source: Path, target: Path) -> Path:
     import jupytext
 
     nb = jupytext.read(source)
-    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (pact-analysis)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python (pact-analysis)",
+        "language": "python",
+    }
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(nb, target, fmt="ipynb")
     return Path(target)
@@ -197,10 +206,21 @@ def notebook_html(executed: Path) -> str:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
+    nb.metadata["title"] = notebook_title(nb)
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True)
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
     return offline_html(body)
+
+
+def notebook_title(nb: Any) -> str:
+    """Return the first Markdown heading of a notebook (the report's title)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "pact-analysis report"
 
 
 def offline_html(text: str) -> str:
@@ -356,7 +376,9 @@ def build_index(paths: Paths, params: dict[str, Any]) -> Path:
     target = paths.reports / "index.html"
     with atomic_file(target) as fh:
         fh.write(
-            _PAGE.format(banner=banner, items="".join(items), provenance=provenance_html(provenance(paths, params)))
+            _PAGE.format(
+                banner=banner, items="".join(items), provenance=provenance_html(provenance(paths, params))
+            )
         )
     return target
 
@@ -376,11 +398,26 @@ def setup_notebook() -> None:
     import matplotlib as mpl
     import seaborn as sns
 
+    from itables import init_notebook_mode
+
     sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
     mpl.rcParams.update({"figure.dpi": 96, "figure.figsize": (8, 4.5), "savefig.bbox": "tight"})
-    pd.set_option("display.max_rows", 60)
+    pd.set_option("display.max_rows", LONG_TABLE)
     pd.set_option("display.max_columns", 40)
+    pd.set_option("display.max_colwidth", 120)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    init_notebook_mode(all_interactive=False, connected=False)  # DataTables embedded: works offline
+
+
+def show_table(table: pd.DataFrame) -> None:
+    """Display a table: a static HTML table, or a searchable one when longer than ``LONG_TABLE`` rows."""
+    from IPython.display import display
+    from itables import show
+
+    if len(table) > LONG_TABLE:
+        show(table, lengthMenu=[25, 100, 500], pageLength=25)
+    else:
+        display(table)
 
 
 def publish_table(
@@ -412,16 +449,32 @@ def publish_table(
     Returns
     -------
     DataFrame
-        The table as published.
+        The table as published. Beside its CSV copy, ``<name>.json`` declares the count columns, so
+        the disclosure check tests exactly those.
     """
     from pact_analysis import disclosure
 
     published = table
     if count_columns:
         published = disclosure.suppress_small_cells(table, min_cell, columns=count_columns)
-    target = Paths(Path(root)).reports / "tables" / report / f"{name}.csv"
-    with atomic_file(target) as fh:
+    folder = Paths(Path(root)).reports / "tables" / report
+    with atomic_file(folder / f"{name}.csv") as fh:
         published.to_csv(fh, index=True)
+    write_json(folder / f"{name}.json", {"count_columns": list(count_columns or [])})
+    return published
+
+
+def publish(
+    table: pd.DataFrame,
+    name: str,
+    report: str,
+    root: str | Path,
+    min_cell: int,
+    count_columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """Publish a table with :func:`publish_table` and display it; same parameters."""
+    published = publish_table(table, name, report, root, min_cell, count_columns)
+    show_table(published)
     return published
 
 

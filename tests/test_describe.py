@@ -29,7 +29,10 @@ def test_age_at_counts_completed_years():
 
 def test_population_pyramid_counts_by_band_and_sex():
     persons = pd.DataFrame(
-        {"birth_date": pd.to_datetime(["2010-01-01", "1990-06-01", "1990-07-01", "1940-01-01"]), "sex": ["H", "M", "M", "H"]}
+        {
+            "birth_date": pd.to_datetime(["2010-01-01", "1990-06-01", "1990-07-01", "1940-01-01"]),
+            "sex": ["H", "M", "M", "H"],
+        }
     )
     pyramid = describe.population_pyramid(persons, "2018-10-31")
     assert list(pyramid.index) == describe.AGE_LABELS
@@ -41,7 +44,10 @@ def test_population_pyramid_counts_by_band_and_sex():
 
 def test_spell_months_censors_ongoing_spells_at_extraction():
     spells = pd.DataFrame(
-        {"start_date": pd.to_datetime(["2018-01-01", "2017-10-31"]), "end_date": pd.to_datetime(["2018-07-01", None])}
+        {
+            "start_date": pd.to_datetime(["2018-01-01", "2017-10-31"]),
+            "end_date": pd.to_datetime(["2018-07-01", None]),
+        }
     )
     out = describe.spell_months(spells, "2018-10-31")
     assert out["ended"].tolist() == [True, False]
@@ -82,8 +88,12 @@ def test_missingness_reports_only_columns_with_gaps():
 def test_noise_rates_divide_by_records_of_each_source():
     records = pd.DataFrame({"source": ["s"] * 4 + ["t"] * 2, "record_id": list("abcdef")})
     log = pd.DataFrame(
-        {"source": ["s", "s", "t"], "record_id": ["a", "a", "e"], "column": ["given_name", "surname1", "x"],
-         "noise_type": ["typo", "typo", "typo"]}
+        {
+            "source": ["s", "s", "t"],
+            "record_id": ["a", "a", "e"],
+            "column": ["given_name", "surname1", "x"],
+            "noise_type": ["typo", "typo", "typo"],
+        }
     )
     rates = describe.noise_rates(log, records)
     assert rates.loc["typo", "s"] == pytest.approx(0.25)

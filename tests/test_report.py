@@ -12,12 +12,19 @@ from pact_analysis.errors import StageError
 
 
 def test_flatten_and_dotted_names_are_inverse():
-    params = {"seed": 1, "data": {"source": "synthetic", "extraction_date": dt.date(2018, 10, 31)},
-              "a": {"b": {"c": 2}}}
+    params = {
+        "seed": 1,
+        "data": {"source": "synthetic", "extraction_date": dt.date(2018, 10, 31)},
+        "a": {"b": {"c": 2}},
+    }
     flat = report.flatten_params(params)
     assert flat == {"seed": 1, "data_source": "synthetic", "data_extraction_date": "2018-10-31", "a_b_c": 2}
-    assert report.dotted_names(params) == {"seed": "seed", "data_source": "data.source",
-                                           "data_extraction_date": "data.extraction_date", "a_b_c": "a.b.c"}
+    assert report.dotted_names(params) == {
+        "seed": "seed",
+        "data_source": "data.source",
+        "data_extraction_date": "data.extraction_date",
+        "a_b_c": "a.b.c",
+    }
 
 
 def test_undeclared_parameter_is_refused(tmp_path):

@@ -1,0 +1,415 @@
+"""The PACT pilot: participants, comparison group, MDTSE assessments, surveys and true effects.
+
+Seed 004 and calibration.md: 184 RGC recipients, 46 per territory (León, Salamanca, Valladolid city,
+Valladolid province), 2 CEAS per territory, 12 professionals per territory; 84% of professionals and
+89% of users found the model useful and relevant; 65% of participants improved their living
+conditions. The MDTSE scale, its factors and scoring were never published: everything below about
+them is a documented assumption (codebook ``mdtse``).
+
+- Eligible persons are RGC heads with a spell running on ``synthetic.pilot.start_date`` (early 2017).
+  Participants are drawn in each pilot CEAS with odds growing with their *chronicity* (months on the
+  RGC since 2011 over 72, capped at 1; ``selection_chronic``); the comparison group is a simple random
+  sample of eligible heads of non-pilot CEAS in the same province (same urban/rural kind when
+  possible). Selection is on observables only, so a naive comparison is biased and one matched on
+  chronicity is not. Dropout (``dropout``) applies to both groups: a dropped person has no follow-up.
+- The latent state of each MDTSE dimension depends on employability, resilience, disability,
+  chronicity and profile (:data:`LOADINGS`, :data:`PROFILE_SHIFT`). Each wave observes it with
+  measurement error, rounded and clipped to the codebook scale. Between the waves everybody follows
+  ``trend_mean + trend_chronic * chronicity`` plus a person-level shock; pilot participants add their
+  true effect ``(effect_mean + effect_chronic_extra * chronicity + u) * weight_d`` (larger for the
+  more chronic, seed 004), ``u ~ N(0, effect_sd)``, dimension weights normalised to mean 1.
+- Factors ``f01..f36`` (-3..3: sign = valence, magnitude = intensity) scatter around the state of
+  their dimension.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import codebook
+from pact_analysis.synth.timeline import (
+    as_day,
+    logistic,
+    months_between,
+    to_column,
+    to_days,
+    uniform_days,
+)
+
+log = logging.getLogger(__name__)
+
+#: Loadings of each dimension's latent state on (employability, resilience, disability, chronicity).
+LOADINGS: dict[str, tuple[float, float, float, float]] = {
+    "economic": (0.6, 0.2, -0.3, -1.0),
+    "housing": (0.2, 0.4, -0.2, -0.8),
+    "employment": (1.0, 0.2, -0.8, -1.2),
+    "health": (0.1, 0.4, -1.5, -0.5),
+    "personal": (0.3, 0.9, -0.3, -0.8),
+    "relational": (0.1, 0.7, -0.2, -0.6),
+    "self_perception": (0.3, 0.8, -0.4, -0.7),
+}
+#: Shift of the latent state by profile (stayers are the most excluded).
+PROFILE_SHIFT = {"leaver": 0.4, "cycler": 0.0, "stayer": -0.6}
+#: Level of the latent state for a reference person (all covariates zero).
+LEVEL = 5.6
+#: Spread of the latent state between persons, per dimension.
+STATE_SD = 0.9
+#: Months of RGC receipt counted as fully chronic (6 years; Madrid: 34.8% received it 6+ years).
+CHRONIC_MONTHS = 72.0
+#: The six dimensions whose mean change defines "improved" (self-perception is the person's own view).
+LIVING_DIMENSIONS = ("economic", "housing", "employment", "health", "personal", "relational")
+
+ASSIGNMENT_COLUMNS = [
+    "person_id",
+    "group",
+    "territory",
+    "ceas_code",
+    "case_manager_id",
+    "start_date",
+    "end_date",
+    "status",
+]
+
+
+def chronicity(spells: pd.DataFrame, on: Any) -> pd.Series:
+    """Return each head's chronicity on a date: months on the RGC up to it over 72, capped at 1.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        RGC spells (person_id, start_date, end_date).
+    on : date-like
+        Reference date.
+
+    Returns
+    -------
+    Series
+        Chronicity in [0, 1] indexed by ``person_id`` (sorted).
+    """
+    day = as_day(on)
+    start = spells["start_date"].to_numpy("datetime64[D]")
+    end = spells["end_date"].to_numpy("datetime64[D]")
+    end = np.where(np.isnat(end) | (end > day), day, end).astype("datetime64[D]")
+    months = np.clip(np.nan_to_num(months_between(start, end)), 0, None)
+    total = pd.Series(months, index=spells["person_id"].to_numpy()).groupby(level=0).sum()
+    return (total / CHRONIC_MONTHS).clip(upper=1.0).rename("chronicity")
+
+
+def eligible_heads(spells: pd.DataFrame, on: Any) -> pd.DataFrame:
+    """Return the heads with a spell running on a date: person_id, ceas_code, chronicity."""
+    day = to_column(np.array([as_day(on)]))[0]
+    running = (spells["start_date"] <= day) & (spells["end_date"].isna() | (spells["end_date"] > day))
+    heads = spells.loc[running, ["person_id", "ceas_code"]].drop_duplicates("person_id")
+    heads = heads.sort_values("person_id", kind="stable", ignore_index=True)
+    return heads.assign(chronicity=chronicity(spells, on).reindex(heads["person_id"]).to_numpy())
+
+
+def _sample(pool: pd.DataFrame, k: int, weight: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Weighted sample without replacement (Efraimidis-Spirakis keys), in ``person_id`` order."""
+    if len(pool) == 0 or k <= 0:
+        return pool.iloc[:0]
+    keys = np.log(rng.random(len(pool))) / weight
+    take = np.argsort(-keys, kind="stable")[: min(k, len(pool))]
+    return pool.iloc[np.sort(take)]
+
+
+def choose_groups(
+    eligible: pd.DataFrame, ceas: pd.DataFrame, params: dict[str, Any], rng: np.random.Generator
+) -> pd.DataFrame:
+    """Choose the pilot participants and the comparison group.
+
+    Parameters
+    ----------
+    eligible : DataFrame
+        Output of :func:`eligible_heads`.
+    ceas : DataFrame
+        CEAS table (``ceas_code``, ``province_code``, ``urban``, ``pilot_territory``).
+    params : dict
+        Project parameters (``synthetic.pilot``).
+    rng : numpy.random.Generator
+        Random stream.
+
+    Returns
+    -------
+    DataFrame
+        person_id, group, territory, ceas_code, chronicity; fewer rows than asked (with a warning)
+        when a CEAS or province has too few eligible heads.
+    """
+    cfg = params["synthetic"]["pilot"]
+    info = ceas.set_index("ceas_code")
+    pilot_ceas = info.loc[info["pilot_territory"].notna()]
+    chosen = []
+    for territory in codebook.load()["pilot_territories"]:
+        code = territory["code"]
+        centres = sorted(pilot_ceas.index[pilot_ceas["pilot_territory"] == code])
+        quota = np.diff(np.linspace(0, int(cfg["per_territory"]), len(centres) + 1).round().astype(int))
+        for centre, k in zip(centres, quota, strict=True):
+            pool = eligible.loc[eligible["ceas_code"] == centre]
+            got = _sample(pool, int(k), np.exp(cfg["selection_chronic"] * pool["chronicity"].to_numpy()), rng)
+            _warn_short(f"pilot CEAS {centre}", len(got), int(k))
+            chosen.append(got.assign(group="PILOT", territory=code))
+    taken = set(pd.concat(chosen)["person_id"]) if chosen else set()
+    for territory in codebook.load()["pilot_territories"]:
+        pool = _comparison_pool(eligible, info, territory, taken, int(cfg["comparison_per_territory"]))
+        got = _sample(pool, int(cfg["comparison_per_territory"]), np.ones(len(pool)), rng)
+        _warn_short(f"comparison pool of {territory['code']}", len(got), int(cfg["comparison_per_territory"]))
+        taken |= set(got["person_id"])
+        chosen.append(got.assign(group="COMPARISON", territory=territory["code"]))
+    out = pd.concat(chosen, ignore_index=True)
+    return out[["person_id", "group", "territory", "ceas_code", "chronicity"]]
+
+
+def _comparison_pool(
+    eligible: pd.DataFrame, info: pd.DataFrame, territory: dict[str, Any], taken: set[str], needed: int
+) -> pd.DataFrame:
+    """Eligible heads of non-pilot CEAS of the territory's province, same urban kind when enough."""
+    ceas_of = info.reindex(eligible["ceas_code"])
+    base = (ceas_of["province_code"].to_numpy() == territory["province"]) & ceas_of[
+        "pilot_territory"
+    ].isna().to_numpy()
+    base &= ~eligible["person_id"].isin(taken).to_numpy()
+    same_kind = base & (ceas_of["urban"].to_numpy(bool) == bool(territory["urban"]))
+    return eligible.loc[same_kind if same_kind.sum() >= needed else base]
+
+
+def _warn_short(what: str, got: int, wanted: int) -> None:
+    if got < wanted:
+        log.warning("%s: only %d eligible RGC heads for %d places", what, got, wanted)
+
+
+def simulate_pilot(
+    persons: pd.DataFrame,
+    spells: pd.DataFrame,
+    ceas: pd.DataFrame,
+    params: dict[str, Any],
+    rng: np.random.Generator,
+) -> dict[str, pd.DataFrame]:
+    """Simulate the PACT pilot: assignment, MDTSE waves, satisfaction surveys and true effects.
+
+    Parameters
+    ----------
+    persons : DataFrame
+        Truth persons (``employability``, ``resilience``, ``disability_pct``, ``profile``).
+    spells : DataFrame
+        RGC spells (:func:`pact_analysis.synth.spells.simulate_rgc`).
+    ceas : DataFrame
+        CEAS table with ``pilot_territory``.
+    params : dict
+        Project parameters (``synthetic.pilot``, ``data.extraction_date``).
+    rng : numpy.random.Generator
+        Random stream.
+
+    Returns
+    -------
+    dict
+        ``"assignment"`` (:data:`ASSIGNMENT_COLUMNS`), ``"mdtse"`` (assessment_id, person_id, wave,
+        assessment_date, assessor_id, ``dim_<dimension>``, f01..f36), ``"surveys"`` (response_id,
+        respondent_type, person_id, territory, useful, relevant, bond, recommend) and ``"effects"``
+        (person_id, dimension, true_effect; pilot participants only).
+    """
+    cfg = params["synthetic"]["pilot"]
+    groups = choose_groups(eligible_heads(spells, cfg["start_date"]), ceas, params, rng)
+    people = groups.merge(
+        persons.drop(columns=["ceas_code"]), on="person_id", how="left", validate="one_to_one"
+    )
+    assignment = _assignment(people, params, rng)
+    effect = true_effects(people, params, rng)
+    waves, change = _mdtse(people, assignment, effect, params, rng)
+    completed = assignment["status"].to_numpy() == "COMPLETED"
+    improved = change[list(LIVING_DIMENSIONS)].mean(axis=1).to_numpy() >= cfg["improved_min_change"]
+    pilot = (people["group"] == "PILOT").to_numpy()
+    effects = effect.loc[pilot].melt(ignore_index=False, var_name="dimension", value_name="true_effect")
+    effects = effects.assign(person_id=people["person_id"].to_numpy()[effects.index])
+    effects = effects.sort_values(["person_id", "dimension"], kind="stable", ignore_index=True)
+    users = people.loc[pilot & completed, ["person_id", "territory"]].assign(
+        improved=improved[pilot & completed]
+    )
+    return {
+        "assignment": assignment,
+        "mdtse": waves,
+        "surveys": _surveys(users, params, rng),
+        "effects": effects[["person_id", "dimension", "true_effect"]],
+    }
+
+
+def _assignment(people: pd.DataFrame, params: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    cfg = params["synthetic"]["pilot"]
+    start = as_day(cfg["start_date"])
+    follow = as_day(cfg["followup_date"])
+    extraction = as_day(params["data"]["extraction_date"])
+    n = len(people)
+    baseline = uniform_days(start, start + np.timedelta64(75, "D"), rng, size=n)
+    followup = np.minimum(uniform_days(follow, follow + np.timedelta64(90, "D"), rng, size=n), extraction)
+    dropped = rng.random(n) < cfg["dropout"]
+    left = uniform_days(baseline + np.timedelta64(30, "D"), np.full(n, follow), rng)
+    pilot = (people["group"] == "PILOT").to_numpy()
+    per = int(cfg["professionals_per_territory"])
+    manager = [
+        f"PRO-{t}-{k:02d}" for t, k in zip(people["territory"], rng.integers(1, per + 1, n), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "person_id": people["person_id"].to_numpy(),
+            "group": people["group"].to_numpy(),
+            "territory": people["territory"].to_numpy(),
+            "ceas_code": people["ceas_code"].to_numpy(),
+            "case_manager_id": np.where(pilot, np.array(manager, dtype=object), None),
+            "start_date": to_column(baseline),
+            "end_date": to_column(np.where(dropped, left, followup)),
+            "status": np.where(dropped, "DROPPED", "COMPLETED"),
+        }
+    )
+
+
+def dimension_weights(params: dict[str, Any]) -> pd.Series:
+    """Return the pilot-effect weight of each MDTSE dimension, normalised to mean 1."""
+    raw = params["synthetic"]["pilot"]["dimension_weights"]
+    weights = pd.Series({d: float(raw[d]) for d in codebook.mdtse_dimensions()})
+    return weights / weights.mean()
+
+
+def true_effects(people: pd.DataFrame, params: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    """Return each person's true pilot effect per dimension (rows of ``people``; zero outside the pilot).
+
+    ``(effect_mean + effect_chronic_extra * chronicity + u) * weight_d`` with ``u ~ N(0, effect_sd)``.
+    """
+    cfg = params["synthetic"]["pilot"]
+    u = rng.normal(0.0, cfg["effect_sd"], len(people))
+    size = cfg["effect_mean"] + cfg["effect_chronic_extra"] * people["chronicity"].to_numpy(float) + u
+    size = np.where(people["group"].to_numpy() == "PILOT", size, 0.0)
+    weights = dimension_weights(params)
+    return pd.DataFrame(np.outer(size, weights.to_numpy()), columns=weights.index, index=people.index)
+
+
+def latent_state(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Return the latent MDTSE state at baseline (one column per dimension, continuous 1-10 scale)."""
+    disabled = (people["disability_pct"].fillna(0).to_numpy(float) >= 33).astype(float)
+    traits = np.column_stack(
+        [
+            people["employability"].to_numpy(float),
+            people["resilience"].to_numpy(float),
+            disabled,
+            people["chronicity"].to_numpy(float),
+        ]
+    )
+    shift = people["profile"].map(PROFILE_SHIFT).fillna(0.0).to_numpy(float)
+    dims = codebook.mdtse_dimensions()
+    load = np.array([LOADINGS[d] for d in dims])
+    state = LEVEL + traits @ load.T + shift[:, None] + rng.normal(0.0, STATE_SD, (len(people), len(dims)))
+    return pd.DataFrame(state, columns=dims, index=people.index)
+
+
+def _mdtse(
+    people: pd.DataFrame,
+    assignment: pd.DataFrame,
+    effect: pd.DataFrame,
+    params: dict[str, Any],
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the MDTSE assessments (both waves) and the observed change per person and dimension."""
+    cfg = params["synthetic"]["pilot"]
+    book = codebook.load()["mdtse"]
+    state = latent_state(people, rng)
+    n, k = state.shape
+    trend = cfg["trend_mean"] + cfg["trend_chronic"] * people["chronicity"].to_numpy(float)
+    shock = rng.normal(0.0, cfg["person_shock_sd"], n)
+    later = state + (trend + shock)[:, None] + effect.to_numpy() + rng.normal(0.0, 0.4, (n, k))
+    base_obs = _observe(state, cfg["measurement_sd"], book, rng)
+    follow_obs = _observe(later, cfg["measurement_sd"], book, rng)
+    assessor = _assessors(people, assignment, rng)
+    completed = (assignment["status"] == "COMPLETED").to_numpy()
+    base = _wave_frame(people, assignment["start_date"].to_numpy(), "BASELINE", assessor, base_obs, rng)
+    follow = _wave_frame(people, assignment["end_date"].to_numpy(), "FOLLOWUP", assessor, follow_obs, rng)
+    waves = pd.concat([base, follow.loc[completed]], ignore_index=True)
+    waves = waves.sort_values(["person_id", "wave"], kind="stable", ignore_index=True)
+    waves.insert(0, "assessment_id", [f"MDT{i:06d}" for i in range(1, len(waves) + 1)])
+    change = pd.DataFrame(follow_obs.to_numpy(float) - base_obs.to_numpy(float), columns=state.columns)
+    return waves, change
+
+
+def _observe(state: pd.DataFrame, sd: float, book: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    noisy = state + rng.normal(0.0, sd, state.shape)
+    return noisy.round().clip(book["score_min"], book["score_max"]).astype("int64")
+
+
+def _assessors(people: pd.DataFrame, assignment: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Pilot participants are assessed by their case manager; comparison persons by a CEAS worker."""
+    worker = np.array(
+        [f"ASR-{c}-{k}" for c, k in zip(people["ceas_code"], rng.integers(1, 4, len(people)), strict=True)],
+        dtype=object,
+    )
+    manager = assignment["case_manager_id"].to_numpy()
+    return np.where(pd.isna(manager), worker, manager)
+
+
+def _wave_frame(
+    people: pd.DataFrame,
+    dates: np.ndarray,
+    wave: str,
+    assessor: np.ndarray,
+    scores: pd.DataFrame,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    book = codebook.load()["mdtse"]
+    frame = pd.DataFrame(
+        {
+            "person_id": people["person_id"].to_numpy(),
+            "wave": wave,
+            "assessment_date": to_column(to_days(dates)),
+            "assessor_id": assessor,
+        }
+    )
+    for dim in scores.columns:
+        frame[f"dim_{dim}"] = scores[dim].to_numpy()
+    for factor, spec in codebook.mdtse_factors().items():
+        z = (scores[spec["dimension"]].to_numpy(float) - 5.5) / 1.5 + rng.normal(0.0, 1.0, len(frame))
+        frame[factor] = np.clip(np.rint(z), book["factor_min"], book["factor_max"]).astype("int64")
+    return frame
+
+
+def _surveys(users: pd.DataFrame, params: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    """Professionals (a fixed count agrees: the published share) and users who completed the pilot.
+
+    "Agrees" means rating both ``useful`` and ``relevant`` 4 or 5 on the 1-5 scale. Users who improved
+    agree more often; the average stays at ``agree_users``.
+    """
+    cfg = params["synthetic"]["pilot"]
+    per = int(cfg["professionals_per_territory"])
+    territories = [t["code"] for t in codebook.load()["pilot_territories"]]
+    n_pro = per * len(territories)
+    pro_agree = np.zeros(n_pro, dtype=bool)
+    pro_agree[rng.permutation(n_pro)[: int(round(cfg["agree_professionals"] * n_pro))]] = True
+    tilt = 1.0 * (users["improved"].to_numpy(float) - users["improved"].mean()) if len(users) else 0.0
+    p = np.log(cfg["agree_users"] / (1 - cfg["agree_users"]))
+    user_agree = rng.random(len(users)) < logistic(p + tilt)
+    frame = pd.DataFrame(
+        {
+            "respondent_type": ["PROFESSIONAL"] * n_pro + ["USER"] * len(users),
+            "person_id": [None] * n_pro + list(users["person_id"]),
+            "territory": list(np.repeat(territories, per)) + list(users["territory"]),
+        }
+    )
+    agree = np.r_[pro_agree, user_agree]
+    frame = pd.concat([frame, _likert(agree, rng)], axis=1)
+    frame.insert(0, "response_id", [f"RSP{i:05d}" for i in range(1, len(frame) + 1)])
+    return frame
+
+
+def _likert(agree: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(agree)
+
+    def pick(values: list[int], p: list[float]) -> np.ndarray:
+        return rng.choice(np.array(values, dtype="int64"), size=n, p=p)
+
+    return pd.DataFrame(
+        {
+            "useful": np.where(agree, pick([4, 5], [0.55, 0.45]), pick([2, 3, 4], [0.3, 0.5, 0.2])),
+            "relevant": np.where(agree, pick([4, 5], [0.5, 0.5]), pick([1, 2, 3], [0.1, 0.4, 0.5])),
+            "bond": np.where(agree, pick([3, 4, 5], [0.15, 0.45, 0.4]), pick([2, 3, 4], [0.3, 0.5, 0.2])),
+            "recommend": np.where(agree, pick([4, 5], [0.5, 0.5]), pick([2, 3, 4], [0.3, 0.4, 0.3])),
+        }
+    )
