@@ -735,6 +735,9 @@ def read_clean(paths: Paths) -> dict[str, pd.DataFrame]:
     StageError
         If the ``ingest`` stage has not been run.
     """
-    if not paths.clean.is_dir():
-        raise StageError(f"{paths.clean} does not exist: run the ingest stage first (dvc repro ingest)")
+    missing = [s for s in codebook.sources() if not (paths.clean / f"{s}.parquet").exists()]
+    if missing:
+        raise StageError(
+            f"{paths.clean}: no clean table for {', '.join(missing)}; run the ingest stage first (dvc repro ingest)"
+        )
     return {source: pd.read_parquet(paths.clean / f"{source}.parquet") for source in codebook.sources()}

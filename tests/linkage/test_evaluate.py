@@ -1,0 +1,76 @@
+"""Pairwise and B-cubed scores on toy clusterings worked out by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pact_analysis.linkage import evaluate
+
+# Truth: person A = r1 r2 r3, person B = r4 r5, person C = r6.
+TRUTH = pd.DataFrame(
+    {"source": "s", "record_id": [f"r{i}" for i in range(1, 7)], "person_id": ["A", "A", "A", "B", "B", "C"]}
+)
+
+
+def clusters(labels):
+    return pd.DataFrame({"source": "s", "record_id": [f"r{i}" for i in range(1, 7)], "cluster_id": labels})
+
+
+def test_bcubed_perfect_clustering_scores_one():
+    scores = evaluate.bcubed_scores(clusters(["a", "a", "a", "b", "b", "c"]), TRUTH)
+    assert scores == pytest.approx({"precision": 1.0, "recall": 1.0, "f1": 1.0})
+
+
+def test_bcubed_on_a_worked_example():
+    # Clusters {r1 r2} {r3 r4 r5} {r6}.
+    scores = evaluate.bcubed_scores(clusters(["x", "x", "y", "y", "y", "z"]), TRUTH)
+    # precision: r1,r2 -> 1; r3 -> 1/3; r4,r5 -> 2/3; r6 -> 1  => (2 + 1/3 + 4/3 + 1) / 6
+    assert scores["precision"] == pytest.approx((2 + 1 / 3 + 4 / 3 + 1) / 6)
+    # recall: r1,r2 -> 2/3; r3 -> 1/3; r4,r5 -> 1; r6 -> 1  => (4/3 + 1/3 + 2 + 1) / 6
+    assert scores["recall"] == pytest.approx((4 / 3 + 1 / 3 + 2 + 1) / 6)
+
+
+def test_cluster_pairwise_on_the_same_example():
+    scores = evaluate.cluster_pairwise_scores(clusters(["x", "x", "y", "y", "y", "z"]), TRUTH)
+    # predicted pairs: 1 + 3 = 4, of which true: (r1,r2), (r4,r5) = 2; true pairs: 3 + 1 = 4.
+    assert scores["precision"] == pytest.approx(0.5)
+    assert scores["recall"] == pytest.approx(0.5)
+
+
+def test_pairwise_scores_count_links():
+    links = pd.DataFrame(
+        {
+            "source_l": "s",
+            "record_id_l": ["r1", "r1", "r4"],
+            "source_r": "s",
+            "record_id_r": ["r2", "r6", "r5"],
+        }
+    )
+    scores = evaluate.pairwise_scores(links, TRUTH)
+    assert scores["precision"] == pytest.approx(2 / 3)
+    assert scores["recall"] == pytest.approx(2 / 4)
+
+
+def test_deterministic_baseline_links_only_equal_documents():
+    prepared = pd.DataFrame(
+        {"source_dataset": "s", "unique_id": ["r1", "r2", "r3"], "doc_norm": ["01234567Z", "01234567Z", None]}
+    )
+    out = evaluate.deterministic_clusters(prepared)
+    assert out["cluster_id"].nunique() == 2
+    assert out.loc[0, "cluster_id"] == out.loc[1, "cluster_id"]
+
+
+def test_threshold_curve_recall_never_increases_with_threshold():
+    preds = pd.DataFrame(
+        {
+            "source_l": "s",
+            "record_id_l": ["r1", "r1", "r4"],
+            "source_r": "s",
+            "record_id_r": ["r2", "r6", "r5"],
+            "match_probability": [0.99, 0.6, 0.3],
+        }
+    )
+    curve = evaluate.threshold_curve(preds, TRUTH, [0.1, 0.5, 0.95])
+    assert curve["recall"].is_monotonic_decreasing
+    assert curve.loc[curve["threshold"] == 0.95, "precision"].item() == 1.0
