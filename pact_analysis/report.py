@@ -397,7 +397,6 @@ def setup_notebook() -> None:
     """Apply the shared plot theme and table display options in a report notebook."""
     import matplotlib as mpl
     import seaborn as sns
-
     from itables import init_notebook_mode
 
     sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")

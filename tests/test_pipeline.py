@@ -102,7 +102,9 @@ def test_a_parameter_change_reruns_only_what_depends_on_it(repro_project):
 
 
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_outputs(repro_project, tiny_project):
@@ -113,7 +115,9 @@ def test_same_seed_gives_byte_identical_outputs(repro_project, tiny_project):
         differing = [name for name in first if first[name] != second[name]]
         assert not differing, f"{part}: {differing} differ between two runs with the same seed"
     for metric in ["synthesize.json", "ingest.json", "linkage.json"]:
-        assert (repro_project / "metrics" / metric).read_bytes() == (tiny_project.metrics / metric).read_bytes(), metric
+        assert (repro_project / "metrics" / metric).read_bytes() == (
+            tiny_project.metrics / metric
+        ).read_bytes(), metric
 
 
 def test_an_interrupted_repro_recovers(repro_project):
@@ -146,3 +150,22 @@ def test_an_interrupted_repro_recovers(repro_project):
         assert not leftovers, f"temporary files left behind: {leftovers}"
     finally:
         _write_params(repro_project, original)
+
+
+def test_no_identity_from_the_raw_extracts_reaches_a_published_output(repro_project):
+    """Issue 3: every name, DNI/NIE, phone and birth date of data/raw is absent from what is published."""
+    from pact_analysis import disclosure
+
+    identities = disclosure.collect_identities(repro_project / "data" / "raw")
+    assert (
+        len(identities.names) > 1000
+        and len(identities.documents) > 1000
+        and len(identities.birth_dates) > 500
+    )
+    published = [repro_project / d for d in ("data/processed", "data/warehouse", "reports", "metrics")]
+    result = disclosure.scan_for_pii([p for p in published if p.exists()], identities, root=repro_project)
+    assert result["findings"] == []
+    scanned = set(result["scanned"])
+    assert {"reports/00_overview.html", "reports/01_record_linkage.html", "metrics/linkage.json"} <= scanned
+    assert any(name.startswith("data/processed/") for name in scanned)
+    assert not result["skipped"]

@@ -29,7 +29,6 @@ import pandas as pd
 
 from pact_analysis import codebook, ingest
 from pact_analysis.config import Paths
-from pact_analysis.errors import StageError
 from pact_analysis.io import atomic_dir, progress, write_json
 from pact_analysis.linkage import deidentify, evaluate, pipeline, pseudonymise, review
 

@@ -322,6 +322,41 @@ def duplicate_record(
     return out, is_copy
 
 
+def municipality_moved(
+    values: pd.Series, rate: float, rng: np.random.Generator
+) -> tuple[pd.Series, np.ndarray]:
+    """Record another municipality of the same province: the person moved between records, or the
+    source kept an old address (eligible: a municipality present and another one in its province)."""
+    from pact_analysis.synth.region import make_municipalities
+
+    codes = values.astype(object).where(values.notna(), None)
+    towns = make_municipalities()[["municipality_code", "province_code"]]
+    province = codes.str[:2]
+    sizes = province.map(towns.groupby("province_code").size()).fillna(0).to_numpy()
+    mask = _pick(codes.notna().to_numpy(bool) & (sizes > 1), rate, rng)
+    draws = rng.random(len(codes))
+    out = codes.copy()
+    for prov, group in towns.groupby("province_code", sort=True):
+        rows = np.flatnonzero(mask & (province == prov).to_numpy(bool))
+        if not len(rows):
+            continue
+        options = group["municipality_code"].to_numpy(object)
+        # a different town: shift the current position by 1..n-1 places, uniformly
+        current = np.searchsorted(options, codes.to_numpy(object)[rows])
+        shift = 1 + (draws[rows] * (len(options) - 1)).astype(int)
+        out.iloc[rows] = options[(current + shift) % len(options)]
+    return out, mask
+
+
+def sex_miscoded(values: pd.Series, rate: float, rng: np.random.Generator) -> tuple[pd.Series, np.ndarray]:
+    """Record the other sex (a wrong key press or form default; eligible: a sex present)."""
+    codes = values.astype(object).where(values.notna(), None)
+    mask = _pick(codes.notna().to_numpy(bool), rate, rng)
+    out = codes.copy()
+    out[mask] = codes[mask].map({"H": "M", "M": "H"})
+    return out, mask
+
+
 # -------------------------------------------------------------------------------------- the whole
 #: Order of application: (noise type, function, column it changes). Frame functions get the whole
 #: records; series functions the named column.
@@ -339,6 +374,8 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
     ("doc_typo", doc_typo, "doc_number"),
     ("doc_letter_wrong", doc_letter_wrong, "doc_number"),
     ("ngo_birth_date_missing", birth_date_missing, "birth_date"),
+    ("municipality_moved", municipality_moved, "municipality_code"),
+    ("sex_miscoded", sex_miscoded, "sex"),
 )
 _FRAME_STEPS = {nie_to_dni, accent_dropped, surnames_swapped, doc_missing, doc_typo, doc_letter_wrong}
 

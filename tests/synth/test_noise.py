@@ -161,6 +161,8 @@ def test_apply_identity_noise_rates(people, source):
     everyone = np.ones(len(out), dtype=bool)
     _within(hit["typo"], everyone, eff["typo"])
     _within(hit["birth_year_typo"], everyone, eff["birth_year_typo"])
+    _within(hit["sex_miscoded"], everyone, eff["sex_miscoded"])
+    _within(hit["municipality_moved"], everyone, eff["municipality_moved"])  # every person has a municipality
     had_doc = out["person_id"].map(people.set_index("person_id")["doc_number"]).notna().to_numpy()
     _within(hit["doc_missing"], had_doc, eff["doc_missing"])
     if eff["ngo_doc_missing"] > 0:
@@ -173,3 +175,26 @@ def test_apply_identity_noise_rates(people, source):
     assert hit["nie_to_dni"][naturalised & ~after].all()  # records before it show the NIE
     documents = out["doc_type"].isin(["DNI", "NIE"]).to_numpy() & ~hit["doc_typo"] & ~hit["doc_letter_wrong"]
     assert is_valid_doc(out.loc[documents, "doc_number"]).all()
+
+
+def test_municipality_moved_stays_in_the_province(rng):
+    from pact_analysis.synth.region import make_municipalities
+
+    towns = make_municipalities()["municipality_code"]
+    values = pd.Series(np.resize(towns.to_numpy(object), N), dtype=object)
+    values[::50] = None
+    out, mask = noise.municipality_moved(values, RATE, rng)
+    eligible = values.notna().to_numpy()
+    _within(mask, eligible, RATE)
+    assert (out[mask] != values[mask]).all()
+    assert (out[mask].str[:2] == values[mask].str[:2]).all()
+    assert out[mask].isin(set(towns)).all()
+    assert (out[~mask].fillna("") == values[~mask].fillna("")).all()
+
+
+def test_sex_miscoded_flips_the_code(rng):
+    values = pd.Series(np.where(np.arange(N) % 3 == 0, "H", "M"), dtype=object)
+    out, mask = noise.sex_miscoded(values, RATE, rng)
+    _within(mask, np.ones(N, dtype=bool), RATE)
+    assert (out[mask] != values[mask]).all() and out.isin(["H", "M"]).all()
+    assert (out[~mask] == values[~mask]).all()
