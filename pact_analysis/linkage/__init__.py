@@ -134,6 +134,7 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         max_pairs_em=float(settings["max_pairs_em"]),
         seed=int(params["seed"]),
         backend=settings.get("backend", "duckdb"),
+        memory_limit=settings.get("duckdb_memory_limit"),
     )
     crosswalk = crosswalk_from(result, key)
     write_interim(linkage_dir(paths), result, crosswalk, persons, int(params["seed"]))

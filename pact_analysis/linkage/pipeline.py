@@ -60,21 +60,26 @@ class LinkageResult:
     linker: Linker | None = None
 
 
-def backend_api(name: str = "duckdb") -> Any:
+def backend_api(name: str = "duckdb", memory_limit: str | None = None) -> Any:
     """Return the Splink database API for ``linkage.backend``.
 
     Parameters
     ----------
     name : {"duckdb", "spark"}
         Backend; Spark needs ``pyspark`` and uses the active (or a new local) SparkSession.
+    memory_limit : str, optional
+        DuckDB memory limit (``linkage.duckdb_memory_limit``, e.g. ``"6GB"``); past it DuckDB spills to
+        disk. Default: DuckDB's own (80% of the machine's memory).
     """
     if name == "duckdb":
         import duckdb
         from splink import DuckDBAPI
 
         # Spill to the system's temporary folder, not to ./.tmp inside the checkout.
-        spill = Path(tempfile.gettempdir()) / "pact-analysis-duckdb"
-        return DuckDBAPI(duckdb.connect(config={"temp_directory": str(spill)}))
+        config = {"temp_directory": str(Path(tempfile.gettempdir()) / "pact-analysis-duckdb")}
+        if memory_limit:
+            config["memory_limit"] = str(memory_limit)
+        return DuckDBAPI(duckdb.connect(config=config))
     if name == "spark":
         try:
             from pyspark.sql import SparkSession
@@ -123,6 +128,7 @@ def link_records(
     max_pairs_em: float,
     seed: int,
     backend: str = "duckdb",
+    memory_limit: str | None = None,
     min_probability_kept: float = 0.001,
 ) -> LinkageResult:
     """Link and deduplicate person records across sources.
@@ -139,6 +145,8 @@ def link_records(
         Seed for the u sampling.
     backend : str
         ``linkage.backend``.
+    memory_limit : str, optional
+        ``linkage.duckdb_memory_limit`` (DuckDB only).
     min_probability_kept : float
         Scored pairs below this probability are counted but not returned.
 
@@ -151,7 +159,7 @@ def link_records(
     prepared = prepare_sources(frames)
     timings["prepare"] = time.perf_counter() - start
 
-    db = backend_api(backend)
+    db = backend_api(backend, memory_limit)
     tables = [db.register(df, dataset_display_name=source) for source, df in prepared.items()]
     settings = model.linkage_settings(_available_columns(prepared))
     linker = Linker(tables, settings, log_level=logging.WARNING)
