@@ -385,8 +385,7 @@ def build_index(paths: Paths, params: dict[str, Any]) -> Path:
 
 def run(paths: Paths, params: dict[str, Any]) -> None:
     """The ``index`` stage: write ``reports/index.html``."""
-    target = build_index(paths, params)
-    print(f"Reports: {target}")
+    build_index(paths, params)
 
 
 # --------------------------------------------------------------------------------------------------
