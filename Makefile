@@ -1,7 +1,7 @@
 # pact-analysis: two commands on a new machine with only python3 (3.11).
 #   make repro   set up .venv if missing, then run the whole study (dvc repro) and say where the reports are
 #   make test    set up .venv if missing, then run the test suite
-# Other targets: setup, lint, lock, bench, clean.
+# Other targets: setup, pdf, lint, lock, bench, clean.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,12 +15,20 @@ export MPLBACKEND := Agg
 export DVC_NO_ANALYTICS := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: repro test setup lint lock bench clean
+.PHONY: repro test setup lint lock bench clean pdf
 
 repro: setup
 	dvc repro
+	@if python -c 'from pact_analysis.report.browser import find_chromium as f; raise SystemExit(f() is None)'; then \
+	  python -m pact_analysis pdf; \
+	else \
+	  echo "(no Chromium on the PATH: PDFs not written; sudo apt-get install -y chromium, then make pdf)"; fi
 	@echo ""
-	@echo "Reports: $(CURDIR)/reports/index.html"
+	@echo "Reports: $(CURDIR)/reports/index.html (Spanish: reports/es/, English: reports/en/)"
+
+# PDF of every report with Chromium's print engine (needs Debian's chromium).
+pdf: setup
+	python -m pact_analysis pdf
 
 test: setup
 	pytest -n 2 --dist loadgroup

@@ -11,21 +11,17 @@
 # ---
 
 # %% [markdown]
-# # Record linkage: who is the same person across sources
+# # Record linkage (developer notes)
 #
-# SAUSS, the RGC registry, the employment service and the NGOs each record persons their own way,
-# with typing errors, missing documents and duplicates. The `link` stage standardises the identities,
-# scores candidate pairs with a Fellegi-Sunter model (Splink, trained without labels), groups records
-# whose match probability reaches the threshold into persons, and replaces every identity by a keyed
-# pseudonym (`person_key`). This report shows how good the identities are, what the model learned,
-# how sure its decisions are and, on the synthetic region, how many it gets right.
-#
-# No table in this report holds a name, a document number or a birth date; counts below the minimum
-# cell size are suppressed.
+# How persons were linked across SAUSS, RGC, the employment service and the NGOs, against the
+# GUILD/RECORD items of `shared/design/REPORTING.md`. Words come from
+# `pact_analysis/locales/*/LC_MESSAGES/record_linkage.po`.
 
 # %% tags=["parameters"]
 root = "."
+lang = "es"
 data_source = "synthetic"
+data_extraction_date = "2018-10-31"
 linkage_threshold = 0.9
 disclosure_min_cell = 10
 
@@ -35,123 +31,184 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
 
 from pact_analysis import codebook, ingest, report
 from pact_analysis.config import Paths
 from pact_analysis.linkage import diagnostics, evaluate, linkage_dir
 
-report.setup_notebook()
+r = report.start(
+    "01_record_linkage",
+    root,
+    lang,
+    disclosure_min_cell,
+    data_source=data_source,
+    linkage_threshold=linkage_threshold,
+)
 paths = Paths(Path(root))
 folder = linkage_dir(paths)
 frames = ingest.read_clean(paths)
-persons_frames = {s: frames[s] for s in codebook.person_sources()}
+persons_frames = {s: frames[s] for s in codebook.person_sources() if s in frames}
 metrics = json.loads((paths.metrics / "linkage.json").read_text())
 truth_file = paths.truth / "records.parquet"
 truth = pd.read_parquet(truth_file) if data_source == "synthetic" and truth_file.exists() else None
-
-
-def publish(table, name, counts=None):
-    """Publish a table of this report (small cells suppressed, kept for the disclosure check) and show it."""
-    report.publish(table, name, "01_record_linkage", root, disclosure_min_cell, counts)
-
-
-# %% [markdown]
-# ## Sources and the quality of their identifiers
-#
-# Share of person records lacking each identifier. Where documents are missing (NGO records above
-# all) linkage has to rely on names, birth dates and places.
+pairs = pd.read_parquet(folder / "predictions.parquet")
+crosswalk = pd.read_parquet(folder / "crosswalk.parquet")
+records = crosswalk[["source", "record_id"]]
+sensitivity = diagnostics.threshold_sensitivity(
+    pairs, records, sorted({0.5, 0.8, linkage_threshold, 0.95, 0.99})
+)
+deterministic = evaluate.deterministic_from_sources(persons_frames)
+exact_persons = int(deterministic["cluster_id"].nunique())
+quality = metrics.get("quality")
+review = metrics.get("clerical_review")
 
 # %%
-quality = diagnostics.identifier_quality(persons_frames)
-publish(quality.round(3), "identifier_quality", counts=["records"])
-
-# %% [markdown]
-# ## What the model learned
-#
-# For each comparison level, *m* is the probability of that level among true matches and *u* among
-# non-matches, both estimated without labels (u by random sampling, m by expectation maximisation).
-# The match weight log2(m/u) is the evidence the level adds: agreeing on a document is strong evidence,
-# a different birth date strong evidence against.
+r.title()
+r.banner(data_source)
+values = {
+    "records": r.n(metrics["records"]),
+    "persons": r.n(metrics["n_persons"]),
+    "exact_persons": r.n(exact_persons),
+    "threshold": r.num(linkage_threshold, 2),
+}
+if quality is not None:
+    values |= {
+        "precision": r.pct(quality["pairwise"]["precision"], 2),
+        "recall": r.pct(quality["pairwise"]["recall"], 2),
+        "f1": r.num(quality["bcubed"]["f1"], 3),
+        "exact_f1": r.num(quality["deterministic"]["bcubed"]["f1"], 3),
+        "true_persons": r.n(metrics["true_persons"]),
+    }
+    r.findings(also="findings.truth", index="index.truth", **values)
+elif review is not None:
+    values |= {
+        "review_precision": r.pct(review["precision"], 1),
+        "lower": r.pct(review["ci_lower"], 1),
+        "upper": r.pct(review["ci_upper"], 1),
+        "pairs": r.n(review["labelled_pairs"]),
+    }
+    r.findings(also="findings.review", index="index.review", **values)
+else:
+    r.findings(also="findings.no_quality", **values)
 
 # %%
+r.heading("method")
+r.say("method.text", threshold=r.num(linkage_threshold, 2))
+
+# %%
+r.heading("flow")
+r.say("flow.text")
+steps = [
+    (
+        r.t("flow.records"),
+        " · ".join(f"{r.value(s)}: {r.fmt_n(n)}" for s, n in metrics["records_by_source"].items()),
+    ),
+    (r.t("flow.pairs"), r.fmt_n(metrics["pairs_compared"])),
+    (r.t("flow.links", threshold=r.num(linkage_threshold, 2)), r.fmt_n(metrics["links_at_threshold"])),
+    (r.t("flow.persons"), r.fmt_n(metrics["n_persons"])),
+]
+r.figure(diagnostics.plot_flow(steps), "flow.figure")
+
+# %%
+r.heading("identifiers")
+r.say("identifiers.text")
+identifier_table = diagnostics.identifier_quality(persons_frames)
+shares = [c for c in identifier_table.columns if c != "records"]
+r.table(identifier_table, "identifiers.table", counts=["records"], additive=False, percent=shares)
+
+# %%
+r.heading("model")
+r.say("model.text")
 model = json.loads((folder / "model.json").read_text())
 parameters = diagnostics.parameter_table(model)
-diagnostics.plot_match_weights(parameters)
-plt.show()
-publish(parameters.round(4).set_index(["comparison", "level"]), "trained_parameters")
-
-# %% [markdown]
-# ## How sure are the decisions?
-#
-# Scored pairs by match probability (pairs under 0.001 are not kept). A good model leaves few pairs in
-# the middle; those are the ones sampled for clerical review (`clerical_review.csv`).
+ax = diagnostics.plot_match_weights(parameters, xlabel=r.t("model.xlabel"))
+r.figure(ax, "model.weights")
 
 # %%
-pairs = pd.read_parquet(folder / "predictions.parquet")
-ax = pairs["match_probability"].plot.hist(bins=50, log=True)
-ax.axvline(linkage_threshold, color="black", linestyle="--", label=f"threshold {linkage_threshold}")
-ax.set_xlabel("match probability")
-ax.set_ylabel("pairs (log scale)")
+r.heading("decisions")
+r.say("decisions.text")
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.hist(pairs["match_probability"], bins=50, log=True, color="#1f618d")
+ax.axvline(
+    linkage_threshold,
+    color="black",
+    linestyle="--",
+    label=r.t("decisions.threshold", threshold=r.num(linkage_threshold, 2)),
+)
+ax.set_xlabel(r.t("common.col.match_probability"))
+ax.set_ylabel(r.t("decisions.ylabel"))
 ax.legend()
-plt.show()
-
-# %% [markdown]
-# ## Precision and recall by threshold (synthetic truth)
-#
-# Pairwise precision (share of linked pairs that are the same true person) and recall (share of true
-# pairs linked) at several thresholds. Only the synthetic region has a truth to measure against.
+r.figure(fig, "decisions.histogram")
 
 # %%
+r.heading("accuracy")
 if truth is not None:
+    r.say("accuracy.text")
     curve = evaluate.threshold_curve(pairs, truth, [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999])
-    ax = curve.plot(x="threshold", y=["precision", "recall"], marker="o", logx=False)
-    ax.set_ylabel("pairwise score")
-    plt.show()
-    publish(curve.round(4).set_index("threshold"), "threshold_curve")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(curve["threshold"], curve["precision"], marker="o", label=r.t("common.col.precision"))
+    ax.plot(curve["threshold"], curve["recall"], marker="s", label=r.t("common.col.recall"))
+    ax.axvline(linkage_threshold, color="grey", linestyle=":")
+    ax.set_xlabel(r.t("common.col.threshold"))
+    ax.set_ylabel(r.t("accuracy.ylabel"))
+    ax.legend()
+    r.figure(fig, "accuracy.curve")
+    r.table(curve.set_index("threshold")[["precision", "recall", "f1"]], "accuracy.table", decimals=4)
 else:
-    display(Markdown("No truth for real extracts: see the clerical review for an estimate of precision."))
-
-# %% [markdown]
-# ## Persons and their records
-#
-# Persons by number of records linked to them (across all sources, duplicates included).
-
-# %%
-crosswalk = pd.read_parquet(folder / "crosswalk.parquet")
-publish(diagnostics.cluster_sizes(crosswalk), "records_per_person", counts=["persons"])
-
-# %% [markdown]
-# ## Probabilistic linkage against exact document matching
-#
-# The baseline links two records only when their normalised DNI/NIE is identical. It never links
-# records without a document or with a mistyped one, so it finds fewer true links and more "persons".
+    r.say("accuracy.no_truth")
+if review is not None:
+    r.say(
+        "accuracy.review",
+        precision=r.pct(review["precision"], 1),
+        lower=r.pct(review["ci_lower"], 1),
+        upper=r.pct(review["ci_upper"], 1),
+        pairs=r.n(review["labelled_pairs"]),
+    )
+else:
+    r.say("accuracy.no_review")
 
 # %%
-rows = {"probabilistic (Splink)": {"persons": metrics["n_persons"]}}
-if "quality" in metrics:
-    q = metrics["quality"]
-    rows["probabilistic (Splink)"] |= {k: q["bcubed"][k] for k in ("precision", "recall", "f1")}
-    det = q["deterministic"]
-    rows["exact DNI/NIE only"] = {"persons": det["n_persons"]} | {
-        k: det["bcubed"][k] for k in ("precision", "recall", "f1")
+r.heading("who")
+r.say("who.text")
+compared = diagnostics.linked_vs_unlinked(crosswalk, persons_frames, data_extraction_date)
+r.table(
+    compared,
+    "who.table",
+    counts=["linked", "unlinked"],
+    additive=False,
+    percent=["linked_share", "unlinked_share"],
+)
+
+# %%
+r.heading("persons")
+r.say("persons.text")
+r.table(diagnostics.cluster_sizes(crosswalk), "persons.table", counts=["persons"])
+
+# %%
+r.heading("baseline")
+r.say("baseline.text")
+rows = {"probabilistic": {"persons": metrics["n_persons"]}, "exact_document": {"persons": exact_persons}}
+if quality is not None:
+    rows["probabilistic"] |= {k: quality["bcubed"][k] for k in ("precision", "recall", "f1")}
+    rows["exact_document"] |= {
+        k: quality["deterministic"]["bcubed"][k] for k in ("precision", "recall", "f1")
     }
     rows["truth"] = {"persons": metrics["true_persons"]}
 comparison = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
-publish(comparison.round(4), "deterministic_vs_probabilistic", counts=["persons"])
-
-# %% [markdown]
-# ## What linkage errors do downstream
-#
-# A minimum-income spell belongs to the household head. If the head's records are wrongly merged with
-# another person's, that person's history is mixed in; if they are split, part of the history is lost
-# and a re-entry may look like a first entry. Counts of RGC spells affected, for each method.
+r.table(comparison, "baseline.table", counts=["persons"], additive=False, decimals=4)
 
 # %%
+r.heading("sensitivity")
+r.say("sensitivity.text", threshold=r.num(linkage_threshold, 2))
+r.table(sensitivity, "sensitivity.table", counts=["links", "persons", "linked_records"], additive=False)
+
+# %%
+r.heading("downstream")
 if truth is not None:
+    r.say("downstream.text")
     clusterings = {
-        "probabilistic (Splink)": crosswalk[["source", "record_id", "cluster_id"]],
-        "exact DNI/NIE only": evaluate.deterministic_from_sources(persons_frames),
+        "probabilistic": crosswalk[["source", "record_id", "cluster_id"]],
+        "exact_document": deterministic,
     }
     affected = {
         method: diagnostics.spells_with_wrong_person(
@@ -159,11 +216,22 @@ if truth is not None:
         )
         for method, clusters in clusterings.items()
     }
-    publish(
-        pd.DataFrame.from_dict(affected, orient="index"),
-        "spells_affected",
+    r.table(
+        pd.DataFrame.from_dict(affected, orient="index").rename_axis("method"),
+        "downstream.table",
         counts=["spells", "merged", "split"],
+        additive=False,
     )
+else:
+    r.say("downstream.no_truth")
 
 # %%
-report.footer(root)
+r.heading("limitations")
+r.say("limitations.text")
+
+# %%
+r.heading("common.checklist")
+r.say("checklist")
+
+# %%
+r.footer()

@@ -5,10 +5,13 @@ Each stage reads ``params.yaml`` and the project paths, and is one ``dvc.yaml`` 
 - ``synthesize``: write the synthetic region to ``data/raw`` and ``data/truth`` (or, with
   ``data.source: files``, stage the delivered extracts from ``data/extracts``);
 - ``ingest``: validate every raw extract against its schema and write ``data/interim/clean``;
+- ``key``: record the pseudonymisation key's fingerprint in ``metrics/key.json`` (never the key);
 - ``link``: link persons across sources, pseudonymise, write ``data/processed``;
+- ``warehouse``: DuckDB star schema, risk indicators and lists per CEAS in ``data/warehouse``;
 - ``report NOTEBOOK``: execute a notebook with papermill and render it to ``reports/``;
 - ``index``: write ``reports/index.html`` with provenance;
-- ``check``: the data-protection checks on everything that is published.
+- ``check``: the data-protection checks on everything that is published;
+- ``pdf`` (not a DVC stage; ``make pdf``): print every report to ``reports/pdf/`` with Chromium.
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ import logging
 import sys
 from pathlib import Path
 
+from pact_analysis import codebook, runstatus
 from pact_analysis.config import Paths, load_params
 from pact_analysis.errors import StageError
 
 STAGES = {
     "synthesize": "pact_analysis.synth",
     "ingest": "pact_analysis.ingest",
+    "key": "pact_analysis.linkage.key_stage",
     "link": "pact_analysis.linkage",
+    "warehouse": "pact_analysis.warehouse",
     "index": "pact_analysis.report",
     "check": "pact_analysis.disclosure",
+    "pdf": "pact_analysis.report.browser",
 }
 
 
@@ -42,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = Paths(args.root)
     params = load_params(paths.params)
     try:
+        codebook.validate_codebook()
         if args.stage == "report":
             if not args.notebook:
                 parser.error("report needs a notebook name, e.g. 00_overview")
@@ -52,8 +60,17 @@ def main(argv: list[str] | None = None) -> int:
             importlib.import_module(STAGES[args.stage]).run(paths, params)
     except StageError as err:
         print(f"pact-analysis {args.stage}: {err}", file=sys.stderr)
+        runstatus.record_failure(paths, _stage_label(args), runstatus.failure_message(err))
         return 2
+    except Exception as err:
+        runstatus.record_failure(paths, _stage_label(args), runstatus.failure_message(err))
+        raise
     return 0
+
+
+def _stage_label(args: argparse.Namespace) -> str:
+    """Return the stage as the user ran it: ``ingest``, ``report 00_overview``..."""
+    return " ".join(filter(None, [args.stage, args.notebook]))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ notebook only reads, calls and shows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -42,24 +44,39 @@ def data_dictionary() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def source_sizes(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Return the number of rows and columns of each extract.
+def source_sizes(
+    tables: dict[str, pd.DataFrame], delivered: Mapping[str, bool] | None = None
+) -> pd.DataFrame:
+    """Return whether each extract was delivered, and its number of rows and columns.
 
     Parameters
     ----------
     tables : dict of str to DataFrame
         Clean extracts keyed by source name.
+    delivered : mapping of str to bool, optional
+        Whether each source's extract was delivered (:func:`pact_analysis.ingest.delivered`); by
+        default every table counts as delivered.
+
+    Returns
+    -------
+    DataFrame
+        ``source``, ``description``, ``delivered`` (bool), ``rows`` (Int64: missing for an extract
+        that was not delivered, 0 for a delivered empty one) and ``columns``.
     """
-    rows = [
-        {
-            "source": name,
-            "description": codebook.sources()[name]["description"],
-            "rows": len(df),
-            "columns": df.shape[1],
-        }
-        for name, df in tables.items()
-    ]
-    return pd.DataFrame(rows)
+    rows = []
+    for name, df in tables.items():
+        given = True if delivered is None else bool(delivered.get(name, False))
+        rows.append(
+            {
+                "source": name,
+                "description": codebook.sources()[name]["description"],
+                "delivered": given,
+                "rows": len(df) if given else pd.NA,
+                "columns": df.shape[1],
+            }
+        )
+    out = pd.DataFrame(rows, columns=["source", "description", "delivered", "rows", "columns"])
+    return out.astype({"delivered": bool, "rows": "Int64", "columns": "int64"})
 
 
 def missingness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -2,10 +2,15 @@
 
 Two guarantees, checked by ``python -m pact_analysis check`` (:func:`run`):
 
-1. **Small cells.** Published counts below ``disclosure.min_cell`` are suppressed
-   (:func:`suppress_small_cells`), with secondary suppression so that no suppressed cell can be
-   recovered from row or column totals. Report notebooks save every table they publish as CSV under
-   ``reports/tables/<report>/``; :func:`check_min_cell` refuses counts 1..min_cell-1 there.
+1. **Small cells.** Published counts below ``disclosure.min_cell`` are suppressed and shown as
+   :data:`SUPPRESSED` (``[c]``, never ``<N``) by :func:`protect`. A table declares its structure: an
+   additive one (a crosstab whose totals are published or derivable) also gets the fewest and
+   smallest complementary suppressions that keep every suppressed cell unrecoverable; a
+   non-additive one (alternative methods side by side, different measures) gets primary suppression
+   only. Report notebooks save every table they publish as CSV under ``reports/tables/<report>/``
+   (optionally ``<report>/<lang>/``) with a JSON sidecar; :func:`check_table` refuses counts
+   1..min_cell-1, ``<N`` labels and recoverable suppressed cells there, and counts the primary and
+   secondary suppressions for ``metrics/disclosure.json``.
 2. **No direct identifier after linkage.** :func:`scan_for_pii` looks for identities taken from the
    raw person extracts in every file under ``data/processed``, ``data/warehouse``, ``reports`` and
    ``metrics``. A finding names the file, the kind of identifier and where it is -- never the value.
@@ -49,6 +54,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from pact_analysis import codebook, ingest
 from pact_analysis.config import Paths
@@ -76,10 +83,49 @@ _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 # --- small cells ------------------------------------------------------------------------------------
 
+#: How a suppressed cell is published, whatever its value: the UK statistical convention ``[c]``
+#: ("confidential"). A cell is never labelled ``<N``: that states that its value is below N, which is
+#: false for a complementary (secondary) suppression. The report layer explains the symbol.
+SUPPRESSED = "[c]"
+#: Largest table (number of count cells) whose complementary suppression is solved exactly with an
+#: integer program (:func:`scipy.optimize.milp`); larger tables use the greedy heuristic, whose cost
+#: grows only linearly with the table while the exact search can grow exponentially.
+EXACT_MAX_CELLS = 400
+#: Rounds of the exact search (each excluding one pattern that totals would still undo) before the
+#: greedy heuristic repairs the last pattern instead.
+EXACT_MAX_ROUNDS = 50
+#: HiGHS options: a proven optimum (no relative gap); node and time limits as a safety net.
+_MILP_OPTIONS = {"mip_rel_gap": 0.0, "node_limit": 20_000, "time_limit": 60.0}
+#: A label ``<N`` (N whole), refused in published count columns.
+_BELOW_LABEL = re.compile(r"^\s*<\s*\d+\s*$")
 
-def marker(min_cell: int) -> str:
-    """Return how a suppressed cell is shown (``"<10"``)."""
-    return f"<{min_cell}"
+
+@dataclass(frozen=True)
+class Protected:
+    """A table protected for publication (:func:`protect`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        The table as published: suppressed counts replaced by :data:`SUPPRESSED` (count columns as
+        object dtype), other columns unchanged.
+    mask : DataFrame of bool
+        True where a count is suppressed; same rows as ``table``, one column per count column.
+    primary : int
+        Cells suppressed because they hold 1..min_cell-1.
+    secondary : int
+        Complementary cells suppressed so that no primary cell can be recovered from totals.
+    """
+
+    table: pd.DataFrame
+    mask: pd.DataFrame
+    primary: int
+    secondary: int
+
+
+def marker(min_cell: int | None = None) -> str:
+    """Return how a suppressed cell is shown: :data:`SUPPRESSED` (``min_cell`` is ignored)."""
+    return SUPPRESSED
 
 
 def back_solvable(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -88,7 +134,7 @@ def back_solvable(mask: np.ndarray) -> list[tuple[int, int]]:
     Each row and each column of a 2-D table gives one linear equation on its suppressed cells (the
     total minus the shown cells); a line of one cell gives none (its "total" is the cell itself and is
     not published). A suppressed cell is recoverable when its unit vector lies in the row space of
-    those equations.
+    those equations, that is when every solution of the homogeneous system is zero there.
 
     Parameters
     ----------
@@ -98,30 +144,37 @@ def back_solvable(mask: np.ndarray) -> list[tuple[int, int]]:
     Returns
     -------
     list of (row, column)
-        Positions of recoverable suppressed cells (empty when the pattern is safe).
+        Positions of recoverable suppressed cells, in reading order (empty when the pattern is safe).
     """
-    cells = [tuple(int(i) for i in c) for c in np.argwhere(mask)]
-    if not cells:
+    mask = np.asarray(mask, dtype=bool)
+    cells = [(int(r), int(c)) for r, c in np.argwhere(mask)]
+    equations = [[float(cell in line) for cell in cells] for line in map(set, _lines(mask.shape))]
+    if not cells or not equations:
         return []
-    rows, cols = mask.shape
-    equations = [[1.0 if c[0] == r else 0.0 for c in cells] for r in range(rows)] if cols > 1 else []
-    equations += [[1.0 if c[1] == k else 0.0 for c in cells] for k in range(cols)] if rows > 1 else []
-    system = np.array(equations)
-    rank = np.linalg.matrix_rank(system)
-    unit = np.eye(len(cells))
-    return [
-        cell for i, cell in enumerate(cells) if np.linalg.matrix_rank(np.vstack([system, unit[i]])) == rank
-    ]
+    null = scipy.linalg.null_space(np.array(equations))
+    freedom = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(cells))
+    return [cell for cell, free in zip(cells, freedom, strict=True) if free < 1e-8]
 
 
-def suppression_mask(counts: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Return which cells of a count crosstab to suppress: primary and secondary.
+def suppression_mask(
+    counts: pd.DataFrame, min_cell: int, additive: bool = True, method: str = "auto"
+) -> pd.DataFrame:
+    """Return which cells of a count table to suppress: primary and, if additive, secondary.
 
-    Primary: counts 1..``min_cell``-1. Secondary: while a row or column holds exactly one suppressed
-    cell (recoverable from its total), suppress the smallest non-zero count left in that line (a zero
-    only if nothing else is left); then, while :func:`back_solvable` finds a recoverable cell, suppress
-    the smallest count left in its row. Missing cells (NaN: combinations that do not exist) are never
-    chosen. Ties go to the first cell in reading order, so the result is deterministic.
+    Primary: counts 1..``min_cell``-1 (a true zero is not disclosive by itself). Secondary, only for
+    an additive table (rows x columns a crosstab whose row and column totals are published or
+    derivable): the fewest complementary cells, then the smallest in total, such that no suppressed
+    cell can be recovered exactly (:func:`back_solvable`). Zeros are complements of last resort:
+    a pattern with fewer zeros is always preferred. Missing cells (NaN: combinations that do not
+    exist) are never chosen.
+
+    ``method="exact"`` solves this as an integer program: every row and column holds 0 or at least 2
+    suppressed cells; the optimum is checked with :func:`back_solvable` and, while a cell is still
+    recoverable, that pattern is excluded and the program solved again. ``"greedy"``: while a line
+    holds exactly one suppressed cell, suppress the smallest count left in it; then, while a cell is
+    recoverable, the smallest count left in its row or column. ``"auto"`` (default) is exact up to
+    :data:`EXACT_MAX_CELLS` cells and greedy above (or if the solver fails). The result is
+    deterministic: the same table always gives the same pattern.
 
     Parameters
     ----------
@@ -130,30 +183,55 @@ def suppression_mask(counts: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         column, take part like any other cell).
     min_cell : int
         Minimum publishable count.
+    additive : bool, default True
+        False for a table whose cells add up to nothing published (rows are alternative methods,
+        columns different measures...): primary suppression only.
+    method : {"auto", "exact", "greedy"}
+        How complementary cells are chosen.
 
     Returns
     -------
     DataFrame of bool
         Same shape and labels as ``counts``.
     """
-    values = counts.to_numpy(dtype=float)
+    if method not in {"auto", "exact", "greedy"}:
+        raise ValueError(f"unknown suppression method {method!r}")
+    values = counts.to_numpy(dtype=float, na_value=np.nan)
     mask = (values > 0) & (values < min_cell)
-    for _ in range(values.size + 1):
-        added = _protect_lines(values, mask) or _protect_solvable(values, mask)
-        if not added:
-            break
+    if additive and mask.any():
+        mask = _complements(values, mask, method)
     return pd.DataFrame(mask, index=counts.index, columns=counts.columns)
+
+
+def _complements(values: np.ndarray, primary: np.ndarray, method: str) -> np.ndarray:
+    if method == "greedy" or (method == "auto" and values.size > EXACT_MAX_CELLS):
+        return _greedy(values, primary)
+    return _exact(values, primary)
+
+
+def _lines(shape: tuple[int, ...]) -> Iterator[list[tuple[int, int]]]:
+    """Yield the rows and columns of a table that have a total: lines of more than one cell."""
+    rows, cols = shape
+    if cols > 1:
+        yield from ([(r, c) for c in range(cols)] for r in range(rows))
+    if rows > 1:
+        yield from ([(r, c) for r in range(rows)] for c in range(cols))
+
+
+# --- greedy complementary suppression
+
+
+def _greedy(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    mask = mask.copy()
+    for _ in range(values.size + 1):
+        if not (_protect_lines(values, mask) or _protect_solvable(values, mask)):
+            break
+    return mask
 
 
 def _smallest_free(values: np.ndarray, mask: np.ndarray, cells: Iterable[tuple[int, int]]) -> tuple | None:
     free = [(values[c] == 0, values[c], c) for c in cells if not mask[c] and not np.isnan(values[c])]
     return min(free)[2] if free else None
-
-
-def _lines(shape: tuple[int, int]) -> Iterator[list[tuple[int, int]]]:
-    rows, cols = shape
-    yield from ([(r, c) for c in range(cols)] for r in range(rows))
-    yield from ([(r, c) for r in range(rows)] for c in range(cols))
 
 
 def _protect_lines(values: np.ndarray, mask: np.ndarray) -> bool:
@@ -176,6 +254,106 @@ def _protect_solvable(values: np.ndarray, mask: np.ndarray) -> bool:
     return False
 
 
+# --- exact complementary suppression
+
+
+def _exact(values: np.ndarray, primary: np.ndarray) -> np.ndarray:
+    """Optimal complements by integer programming; greedy if the solver gives up."""
+    candidates = [(int(r), int(c)) for r, c in np.argwhere(~primary & ~np.isnan(values))]
+    # Cells that totals give away even if every other cell were suppressed: nothing can protect them.
+    hopeless = set(back_solvable(primary | ~np.isnan(values)))
+    excluded: list[list[int]] = []
+    mask = primary
+    for _ in range(EXACT_MAX_ROUNDS):
+        chosen = _solve_complements(values, primary, candidates, excluded)
+        if chosen is None:
+            return _greedy(values, primary)
+        mask = primary.copy()
+        for j in chosen:
+            mask[candidates[j]] = True
+        if set(back_solvable(mask)) <= hopeless:
+            return mask
+        excluded.append(chosen)
+    return _greedy(values, mask)
+
+
+def _solve_complements(
+    values: np.ndarray, primary: np.ndarray, candidates: list[tuple[int, int]], excluded: list[list[int]]
+) -> list[int] | None:
+    """Return the indices of the cheapest complements meeting the line rule, or None if none found.
+
+    Variables: one binary per candidate cell, then one per line without a primary cell (1 when that
+    line holds suppressed cells, which must then be at least 2). The cost is lexicographic, in two
+    solves: first (zeros used, cells used), then the total value of the cells among those optima.
+    Each pattern in ``excluded`` is cut off with its subsets (at least one cell outside it).
+    """
+    n = len(candidates)
+    if not n:
+        return []
+    width, rows, bounds = _line_rule(primary, candidates)
+    for chosen in excluded:
+        rows.append(_row(width, sorted(set(range(n)) - set(chosen))))
+        bounds.append((1.0, np.inf))
+    cell_values = np.array([values[c] for c in candidates])
+    count_cost = _row(width, range(n), np.where(cell_values == 0, n + 1.0, 1.0))
+    first = _milp(count_cost, rows, bounds)
+    if first is None:
+        return None
+    fewest = float(np.round(first @ count_cost))
+    second = _milp(_row(width, range(n), cell_values), [*rows, count_cost], [*bounds, (0.0, fewest + 0.5)])
+    solution = first if second is None else second
+    return [j for j in range(n) if solution[j] > 0.5]
+
+
+def _row(width: int, positions: Iterable[int], coefficients: Any = 1.0) -> np.ndarray:
+    row = np.zeros(width)
+    row[list(positions)] = coefficients
+    return row
+
+
+def _line_rule(primary: np.ndarray, candidates: list[tuple[int, int]]) -> tuple[int, list, list]:
+    """Return (variables, rows, bounds) of "each line holds 0 or at least 2 suppressed cells"."""
+    index = {cell: j for j, cell in enumerate(candidates)}
+    groups = []
+    for line in _lines(primary.shape):
+        members = [index[c] for c in line if c in index]
+        hits = int(sum(primary[c] for c in line))
+        if members and hits <= 1:
+            groups.append((hits, members))
+    n = len(candidates)
+    width = n + sum(1 for hits, _ in groups if hits == 0)
+    rows: list[np.ndarray] = []
+    bounds: list[tuple[float, float]] = []
+    flag = n
+    for hits, members in groups:
+        if hits == 1:  # one primary cell: at least one complement in the line
+            rows.append(_row(width, members))
+            bounds.append((1.0, np.inf))
+            continue
+        rows += [_row(width, [j, flag], [1.0, -1.0]) for j in members]  # a cell used: the line is used
+        bounds += [(-np.inf, 0.0)] * len(members)
+        rows.append(_row(width, [*members, flag], [1.0] * len(members) + [-2.0]))  # used: >= 2 cells
+        bounds.append((0.0, np.inf))
+        flag += 1
+    return width, rows, bounds
+
+
+def _milp(cost: np.ndarray, rows: list[np.ndarray], bounds: list[tuple[float, float]]) -> np.ndarray | None:
+    """Minimise ``cost`` over binary vectors subject to ``bounds`` on ``rows``; None if no solution."""
+    constraints = [LinearConstraint(np.array(rows), *np.array(bounds).T)] if rows else []
+    result = milp(
+        cost,
+        constraints=constraints,
+        integrality=np.ones(len(cost)),
+        bounds=Bounds(0, 1),
+        options=_MILP_OPTIONS,
+    )
+    return None if result.x is None else np.round(result.x)
+
+
+# --- publishing
+
+
 def _round(values: pd.DataFrame, base: int | None) -> pd.DataFrame:
     """Round counts to the nearest multiple of ``base`` (halves to even); unchanged if no base."""
     if not base:
@@ -183,15 +361,17 @@ def _round(values: pd.DataFrame, base: int | None) -> pd.DataFrame:
     return values.div(base).round().mul(base).astype("Int64")
 
 
-def suppress_small_cells(
+def protect(
     table: pd.DataFrame,
     min_cell: int,
     columns: list[str] | None = None,
+    additive: bool = True,
+    round_to: int | None = None,
+    *,
     count: str | None = None,
     by: list[str] | None = None,
-    round_to: int | None = None,
-) -> pd.DataFrame:
-    """Suppress small counts (primary and secondary) in a crosstab or a long frame.
+) -> Protected:
+    """Protect a table for publication: suppress small counts, and complements if it is additive.
 
     Parameters
     ----------
@@ -201,47 +381,72 @@ def suppress_small_cells(
     min_cell : int
         Minimum publishable count (``params["disclosure"]["min_cell"]``).
     columns : list of str, optional
-        Wide table: the count columns; they form the crosstab (rows x these columns) whose row and
-        column totals are assumed known. Other columns are left as they are. Default: every column.
+        Wide table: the count columns. Other columns are left as they are. Default: every column.
+    additive : bool, default True
+        True when rows x count columns form a crosstab whose row and column totals are published or
+        derivable: complementary cells are then suppressed so that no suppressed cell can be
+        recovered exactly (:func:`suppression_mask`). False when the cells add up to nothing
+        published (rows are alternative methods, columns different measures): primary suppression
+        only.
+    round_to : int, optional
+        Round the published (unsuppressed) counts to the nearest multiple of this base (e.g. 5).
+        Suppression is decided on the exact counts.
     count : str, optional
         Long frame: the name of its count column (``columns`` is then ignored).
     by : list of str, optional
         Long frame only: the dimensions of the table. With two or more, the last one is the columns
         of the crosstab and the others its rows; with one, the cells form a single line whose total is
         assumed known. Defaults to every column except ``count``.
-    round_to : int, optional
-        Round the published (unsuppressed) counts to the nearest multiple of this base (e.g. 5).
-        Suppression is decided on the exact counts.
 
     Returns
     -------
-    DataFrame
-        The same table with suppressed counts replaced by ``"<min_cell"`` (count columns become
-        object dtype).
+    Protected
+        The published table (suppressed cells shown as :data:`SUPPRESSED`), the mask and the numbers
+        of primary and secondary suppressions.
     """
     if count is not None:
-        return _suppress_long(table, min_cell, count, by, round_to)
-    columns = list(table.columns) if columns is None else list(columns)
-    mask = suppression_mask(table[columns], min_cell)
+        columns = [count]
+        hidden = _long_mask(table, min_cell, count, by, additive)
+    else:
+        columns = list(table.columns) if columns is None else list(columns)
+        hidden = suppression_mask(table[columns], min_cell, additive).to_numpy()
+    mask = pd.DataFrame(hidden, index=table.index, columns=columns)
     out = table.copy()
-    out[columns] = _round(table[columns], round_to).astype(object).mask(mask, marker(min_cell))
-    return out
+    out[columns] = _round(table[columns], round_to).astype(object).mask(hidden, SUPPRESSED)
+    values = table[columns].to_numpy(dtype=float, na_value=np.nan)
+    primary = int(((values > 0) & (values < min_cell)).sum())
+    return Protected(out, mask, primary, int(hidden.sum()) - primary)
 
 
-def _suppress_long(
-    table: pd.DataFrame, min_cell: int, count: str, by: list[str] | None, round_to: int | None
+def suppress_small_cells(
+    table: pd.DataFrame,
+    min_cell: int,
+    columns: list[str] | None = None,
+    count: str | None = None,
+    by: list[str] | None = None,
+    round_to: int | None = None,
+    additive: bool = True,
 ) -> pd.DataFrame:
+    """Return the table as published by :func:`protect` (same parameters)."""
+    return protect(table, min_cell, columns, additive, round_to, count=count, by=by).table
+
+
+def _long_mask(
+    table: pd.DataFrame, min_cell: int, count: str, by: list[str] | None, additive: bool
+) -> np.ndarray:
+    """Suppression of a long frame, decided on its crosstab; one flag per row of ``table``."""
     by = list(by) if by else [c for c in table.columns if c != count]
     cells = table.set_index(by)[count]
     if len(by) > 1:
-        mask = suppression_mask(cells.unstack(by[-1]), min_cell).reset_index()
+        mask = suppression_mask(cells.unstack(by[-1]), min_cell, additive).reset_index()
         hidden = mask.melt(id_vars=by[:-1], var_name=by[-1], value_name="_hidden")
     else:
-        hidden = suppression_mask(cells.to_frame().T, min_cell).melt(var_name=by[0], value_name="_hidden")
-    flags = table[by].merge(hidden, on=by, how="left")["_hidden"].fillna(False).to_numpy(dtype=bool)
-    out = table.copy()
-    out[count] = _round(table[[count]], round_to)[count].astype(object).mask(flags, marker(min_cell))
-    return out
+        mask = suppression_mask(cells.to_frame().T, min_cell, additive)
+        hidden = mask.melt(var_name=by[0], value_name="_hidden")
+    return table[by].merge(hidden, on=by, how="left")["_hidden"].eq(True).to_numpy().reshape(-1, 1)
+
+
+# --- checking published tables
 
 
 def count_columns(table: pd.DataFrame) -> list[str]:
@@ -257,10 +462,20 @@ def count_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns[1:] if _whole_numbers(table[c]) is not None]
 
 
+def _text(column: pd.Series) -> pd.Series:
+    return column.astype("string").str.strip()
+
+
+def _is_marker(text: pd.Series) -> pd.Series:
+    """:data:`SUPPRESSED`, or a (refused) ``<N`` label, so that such columns are still recognised."""
+    return (text.eq(SUPPRESSED) | text.str.match(_BELOW_LABEL)).fillna(False).astype(bool)
+
+
 def _whole_numbers(column: pd.Series) -> pd.Series | None:
-    text = column.astype("string").str.strip()
-    numeric = pd.to_numeric(text.where(~text.str.startswith("<").fillna(False)), errors="coerce")
-    readable = numeric.notna() | text.isna() | text.str.startswith("<").fillna(False)
+    text = _text(column)
+    marked = _is_marker(text)
+    numeric = pd.to_numeric(text.where(~marked), errors="coerce")
+    readable = numeric.notna() | text.isna() | marked
     if not readable.all() or (numeric.dropna() % 1 != 0).any():
         return None
     return numeric
@@ -272,7 +487,8 @@ def check_min_cell(table: pd.DataFrame, min_cell: int, columns: list[str] | None
     Parameters
     ----------
     table : DataFrame
-        A published table (as read back from its CSV: markers like ``"<10"`` are fine).
+        A published table (as read back from its CSV). A cell that is not a number (:data:`SUPPRESSED`,
+        an empty cell, any text) is not a count.
     min_cell : int
         Minimum publishable count.
     columns : list of str, optional
@@ -285,13 +501,66 @@ def check_min_cell(table: pd.DataFrame, min_cell: int, columns: list[str] | None
     """
     problems = []
     for column in count_columns(table) if columns is None else columns:
-        numbers = pd.to_numeric(table[column].astype("string").str.strip(), errors="coerce")
+        numbers = pd.to_numeric(_text(table[column]), errors="coerce")
         small = numbers[(numbers > 0) & (numbers < min_cell)]
         problems += [
             f"row {row}, column {column}: count {value:g} below the minimum cell size {min_cell}"
             for row, value in small.items()
         ]
     return problems
+
+
+def check_labels(table: pd.DataFrame, columns: list[str] | None = None) -> list[str]:
+    """Return one problem per count cell labelled ``<N``.
+
+    A label ``<N`` states that the value is below N; the publisher of a suppression pattern cannot
+    guarantee that (complementary cells are as large as they come), so suppressed cells are shown as
+    :data:`SUPPRESSED` only.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A published table (as read back from its CSV).
+    columns : list of str, optional
+        The count columns; by default :func:`count_columns`.
+
+    Returns
+    -------
+    list of str
+        ``"row 3, column n: label '<10' is not allowed; use [c]"``; empty if none.
+    """
+    problems = []
+    for column in count_columns(table) if columns is None else columns:
+        text = _text(table[column])
+        problems += [
+            f"row {row}, column {column}: label '{label}' is not allowed; use {SUPPRESSED}"
+            for row, label in text[_is_marker(text) & text.ne(SUPPRESSED).fillna(False)].items()
+        ]
+    return problems
+
+
+def check_recoverable(table: pd.DataFrame, columns: list[str] | None = None) -> list[str]:
+    """Return one problem per suppressed cell of an additive table that its totals give away.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A published additive table (rows x ``columns`` a crosstab with known row and column totals).
+    columns : list of str, optional
+        The count columns; by default :func:`count_columns`.
+
+    Returns
+    -------
+    list of str
+        ``"row 3, column n: suppressed cell recoverable from the row and column totals"``.
+    """
+    columns = count_columns(table) if columns is None else list(columns)
+    hidden = table[columns].apply(_text).eq(SUPPRESSED).fillna(False).to_numpy(dtype=bool)
+    return [
+        f"row {table.index[r]}, column {columns[c]}: suppressed cell recoverable from the row and "
+        "column totals"
+        for r, c in back_solvable(hidden)
+    ]
 
 
 # --- identities -------------------------------------------------------------------------------------
@@ -588,8 +857,51 @@ def scan_for_pii(
 
 
 def published_tables(reports: Path) -> list[Path]:
-    """Return the CSV tables the report notebooks publish (``reports/tables/<report>/*.csv``)."""
+    """Return the CSV tables the report notebooks publish, at any depth under ``reports/tables``.
+
+    ``reports/tables/<report>/<name>.csv`` or ``reports/tables/<report>/<lang>/<name>.csv``.
+    """
     return sorted((Path(reports) / "tables").rglob("*.csv"))
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """What the publisher declares beside a table ``x.csv`` in ``x.json``.
+
+    Attributes
+    ----------
+    count_columns : list of str or None
+        ``"count_columns"``: the columns holding counts (None without a sidecar: guessed by
+        :func:`count_columns`).
+    additive : bool or None
+        ``"additive"``: whether the counts form a crosstab with known totals (None if undeclared: the
+        check then cannot tell whether totals would give a suppressed cell away).
+    primary, secondary : int or None
+        ``"primary"``, ``"secondary"``: the suppressions made by :func:`protect` (None if not declared).
+    """
+
+    count_columns: list[str] | None = None
+    additive: bool | None = None
+    primary: int | None = None
+    secondary: int | None = None
+
+
+def read_sidecar(table_path: Path) -> Sidecar:
+    """Return the declaration beside a published table (defaults when there is none)."""
+    path = table_path.with_suffix(".json")
+    if not path.exists():
+        return Sidecar()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Sidecar(
+        list(data.get("count_columns", [])),
+        None if data.get("additive") is None else bool(data["additive"]),
+        _optional_int(data.get("primary")),
+        _optional_int(data.get("secondary")),
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def declared_count_columns(table_path: Path) -> list[str] | None:
@@ -598,26 +910,134 @@ def declared_count_columns(table_path: Path) -> list[str] | None:
     A table ``x.csv`` may come with ``x.json`` holding ``{"count_columns": [...]}`` (written by whoever
     publishes it); without one, :func:`count_columns` guesses from the column names and values.
     """
-    sidecar = table_path.with_suffix(".json")
-    if not sidecar.exists():
-        return None
-    return list(json.loads(sidecar.read_text(encoding="utf-8")).get("count_columns", []))
+    return read_sidecar(table_path).count_columns
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """The disclosure check of one published table.
+
+    Attributes
+    ----------
+    name : str
+        ``<report>/<name>`` (or ``<report>/<lang>/<name>``), relative to ``reports/tables``.
+    small : list of str
+        Unsuppressed counts below the minimum cell size.
+    other : list of str
+        Other problems: ``<N`` labels, suppressed cells that totals give away, undeclared or
+        inconsistent declarations.
+    suppressed : int
+        Cells shown as :data:`SUPPRESSED`.
+    primary, secondary : int or None
+        The split of ``suppressed`` declared by the publisher (None if not declared).
+    """
+
+    name: str
+    small: list[str]
+    other: list[str]
+    suppressed: int
+    primary: int | None
+    secondary: int | None
+
+
+def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
+    """Check one published table and count its suppressions (CSV read back + its sidecar).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV.
+    min_cell : int
+        Minimum publishable count.
+    tables : Path
+        ``reports/tables``: names are relative to it.
+
+    Returns
+    -------
+    TableCheck
+    """
+    table = read_published_csv(path)
+    sidecar = read_sidecar(path)
+    columns = count_columns(table) if sidecar.count_columns is None else sidecar.count_columns
+    missing = [c for c in columns if c not in table.columns]
+    columns = [c for c in columns if c in table.columns]
+    other = [f"column {c}: declared as a count column but absent" for c in missing]
+    other += check_labels(table, columns)
+    if sidecar.additive is True and columns:
+        other += check_recoverable(table, columns)
+    suppressed = int(table.apply(_text).eq(SUPPRESSED).fillna(False).to_numpy().sum())
+    declared = (sidecar.primary or 0) + (sidecar.secondary or 0)
+    if (sidecar.primary is not None or sidecar.secondary is not None) and declared != suppressed:
+        other.append(
+            f"the sidecar declares {declared} suppressed cells ({sidecar.primary} primary, "
+            f"{sidecar.secondary} secondary) but the table shows {suppressed} {SUPPRESSED}"
+        )
+    return TableCheck(
+        path.relative_to(tables).with_suffix("").as_posix(),
+        check_min_cell(table, min_cell, columns),
+        other,
+        suppressed,
+        sidecar.primary,
+        sidecar.secondary,
+    )
+
+
+def check_tables(reports: Path, min_cell: int) -> list[TableCheck]:
+    """Return the check of every published table (:func:`published_tables`), sorted by name."""
+    tables = Path(reports) / "tables"
+    return [check_table(path, min_cell, tables) for path in published_tables(reports)]
 
 
 def small_cell_problems(reports: Path, min_cell: int, root: Path) -> list[str]:
     """Return the unsuppressed small counts of every published table, naming file, row and column."""
-    problems = []
-    for path in published_tables(reports):
-        found = check_min_cell(read_published_csv(path), min_cell, declared_count_columns(path))
-        problems += [f"{path.relative_to(root)}: {p}" for p in found]
-    return problems
+    return _problems(check_tables(reports, min_cell), reports, root, "small")
+
+
+def _problems(checks: list[TableCheck], reports: Path, root: Path, kind: str) -> list[str]:
+    """Problems of one kind (``"small"`` or ``"other"``), each prefixed with its CSV's path."""
+    tables = (Path(reports) / "tables").relative_to(root)
+    return [f"{tables / c.name}.csv: {p}" for c in checks for p in getattr(c, kind)]
+
+
+def suppression_metrics(checks: list[TableCheck]) -> dict[str, Any]:
+    """Return the suppression counts for ``metrics/disclosure.json``.
+
+    ``suppressed_primary`` and ``suppressed_secondary`` add up what the publishers declared;
+    ``suppressed_cells`` counts every :data:`SUPPRESSED` cell found; ``tables`` gives, per table,
+    ``primary``, ``secondary`` (None if undeclared) and ``suppressed``.
+    """
+    return {
+        "suppressed_cells": sum(c.suppressed for c in checks),
+        "suppressed_primary": sum(c.primary or 0 for c in checks),
+        "suppressed_secondary": sum(c.secondary or 0 for c in checks),
+        "tables": {
+            c.name: {"primary": c.primary, "secondary": c.secondary, "suppressed": c.suppressed}
+            for c in checks
+        },
+    }
+
+
+def written_after_check(path: Path, paths: Paths) -> bool:
+    """Return whether a file is written after the check (so a fresh and a repeated run scan the same files).
+
+    These are the check's own metrics, the index and methods pages (the ``index`` stage scans them
+    itself, :func:`pact_analysis.report.run`), the PDFs and screenshots of the checked pages, and the
+    stale-run marker.
+    """
+    relative = Path(path).relative_to(paths.root).as_posix()
+    return (
+        relative in {"metrics/disclosure.json", "reports/index.html", "reports/STALE.txt"}
+        or relative.startswith(("reports/pdf/", "reports/screenshots/"))
+        or (relative.startswith("reports/") and Path(relative).name in {"index.html", "methods.html"})
+    )
 
 
 def run(paths: Paths, params: dict[str, Any]) -> None:
     """The ``check`` stage: PII scan and small-cell check of everything published.
 
-    Writes ``metrics/disclosure.json`` (files scanned, findings) and raises :class:`StageError` with a
-    summary if any identifier or unsuppressed small count is found.
+    Writes ``metrics/disclosure.json`` (files scanned, findings, suppressions per table) and raises
+    :class:`StageError` with a summary if any identifier, unsuppressed small count, ``<N`` label,
+    recoverable suppressed cell or inconsistent table declaration is found.
 
     Parameters
     ----------
@@ -633,26 +1053,48 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         raise StageError(f"cannot read the identities to look for: {err}") from None
     # The check's own metrics and the index (written after the check, from the checked reports) are
     # left out, so that what is scanned does not depend on whether an earlier run left them behind.
-    later = {paths.metrics / "disclosure.json", paths.reports / "index.html"}
     outputs = [
         p
         for p in files_under([paths.processed, paths.warehouse, paths.reports, paths.metrics])
-        if p not in later
+        if not written_after_check(p, paths)
     ]
     scan = scan_for_pii(outputs, who, root=paths.root)
-    small = small_cell_problems(paths.reports, min_cell, paths.root)
-    problems = [str(f) for f in scan["findings"]] + small
+    checks = check_tables(paths.reports, min_cell)
+    small = _problems(checks, paths.reports, paths.root, "small")
+    other = _problems(checks, paths.reports, paths.root, "other")
+    problems = [str(f) for f in scan["findings"]] + small + other
     write_json(
         paths.metrics / "disclosure.json",
         {
             "files_scanned": len(scan["scanned"]),
             "files_skipped": scan["skipped"],
-            "tables_checked": len(published_tables(paths.reports)),
+            "tables_checked": len(checks),
             "pii_findings": len(scan["findings"]),
             "small_cells": len(small),
+            "table_problems": len(other),
             "min_cell": min_cell,
+            **suppression_metrics(checks),
         },
     )
     if problems:
         shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
         raise StageError(f"{len(problems)} data-protection problems in published outputs: {shown}")
+
+
+def rows_without_small_counts(table: pd.DataFrame, columns: list[str], min_cell: int) -> pd.Series:
+    """Return, per row, whether none of its counts is small (each is 0 or at least ``min_cell``).
+
+    A figure drawn from counts (shares, rates) may only show such rows: a bar computed from a count
+    of 3 publishes that count as surely as a table cell does.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Counts.
+    columns : list of str
+        The count columns the figure uses.
+    min_cell : int
+        Minimum publishable count.
+    """
+    counts = table[columns]
+    return ((counts == 0) | (counts >= min_cell)).all(axis=1)

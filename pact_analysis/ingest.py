@@ -1,7 +1,9 @@
 """Ingest: read every raw extract, parse it per the codebook, validate it, write typed parquet files.
 
 ``python -m pact_analysis ingest`` reads ``data/raw/<file>`` for each codebook source and writes
-``data/interim/clean/<source>.parquet`` atomically (nothing is written if any extract fails), plus
+``data/interim/clean/<source>.parquet`` atomically (nothing is written if any extract fails), with
+``delivery.json`` (which extracts were delivered: an optional extract that was not delivered gets an
+empty table but ``delivered: false`` and no row count, unlike a delivered empty file), plus
 ``metrics/ingest.json``. A bad extract stops the stage with one :class:`~pact_analysis.errors.ExtractError`
 naming the file, the row (as a spreadsheet numbers it: the header is row 1) and the column. Values of
 personal-data columns (codebook ``pii: true``) are never quoted in a message: messages end up in logs.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import json
 import logging
 import re
 import unicodedata
@@ -51,6 +54,8 @@ log = logging.getLogger(__name__)
 MAX_FIELD_CHARS = 10_000
 #: Rows listed per column and problem before the rest are summarised in one line.
 ROWS_SHOWN = 5
+#: Which extracts were delivered, beside the clean tables (an absent optional extract has an empty table).
+DELIVERY_FILE = "delivery.json"
 _TRUE = frozenset({"1", "1.0", "1,0", "s", "si", "y", "yes", "t", "true", "v", "verdadero"})
 _FALSE = frozenset({"0", "0.0", "0,0", "n", "no", "f", "false", "falso"})
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
@@ -599,7 +604,8 @@ def read_all(
     -------
     tuple
         Typed frames by source (an empty typed frame for an absent optional extract), the format
-        information by source and the problems by file name (empty if everything is valid).
+        information by source (``delivered`` tells an absent extract from a delivered empty one) and
+        the problems by file name (empty if everything is valid).
     """
     frames: dict[str, pd.DataFrame] = {}
     info: dict[str, Any] = {}
@@ -614,10 +620,11 @@ def read_all(
             continue
         try:
             frames[source], info[source] = read_extract(path, source, extraction_date)
+            info[source]["delivered"] = True
         except ExtractError as err:
             failures[err.file] = err.problems
     for source in frames:
-        if info[source].get("present", True):
+        if info[source]["delivered"]:
             broken = reference_problems(
                 {s: f for s, f in frames.items() if _file_of(s) not in failures}, source
             )
@@ -646,7 +653,7 @@ def _missing_text(path: Path, required: bool) -> str:
 def _absent(source: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     frame = schemas.empty_frame(source)
     frame.index = pd.Index([], dtype="int64", name="row")
-    return frame, {"present": False}
+    return frame, {"delivered": False}
 
 
 def _raise_first(failures: dict[str, list[str]]) -> None:
@@ -659,19 +666,64 @@ def _raise_first(failures: dict[str, list[str]]) -> None:
     raise ExtractError(files[0], problems)
 
 
+def delivery(frames: dict[str, pd.DataFrame], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return, per source, its file, whether it was delivered and its rows (``None`` if not delivered).
+
+    A delivered extract with a header and no data row has 0 rows; an extract that was not delivered
+    has no row count at all, so that no report shows it as an empty delivery.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        Typed frames by source (:func:`read_all`).
+    info : dict
+        Format information by source, with ``delivered`` (:func:`read_all`).
+    """
+    return {
+        source: {
+            "file": _file_of(source),
+            "delivered": bool(info[source]["delivered"]),
+            "rows": len(frame) if info[source]["delivered"] else None,
+        }
+        for source, frame in frames.items()
+    }
+
+
+def delivery_summary(delivered: dict[str, dict[str, Any]]) -> str:
+    """Return one line for logs: ``"5 of 10 sources delivered; not delivered: a.csv, b.csv"``.
+
+    Parameters
+    ----------
+    delivered : dict
+        Output of :func:`delivery` (or the ``sources`` of :func:`read_delivery`).
+    """
+    absent = [entry["file"] for entry in delivered.values() if not entry["delivered"]]
+    text = f"{len(delivered) - len(absent)} of {len(delivered)} sources delivered"
+    return text + (f"; not delivered: {', '.join(absent)}" if absent else "")
+
+
 def metrics(frames: dict[str, pd.DataFrame], info: dict[str, Any], warnings: pd.DataFrame) -> dict[str, Any]:
-    """Return the ingest metrics: rows, presence, format, invalid documents and missingness per source."""
+    """Return the ingest metrics: delivery, rows, format, invalid documents and missingness per source.
+
+    An extract that was not delivered has ``delivered: false`` and ``rows: null`` and nothing else;
+    a delivered empty extract has ``rows: 0``.
+    """
     out: dict[str, Any] = {}
-    for source, frame in frames.items():
-        entry = {"file": codebook.sources()[source]["file"], "present": True, "rows": len(frame)} | info[
-            source
-        ]
+    for source, entry in delivery(frames, info).items():
+        out[source] = entry
+        if not entry["delivered"]:
+            continue
+        frame = frames[source]
+        entry |= {k: v for k, v in info[source].items() if k != "delivered"}
         if "doc_number" in frame:
             entry["invalid_documents"] = int((warnings["source"] == source).sum())
         share = frame.isna().mean() if len(frame) else pd.Series(0.0, index=frame.columns)
         entry["missing_share"] = {col: round(float(v), 4) for col, v in share.items()}
-        out[source] = entry
-    return {"sources": out, "total_rows": int(sum(len(f) for f in frames.values()))}
+    return {
+        "sources": out,
+        "sources_delivered": sum(entry["delivered"] for entry in out.values()),
+        "total_rows": int(sum(len(f) for f in frames.values())),
+    }
 
 
 def run(paths: Paths, params: dict[str, Any]) -> None:
@@ -707,14 +759,48 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         log.warning(
             "%s: %d DNI/NIE fail their check letter (rows %s%s); kept", source, len(group), rows, more
         )
+    delivered = delivery(frames, info)
+    log.info("%s", delivery_summary(delivered))
     with atomic_dir(paths.clean) as tmp:
         for source, frame in frames.items():
             frame.reset_index(drop=True).to_parquet(tmp / f"{source}.parquet", index=False)
         warnings.to_csv(tmp / "warnings.csv", index=False)
+        write_json(tmp / DELIVERY_FILE, {"sources": delivered})
     write_json(
         paths.metrics / "ingest.json",
         {"extraction_date": str(extraction_date)} | metrics(frames, info, warnings),
     )
+
+
+def read_delivery(paths: Paths) -> dict[str, dict[str, Any]]:
+    """Read which extracts were delivered (``data/interim/clean/delivery.json``, written by ``ingest``).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+
+    Returns
+    -------
+    dict
+        Per source in codebook order: ``file``, ``delivered`` (bool) and ``rows`` (``None`` when the
+        extract was not delivered, 0 for a delivered empty one).
+
+    Raises
+    ------
+    StageError
+        If the ``ingest`` stage has not written it.
+    """
+    path = paths.clean / DELIVERY_FILE
+    if not path.exists():
+        raise StageError(f"{path}: missing; run the ingest stage first (dvc repro ingest)")
+    sources = json.loads(path.read_text(encoding="utf-8"))["sources"]
+    return {source: sources[source] for source in codebook.sources() if source in sources}
+
+
+def delivered(paths: Paths) -> dict[str, bool]:
+    """Return whether each source's extract was delivered (for :func:`pact_analysis.describe.source_sizes`)."""
+    return {source: entry["delivered"] for source, entry in read_delivery(paths).items()}
 
 
 def read_clean(paths: Paths) -> dict[str, pd.DataFrame]:

@@ -16,3 +16,16 @@ def tiny_project(tmp_path_factory):
     """Paths of a tiny synthetic project after synthesize, ingest and link."""
     paths = make_project(tmp_path_factory.mktemp("tiny") / "project")
     return run_stages(paths)
+
+
+@pytest.fixture(scope="session")
+def rendered_reports(tiny_project):
+    """The tiny project with every report rendered in every language and the index written."""
+    from pact_analysis import report
+    from pact_analysis.config import load_params
+
+    params = load_params(tiny_project.params)
+    for name in report.REPORTS:
+        report.render_notebook(name, tiny_project, params)
+    report.build_index(tiny_project, params)
+    return tiny_project

@@ -508,9 +508,13 @@ def test_missing_optional_file_is_noted_in_metrics(tmp_path: Path):
     paths, err = run_case(case, tmp_path)
     assert err is None
     metrics = json.loads((paths.metrics / "ingest.json").read_text())
-    assert metrics["sources"]["employment_episodes"]["present"] is False
-    assert metrics["sources"]["employment_episodes"]["rows"] == 0
-    assert metrics["sources"]["sauss_persons"]["present"] is True
+    assert metrics["sources"]["employment_episodes"] == {
+        "file": "employment_episodes.csv",
+        "delivered": False,
+        "rows": None,
+    }
+    assert metrics["sources"]["sauss_persons"]["delivered"] is True
+    assert metrics["sources_delivered"] == len(list(paths.raw.glob("*.csv")))
 
 
 def messages() -> list[tuple[str, str]]:

@@ -98,3 +98,23 @@ def test_noise_rates_divide_by_records_of_each_source():
     rates = describe.noise_rates(log, records)
     assert rates.loc["typo", "s"] == pytest.approx(0.25)
     assert rates.loc["typo", "t"] == pytest.approx(0.5)
+
+
+def test_source_sizes_tells_an_absent_extract_from_an_empty_one():
+    tables = {
+        "ceas": pd.DataFrame({"ceas_code": ["C1", "C2"]}),
+        "employment_episodes": pd.DataFrame({"episode_id": pd.Series([], dtype="string")}),
+        "ngo_attention": pd.DataFrame({"record_id": pd.Series([], dtype="string")}),
+    }
+    sizes = describe.source_sizes(tables, {"ceas": True, "employment_episodes": True, "ngo_attention": False})
+    by_source = sizes.set_index("source")
+    assert by_source["delivered"].tolist() == [True, True, False]
+    assert by_source.loc["ceas", "rows"] == 2
+    assert by_source.loc["employment_episodes", "rows"] == 0
+    assert pd.isna(by_source.loc["ngo_attention", "rows"])
+    assert str(sizes["rows"].dtype) == "Int64"
+
+
+def test_source_sizes_without_delivery_counts_every_table_as_delivered():
+    sizes = describe.source_sizes({"ceas": pd.DataFrame({"ceas_code": []})})
+    assert sizes[["delivered", "rows"]].to_dict("records") == [{"delivered": True, "rows": 0}]

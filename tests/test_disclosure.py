@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -14,6 +15,9 @@ from pact_analysis import disclosure
 from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
 from tests.fixtures import params, valid_frames, write_valid_raw
+from tests.test_disclosure_protect import exits_by_province, spells_affected
+
+C = disclosure.SUPPRESSED  # "[c]"
 
 # --- small cells ------------------------------------------------------------------------------------
 
@@ -27,7 +31,7 @@ def crosstab(rows: list[list[int]]) -> pd.DataFrame:
 def test_primary_suppression_hides_small_counts_only():
     table = crosstab([[3, 20, 30, 0], [1, 25, 40, 12], [50, 60, 70, 80]])
     out = disclosure.suppress_small_cells(table, 10)
-    assert out.loc["r0", "c0"] == "<10" and out.loc["r1", "c0"] == "<10"
+    assert out.loc["r0", "c0"] == C and out.loc["r1", "c0"] == C
     assert out.loc["r2", "c2"] == 70
     assert out.loc["r0", "c3"] == 0  # zeros are not disclosive counts
     assert disclosure.check_min_cell(out, 10) == []
@@ -95,7 +99,7 @@ def test_long_frame_gives_the_same_suppression_as_its_crosstab():
 def test_long_frame_with_one_dimension_suppresses_two_cells():
     long = pd.DataFrame({"ceas": ["A", "B", "C", "D"], "n": [4, 50, 20, 33]})
     out = disclosure.suppress_small_cells(long, 10, count="n")
-    assert out["n"].tolist() == ["<10", 50, "<10", 33]
+    assert out["n"].tolist() == [C, 50, C, 33]
 
 
 def test_wide_table_with_label_and_count_columns():
@@ -109,37 +113,33 @@ def test_wide_table_with_label_and_count_columns():
     )
     out = disclosure.suppress_small_cells(table, 10, columns=["H", "M"])
     assert out["profile"].equals(table["profile"]) and out["share"].equals(table["share"])
-    assert out.loc[0, "H"] == "<10"
-    mask = out[["H", "M"]].eq("<10").to_numpy()
+    assert out.loc[0, "H"] == C
+    mask = out[["H", "M"]].eq(C).to_numpy()
     assert mask.sum() >= 4 and disclosure.back_solvable(mask) == []
 
 
 def test_single_count_column_suppresses_a_second_cell():
     table = pd.DataFrame({"n": [4, 50, 20, 33]}, index=["A", "B", "C", "D"])
     out = disclosure.suppress_small_cells(table, 10, columns=["n"])
-    assert out["n"].tolist() == ["<10", 50, "<10", 33]
+    assert out["n"].tolist() == [C, 50, C, 33]
 
 
 def test_rounding_keeps_suppression_and_rounds_the_rest():
     table = crosstab([[3, 22, 31], [15, 27, 44]])
     out = disclosure.suppress_small_cells(table, 10, round_to=5)
-    shown = [v for v in out.to_numpy().ravel() if v != "<10"]
+    shown = [v for v in out.to_numpy().ravel() if v != C]
     assert shown and all(v % 5 == 0 for v in shown)
-    assert out.loc["r0", "c0"] == "<10"
+    assert out.loc["r0", "c0"] == C
 
 
 def test_check_min_cell_finds_unsuppressed_small_counts():
-    table = pd.DataFrame(
-        {"ceas": ["A", "B", "C", "D"], "n": ["3", "<10", "0", "25"], "mean_score": ["3.5"] * 4}
-    )
+    table = pd.DataFrame({"ceas": ["A", "B", "C", "D"], "n": ["3", C, "0", "25"], "mean_score": ["3.5"] * 4})
     table.index = table.index + 2
     assert disclosure.check_min_cell(table, 10) == ["row 2, column n: count 3 below the minimum cell size 10"]
 
 
 def test_check_min_cell_on_a_crosstab_ignores_non_count_columns():
-    table = pd.DataFrame(
-        {"province": ["León", "Soria"], "H": [12, 4], "M": [30, "<10"], "share": [0.5, 0.25]}
-    )
+    table = pd.DataFrame({"province": ["León", "Soria"], "H": [12, 4], "M": [30, C], "share": [0.5, 0.25]})
     assert disclosure.count_columns(table) == ["H", "M"]
     assert disclosure.check_min_cell(table, 10) == ["row 1, column H: count 4 below the minimum cell size 10"]
 
@@ -250,7 +250,7 @@ def project(tmp_path) -> Paths:
         }
     ).to_parquet(paths.processed / "persons.parquet")
     (paths.reports / "tables" / "02_profiles").mkdir(parents=True)
-    pd.DataFrame({"profile": ["stayer", "cycler", "leaver"], "n": [120, "<10", 48]}).to_csv(
+    pd.DataFrame({"profile": ["stayer", "cycler", "leaver"], "n": [120, C, 48]}).to_csv(
         paths.reports / "tables" / "02_profiles" / "sizes.csv", index=False
     )
     (paths.reports / "02_profiles.html").write_text(
@@ -365,3 +365,85 @@ def test_every_planted_kind_is_a_different_finding(project):
     kinds = sorted(f.kind for f in scan["findings"])
     assert kinds == ["a DNI/NIE", "a birth date", "a full name"]
     assert list(itertools.chain(scan["scanned"])) == sorted(scan["scanned"])
+
+
+# --- the check stage: suppression labels, structure and counts --------------------------------------
+
+
+def publish_like_the_report(
+    paths: Paths, where: str, protected: disclosure.Protected, additive: bool
+) -> Path:
+    """Write a protected table and its sidecar as the report layer does."""
+    csv = paths.reports / "tables" / f"{where}.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    protected.table.to_csv(csv, index=True)
+    sidecar = {
+        "count_columns": list(protected.mask.columns),
+        "additive": additive,
+        "primary": protected.primary,
+        "secondary": protected.secondary,
+    }
+    csv.with_suffix(".json").write_text(json.dumps(sidecar))
+    return csv
+
+
+def test_a_below_label_fails_the_check(project):
+    table = project.reports / "tables" / "02_profiles" / "sizes.csv"
+    table.write_text("profile,n\nstayer,120\ncycler,<10\nleaver,48\n")
+    with pytest.raises(
+        StageError, match=r"sizes\.csv: row 3, column n: label '<10' is not allowed; use \[c\]"
+    ):
+        disclosure.run(project, params())
+    metrics = json.loads((project.metrics / "disclosure.json").read_text())
+    assert metrics["small_cells"] == 0 and metrics["table_problems"] == 1
+
+
+def test_suppressions_are_counted_per_table(project):
+    exits = disclosure.protect(exits_by_province(), 10)
+    spells = disclosure.protect(spells_affected(3, 18, 2, 1647), 10, additive=False)
+    publish_like_the_report(project, "03_chronicity/en/exits", exits, additive=True)
+    publish_like_the_report(project, "01_record_linkage/spells", spells, additive=False)
+    disclosure.run(project, params())
+    metrics = json.loads((project.metrics / "disclosure.json").read_text())
+    assert metrics["tables"] == {
+        "01_record_linkage/spells": {"primary": 2, "secondary": 0, "suppressed": 2},
+        "02_profiles/sizes": {"primary": None, "secondary": None, "suppressed": 1},  # no sidecar
+        "03_chronicity/en/exits": {"primary": 1, "secondary": 3, "suppressed": 4},
+    }
+    assert (metrics["suppressed_primary"], metrics["suppressed_secondary"]) == (3, 3)
+    assert metrics["suppressed_cells"] == 7 and metrics["tables_checked"] == 3
+    assert metrics["small_cells"] == 0 and metrics["table_problems"] == 0
+
+
+def test_a_planted_small_cell_in_a_language_folder_is_caught(project):
+    spells = disclosure.protect(spells_affected(3, 18, 2, 1647), 10, additive=False)
+    csv = publish_like_the_report(project, "01_record_linkage/es/spells", spells, additive=False)
+    leaked = spells.table.copy()
+    leaked.loc["probabilistic (Splink)", "merged"] = 3
+    leaked.to_csv(csv, index=True)
+    expected = "reports/tables/01_record_linkage/es/spells.csv: row 2, column merged: count 3 below"
+    assert [
+        p[: len(expected)] for p in disclosure.small_cell_problems(project.reports, 10, project.root)
+    ] == [expected]
+    with pytest.raises(StageError) as err:
+        disclosure.run(project, params())
+    assert expected in str(err.value)
+    assert (
+        "the sidecar declares 2 suppressed cells (2 primary, 0 secondary) but the table shows 1 [c]"
+        in str(err.value)
+    )
+    metrics = json.loads((project.metrics / "disclosure.json").read_text())
+    assert metrics["small_cells"] == 1 and metrics["table_problems"] == 1
+
+
+def test_a_recoverable_cell_fails_the_check_only_in_an_additive_table(project):
+    csv = project.reports / "tables" / "02_profiles" / "by_sex.csv"
+    csv.write_text("profile,H,M\nstayer,[c],30\ncycler,40,35\n")
+    sidecar = csv.with_suffix(".json")
+    sidecar.write_text(json.dumps({"count_columns": ["H", "M"], "additive": True}))
+    with pytest.raises(
+        StageError, match=r"by_sex\.csv: row 2, column H: suppressed cell recoverable from the row and column"
+    ):
+        disclosure.run(project, params())
+    sidecar.write_text(json.dumps({"count_columns": ["H", "M"], "additive": False}))
+    disclosure.run(project, params())

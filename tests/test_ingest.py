@@ -11,7 +11,7 @@ import pytest
 
 from pact_analysis import codebook, ingest
 from pact_analysis.config import Paths
-from pact_analysis.errors import ExtractError
+from pact_analysis.errors import ExtractError, StageError
 from tests.fixtures import dni, params, valid_frames, write_valid_raw
 
 STRING = {"type": "string"}
@@ -245,3 +245,44 @@ def test_required_sources_are_those_of_the_codebook():
         "rgc_members",
         "rgc_spells",
     ]
+
+
+# --- missing versus empty ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def partial_delivery(tmp_path) -> Paths:
+    """Required extracts, one optional extract delivered with a header only, the others not delivered."""
+    paths = Paths(tmp_path)
+    write_valid_raw(paths.raw, ingest.required_sources() + ["employment_episodes"])
+    path = paths.raw / "employment_episodes.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    return paths
+
+
+def test_an_absent_extract_is_not_delivered_and_an_empty_one_has_zero_rows(partial_delivery, caplog):
+    with caplog.at_level(logging.INFO, logger="pact_analysis.ingest"):
+        ingest.run(partial_delivery, params())
+    sources = json.loads((partial_delivery.metrics / "ingest.json").read_text())["sources"]
+    assert sources["ngo_attention"] == {"file": "ngo_attention.csv", "delivered": False, "rows": None}
+    assert sources["employment_episodes"]["delivered"] is True
+    assert sources["employment_episodes"]["rows"] == 0
+    assert sources["sauss_persons"]["rows"] == 4
+    n_given, n_all = len(ingest.required_sources()) + 1, len(codebook.sources())
+    assert f"{n_given} of {n_all} sources delivered; not delivered: employment_persons.csv" in caplog.text
+    assert "employment_episodes.csv" not in caplog.text.split("not delivered:")[1]
+
+
+def test_read_delivery_tells_the_report_which_extracts_were_delivered(partial_delivery):
+    ingest.run(partial_delivery, params())
+    delivery = ingest.read_delivery(partial_delivery)
+    assert list(delivery) == list(codebook.sources())
+    assert delivery["pilot_assignment"]["rows"] is None
+    assert delivery["employment_episodes"]["rows"] == 0
+    given = ingest.delivered(partial_delivery)
+    assert {s for s, d in given.items() if d} == set(ingest.required_sources()) | {"employment_episodes"}
+
+
+def test_read_delivery_without_an_ingest_run_says_what_to_do(tmp_path):
+    with pytest.raises(StageError, match="run the ingest stage first"):
+        ingest.read_delivery(Paths(tmp_path))

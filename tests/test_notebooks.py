@@ -1,24 +1,65 @@
-"""Every report notebook executes with papermill on the tiny region and renders readable, safe HTML."""
+"""Every report notebook executes with papermill on the tiny region, in both languages, and every
+figure it draws reaches the HTML."""
 
 from __future__ import annotations
+
+import json
+import re
 
 import pytest
 
 from pact_analysis import report
-from pact_analysis.config import load_params
+from pact_analysis.report import i18n
 
 pytestmark = pytest.mark.xdist_group("tiny_region")
 
+#: Figures each report must at least show (by their alt text's catalogue key).
+REQUIRED_FIGURES = {
+    "00_overview": ["overview.population.figure.alt", "overview.spells.km.alt"],
+    "01_record_linkage": ["record_linkage.decisions.histogram.alt", "record_linkage.accuracy.curve.alt"],
+}
 
-@pytest.mark.parametrize("name", list(report.REPORTS))
-def test_notebook_renders_to_offline_html_without_code(tiny_project, name):
-    if not (tiny_project.notebooks / f"{name}.py").exists():
-        pytest.fail(f"report {name} is listed in report.REPORTS but notebooks/{name}.py is missing")
-    html_path = report.render_notebook(name, tiny_project, load_params(tiny_project.params))
-    page = html_path.read_text()
-    assert "<h1" in page and "Provenance" in page
-    assert 'src="https://' not in page and "cdnjs" not in page, "reports must not load anything from a CDN"
-    assert "report.setup_notebook()" not in page, "code cells must be hidden"
-    assert "Traceback" not in page
-    tables = tiny_project.reports / "tables" / name
-    assert tables.is_dir() and any(tables.glob("*.csv")), "published tables are kept for the disclosure check"
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+@pytest.mark.parametrize("name", report.REPORTS)
+def test_report_renders_with_every_figure_it_draws(rendered_reports, name, lang):
+    html_path = rendered_reports.reports / lang / f"{name}.html"
+    page = html_path.read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in page and "<h1>" in page
+    assert i18n.t("common.provenance", lang) in page and i18n.t("common.findings", lang) in page
+    assert "Traceback" not in page and "report.start(" not in page, (
+        "code and errors must not reach the reader"
+    )
+    assert 'src="http' not in page and "cdnjs" not in page, "reports must not load anything from the internet"
+    counts = json.loads((rendered_reports.reports / "tables" / name / f"figures.{lang}.json").read_text())
+    images = re.findall(r'<img [^>]*src="data:image/png;base64,', page)
+    assert counts["figures_drawn"] >= len(REQUIRED_FIGURES[name])
+    assert len(images) == counts["figures_drawn"], "every figure the notebook drew must be in the HTML"
+    assert page.count("<figcaption>") == len(images)
+    for key in REQUIRED_FIGURES[name]:
+        alt = i18n.t(key, lang).replace('"', "&quot;")
+        assert f'alt="{alt}"' in page, f"{name} ({lang}) lacks the figure {key}"
+
+
+@pytest.mark.parametrize("name", report.REPORTS)
+def test_report_publishes_its_tables_and_findings(rendered_reports, name):
+    tables = rendered_reports.reports / "tables" / name
+    assert any(tables.glob("*.csv")), "published tables are kept for the disclosure check"
+    summary = json.loads((tables / "summary.json").read_text())
+    assert summary["report"] == name and summary["values"]
+
+
+def test_no_published_cell_claims_a_size(rendered_reports):
+    """A suppressed cell is marked [c], never '<10' (which would state its size)."""
+    for page in rendered_reports.reports.glob("*/*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"class=\"num\">\s*&lt;\s*\d+\s*<", text), f"{page.name}: a cell labelled <N"
+
+
+def test_index_summarises_every_report_in_both_languages(rendered_reports):
+    for lang in i18n.LANGUAGES:
+        index = (rendered_reports.reports / lang / "index.html").read_text(encoding="utf-8")
+        for name in report.REPORTS:
+            assert f'href="{name}.html"' in index
+        assert i18n.t("index.protection", lang) in index
+        assert 'href="methods.html"' in index

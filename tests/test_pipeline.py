@@ -63,22 +63,44 @@ def repro_project(tmp_path_factory) -> Path:
     return project
 
 
+#: Stages that run on every `dvc repro` by design (the key check and the index with the run's time).
+ALWAYS_RUN = {"key", "index"}
+
+
 def _changed_stages(project: Path) -> set[str]:
     status = json.loads(_run(["dvc", "status", "--json"], project).strip().splitlines()[-1] or "{}")
-    return {name.split(":")[-1] for name in status}
+    return {name.split(":")[-1] for name, why in status.items() if why != ["always changed"]}
 
 
-def test_repro_writes_the_index_and_reports(repro_project):
-    index = (repro_project / "reports" / "index.html").read_text()
-    assert 'href="00_overview.html"' in index
-    assert (repro_project / "reports" / "00_overview.html").stat().st_size > 10_000
+def test_repro_writes_the_index_and_reports_in_both_languages(repro_project):
+    from pact_analysis.report import REPORTS
+
+    assert "url=es/index.html" in (repro_project / "reports" / "index.html").read_text()
+    for lang in ("es", "en"):
+        index = (repro_project / "reports" / lang / "index.html").read_text()
+        for name in REPORTS:
+            assert f'href="{name}.html"' in index
+            assert (repro_project / "reports" / lang / f"{name}.html").stat().st_size > 10_000
     assert (repro_project / "dvc.lock").exists()
 
 
-def test_second_repro_reruns_nothing(repro_project):
+def test_second_repro_reruns_nothing_but_the_always_run_stages(repro_project):
     assert _changed_stages(repro_project) == set()
     out = _run(["dvc", "repro"], repro_project)
-    assert "Running stage" not in out
+    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+    assert ran <= ALWAYS_RUN
+
+
+def test_a_fresh_clone_reproduces_the_committed_lock(repro_project, tmp_path):
+    """Issue 8: after a fresh clone's `dvc repro`, `git status` shows no change (dvc.lock, metrics)."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    _run([*git, "add", "-A"], repro_project)
+    _run([*git, "commit", "-qm", "reference run"], repro_project)
+    clone = tmp_path / "clone"
+    _run(["git", "clone", "-q", str(repro_project), str(clone)], tmp_path)
+    _run(["dvc", "repro"], clone)
+    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], clone).strip()
+    assert status == "", f"a fresh repro changed committed files:\n{status}"
 
 
 def test_a_parameter_change_reruns_only_what_depends_on_it(repro_project):

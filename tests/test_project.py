@@ -102,9 +102,27 @@ def test_report_stages_list_the_params_their_notebook_declares(dvc_stages, tmp_p
         report_stages += 1
         listed = stage.get("params", [])
         for parameter in declared_parameters(ROOT / "notebooks" / f"{match.group(1)}.py", tmp_path):
-            if parameter == "root":
+            if parameter in {"root", "lang"}:  # the project root and the language are set by the renderer
                 continue
             key = dotted[parameter]
             assert any(key == p or key.startswith(p + ".") for p in listed), f"stage {name} should list {key}"
         assert f"notebooks/{match.group(1)}.py" in stage["deps"]
     assert report_stages >= 1
+
+
+def test_every_report_is_a_stage_with_both_languages_and_a_catalogue(dvc_stages):
+    from pact_analysis.report import REPORTS, i18n
+    from pact_analysis.report.page import short_name
+
+    rendered = {
+        m.group(1): stage
+        for stage in dvc_stages.values()
+        if (m := re.fullmatch(r"python -m pact_analysis report (\S+)", stage["cmd"]))
+    }
+    assert set(rendered) == set(REPORTS), "report.REPORTS and the report stages of dvc.yaml must agree"
+    for name, stage in rendered.items():
+        for lang in i18n.LANGUAGES:
+            assert f"reports/{lang}/{name}.html" in stage["outs"]
+            assert (ROOT / "pact_analysis" / "locales" / lang / "LC_MESSAGES" / f"{short_name(name)}.po").exists()
+        assert f"reports/tables/{name}" in dvc_stages["check"]["deps"]
+        assert f"reports/tables/{name}" in dvc_stages["index"]["deps"]

@@ -1,14 +1,18 @@
-"""Tests of report rendering helpers: parameters, offline HTML, provenance and the index."""
+"""Tests of the report framework: parameters, translations, locale formats, tables, index, offline HTML."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
+import pandas as pd
 import pytest
 
 from pact_analysis import report
 from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
+from pact_analysis.report import i18n, page
 
 
 def test_flatten_and_dotted_names_are_inverse():
@@ -33,16 +37,16 @@ def test_undeclared_parameter_is_refused(tmp_path):
     declared = report.declared_parameters(nb, tmp_path)
     assert declared == ["root", "not_a_param"]
     with pytest.raises(StageError, match="not_a_param"):
-        report.notebook_parameters(tmp_path / "x.ipynb", {"seed": 1}, tmp_path)
+        report.notebook_parameters(tmp_path / "x.ipynb", {"seed": 1}, tmp_path, "es")
 
 
 def test_offline_html_drops_cdn_scripts_only():
-    page = (
+    html = (
         '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js"></script>\n'
         '<script type="module">import m from "https://cdnjs.cloudflare.com/x.mjs"; m.run();</script>'
         "<script>var local = 1;</script><p>keep</p>"
     )
-    out = report.offline_html(page)
+    out = report.offline_html(html)
     assert "https://" not in out
     assert "var local = 1" in out and "<p>keep</p>" in out
 
@@ -61,14 +65,161 @@ def test_data_fingerprint_changes_with_content_and_names(tmp_path):
     assert report.data_fingerprint(tmp_path / "nothing") == "missing"
 
 
-def test_index_links_rendered_reports_and_states_provenance(tmp_path):
+# --- translations and formats ------------------------------------------------------------------------
+
+
+def test_every_catalogue_key_exists_in_every_language():
+    missing = i18n.missing_keys()
+    assert missing == {lang: [] for lang in i18n.LANGUAGES}, f"keys missing in a language: {missing}"
+
+
+def test_a_missing_key_is_an_error_not_a_fallback():
+    with pytest.raises(i18n.MissingTranslation, match="no es translation"):
+        i18n.t("overview.no_such_key", "es")
+
+
+def test_placeholders_of_each_key_agree_between_languages():
+    """A sentence that drops a number in one language would publish less in it."""
+    fields = re.compile(r"\{(\w+)\}")
+    es, en = i18n.catalogue("es"), i18n.catalogue("en")
+    differing = [k for k in es if set(fields.findall(es[k])) != set(fields.findall(en.get(k, "")))]
+    assert differing == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("es", ("1.234,5", "12,3\u00a0%", "31 de octubre de 2018")),
+        ("en", ("1,234.5", "12.3%", "31 October 2018")),
+    ],
+)
+def test_numbers_percentages_and_dates_follow_the_locale(lang, expected):
+    assert i18n.number(1234.5, lang, 1) == expected[0]
+    assert i18n.percent(0.123, lang) == expected[1]
+    assert i18n.date("2018-10-31", lang) == expected[2]
+
+
+def test_a_number_in_a_sentence_is_formatted_per_language():
+    value = i18n.Number(12345, "int")
+    assert i18n.fmt(value, "es") == "12.345" and i18n.fmt(value, "en") == "12,345"
+    assert i18n.Number.from_json(value.to_json()).format("es") == "12.345"
+
+
+# --- tables and figures ------------------------------------------------------------------------------
+
+
+def _report(tmp_path, lang="es"):
+    return page.Report("00_overview", tmp_path, lang, min_cell=10)
+
+
+def test_table_suppresses_small_counts_with_a_true_footnote(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    r = _report(tmp_path)
+    table = pd.DataFrame(
+        {"spells": [120, 4, 80], "ongoing": [30, 40, 15], "median_months": [50, 12, 60]},
+        index=pd.Index(["León", "Soria", "Burgos"], name="province"),
+    )
+    r.table(table, "spells.by_province", counts=["spells", "ongoing", "median_months"])
+    html = shown[-1]
+    assert "[c]" in html and "&lt;10" not in html and "<10" not in html
+    assert "120" in html and "Tabla 1." in html and "Provincia" in html
+    sidecar = json.loads((tmp_path / "reports/tables/00_overview/spells_by_province.json").read_text())
+    assert sidecar["primary"] == 1 and sidecar["additive"] is True
+    assert "confidencial" in html
+
+
+def test_table_formats_numbers_for_the_language(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    table = pd.DataFrame({"rows": [12345], "missing_share": [0.25]}, index=pd.Index(["ceas"], name="source"))
+    _report(tmp_path, "es").table(
+        table, "sources.table", counts=["rows"], additive=False, percent=["missing_share"]
+    )
+    _report(tmp_path, "en").table(
+        table, "sources.table", counts=["rows"], additive=False, percent=["missing_share"]
+    )
+    assert "12.345" in shown[0] and "25,0\u00a0%" in shown[0]
+    assert "12,345" in shown[1] and "25.0%" in shown[1]
+
+
+def test_a_column_without_a_label_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: None)
+    with pytest.raises(i18n.MissingTranslation, match="no_label_for_this"):
+        _report(tmp_path).table(pd.DataFrame({"no_label_for_this": [1.5]}), "sources.table")
+
+
+def test_figure_is_embedded_numbered_with_caption_and_alt(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    r = _report(tmp_path, "en")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    r.figure(fig, "spells.km")
+    assert shown[-1].startswith('<figure id="figure-1"><img src="data:image/png;base64,')
+    assert 'alt="Falling curve' in shown[-1] and "<b>Figure 1.</b>" in shown[-1]
+    assert plt.get_fignums() == []
+
+
+def test_footer_refuses_a_figure_that_was_drawn_but_not_published(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: None)
+    r = page.start("00_overview", tmp_path, "es", 10)
+    plt.subplots()
+    with pytest.raises(RuntimeError, match="1 figures drawn, 0 published"):
+        r.footer()
+    plt.close("all")
+
+
+# --- index -------------------------------------------------------------------------------------------
+
+
+def test_index_summarises_each_report_in_both_languages(tmp_path):
     paths = Paths(tmp_path)
-    paths.reports.mkdir(parents=True)
-    (paths.reports / "00_overview.html").write_text("<html></html>")
-    params = {"seed": 7, "data": {"source": "synthetic"}}
-    page = report.build_index(paths, params).read_text()
-    assert 'href="00_overview.html"' in page
-    assert "01_record_linkage (not rendered)" not in page and "(not rendered)" in page
-    assert "synthetic region" in page
-    assert "git commit" in page and "fingerprint" in page and "pandas" in page
-    assert "&quot;seed&quot;: 7" in page
+    for lang in i18n.LANGUAGES:
+        (paths.reports / lang).mkdir(parents=True)
+        (paths.reports / lang / "00_overview.html").write_text("<html></html>")
+    summary = {
+        "report": "00_overview",
+        "index": "overview.index",
+        "values": {
+            "persons": {"value": 12345, "kind": "int", "decimals": 1},
+            "spells": {"value": 657, "kind": "int", "decimals": 1},
+            "median": {"value": 13, "kind": "num", "decimals": 0},
+            "still_24": {"value": 0.359, "kind": "pct", "decimals": 1},
+            "job_exits": {"value": 0.485, "kind": "pct", "decimals": 1},
+            "sanction_exits": {"value": 0.4, "kind": "pct", "decimals": 1},
+        },
+    }
+    (paths.reports / "tables" / "00_overview").mkdir(parents=True)
+    (paths.reports / "tables" / "00_overview" / "summary.json").write_text(json.dumps(summary))
+    params = {
+        "seed": 7,
+        "data": {"source": "synthetic"},
+        "synthetic": {"n_persons": 5},
+        "disclosure": {"min_cell": 10},
+    }
+    report.build_index(paths, params)
+    es = (paths.reports / "es" / "index.html").read_text()
+    en = (paths.reports / "en" / "index.html").read_text()
+    assert '<html lang="es">' in es and "12.345 fichas" in es and "35,9\u00a0%" in es
+    assert '<html lang="en">' in en and "12,345 SAUSS person records" in en and "35.9%" in en
+    assert 'href="00_overview.html"' in es and "no generado en esta ejecución" in es  # linkage not rendered
+    assert 'href="../en/index.html"' in es and 'href="../es/index.html"' in en
+    assert "Región sintética" in es and "HMAC-SHA256" in es and "&quot;seed&quot;: 7" in es
+    assert "url=es/index.html" in (paths.reports / "index.html").read_text()
+    assert (paths.reports / "es" / "methods.html").exists()
+
+
+def test_provenance_states_only_the_parameters_the_run_used():
+    real = {
+        "seed": 1,
+        "data": {"source": "files"},
+        "synthetic": {"n_persons": 5},
+        "linkage": {"threshold": 0.9},
+    }
+    assert "synthetic" not in report.index.params_used(real)
+    assert "synthetic" in report.index.params_used(real | {"data": {"source": "synthetic"}})

@@ -1,6 +1,8 @@
 """The ``link`` stage: link persons across sources with Splink, pseudonymise, de-identify.
 
-Reads ``data/interim/clean`` (the ingest stage's typed tables) and writes:
+Reads ``data/interim/clean`` (the ingest stage's typed tables), the key (refused if its fingerprint
+differs from ``metrics/key.json``, written by the ``key`` stage: :mod:`.key_stage`) and, when a
+reviewer has labelled one, ``data/review/clerical_review_labelled.csv``; writes:
 
 - ``data/interim/linkage/`` (identities allowed, never published): ``predictions.parquet`` (scored
   pairs), ``clusters.parquet``, ``crosswalk.parquet`` (record -> ``person_key``),
@@ -8,12 +10,18 @@ Reads ``data/interim/clean`` (the ingest stage's typed tables) and writes:
 - ``data/processed/``: ``persons.parquet`` and every clean table de-identified
   (:mod:`pact_analysis.linkage.deidentify`);
 - ``metrics/linkage.json``: counts (timings go to the log, so the metrics are byte-identical across
-  runs) and, when the synthetic truth exists, the quality
-  figures of :func:`pact_analysis.linkage.evaluate.quality_metrics`.
+  runs), the exact DNI/NIE baseline's person count (``deterministic_n_persons``, real data too),
+  the clerical-review precision with its Wilson interval when the labelled file exists
+  (``clerical_review``, :func:`pact_analysis.linkage.review.labelled_precision`) and, when the
+  synthetic truth exists, the quality figures of
+  :func:`pact_analysis.linkage.evaluate.quality_metrics`.
+
+Every file written is byte-identical between two runs on the same input and machine (see
+:mod:`~.pipeline`).
 
 Modules: :mod:`~pact_analysis.linkage.prepare` (standardise identities), :mod:`~.model` (Splink
 comparisons and blocking, backend-agnostic), :mod:`~.pipeline` (train, predict, cluster),
-:mod:`~.evaluate`, :mod:`~.pseudonymise`, :mod:`~.deidentify`, :mod:`~.review`.
+:mod:`~.evaluate`, :mod:`~.pseudonymise`, :mod:`~.key_stage`, :mod:`~.deidentify`, :mod:`~.review`.
 """
 
 from __future__ import annotations
@@ -30,12 +38,17 @@ import pandas as pd
 from pact_analysis import codebook, ingest
 from pact_analysis.config import Paths
 from pact_analysis.io import atomic_dir, progress, write_json
-from pact_analysis.linkage import deidentify, evaluate, pipeline, pseudonymise, review
+from pact_analysis.linkage import deidentify, evaluate, key_stage, pipeline, pseudonymise, review
 
 log = logging.getLogger(__name__)
 
-#: Labelled clerical review, kept outside the stage's output folder (see :mod:`.review`).
+#: Labelled clerical review, in ``data/review`` (a committed folder, never an output; see :mod:`.review`).
 LABELLED_REVIEW = "clerical_review_labelled.csv"
+
+
+def labelled_review_path(paths: Paths) -> Path:
+    """Where a reviewer puts the labelled clerical review: ``data/review/clerical_review_labelled.csv``."""
+    return paths.root / "data" / "review" / LABELLED_REVIEW
 
 
 def linkage_dir(paths: Paths) -> Path:
@@ -87,7 +100,28 @@ def write_processed(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 def stage_metrics(
     paths: Paths, params: dict[str, Any], result: pipeline.LinkageResult, crosswalk: pd.DataFrame
 ) -> dict[str, Any]:
-    """Counts and (synthetic data only) quality figures for ``metrics/linkage.json``."""
+    """Counts, baseline, clerical review and (synthetic data only) quality for ``metrics/linkage.json``.
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths (truth and labelled review).
+    params : dict
+        Reads ``data.source`` and ``linkage.threshold``.
+    result : LinkageResult
+        The linkage run.
+    crosswalk : DataFrame
+        ``source, record_id, cluster_id, person_key, cluster_size``.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``records``, ``records_by_source``, ``n_persons``, ``pairs_compared``,
+        ``links_at_threshold``, ``deterministic_n_persons`` (persons found by exact DNI/NIE
+        matching, :func:`pact_analysis.linkage.evaluate.deterministic_clusters`); ``clerical_review``
+        when the labelled file exists; ``quality`` and ``true_persons`` when the synthetic truth
+        exists.
+    """
     threshold = float(params["linkage"]["threshold"])
     out: dict[str, Any] = {
         "threshold": threshold,
@@ -96,6 +130,9 @@ def stage_metrics(
         "n_persons": int(crosswalk["person_key"].nunique()),
         "pairs_compared": result.pairs_compared,
         "links_at_threshold": int((result.predictions["match_probability"] >= threshold).sum()),
+        "deterministic_n_persons": int(
+            evaluate.deterministic_clusters(result.prepared)["cluster_id"].nunique()
+        ),
     }
     truth_file = paths.truth / "records.parquet"
     if params["data"].get("source", "synthetic") == "synthetic" and truth_file.exists():
@@ -105,10 +142,34 @@ def stage_metrics(
             result.predictions, clusters, result.prepared, truth, threshold
         )
         out["true_persons"] = int(truth["person_id"].nunique())
-    labelled = paths.interim / LABELLED_REVIEW
-    if labelled.exists():
-        out["clerical_review"] = review.labelled_precision(pd.read_csv(labelled), threshold)
+    review_metrics = clerical_review_metrics(paths, threshold)
+    if review_metrics is not None:
+        out["clerical_review"] = review_metrics
     return out
+
+
+def clerical_review_metrics(paths: Paths, threshold: float) -> dict[str, Any] | None:
+    """Precision from the labelled clerical review, or ``None`` when no reviewer has labelled one.
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths (:func:`labelled_review_path`).
+    threshold : float
+        ``linkage.threshold``.
+
+    Returns
+    -------
+    dict or None
+        :func:`pact_analysis.linkage.review.labelled_precision` of the labelled file.
+    """
+    old_place = paths.interim / LABELLED_REVIEW
+    if old_place.exists():
+        log.warning("%s is no longer read: move it to data/review/", old_place.relative_to(paths.root))
+    labelled = labelled_review_path(paths)
+    if not labelled.exists():
+        return None
+    return review.labelled_precision(pd.read_csv(labelled), threshold)
 
 
 def run(paths: Paths, params: dict[str, Any]) -> None:
@@ -120,10 +181,16 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         Project paths.
     params : dict
         Reads ``seed``, ``data.source``, ``data.extraction_date``, ``linkage.threshold``,
-        ``linkage.max_pairs_em`` and ``linkage.backend``.
+        ``linkage.max_pairs_em``, ``linkage.backend`` and ``linkage.duckdb_memory_limit``.
+
+    Raises
+    ------
+    StageError
+        No usable key, or a key other than the one recorded by the ``key`` stage.
     """
     start = time.perf_counter()
     key = pseudonymise.load_key(params, paths.root)
+    key_stage.check_key(paths, key)
     frames = ingest.read_clean(paths)
     persons = {s: frames[s] for s in codebook.person_sources()}
     settings = params["linkage"]

@@ -69,14 +69,14 @@ def parameter_table(model: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_match_weights(table: pd.DataFrame) -> plt.Axes:
+def plot_match_weights(table: pd.DataFrame, xlabel: str = "match weight (log2 m/u)") -> plt.Axes:
     """Horizontal bar chart of the match weight of each level (static, no CDN needed)."""
     labels = table["comparison"] + ": " + table["level"]
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(table) + 1))
     colours = np.where(table["match_weight"] >= 0, "tab:blue", "tab:red")
     ax.barh(labels[::-1], table["match_weight"][::-1], color=colours[::-1])
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("match weight (log2 m/u)")
+    ax.set_xlabel(xlabel)
     fig.tight_layout()
     return ax
 
@@ -133,3 +133,131 @@ def spells_with_wrong_person(
         "merged": int(per_spell["cluster_id"].map(mixed).fillna(False).sum()),
         "split": int(per_spell["person_id"].map(spread).fillna(False).sum()),
     }
+
+
+def persons_at_threshold(pairs: pd.DataFrame, records: pd.DataFrame, threshold: float) -> dict[str, int]:
+    """Links and persons if records whose pair probability reaches ``threshold`` are grouped.
+
+    Persons are the connected components of the graph of records joined by the kept pairs (the same
+    rule as the ``link`` stage's clustering).
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        Scored pairs (``predictions.parquet``): ``source_l, record_id_l, source_r, record_id_r,
+        match_probability``.
+    records : DataFrame
+        Every person record: ``source, record_id``.
+    threshold : float
+        Match probability at or above which a pair is a link.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``links`` (pairs kept), ``persons`` and ``linked_records`` (records in a
+        person of two or more records).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ids = pd.Index((records["source"].astype(str) + "|" + records["record_id"].astype(str)).unique())
+    kept = pairs[pairs["match_probability"] >= threshold]
+    left = ids.get_indexer(kept["source_l"].astype(str) + "|" + kept["record_id_l"].astype(str))
+    right = ids.get_indexer(kept["source_r"].astype(str) + "|" + kept["record_id_r"].astype(str))
+    valid = (left >= 0) & (right >= 0)
+    graph = coo_matrix((np.ones(valid.sum()), (left[valid], right[valid])), shape=(len(ids), len(ids)))
+    n_persons, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    return {
+        "threshold": threshold,
+        "links": int(len(kept)),
+        "persons": int(n_persons),
+        "linked_records": int((sizes[labels] > 1).sum()),
+    }
+
+
+def threshold_sensitivity(
+    pairs: pd.DataFrame, records: pd.DataFrame, thresholds: list[float]
+) -> pd.DataFrame:
+    """The headline counts of linkage (links, persons, linked records) at several thresholds."""
+    rows = [persons_at_threshold(pairs, records, t) for t in thresholds]
+    return pd.DataFrame(rows).set_index("threshold")
+
+
+def linked_vs_unlinked(crosswalk: pd.DataFrame, frames: dict[str, pd.DataFrame], when: str) -> pd.DataFrame:
+    """Compare records linked to another record with records left alone, by age, sex, nationality, source.
+
+    Parameters
+    ----------
+    crosswalk : DataFrame
+        ``source, record_id, cluster_size``: every person record and the size of its person.
+    frames : dict of str to DataFrame
+        Clean person sources (``record_id``, ``birth_date``, ``sex``, ``nationality``).
+    when : str
+        Reference date for ages.
+
+    Returns
+    -------
+    DataFrame
+        Index ``(characteristic, category)``; columns ``linked`` and ``unlinked`` (record counts)
+        and ``linked_share``/``unlinked_share`` (share within each group of records).
+    """
+    from pact_analysis.describe import age_at
+
+    parts = []
+    for source, df in frames.items():
+        cols = [c for c in ("record_id", "birth_date", "sex", "nationality") if c in df]
+        part = df[cols].assign(source=source)
+        part["record_id"] = part["record_id"].astype(str)
+        parts.append(part)
+    records = pd.concat(parts, ignore_index=True)
+    status = crosswalk[["source", "record_id", "cluster_size"]].astype({"record_id": str})
+    records = records.merge(status, on=["source", "record_id"], how="left")
+    records["group"] = np.where(records["cluster_size"].fillna(1) > 1, "linked", "unlinked")
+    age = age_at(records["birth_date"], when).astype(float)
+    records["age_band"] = pd.cut(
+        age, [0, 30, 45, 65, 200], right=False, labels=["0-29", "30-44", "45-64", "65+"]
+    )
+    rows = []
+    for characteristic in ("source", "sex", "nationality", "age_band"):
+        values = records[characteristic].astype("string").fillna("unknown")
+        counts = pd.crosstab(values, records["group"]).reindex(columns=["linked", "unlinked"], fill_value=0)
+        counts.index = pd.MultiIndex.from_product(
+            [[characteristic], counts.index], names=["characteristic", "category"]
+        )
+        rows.append(counts)
+    table = pd.concat(rows)
+    for group in ("linked", "unlinked"):
+        total = table[group].groupby(level="characteristic").transform("sum")
+        table[f"{group}_share"] = table[group] / total.where(total > 0)
+    table.columns.name = None
+    return table
+
+
+def plot_flow(steps: list[tuple[str, str]]) -> plt.Figure:
+    """Draw a vertical flow diagram: one box per step (label and count), arrows between them.
+
+    Parameters
+    ----------
+    steps : list of (str, str)
+        ``(label, formatted count)`` from top to bottom.
+    """
+    fig, ax = plt.subplots(figsize=(7, 1.15 * len(steps) + 0.3))
+    ax.set_axis_off()
+    n = len(steps)
+    for i, (label, count) in enumerate(steps):
+        y = n - 1 - i
+        ax.text(
+            0.5, y, f"{label}\n{count}", ha="center", va="center", fontsize=10, wrap=True,
+            bbox={"boxstyle": "round,pad=0.5", "facecolor": "#eaf2f8", "edgecolor": "#1f618d"},
+        )  # fmt: skip
+        if i < n - 1:
+            ax.annotate(
+                "",
+                xy=(0.5, y - 0.62),
+                xytext=(0.5, y - 0.38),
+                arrowprops={"arrowstyle": "-|>", "color": "#1f618d"},
+            )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, n - 0.4)
+    return fig

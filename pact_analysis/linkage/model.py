@@ -228,7 +228,9 @@ def deterministic_rules() -> list[BlockingRuleCreator]:
     return [block_on("doc_norm"), block_on("given_norm", "surnames_full", "birth_date_str")]
 
 
-def linkage_settings(available: Iterable[str] | None = None) -> SettingsCreator:
+def linkage_settings(
+    available: Iterable[str] | None = None, link_type: str = "link_and_dedupe"
+) -> SettingsCreator:
     """Return the Splink settings (no backend, no trained parameters).
 
     Parameters
@@ -236,19 +238,21 @@ def linkage_settings(available: Iterable[str] | None = None) -> SettingsCreator:
     available : iterable of str, optional
         Prepared columns that hold at least one value. A comparison whose columns are all empty
         (for example sex in FEBRL) is left out. Default: all comparisons.
+    link_type : {"link_and_dedupe", "dedupe_only"}
+        ``link_and_dedupe`` for several sources (the default), ``dedupe_only`` for one source
+        (Splink's ``link_and_dedupe`` needs a ``source_dataset`` column that one table lacks).
 
     Returns
     -------
     SettingsCreator
-        ``link_and_dedupe`` settings with the comparisons of :data:`COMPARISONS` and
-        :func:`prediction_blocking_rules`.
+        Settings with the comparisons of :data:`COMPARISONS` and :func:`prediction_blocking_rules`.
     """
     present = set(available) if available is not None else None
     comparisons = [
         make() for make, needed in COMPARISONS.values() if present is None or set(needed) <= present
     ]
     return SettingsCreator(
-        link_type="link_and_dedupe",
+        link_type=link_type,
         unique_id_column_name="unique_id",
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),

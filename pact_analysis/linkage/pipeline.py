@@ -1,16 +1,26 @@
 """Train, predict and cluster: one unsupervised Splink run over the person sources.
 
-:func:`link_records` is the single entry point used by the ``link`` stage, the FEBRL test, the
-notebook and the 500k benchmark. No label is used for training: u probabilities come from random
-sampling, m probabilities from expectation maximisation on the blocking rules of
-:func:`pact_analysis.linkage.model.training_blocking_rules`.
+:func:`link_records` is the single entry point used by the ``link`` stage, the FEBRL tests, the
+notebook and the 500k benchmark. Several sources are linked and deduplicated together (Splink's
+``link_and_dedupe``); a single source is deduplicated (``dedupe_only``), and its outputs carry the
+same ``source_dataset`` columns as a multi-source run. No label is used for training: u
+probabilities come from random sampling, m probabilities from expectation maximisation on the
+blocking rules of :func:`pact_analysis.linkage.model.training_blocking_rules`.
+
+Same input, same bytes: on DuckDB, training runs on one thread (a parallel sum adds in a varying
+order, which changed the last digits of the m probabilities from run to run), and the trained
+probabilities are rounded to :data:`PARAMETER_DIGITS` significant digits before they are saved and
+before prediction, so the model, the scores and everything downstream are identical between runs
+on the same machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Recall assumed for the deterministic rules when estimating the prior probability of a match.
 DETERMINISTIC_RECALL = 0.7
+#: Significant digits kept of every trained probability (m, u and the prior match probability).
+PARAMETER_DIGITS = 10
 
 
 @dataclass
@@ -36,7 +48,8 @@ class LinkageResult:
     prepared : DataFrame
         Standardised records: ``source_dataset``, ``unique_id`` and the linkage columns.
     predictions : DataFrame
-        Scored pairs with ``match_probability`` at or above ``min_probability_kept``:
+        Scored pairs with ``match_probability`` at or above ``min_probability_kept``, sorted by the
+        pair keys:
         ``source_dataset_l/_r``, ``unique_id_l/_r``, ``match_weight``, ``match_probability`` and the
         comparison levels (``gamma_*``).
     clusters : DataFrame
@@ -44,11 +57,13 @@ class LinkageResult:
     pairs_compared : int
         Pairs scored by the prediction blocking rules.
     model : dict
-        The Splink settings with trained parameters (JSON-serialisable).
+        The Splink settings with trained parameters rounded to :data:`PARAMETER_DIGITS` significant
+        digits (JSON-serialisable); ``link_type`` is ``dedupe_only`` for a single source.
     timings : dict
         Seconds spent in each step.
     linker : Linker
-        The trained linker (for charts); its database lives as long as this object.
+        The linker that scored the pairs, holding the rounded parameters (for charts); its database
+        lives as long as this object.
     """
 
     prepared: pd.DataFrame
@@ -99,8 +114,72 @@ def _available_columns(prepared: dict[str, pd.DataFrame]) -> list[str]:
     return [c for c in prepare.LINKAGE_COLUMNS if any(df[c].notna().any() for df in prepared.values())]
 
 
+@contextlib.contextmanager
+def single_threaded(db: Any) -> Iterator[None]:
+    """Run the block on one DuckDB thread, then restore the connection's thread count.
+
+    A parallel aggregate adds its partial sums in an order that varies between runs, so EM on
+    several threads gives m probabilities that differ in their last digits. Other backends are
+    left as they are (their parameters are still rounded by :func:`stable_model`).
+
+    Parameters
+    ----------
+    db : DatabaseAPI
+        The Splink database API of the run.
+    """
+    con = getattr(db, "duckdb_con", None)
+    if con is None:
+        yield
+        return
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def stable_model(settings: dict[str, Any], digits: int = PARAMETER_DIGITS) -> dict[str, Any]:
+    """Return trained Splink settings that are the same between runs of the same training.
+
+    Parameters
+    ----------
+    settings : dict
+        Splink settings as saved by ``linker.misc.save_model_to_json()``.
+    digits : int
+        Significant digits kept (default :data:`PARAMETER_DIGITS`; a match weight then moves by
+        less than 1e-9 bits).
+
+    Returns
+    -------
+    dict
+        A copy with ``probability_two_random_records_match`` and every level's ``m_probability`` and
+        ``u_probability`` rounded (untrained, absent values stay absent), and without Splink's
+        ``linker_uid`` (a random name given to each linker's cached tables).
+    """
+
+    def rounded(value: Any) -> Any:
+        return float(f"{value:.{digits}g}") if isinstance(value, float) else value
+
+    out = {k: v for k, v in settings.items() if k != "linker_uid"}
+    out["probability_two_random_records_match"] = rounded(settings["probability_two_random_records_match"])
+    out["comparisons"] = [
+        {
+            **comparison,
+            "comparison_levels": [
+                {k: rounded(v) if k in ("m_probability", "u_probability") else v for k, v in level.items()}
+                for level in comparison["comparison_levels"]
+            ],
+        }
+        for comparison in settings["comparisons"]
+    ]
+    return out
+
+
 def train(linker: Linker, max_pairs: float, seed: int) -> None:
     """Estimate the model's parameters without labels.
+
+    Run it inside :func:`single_threaded` for parameters that are identical between runs.
 
     Parameters
     ----------
@@ -121,6 +200,33 @@ def train(linker: Linker, max_pairs: float, seed: int) -> None:
         )
 
 
+def train_model(db: Any, tables: list[Any], settings: Any, max_pairs: float, seed: int) -> dict[str, Any]:
+    """Train a model on ``tables`` (see :func:`train`) and return its rounded settings.
+
+    Parameters
+    ----------
+    db : DatabaseAPI
+        The Splink database API the tables are registered with.
+    tables : list
+        The registered input tables.
+    settings : SettingsCreator
+        Untrained settings (:func:`pact_analysis.linkage.model.linkage_settings`).
+    max_pairs : float
+        Pairs sampled for u estimation and EM.
+    seed : int
+        Seed of the u sampling.
+
+    Returns
+    -------
+    dict
+        Trained settings, single-threaded on DuckDB and rounded by :func:`stable_model`.
+    """
+    linker = Linker(tables, settings, log_level=logging.WARNING)
+    with single_threaded(db):
+        train(linker, max_pairs, seed)
+    return stable_model(linker.misc.save_model_to_json())
+
+
 def link_records(
     frames: dict[str, pd.DataFrame],
     *,
@@ -131,12 +237,13 @@ def link_records(
     memory_limit: str | None = None,
     min_probability_kept: float = 0.001,
 ) -> LinkageResult:
-    """Link and deduplicate person records across sources.
+    """Link and deduplicate person records across sources, or deduplicate a single source.
 
     Parameters
     ----------
     frames : dict of str to DataFrame
-        Person sources keyed by source name; each has ``record_id`` and identity columns.
+        Person sources keyed by source name; each has ``record_id`` (unique within its source) and
+        identity columns. With one source, the run is a deduplication (Splink ``dedupe_only``).
     threshold : float
         Match probability at or above which two records are the same person (clustering).
     max_pairs_em : float
@@ -153,7 +260,15 @@ def link_records(
     Returns
     -------
     LinkageResult
+        The same columns whatever the number of sources (``source_dataset`` included).
+
+    Raises
+    ------
+    ValueError
+        If ``frames`` is empty.
     """
+    if not frames:
+        raise ValueError("link_records needs at least one person source")
     timings: dict[str, float] = {}
     start = time.perf_counter()
     prepared = prepare_sources(frames)
@@ -161,11 +276,12 @@ def link_records(
 
     db = backend_api(backend, memory_limit)
     tables = [db.register(df, dataset_display_name=source) for source, df in prepared.items()]
-    settings = model.linkage_settings(_available_columns(prepared))
-    linker = Linker(tables, settings, log_level=logging.WARNING)
+    link_type = "link_and_dedupe" if len(prepared) > 1 else "dedupe_only"
+    settings = model.linkage_settings(_available_columns(prepared), link_type=link_type)
 
     step = time.perf_counter()
-    train(linker, max_pairs_em, seed)
+    trained = train_model(db, tables, settings, max_pairs_em, seed)
+    linker = Linker(tables, trained, log_level=logging.WARNING)
     timings["train"] = time.perf_counter() - step
 
     step = time.perf_counter()
@@ -181,19 +297,25 @@ def link_records(
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         scored, threshold_match_probability=threshold
     )
-    clusters = _query(linker, f"SELECT source_dataset, unique_id, cluster_id FROM {clustered.physical_name}")
+    clusters = _query(linker, f"SELECT * FROM {clustered.physical_name}")
     timings["cluster"] = time.perf_counter() - step
     timings["total"] = time.perf_counter() - start
 
+    if link_type == "dedupe_only":
+        (source,) = prepared
+        predictions = predictions.assign(source_dataset_l=source, source_dataset_r=source)
+        clusters = clusters.assign(source_dataset=source)
     all_prepared = pd.concat(
         [df.assign(source_dataset=source) for source, df in prepared.items()], ignore_index=True
     )
     return LinkageResult(
         prepared=all_prepared,
         predictions=_tidy_predictions(predictions),
-        clusters=clusters.sort_values(["source_dataset", "unique_id"], ignore_index=True),
+        clusters=clusters[["source_dataset", "unique_id", "cluster_id"]].sort_values(
+            ["source_dataset", "unique_id"], ignore_index=True
+        ),
         pairs_compared=pairs_compared,
-        model=linker.misc.save_model_to_json(),
+        model=trained,
         timings=timings,
         linker=linker,
     )

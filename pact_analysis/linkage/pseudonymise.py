@@ -8,6 +8,11 @@ The key comes from the environment variable ``PACT_PSEUDONYM_KEY`` or from a fil
 ``PACT_PSEUDONYM_KEY_FILE`` (outside the repository). With neither, synthetic runs use
 :data:`DEMO_KEY`, a public constant that protects nothing and is refused for real data
 (``data.source: files``). The key is never logged, printed or written.
+
+What is written is its fingerprint (:func:`key_fingerprint`): an HMAC of a fixed label under the
+key, which identifies the key generation without revealing anything about the key. The ``key``
+stage (:mod:`pact_analysis.linkage.key_stage`) writes it to ``metrics/key.json`` on every run, so
+a new key re-runs ``link`` and the provenance says which key produced the pseudonyms.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ KEY_FILE_ENV = "PACT_PSEUDONYM_KEY_FILE"
 MIN_KEY_BYTES = 16
 #: Hex characters kept from the HMAC (64 bits: collisions negligible below billions of persons).
 KEY_LENGTH = 16
+#: Message whose HMAC under the key is the key's fingerprint (never a person's identity).
+FINGERPRINT_LABEL = b"pact-analysis key fingerprint v1"
+#: Where the key came from: the public demo key, ``PACT_PSEUDONYM_KEY`` or ``PACT_PSEUDONYM_KEY_FILE``.
+KEY_ORIGINS = ("demo", "environment", "file")
 
 
 def load_key(params: dict[str, Any], root: Path | None = None) -> bytes:
@@ -58,29 +67,56 @@ def load_key(params: dict[str, Any], root: Path | None = None) -> bytes:
         Real data without a key, with the demo key, with a too short key, or with a key file
         inside the project.
     """
+    return load_key_and_origin(params, root)[0]
+
+
+def load_key_and_origin(params: dict[str, Any], root: Path | None = None) -> tuple[bytes, str]:
+    """Return the pseudonymisation key and where it came from (see :func:`load_key`).
+
+    Parameters
+    ----------
+    params : dict
+        Parameters; reads ``data.source``.
+    root : Path, optional
+        Project root (a key file inside it is refused).
+
+    Returns
+    -------
+    key : bytes
+        The secret key.
+    origin : str
+        One of :data:`KEY_ORIGINS`: ``"demo"``, ``"environment"`` (``PACT_PSEUDONYM_KEY``) or
+        ``"file"`` (``PACT_PSEUDONYM_KEY_FILE``).
+
+    Raises
+    ------
+    StageError
+        As :func:`load_key`.
+    """
     source = params.get("data", {}).get("source", "synthetic")
-    key = _configured_key(root)
-    if key is None:
+    configured = _configured_key(root)
+    if configured is None:
         if source == "synthetic":
             log.info("using the demo key (synthetic data only)")
-            return DEMO_KEY
+            return DEMO_KEY, "demo"
         raise StageError(
             f"no pseudonymisation key: set {KEY_ENV} or {KEY_FILE_ENV} (a file outside the project) "
             "before linking real extracts"
         )
+    key, origin = configured
     if source != "synthetic" and key == DEMO_KEY:
         raise StageError(
             "the demo pseudonymisation key is public and cannot protect real extracts; set your own key"
         )
     if source != "synthetic" and len(key) < MIN_KEY_BYTES:
         raise StageError(f"the pseudonymisation key is too short (at least {MIN_KEY_BYTES} bytes are needed)")
-    return key
+    return key, origin
 
 
-def _configured_key(root: Path | None) -> bytes | None:
+def _configured_key(root: Path | None) -> tuple[bytes, str] | None:
     text = os.environ.get(KEY_ENV)
     if text:
-        return text.encode("utf-8")
+        return text.encode("utf-8"), "environment"
     file = os.environ.get(KEY_FILE_ENV)
     if not file:
         return None
@@ -94,7 +130,28 @@ def _configured_key(root: Path | None) -> bytes | None:
     key = path.read_bytes().strip()
     if not key:
         raise StageError(f"{KEY_FILE_ENV}: the key file {path} is empty")
-    return key
+    return key, "file"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Return a non-secret fingerprint of ``key``: HMAC-SHA256(key, :data:`FINGERPRINT_LABEL`).
+
+    Two runs with the same key have the same fingerprint; two keys almost surely differ (64 bits).
+    Without the key it is as unpredictable as any pseudonym, and recovering the key from it is as
+    hard as recovering it from a pseudonym. It is not a plain hash of the key: the fixed label
+    makes it a value that is used for nothing else (no pseudonym is derived from that message).
+
+    Parameters
+    ----------
+    key : bytes
+        The secret key (:func:`load_key`).
+
+    Returns
+    -------
+    str
+        :data:`KEY_LENGTH` lower-case hex characters.
+    """
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:KEY_LENGTH]
 
 
 def pseudonym(key: bytes, message: str) -> str:

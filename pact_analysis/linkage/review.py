@@ -2,19 +2,27 @@
 
 The sample is written to ``data/interim/linkage/clerical_review.csv`` with the identities of both
 records and an empty ``label`` column. A reviewer fills ``label`` with 1 (same person) or 0 (different
-persons) and saves the file as ``data/interim/clerical_review_labelled.csv`` (outside the stage's
-output folder, so a re-run does not erase it); the next run estimates precision from it.
+persons) and saves the file as ``data/review/clerical_review_labelled.csv`` (``data/review/README.md``;
+a folder DVC never deletes and git never commits beyond its README). The folder is a dependency of
+``link``, so the next ``dvc repro`` estimates precision from the labels (:func:`labelled_precision`)
+into ``metrics/linkage.json``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+from pact_analysis.errors import StageError
 
 #: Match probabilities considered uncertain (sampled for review).
 UNCERTAIN_BAND = (0.05, 0.995)
 #: Pairs sampled for review.
 SAMPLE_SIZE = 200
+#: Confidence level of the precision interval (Wilson score interval).
+CONFIDENCE = 0.95
 #: Identity columns shown to the reviewer (as recorded).
 SHOWN = [
     "given_name",
@@ -76,31 +84,60 @@ def clerical_sample(
     return sample
 
 
-def labelled_precision(labelled: pd.DataFrame, threshold: float) -> dict[str, float]:
-    """Estimate precision and the share of missed matches from a labelled review file.
+def labelled_precision(labelled: pd.DataFrame, threshold: float) -> dict[str, Any]:
+    """Estimate precision, with a Wilson interval, and missed matches from a labelled review file.
+
+    The sample was drawn uniformly from the pairs in :data:`UNCERTAIN_BAND`, so the estimate is the
+    precision of the links the model is least sure of (match probability from the threshold up to
+    the band's upper end), not of all links: the links above the band are near-certain and never
+    sampled.
 
     Parameters
     ----------
     labelled : DataFrame
         The review file with ``match_probability`` and ``label`` (1 same person, 0 different;
-        empty rows are ignored).
+        empty or unreadable labels are ignored).
     threshold : float
         Match probability of the model.
 
     Returns
     -------
     dict
-        ``n_labelled``; ``precision_above_threshold`` (share of labelled pairs at or above the
-        threshold that are true matches) and ``matches_below_threshold`` (labelled true matches under
-        the threshold), both within the uncertain band the sample was drawn from.
+        ``labelled_pairs`` (rows with a label); ``linked_pairs`` (of those, the pairs at or above the
+        threshold: the precision's denominator); ``precision`` (share of them that are the same
+        person); ``ci_lower`` and ``ci_upper`` (Wilson score interval at :data:`CONFIDENCE`);
+        ``confidence``; ``matches_below_threshold`` (labelled same-person pairs under the threshold,
+        i.e. missed links). ``precision`` and its bounds are ``None`` when no labelled pair is linked.
+
+    Raises
+    ------
+    StageError
+        If a label is neither 0 nor 1.
     """
+    from statsmodels.stats.proportion import proportion_confint  # slow import, needed only here
+
     label = pd.to_numeric(labelled["label"], errors="coerce")
     rows = labelled.assign(label=label).dropna(subset=["label"])
+    wrong = rows.loc[~rows["label"].isin([0, 1]), "pair_id" if "pair_id" in rows else "label"]
+    if len(wrong):
+        raise StageError(
+            f"clerical review: labels must be 1 (same person) or 0 (different persons); "
+            f"{len(wrong)} rows have another value (first: {wrong.iloc[0]})"
+        )
     above = rows[rows["match_probability"] >= threshold]
     below = rows[rows["match_probability"] < threshold]
+    same, n = int(above["label"].sum()), len(above)
+    lower, upper = (
+        (float(b) for b in proportion_confint(same, n, alpha=1 - CONFIDENCE, method="wilson"))
+        if n
+        else (None, None)
+    )
     return {
-        "n_labelled": int(len(rows)),
-        "n_above_threshold": int(len(above)),
-        "precision_above_threshold": float(above["label"].mean()) if len(above) else float("nan"),
+        "labelled_pairs": int(len(rows)),
+        "linked_pairs": int(n),
+        "precision": same / n if n else None,
+        "ci_lower": lower,
+        "ci_upper": upper,
+        "confidence": CONFIDENCE,
         "matches_below_threshold": int(below["label"].sum()),
     }

@@ -37,6 +37,7 @@ STREAMS = (
     "rgc_members",
     "employment_persons",
     "ngo_attention",
+    "pilot_admin",
 )
 _NO_TRUTH = (
     "These extracts were delivered as real data (data.source: files).\n"
@@ -75,6 +76,11 @@ def simulate(params: dict[str, Any]) -> dict[str, Any]:
     rgc = spells.simulate_rgc(persons, params, rng["rgc"])
     persons = population.align_registration(persons, rgc["spells"])
     next(steps)
+    # the pilot is chosen on the spells running at its start; its effect then changes the spells
+    # of the participants after that day, before the services that follow from the spells
+    pilot_outcomes = pilot.simulate_pilot(persons, rgc["spells"], ceas, params, rng["pilot"])
+    admin = pilot.apply_admin_effect(persons, rgc["spells"], pilot_outcomes["assignment"], params, rng["pilot_admin"])
+    rgc = rgc | {"spells": admin["spells"]}
     outcomes = {
         "ceas": ceas,
         "rgc": rgc,
@@ -85,7 +91,7 @@ def simulate(params: dict[str, Any]) -> dict[str, Any]:
         "ngo": services.simulate_ngo(persons, rgc["spells"], params, rng["ngo"]),
     }
     next(steps)
-    outcomes["pilot"] = pilot.simulate_pilot(persons, rgc["spells"], ceas, params, rng["pilot"])
+    outcomes["pilot"] = pilot_outcomes
     next(steps)
     built = records.build_records(persons, outcomes, params, rng)
     for _ in steps:
@@ -96,6 +102,7 @@ def simulate(params: dict[str, Any]) -> dict[str, Any]:
         "noise_log": built["noise_log"],
         "rgc_spells": rgc["spells"],
         "pilot_effects": outcomes["pilot"]["effects"],
+        "pilot_admin_effects": admin["truth"],
     }
     return {"raw": built["raw"], "truth": truth, "hazard": rgc["hazard"]}
 
@@ -151,6 +158,20 @@ def generate(
 def stage_files(extracts: Path, raw_dir: Path, truth_dir: Path) -> list[str]:
     """Copy the delivered extracts (``*.csv``, ``*.xlsx``) into ``raw_dir`` and write a truth README.
 
+    Parameters
+    ----------
+    extracts : Path
+        The delivered extracts (``data/extracts``).
+    raw_dir : Path
+        Destination (``data/raw``; replaced as a whole).
+    truth_dir : Path
+        Destination of the truth README (``data/truth``; replaced as a whole).
+
+    Returns
+    -------
+    list of str
+        The file names staged, sorted.
+
     Raises
     ------
     StageError
@@ -172,12 +193,64 @@ def stage_files(extracts: Path, raw_dir: Path, truth_dir: Path) -> list[str]:
     return [p.name for p in files]
 
 
+def data_lines(path: Path) -> int | None:
+    """Return the non-blank lines after the header of a CSV file (``None`` for a spreadsheet).
+
+    A cheap count that needs no decoding (every accepted encoding ends lines with a line feed); the
+    ``ingest`` stage counts the parsed records. Nothing of the content is returned.
+    """
+    if Path(path).suffix.lower() != ".csv":
+        return None
+    lines = [line for line in Path(path).read_bytes().splitlines() if line.strip()]
+    return max(len(lines) - 1, 0)
+
+
+def staged_metrics(raw_dir: Path, staged: list[str]) -> dict[str, Any]:
+    """Return the ``synthesize`` metrics of a files-mode run: what was staged, what was not delivered.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        Where the extracts were staged.
+    staged : list of str
+        The staged file names (:func:`stage_files`).
+
+    Returns
+    -------
+    dict
+        ``source`` (``"files"``), ``staged`` (file name -> ``bytes`` and ``data_lines``) and
+        ``not_delivered`` (codebook files absent, with ``required`` telling whether the run can go on).
+        File names and counts only: never a value from an extract.
+    """
+    files = {spec["file"]: spec for spec in codebook.sources().values()}
+    return {
+        "source": "files",
+        "staged": {
+            name: {
+                "bytes": (Path(raw_dir) / name).stat().st_size,
+                "data_lines": data_lines(Path(raw_dir) / name),
+            }
+            for name in staged
+        },
+        "not_delivered": {
+            name: {"required": bool(spec.get("required"))}
+            for name, spec in files.items()
+            if name not in staged
+        },
+    }
+
+
 def run(paths: Paths, params: dict[str, Any]) -> None:
-    """The ``synthesize`` stage: generate the synthetic region or stage the delivered extracts."""
+    """The ``synthesize`` stage: generate the synthetic region or stage the delivered extracts.
+
+    Both modes write ``metrics/synthesize.json`` (a DVC output of the stage): row counts and noise of
+    the synthetic region, or the extracts staged and those not delivered (:func:`staged_metrics`).
+    """
     source = params["data"]["source"]
     if source == "synthetic":
         generate(params, paths.raw, paths.truth, paths.metrics / "synthesize.json")
     elif source == "files":
-        stage_files(paths.extracts, paths.raw, paths.truth)
+        staged = stage_files(paths.extracts, paths.raw, paths.truth)
+        write_json(paths.metrics / "synthesize.json", staged_metrics(paths.raw, staged))
     else:
         raise StageError(f"params.yaml data.source must be 'synthetic' or 'files', not {source!r}")

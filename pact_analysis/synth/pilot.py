@@ -20,6 +20,16 @@ them is a documented assumption (codebook ``mdtse``).
   more chronic, seed 004), ``u ~ N(0, effect_sd)``, dimension weights normalised to mean 1.
 - Factors ``f01..f36`` (-3..3: sign = valence, magnitude = intensity) scatter around the state of
   their dimension.
+- Administrative outcomes (:func:`apply_admin_effect`): from the pilot start, a participant's RGC
+  spell running that day gains an extra, independent exit route to a job with cause-specific hazard
+  ``(HR_i - 1) * h_job(t | x)``, so that the job-exit hazard is multiplied by
+  ``HR_i = exp(admin_log_hr + admin_log_hr_chronic * chronicity)`` (larger for the more chronic;
+  *assumed*, modest by default: HR 1.22 to 1.65). The spell ends early with ``JOB_INCOME`` when that
+  route comes first; its later spells (re-entries) are kept. Comparison persons and the rest of the
+  region are untreated. Contracts follow from job exits in :mod:`.services`, so days employed change
+  too. The truth (:func:`admin_truth`) is each participant's *expected* effect given the covariates
+  of the running spell: on leaving the RGC (any reason) within 12 months and by the extraction date,
+  and on days under contract from the pilot start to the extraction date.
 """
 
 from __future__ import annotations
@@ -31,7 +41,10 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook
+from pact_analysis.synth import services
+from pact_analysis.synth import spells as rgc
 from pact_analysis.synth.timeline import (
+    DAYS_PER_MONTH,
     as_day,
     logistic,
     months_between,
@@ -62,6 +75,11 @@ STATE_SD = 0.9
 CHRONIC_MONTHS = 72.0
 #: The six dimensions whose mean change defines "improved" (self-perception is the person's own view).
 LIVING_DIMENSIONS = ("economic", "housing", "employment", "health", "personal", "relational")
+
+#: Administrative outcomes with a true pilot effect (expected effect per participant in the truth).
+ADMIN_OUTCOMES = ("exit_12m", "exit_end", "days_employed")
+#: Columns of the truth frame of the administrative effect (``data/truth/pilot_admin_effects.parquet``).
+ADMIN_TRUTH_COLUMNS = ["person_id", "chronicity", "log_hr_job", "months_on_spell", *ADMIN_OUTCOMES]
 
 ASSIGNMENT_COLUMNS = [
     "person_id",
@@ -411,5 +429,160 @@ def _likert(agree: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
             "relevant": np.where(agree, pick([4, 5], [0.5, 0.5]), pick([1, 2, 3], [0.1, 0.4, 0.5])),
             "bond": np.where(agree, pick([3, 4, 5], [0.15, 0.45, 0.4]), pick([2, 3, 4], [0.3, 0.5, 0.2])),
             "recommend": np.where(agree, pick([4, 5], [0.5, 0.5]), pick([2, 3, 4], [0.3, 0.4, 0.3])),
+        }
+    )
+
+
+# -- administrative outcomes -------------------------------------------------------------------------
+
+
+def admin_log_hr(chronicity_: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """Return the true log hazard ratio of leaving the RGC for a job for participants of this chronicity.
+
+    ``admin_log_hr + admin_log_hr_chronic * chronicity``; must not be negative (the effect is an added
+    exit route).
+    """
+    cfg = params["synthetic"]["pilot"]
+    out = cfg["admin_log_hr"] + cfg["admin_log_hr_chronic"] * np.asarray(chronicity_, float)
+    if (out < 0).any():
+        raise ValueError("synthetic.pilot.admin_log_hr(+_chronic) must give a log hazard ratio >= 0")
+    return out
+
+
+def running_spells(spells: pd.DataFrame, person_ids: pd.Series, on: Any) -> pd.DataFrame:
+    """Return the spell of each person running on a date, in the order of ``person_ids``."""
+    day = to_column(np.array([as_day(on)]))[0]
+    running = (spells["start_date"] <= day) & (spells["end_date"].isna() | (spells["end_date"] > day))
+    rows = spells.loc[running & spells["person_id"].isin(set(person_ids))]
+    rows = rows.drop_duplicates("person_id")
+    return rows.set_index("person_id", drop=False).loc[list(person_ids)].reset_index(drop=True)
+
+
+def spell_rates(
+    rows: pd.DataFrame, spells: pd.DataFrame, persons: pd.DataFrame, params: dict[str, Any]
+) -> np.ndarray:
+    """Return the true cause rates ``c_k`` (:func:`pact_analysis.synth.spells.cause_rates`) of spells.
+
+    The design is rebuilt from the persons and the spell's own drawn covariates (recent employment,
+    work income, prior IMI); years on the RGC before the spell come from the person's earlier spells.
+    """
+    heads = persons.set_index("person_id").loc[rows["person_id"]].reset_index()
+    entry = to_days(rows["start_date"])
+    earlier = spells.merge(rows[["person_id", "start_date"]], on="person_id", suffixes=("", "_now"))
+    earlier = earlier.loc[earlier["start_date"] < earlier["start_date_now"]]
+    months = months_between(to_days(earlier["start_date"]), to_days(earlier["end_date"]))
+    before = pd.Series(months / 12.0, index=earlier["person_id"].to_numpy()).groupby(level=0).sum()
+    design = rgc.design_matrix(
+        heads,
+        entry,
+        before.reindex(rows["person_id"]).fillna(0.0).to_numpy(),
+        rows["prior_imi"].to_numpy(bool),
+        params,
+        np.random.default_rng(0),
+    )
+    design["recent_employment"] = rows["recent_employment"].to_numpy(float)
+    design["no_work_income"] = 1.0 - rows["work_income"].to_numpy(float)
+    return rgc.cause_rates(design, heads["profile"].to_numpy(), rgc.hazard_model(params))
+
+
+def apply_admin_effect(
+    persons: pd.DataFrame,
+    spells: pd.DataFrame,
+    assignment: pd.DataFrame,
+    params: dict[str, Any],
+    rng: np.random.Generator,
+) -> dict[str, pd.DataFrame]:
+    """Give pilot participants their true effect on leaving the RGC for a job (see the module notes).
+
+    Parameters
+    ----------
+    persons : DataFrame
+        Truth persons.
+    spells : DataFrame
+        RGC spells before the effect (:func:`pact_analysis.synth.spells.simulate_rgc`).
+    assignment : DataFrame
+        Pilot assignment (:func:`simulate_pilot`).
+    params : dict
+        Project parameters (``synthetic.pilot``, ``synthetic.rgc``, ``data.extraction_date``).
+    rng : numpy.random.Generator
+        Random stream of the effect.
+
+    Returns
+    -------
+    dict
+        ``"spells"``: the spells with the participants' running spells shortened where the added job
+        route came first (same rows, ids and order); ``"truth"``: :data:`ADMIN_TRUTH_COLUMNS`, one row
+        per participant with a running spell.
+    """
+    cfg = params["synthetic"]["pilot"]
+    start = as_day(cfg["start_date"])
+    extraction = as_day(params["data"]["extraction_date"])
+    ids = assignment.loc[assignment["group"] == "PILOT", "person_id"]
+    rows = running_spells(spells, ids, start)
+    chron = chronicity(spells, start).reindex(rows["person_id"]).to_numpy(float)
+    log_hr = admin_log_hr(chron, params)
+    rates = spell_rates(rows, spells, persons, params)
+    job = rates[:, rgc.CAUSES.index("JOB_INCOME")]
+    shape = float(params["synthetic"]["rgc"]["weibull_shape"])
+    a = months_between(to_days(rows["start_date"]), np.full(len(rows), start))
+    extra = (np.exp(log_hr) - 1.0) * job
+    with np.errstate(divide="ignore"):
+        tau = (rng.exponential(size=len(rows)) / extra + a**shape) ** (1.0 / shape) - a
+    end_new = start + np.ceil(tau * DAYS_PER_MONTH).astype("int64").astype("timedelta64[D]")
+    end_old = to_days(rows["end_date"])
+    earlier = (end_new <= extraction) & (np.isnat(end_old) | (end_new < end_old))
+    out = spells.copy()
+    index = rows.loc[earlier, "spell_id"]
+    at = out["spell_id"].isin(set(index))
+    changed = pd.Series(to_column(end_new[earlier]), index=index.to_numpy())
+    out.loc[at, "end_date"] = changed.reindex(out.loc[at, "spell_id"]).to_numpy()
+    out.loc[at, "exit_reason"] = "JOB_INCOME"
+    out.loc[at, "censored"] = False
+    truth = admin_truth(rates, job, extra, a, params)
+    truth.insert(0, "person_id", rows["person_id"].to_numpy())
+    truth.insert(1, "chronicity", chron)
+    truth.insert(2, "log_hr_job", log_hr)
+    truth.insert(3, "months_on_spell", a)
+    return {"spells": out, "truth": truth[ADMIN_TRUTH_COLUMNS]}
+
+
+def admin_truth(
+    rates: np.ndarray, job: np.ndarray, extra: np.ndarray, a: np.ndarray, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Return each participant's expected effect on :data:`ADMIN_OUTCOMES` given the running spell.
+
+    With a common Weibull shape ``k`` and the spell ``a`` months old at the pilot start, the chance of
+    leaving within ``h`` months is ``1 - exp(-C ((a + h) ** k - a ** k))``, ``C`` the sum of the cause
+    rates (plus the added job route when treated). Days employed: each job exit starts a contract with
+    probability ``synthetic.services.job_exit_contract`` lasting
+    :data:`~pact_analysis.synth.services.JOB_CONTRACT_MIN_MONTHS` plus an exponential extra
+    (:data:`~pact_analysis.synth.services.JOB_CONTRACT_MEAN_EXTRA_MONTHS`); the expected days under
+    that contract up to the extraction date are integrated over the density of the job exit. Contracts
+    of later spells are the same in both worlds and cancel.
+    """
+    cfg = params["synthetic"]["pilot"]
+    start = as_day(cfg["start_date"])
+    horizon = float(months_between(np.array([start]), np.array([as_day(params["data"]["extraction_date"])]))[0])
+    shape = float(params["synthetic"]["rgc"]["weibull_shape"])
+    total = rates.sum(axis=1)
+
+    def left_by(h: float, c: np.ndarray) -> np.ndarray:
+        return 1.0 - np.exp(-c * ((a + h) ** shape - a**shape))
+
+    def days(c: np.ndarray, c_job: np.ndarray) -> np.ndarray:
+        u = np.linspace(0.0, horizon, 801)
+        t = a[:, None] + u[None, :]
+        density = c_job[:, None] * shape * t ** (shape - 1) * np.exp(-c[:, None] * (t**shape - a[:, None] ** shape))
+        rest = horizon - u
+        low, mean = services.JOB_CONTRACT_MIN_MONTHS, services.JOB_CONTRACT_MEAN_EXTRA_MONTHS
+        length = np.where(rest <= low, rest, low + mean * (1.0 - np.exp(-(rest - low) / mean)))
+        share = params["synthetic"]["services"]["job_exit_contract"]
+        return share * DAYS_PER_MONTH * np.trapezoid(density * length[None, :], u, axis=1)
+
+    return pd.DataFrame(
+        {
+            "exit_12m": left_by(12.0, total + extra) - left_by(12.0, total),
+            "exit_end": left_by(horizon, total + extra) - left_by(horizon, total),
+            "days_employed": days(total + extra, job + extra) - days(total, job),
         }
     )

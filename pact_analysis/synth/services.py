@@ -76,6 +76,10 @@ PROVISION_MIX: dict[str, dict[str, float]] = {
     "elderly_care": {"INFO": 2, "HOME_HELP": 4, "TELECARE": 3, "DEPENDENCY": 3, "ENERGY_POVERTY": 1},
     "occasional": {"INFO": 6, "EMERGENCY_AID": 1, "EMPLOYMENT_REFERRAL": 1, "DEPENDENCY": 1},
 }
+#: Contract started at a ``JOB_INCOME`` exit: lasts this many months plus an exponential extra.
+JOB_CONTRACT_MIN_MONTHS = 1.0
+#: Mean of the exponential extra length (months) of a contract started at a ``JOB_INCOME`` exit.
+JOB_CONTRACT_MEAN_EXTRA_MONTHS = 12.0
 #: Provisions that carry an amount when granted.
 ECONOMIC = ("EMERGENCY_AID", "ENERGY_POVERTY", "HOUSING")
 #: Status shares of a provision requested more than 60 days before extraction.
@@ -291,7 +295,7 @@ def _job_exit_contracts(
         last + rng.integers(-21, 22, len(job)).astype("timedelta64[D]"),
         job["start_date"].to_numpy("datetime64[D]"),
     )
-    end = add_months(start, 1.0 + rng.exponential(12.0, len(job)))
+    end = add_months(start, JOB_CONTRACT_MIN_MONTHS + rng.exponential(JOB_CONTRACT_MEAN_EXTRA_MONTHS, len(job)))
     return _episodes(
         job["person_id"].to_numpy(),
         "CONTRACT",

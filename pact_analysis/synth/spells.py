@@ -215,6 +215,24 @@ def design_matrix(
     )
 
 
+def cause_rates(design: pd.DataFrame, profiles: np.ndarray, model: dict[str, Any]) -> np.ndarray:
+    """Return ``c_k = b_k exp(x' beta_k + frailty_k)`` per spell (rows) and cause (columns, :data:`CAUSES`).
+
+    The cumulative hazard of cause ``k`` at ``t`` months since the spell started is ``c_k * t ** shape``.
+    """
+    x = design[list(COVARIATES)].to_numpy(float)
+    return np.column_stack(
+        [
+            model["baseline"][c]
+            * np.exp(
+                x @ np.array([model["coefficients"][c][v] for v in COVARIATES])
+                + pd.Series(profiles).map(model["profile_log_frailty"][c]).to_numpy(float)
+            )
+            for c in CAUSES
+        ]
+    )
+
+
 def draw_exits(
     design: pd.DataFrame, profiles: np.ndarray, model: dict[str, Any], rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -229,17 +247,7 @@ def draw_exits(
     months : ndarray of float
     cause : ndarray of str
     """
-    x = design[list(COVARIATES)].to_numpy(float)
-    rates = np.column_stack(
-        [
-            model["baseline"][c]
-            * np.exp(
-                x @ np.array([model["coefficients"][c][v] for v in COVARIATES])
-                + pd.Series(profiles).map(model["profile_log_frailty"][c]).to_numpy(float)
-            )
-            for c in CAUSES
-        ]
-    )
+    rates = cause_rates(design, profiles, model)
     total = rates.sum(axis=1)
     months = (rng.exponential(size=len(total)) / total) ** (1.0 / model["shape"])
     cum = np.cumsum(rates / total[:, None], axis=1)

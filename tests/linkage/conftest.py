@@ -1,11 +1,13 @@
-"""A linked tiny project built from the hand-made valid frames (no synthetic generator needed)."""
+"""A linked tiny project built from the hand-made valid frames, and copies of a project to re-link."""
 
 from __future__ import annotations
 
 import copy
 import logging
+import shutil
 
 import pytest
+import yaml
 
 from pact_analysis import linkage
 from pact_analysis.config import ROOT, Paths, load_params
@@ -32,3 +34,24 @@ def tiny_linked(tmp_path_factory):
     finally:
         mp.undo()
     return root, SECRET
+
+
+def linkable_copy(project: Paths, root, data_source: str = "synthetic") -> Paths:
+    """Copy what the link stage reads from ``project`` (params, clean tables, truth) to ``root``.
+
+    Parameters
+    ----------
+    project : Paths
+        A project after synthesize and ingest.
+    root : Path
+        New, empty project root.
+    data_source : str
+        ``data.source`` written to the copy's params.yaml.
+    """
+    paths = Paths(root)
+    shutil.copytree(project.clean, paths.clean)
+    shutil.copytree(project.truth, paths.truth)
+    params = load_params(project.params)
+    params["data"]["source"] = data_source
+    paths.params.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return paths

@@ -1,0 +1,900 @@
+"""The ``alerts`` stage: lists for case managers of the current recipients at risk of chronicity.
+
+Reads ``data/processed`` (persons known only by ``person_key``) and the case managers' feedback in
+``data/feedback/``, and writes ``data/alerts/``:
+
+- ``lists/<ceas_code>.csv``: one list per CEAS (a header-only file when a CEAS has no alert), for the
+  case managers' system, which holds the key to re-identify. Per person: the calibrated risk of still
+  receiving the minimum income (RGC) at month ``chronicity.horizon_month`` of the spell, with a
+  bootstrap interval; the factors that raised it most (per-person contributions on the logit scale),
+  each marked modifiable or not; the suggested kind of proactive intervention; the last feedback.
+  Pseudonymous keys only: no name, document, birth date or address.
+- ``scores.parquet``: every current recipient scored (with sex, nationality group and disability, for
+  the report's group counts; never given to case managers);
+- ``coefficients.parquet``, ``validation.parquet``, ``group_calibration.parquet``, ``model.json``:
+  the full model specification and its temporal validation, for the report;
+- ``feedback.parquet``: each review read from ``data/feedback/`` with the person's later RGC status.
+
+(They live in ``data/alerts`` rather than ``data/processed/alerts``: ``data/processed`` is the ``link``
+stage's output, and DVC cannot give one folder to two stages.)
+
+**The model.** The chronicity model chosen in ``chronicity.chosen_model`` (penalised logistic
+regression, :func:`pact_analysis.chronicity.fit_predictors`), trained as a *landmark super-model*: the
+landmark datasets of :func:`pact_analysis.chronicity.landmark_dataset` at every month of
+``alerts.landmarks`` are stacked, with the month of the spell (``months_on_spell``) as a feature, so
+that a recipient at month 11 of a spell is scored with features measured at the scoring date and a
+probability that is conditional on having reached month 11. Fitted on the earlier cohorts
+(``chronicity.develop_before``); the linear predictor is then recalibrated (intercept and slope) on the
+later cohorts, the closest to the present. The protected characteristics of
+``alerts.exclude_predictors`` (nationality, sex) are not predictors (see :data:`FACTORS`); their
+effect on calibration is audited instead.
+
+**Reasons.** For a logistic model the logit is ``reference + sum_j b_j (x_j - mean_j)`` with the
+development means as reference, so each term is the factor's contribution for that person; the
+factors with the largest positive contributions are the reasons. Factor metadata (kind, modifiable,
+protected) are defined once, in :data:`FACTORS`; protected factors are never shown as reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import chronicity as ch
+from pact_analysis.config import Paths
+from pact_analysis.errors import StageError
+from pact_analysis.io import atomic_dir, write_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """What a case manager is told about a predictor.
+
+    Parameters
+    ----------
+    kind : str
+        ``work``, ``training``, ``services`` (modifiable), ``personal``, ``household``, ``history``,
+        ``spell`` or ``protected``.
+    modifiable : bool
+        Whether proactive work can change it.
+    """
+
+    kind: str
+    modifiable: bool
+
+    @property
+    def protected(self) -> bool:
+        """A protected characteristic: never a reason shown to case managers."""
+        return self.kind == "protected"
+
+
+_WORK, _TRAINING, _SERVICES = Factor("work", True), Factor("training", True), Factor("services", True)
+#: Every predictor the alerts may use, with its kind; labels are ``alerts.factor.<name>.high|low``.
+FACTORS: dict[str, Factor] = {
+    "age_per_decade": Factor("personal", False),
+    "disability": Factor("personal", False),
+    "female": Factor("protected", False),
+    "foreign": Factor("protected", False),
+    "low_education": _TRAINING,
+    "lone_parent": Factor("household", False),
+    "household_size": Factor("household", False),
+    "prior_imi": Factor("history", False),
+    "prior_spells": Factor("history", False),
+    "years_before": Factor("history", False),
+    "months_on_spell": Factor("spell", False),
+    "recent_employment": _WORK,
+    "contract_since_start": _WORK,
+    "contracts_before": _WORK,
+    "services_before": _SERVICES,
+    **{f"svc_{code.lower()}": _SERVICES for code in ch.PROVISIONS},
+    "ngo_before": _SERVICES,
+}
+#: Reason code when no factor raises the risk above the average recipient's.
+AVERAGE_PROFILE = "average_profile"
+#: Feedback responses a case manager may record (``disagree`` is an override).
+RESPONSES = ("agree", "disagree", "acted")
+#: Columns of a feedback file.
+FEEDBACK_COLUMNS = ("person_key", "date", "response")
+#: Default parameters of the ``alerts`` section of params.yaml.
+DEFAULTS: dict[str, Any] = {
+    "threshold": None,
+    "landmarks": [3, 6, 9, 12, 15, 18, 21],
+    "top_k": None,
+    "exclude_predictors": ["foreign", "female"],
+    "n_reasons": 3,
+    "bootstrap": 50,
+    "feedback_dir": "data/feedback",
+    "interventions": {"work": "EMPLOYMENT_ITINERARY", "training": "TRAINING", "services": "INCLUSION_PLAN"},
+    "default_intervention": "CASE_REVIEW",
+}
+#: Group columns the report compares alerts with recipients on.
+GROUPS = ("sex", "nationality", "disability")
+
+
+def alerts_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the ``alerts`` parameters with :data:`DEFAULTS` filled in.
+
+    A ``threshold`` of ``None`` means ``chronicity.alert_threshold``.
+    """
+    params = dict(params or {})
+    out = {**DEFAULTS, **dict(params.get("alerts") or {})}
+    if out["threshold"] is None:
+        out["threshold"] = ch.chronicity_params(params)["alert_threshold"]
+    return out
+
+
+def predictors(params: Mapping[str, Any] | None) -> list[str]:
+    """The features of the alert model: the chronicity features plus the month of the spell, minus
+    ``alerts.exclude_predictors``.
+
+    Raises
+    ------
+    StageError
+        If a feature has no entry in :data:`FACTORS` (it could not be explained to a case manager).
+    """
+    excluded = set(alerts_params(params)["exclude_predictors"])
+    features = [f for f in [*ch.FEATURES, "months_on_spell"] if f not in excluded]
+    unknown = [f for f in features if f not in FACTORS]
+    if unknown:
+        raise StageError(f"alerts: no factor metadata for {unknown}; add them to alerts.FACTORS")
+    return features
+
+
+# --------------------------------------------------------------------------------------------------
+# Data: the landmark super-model's training rows and the current recipients
+# --------------------------------------------------------------------------------------------------
+
+
+def _with_landmark(params: Mapping[str, Any] | None, month: float) -> dict[str, Any]:
+    params = dict(params or {})
+    return {**params, "chronicity": {**dict(params.get("chronicity") or {}), "landmark_month": month}}
+
+
+def stacked_landmarks(
+    spells: pd.DataFrame, tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any] | None
+) -> pd.DataFrame:
+    """The landmark datasets at every month of ``alerts.landmarks``, stacked (one row per spell and
+    landmark it reached), with ``months_on_spell`` (the landmark) as a feature.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`pact_analysis.chronicity.landmark_dataset` plus ``months_on_spell``.
+    """
+    parts = [
+        ch.landmark_dataset(spells, tables, _with_landmark(params, float(m))).assign(months_on_spell=float(m))
+        for m in alerts_params(params)["landmarks"]
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def current_recipients(
+    spells: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    params: Mapping[str, Any] | None,
+    fill: pd.Series,
+) -> pd.DataFrame:
+    """The spells open at the extraction date between the first landmark and the horizon, with
+    their features measured at the extraction date (records dated before it only).
+
+    Parameters
+    ----------
+    spells : DataFrame
+        :func:`pact_analysis.chronicity.build_spells` (heads).
+    tables : mapping
+        Processed tables (history features).
+    params : mapping
+        Project parameters.
+    fill : Series
+        Value per feature for a missing input (the development medians).
+
+    Returns
+    -------
+    DataFrame
+        The spell columns, every chronicity feature, ``months_on_spell`` and ``scoring_date``.
+    """
+    cfg = ch.chronicity_params(params)
+    first = min(alerts_params(params)["landmarks"])
+    open_ = (
+        ~spells["event"] & (spells["duration"] >= first) & (spells["duration"] < float(cfg["horizon_month"]))
+    )
+    d = spells.loc[open_].copy()
+    d["scoring_date"] = pd.Timestamp(cfg["extraction_date"])
+    hist = ch.history_features(d, tables, at="scoring_date", window_months=float(cfg["history_months"]))
+    d = pd.concat([d, hist], axis=1)
+    d["years_before"] = d["months_before"] / 12.0
+    d["months_on_spell"] = d["duration"]
+    for f in [*ch.FEATURES, "months_on_spell"]:
+        d[f] = pd.to_numeric(d.get(f, np.nan), errors="coerce").astype(float).fillna(fill.get(f, 0.0))
+    return d.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# The model: fit, recalibrate, explain
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinearModel:
+    """A recalibrated logistic model in explainable form: ``logit = reference + sum coef*(x - mean)``.
+
+    Attributes
+    ----------
+    features : list of str
+        Predictors.
+    coef : Series
+        Coefficients per unit of each feature (calibrated logit scale).
+    mean : Series
+        Reference values (development means).
+    reference : float
+        Calibrated logit of a person at the reference values.
+    C : float
+        Inverse L2 penalty chosen.
+    recalibration : tuple of float
+        Intercept and slope applied to the development model's linear predictor.
+    """
+
+    features: list[str]
+    coef: pd.Series
+    mean: pd.Series
+    reference: float
+    C: float
+    recalibration: tuple[float, float]
+
+    def logit(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated logit of still receiving at the horizon."""
+        return self.reference + contributions(frame, self).sum(axis=1).to_numpy()
+
+    def risk(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of still receiving at the horizon."""
+        return 1.0 / (1.0 + np.exp(-self.logit(frame)))
+
+
+def _linear_form(predictor: Any) -> tuple[float, np.ndarray, np.ndarray]:
+    """Intercept at the mean, raw-scale coefficients and means of a scaler + logistic pipeline."""
+    scaler, learner = predictor.model[0], predictor.model[-1]
+    return float(np.ravel(learner.intercept_)[0]), np.ravel(learner.coef_) / scaler.scale_, scaler.mean_
+
+
+def recalibrate(outcome: np.ndarray, logit: np.ndarray) -> tuple[float, float]:
+    """Intercept and slope of a logistic regression of the outcome on a linear predictor."""
+    import statsmodels.api as sm
+
+    fit = sm.GLM(
+        np.asarray(outcome, float), sm.add_constant(np.asarray(logit, float)), family=sm.families.Binomial()
+    )
+    a, b = fit.fit().params
+    return float(a), float(b)
+
+
+def fit_model(
+    stack: pd.DataFrame,
+    features: Sequence[str],
+    params: Mapping[str, Any] | None,
+    seed: int = 0,
+    c: Any = None,
+) -> LinearModel:
+    """Fit the logistic model on the development cohorts and recalibrate it on the later ones.
+
+    Parameters
+    ----------
+    stack : DataFrame
+        :func:`stacked_landmarks` (``split``, ``still``).
+    features : sequence of str
+        Predictors.
+    params : mapping
+        Project parameters (``chronicity``).
+    seed : int
+        Seed of the cross-validation folds.
+    c : float or "cv", optional
+        Inverse penalty (default ``chronicity.logistic_C``).
+
+    Raises
+    ------
+    StageError
+        If ``chronicity.chosen_model`` is not ``logistic`` (reasons need an additive model).
+    """
+    cfg = ch.chronicity_params(params)
+    if cfg["chosen_model"] != "logistic":
+        raise StageError(
+            f"alerts: chronicity.chosen_model is {cfg['chosen_model']!r}; per-person reasons need the "
+            "logistic model (additive on the logit scale)"
+        )
+    chron = {**dict((params or {}).get("chronicity") or {}), "models": ["logistic"]}
+    chron["logistic_C"] = cfg["logistic_C"] if c is None else c
+    dev, val = stack.loc[stack["split"] == "develop"], stack.loc[stack["split"] == "validate"]
+    predictor = ch.fit_predictors(dev, list(features), {**dict(params or {}), "chronicity": chron}, seed)[
+        "logistic"
+    ]
+    intercept, coef, mean = _linear_form(predictor)
+    raw = intercept + (val[list(features)].to_numpy(float) - mean) @ coef
+    a, b = recalibrate(val["still"].to_numpy(), raw) if val["still"].nunique() == 2 else (0.0, 1.0)
+    return LinearModel(
+        features=list(features),
+        coef=pd.Series(b * coef, index=list(features)),
+        mean=pd.Series(mean, index=list(features)),
+        reference=a + b * intercept,
+        C=float(predictor.C),
+        recalibration=(a, b),
+    )
+
+
+def contributions(frame: pd.DataFrame, model: LinearModel) -> pd.DataFrame:
+    """Per-person contributions ``coef_j * (x_j - mean_j)`` to the calibrated logit (one column per
+    feature); they add up to the logit minus ``model.reference``."""
+    x = frame[model.features].to_numpy(float)
+    return pd.DataFrame(
+        (x - model.mean.to_numpy()) * model.coef.to_numpy(), index=frame.index, columns=model.features
+    )
+
+
+def bootstrap_risk(
+    stack: pd.DataFrame,
+    current: pd.DataFrame,
+    model: LinearModel,
+    params: Mapping[str, Any] | None,
+    n_boot: int,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Percentile interval of each current recipient's risk: refit and recalibrate on resampled persons.
+
+    Persons (all their spells and landmarks) are resampled; the penalty is held at ``model.C``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``current``: ``risk_lower``, ``risk_upper`` (NaN when ``n_boot`` is 0).
+    """
+    if not n_boot or current.empty:
+        return pd.DataFrame({"risk_lower": np.nan, "risk_upper": np.nan}, index=current.index)
+    rng = np.random.default_rng(seed)
+    codes, persons = pd.factorize(stack["person_key"])
+    members = pd.Series(np.arange(len(stack))).groupby(codes).apply(np.asarray).to_list()
+    draws = []
+    for _ in range(int(n_boot)):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(persons), len(persons))])
+        sample = stack.iloc[idx]
+        if sample.loc[sample["split"] == "develop", "still"].nunique() < 2:
+            continue
+        draws.append(fit_model(sample, model.features, params, seed, c=model.C).risk(current))
+    low, high = np.quantile(np.vstack(draws), [alpha / 2, 1 - alpha / 2], axis=0)
+    return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
+
+
+def validate_model(
+    stack: pd.DataFrame, features: Sequence[str], params: Mapping[str, Any] | None, n_boot: int, seed: int = 0
+) -> pd.DataFrame:
+    """Temporal validation at the first landmark, before recalibration (the later cohorts are unseen).
+
+    Returns
+    -------
+    DataFrame
+        :func:`pact_analysis.chronicity.evaluate_predictions` of the development model on the
+        validation spells at the first landmark (``auc``, ``c_index``, ``brier``,
+        ``calibration_slope``, ``calibration_in_the_large``).
+    """
+    dev = stack.loc[stack["split"] == "develop"]
+    model = fit_model(dev.assign(split="develop"), features, params, seed)
+    first = min(alerts_params(params)["landmarks"])
+    val = stack.loc[(stack["split"] == "validate") & (stack["months_on_spell"] == first)]
+    uncalibrated = 1.0 / (1.0 + np.exp(-model.logit(val)))
+    return ch.evaluate_predictions(val, uncalibrated, n_boot=n_boot, seed=seed, td_times=())
+
+
+def group_calibration(
+    stack: pd.DataFrame, model: LinearModel, threshold: float, groups: Sequence[str] = GROUPS
+) -> pd.DataFrame:
+    """Observed and predicted shares still receiving, and alert rates, by group on the later cohorts.
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``value``, ``n``, ``observed``, ``predicted``, ``alert_rate``.
+    """
+    val = stack.loc[stack["split"] == "validate"].assign(p=lambda d: model.risk(d))
+    rows = []
+    for group in groups:
+        table = ch.fairness_audit(val, "still", "p", group, threshold=threshold, n_boot=0)
+        table = table.reset_index(names="value").assign(group=group)
+        rows.append(table[["group", "value", "n", "observed", "predicted", "alert_rate"]])
+    return pd.concat(rows, ignore_index=True)
+
+
+def threshold_table(stack: pd.DataFrame, model: LinearModel, thresholds: Sequence[float]) -> pd.DataFrame:
+    """What each candidate threshold would have done on the later cohorts (all landmarks).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``threshold``: ``alert_rate`` (share flagged), ``ppv`` (share of the flagged still
+        receiving at the horizon) and ``sensitivity`` (share of those still receiving who were flagged).
+    """
+    val = stack.loc[stack["split"] == "validate"]
+    risk, still = model.risk(val), val["still"].to_numpy(bool)
+    rows = []
+    for t in thresholds:
+        flag = risk >= t
+        rows.append(
+            {
+                "threshold": float(t),
+                "alert_rate": flag.mean() if len(flag) else np.nan,
+                "ppv": still[flag].mean() if flag.any() else np.nan,
+                "sensitivity": flag[still].mean() if still.any() else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("threshold")
+
+
+# --------------------------------------------------------------------------------------------------
+# Alerts: selection, reasons, interventions
+# --------------------------------------------------------------------------------------------------
+
+
+def select_alerts(
+    scores: pd.DataFrame, threshold: float | None, top_k: int | None = None, by: str = "ceas_code"
+) -> pd.Series:
+    """Which recipients get an alert: risk at or above ``threshold``, at most ``top_k`` per ``by``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``risk``, ``person_key`` and ``by``.
+    threshold : float or None
+        Minimum risk (``None``: no minimum, pure top-k).
+    top_k : int or None
+        The most a CEAS can attend (highest risk first, ties by ``person_key``); ``None``: no cap.
+
+    Returns
+    -------
+    Series of bool
+        Indexed like ``scores``.
+    """
+    chosen = pd.Series(True, index=scores.index) if threshold is None else scores["risk"] >= float(threshold)
+    if top_k is not None:
+        order = scores.loc[chosen].sort_values(["risk", "person_key"], ascending=[False, True])
+        rank = order.groupby(by, dropna=False).cumcount()
+        chosen &= pd.Series(False, index=scores.index).where(
+            ~scores.index.isin(rank.index), rank < int(top_k)
+        )
+        chosen = chosen.fillna(False).astype(bool)
+    return chosen
+
+
+def shown_factors(features: Sequence[str]) -> list[str]:
+    """The features that may be shown as reasons (protected characteristics never are)."""
+    return [f for f in features if not FACTORS[f].protected]
+
+
+def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: LinearModel, n: int) -> pd.DataFrame:
+    """The ``n`` shown factors with the largest positive contributions per person.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``contrib``: per ``i`` in 1..n ``reason_i`` (factor, or
+        :data:`AVERAGE_PROFILE` for the first when no factor raises the risk), ``reason_i_direction``
+        (``high``/``low``: the person's value against the reference), ``reason_i_modifiable``,
+        ``reason_i_logit`` (contribution).
+    """
+    shown = shown_factors(model.features)
+    values = contrib[shown].to_numpy(float)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :n]
+    above = frame[shown].to_numpy(float) > model.mean[shown].to_numpy()
+    out = pd.DataFrame(index=contrib.index)
+    rows = np.arange(len(contrib))
+    for i in range(n):
+        col, value = order[:, i], values[rows, order[:, i]]
+        positive = value > 0
+        names = np.where(positive, np.asarray(shown, dtype=object)[col], None)
+        if i == 0:
+            names = np.where(positive, names, AVERAGE_PROFILE)
+        out[f"reason_{i + 1}"] = names
+        out[f"reason_{i + 1}_direction"] = np.where(positive, np.where(above[rows, col], "high", "low"), None)
+        out[f"reason_{i + 1}_modifiable"] = pd.array(
+            [FACTORS[f].modifiable if f in FACTORS else None for f in names], dtype="boolean"
+        )
+        out[f"reason_{i + 1}_logit"] = np.where(positive, value, np.nan)
+    return out
+
+
+def interventions(
+    contrib: pd.DataFrame, model: LinearModel, rules: Mapping[str, str], default: str
+) -> pd.Series:
+    """The suggested proactive intervention: the rule for the top modifiable factor that raised the
+    risk (by factor name, else by its kind), else ``default``.
+
+    Returns
+    -------
+    Series
+        The intervention code per person (``alerts.interventions`` of params.yaml).
+    """
+    modifiable = [f for f in shown_factors(model.features) if FACTORS[f].modifiable]
+    values = contrib[modifiable].where(contrib[modifiable] > 0)
+    top = values.idxmax(axis=1, skipna=True) if len(modifiable) else pd.Series(np.nan, index=contrib.index)
+    top = top.where(values.notna().any(axis=1))
+    return top.map(
+        lambda f: rules.get(f, rules.get(FACTORS[f].kind, default)) if isinstance(f, str) else default
+    )
+
+
+def describe_reasons(reasons: pd.DataFrame, n: int, lang: str) -> pd.Series:
+    """The reasons as one readable line per person in ``lang`` (catalogue ``alerts.factor.*``)."""
+    from pact_analysis.report import i18n
+
+    modifiable = i18n.t("alerts.modifiable", lang)
+
+    def line(row: pd.Series) -> str:
+        parts = []
+        for i in range(1, n + 1):
+            factor = row[f"reason_{i}"]
+            if not isinstance(factor, str):
+                continue
+            key = f"alerts.factor.{factor}" + (
+                f".{row[f'reason_{i}_direction']}" if factor != AVERAGE_PROFILE else ""
+            )
+            parts.append(
+                i18n.t(key, lang) + (f" ({modifiable})" if row[f"reason_{i}_modifiable"] is True else "")
+            )
+        return "; ".join(parts)
+
+    return reasons.apply(line, axis=1)
+
+
+def intervention_label(codes: pd.Series, lang: str) -> pd.Series:
+    """The intervention in words (``alerts.value.<code>``)."""
+    from pact_analysis.report import i18n
+
+    return codes.map(lambda c: i18n.t(f"alerts.value.{c}", lang))
+
+
+# --------------------------------------------------------------------------------------------------
+# Feedback
+# --------------------------------------------------------------------------------------------------
+
+
+def read_feedback(folder: Path) -> pd.DataFrame:
+    """Read every ``*.csv`` of the feedback folder (``person_key``, ``date``, ``response``).
+
+    Raises
+    ------
+    StageError
+        Naming the file and rows of a missing column, a date that is not a date or a response not in
+        :data:`RESPONSES`.
+
+    Returns
+    -------
+    DataFrame
+        ``person_key``, ``date`` (Timestamp), ``response``, ``file``; one row per review.
+    """
+    frames = []
+    for path in sorted(Path(folder).glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        missing = [c for c in FEEDBACK_COLUMNS if c not in frame]
+        if missing:
+            raise StageError(
+                f"feedback {path.name}: missing columns {missing} (needs {list(FEEDBACK_COLUMNS)})"
+            )
+        frame = frame[list(FEEDBACK_COLUMNS)].assign(file=path.name)
+        frame["response"] = frame["response"].str.strip().str.lower()
+        frame["date"] = pd.to_datetime(frame["date"].str.strip(), errors="coerce", format="%Y-%m-%d")
+        bad = frame.index[
+            ~frame["response"].isin(RESPONSES) | frame["date"].isna() | (frame["person_key"] == "")
+        ]
+        if len(bad):
+            rows = ", ".join(str(i + 2) for i in bad[:10])
+            raise StageError(
+                f"feedback {path.name}: rows {rows} need a person_key, a date YYYY-MM-DD and a response "
+                f"in {list(RESPONSES)}"
+            )
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*FEEDBACK_COLUMNS, "file"]})
+    return pd.concat(frames, ignore_index=True).sort_values(["date", "person_key"], ignore_index=True)
+
+
+def feedback_outcomes(feedback: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
+    """What became of each reviewed person: the RGC status at the extraction date of the spell they
+    were on when reviewed.
+
+    Returns
+    -------
+    DataFrame
+        The feedback rows with ``ceas_code``, ``later_status`` (``still_receiving``, an exit cause, or
+        ``no_spell_at_review``) and ``months_to_exit`` (from the review; NaN when still receiving).
+    """
+    cols = ["person_key", "ceas_code", "start_date", "exit_date", "event", "cause"]
+    m = feedback.reset_index().merge(spells[cols], on="person_key", how="left")
+    m = m.loc[m["start_date"].isna() | ((m["start_date"] <= m["date"]) & (m["exit_date"] >= m["date"]))]
+    m = m.sort_values("start_date").drop_duplicates("index", keep="last").set_index("index")
+    out = feedback.join(m[["ceas_code", "exit_date", "event", "cause"]])
+    status = np.where(out["event"].astype("boolean").fillna(False), out["cause"], "still_receiving")
+    out["later_status"] = np.where(out["exit_date"].isna(), "no_spell_at_review", status)
+    out["months_to_exit"] = np.where(
+        out["later_status"].isin([*ch.CAUSES, *set(spells["cause"]) - {"censored"}]),
+        (out["exit_date"] - out["date"]).dt.days / ch.DAYS_PER_MONTH,
+        np.nan,
+    )
+    return out.drop(columns=["exit_date", "event", "cause"])
+
+
+def feedback_rates(feedback: pd.DataFrame) -> dict[str, Any]:
+    """Counts of reviews per response, the override rate (share ``disagree``) and the acted rate."""
+    n = int(len(feedback))
+    counts = {r: int((feedback["response"] == r).sum()) for r in RESPONSES}
+    return {
+        "reviews": n,
+        **counts,
+        "override_rate": counts["disagree"] / n if n else None,
+        "acted_rate": counts["acted"] / n if n else None,
+    }
+
+
+def synthetic_feedback(
+    spells: pd.DataFrame,
+    date: str,
+    seed: int = 0,
+    shares: Mapping[str, float] | None = None,
+    size: int | None = None,
+) -> pd.DataFrame:
+    """Invented reviews of heads on the RGC at ``date`` (for tests and demonstrations only).
+
+    Parameters
+    ----------
+    spells : DataFrame
+        :func:`pact_analysis.chronicity.build_spells`.
+    date : str
+        Review date; the heads of spells open that day are reviewed.
+    seed : int
+        Random seed.
+    shares : mapping, optional
+        Share of each response (default 50% agree, 30% disagree, 20% acted).
+    size : int, optional
+        Reviews to draw (default every head on the RGC that day).
+    """
+    day = pd.Timestamp(date)
+    on = spells.loc[
+        (spells["start_date"] <= day) & (spells["exit_date"] >= day), "person_key"
+    ].drop_duplicates()
+    rng = np.random.default_rng(seed)
+    keys = on.sample(n=min(size or len(on), len(on)), random_state=seed).sort_values()
+    shares = dict(shares or {"agree": 0.5, "disagree": 0.3, "acted": 0.2})
+    p = np.array(list(shares.values()), dtype=float)
+    response = rng.choice(list(shares), size=len(keys), p=p / p.sum())
+    return pd.DataFrame(
+        {"person_key": keys.to_numpy(), "date": day.strftime("%Y-%m-%d"), "response": response}
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------------
+
+#: Columns of the lists for case managers, in order.
+LIST_COLUMNS = [
+    "scoring_date", "ceas_code", "province_code", "person_key", "rank", "months_on_rgc",
+    "risk", "risk_lower", "risk_upper",
+]  # fmt: skip
+
+
+def _list_columns(n: int) -> list[str]:
+    reasons = [f"reason_{i}{s}" for i in range(1, n + 1) for s in ("", "_direction", "_modifiable", "_logit")]
+    tail = ["reasons_es", "reasons_en", "intervention", "intervention_es", "intervention_en"]
+    return [*LIST_COLUMNS, *reasons, *tail, "last_feedback", "last_feedback_date"]
+
+
+def score(
+    processed: str | Path | Mapping[str, pd.DataFrame], params: Mapping[str, Any], n_boot: int | None = None
+) -> dict[str, Any]:
+    """Fit, validate and score: everything the stage writes, in memory.
+
+    Parameters
+    ----------
+    processed : path or mapping
+        ``data/processed`` or its tables (``ceas`` included).
+    params : mapping
+        Project parameters.
+    n_boot : int, optional
+        Bootstrap refits of the risk intervals (default ``alerts.bootstrap``).
+
+    Returns
+    -------
+    dict
+        ``scores`` (every current recipient: risk, interval, alert, reasons, intervention, groups),
+        ``model`` (:class:`LinearModel`), ``validation``, ``validation_with_protected``,
+        ``group_calibration``, ``spells``, ``ceas``.
+    """
+    cfg = alerts_params(params)
+    seed = int(params.get("seed", 0))
+    n_boot = int(cfg["bootstrap"] if n_boot is None else n_boot)
+    tables = _tables(processed)
+    spells = ch.build_spells(tables, params)
+    stack = stacked_landmarks(spells, tables, params)
+    features = predictors(params)
+    model = fit_model(stack, features, params, seed)
+    fill = stack.loc[stack["split"] == "develop", [*ch.FEATURES, "months_on_spell"]].median()
+    current = current_recipients(spells, tables, params, fill)
+    current["risk"] = model.risk(current)
+    current = current.join(bootstrap_risk(stack, current, model, params, n_boot, seed))
+    ceas = tables["ceas"].set_index("ceas_code")
+    current["province_code"] = (
+        current["ceas_code"].map(ceas["province_code"]).fillna(current["province_code"])
+    )
+    current["alert"] = select_alerts(current, cfg["threshold"], cfg["top_k"])
+    contrib = contributions(current, model)
+    current = current.join(top_reasons(contrib, current, model, int(cfg["n_reasons"])))
+    current["intervention"] = interventions(contrib, model, cfg["interventions"], cfg["default_intervention"])
+    with_protected = [f for f in [*ch.FEATURES, "months_on_spell"] if f in features or FACTORS[f].protected]
+    return {
+        "scores": current,
+        "model": model,
+        "validation": validate_model(stack, features, params, n_boot, seed),
+        "validation_with_protected": validate_model(stack, with_protected, params, 0, seed),
+        "group_calibration": group_calibration(stack, model, float(cfg["threshold"])),
+        "thresholds": threshold_table(stack, model, sorted({0.5, 0.6, 0.7, 0.8, 0.9, float(cfg["threshold"])})),
+        "stack_sizes": stack.groupby("split").agg(
+            rows=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
+        ),
+        "spells": spells,
+        "ceas": tables["ceas"],
+    }
+
+
+def _tables(processed: str | Path | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    names = (
+        "rgc_spells",
+        "rgc_members",
+        "persons",
+        "employment_episodes",
+        "sauss_interventions",
+        "ngo_attention",
+        "ceas",
+    )
+    return ch.load_tables(processed, names)
+
+
+def case_lists(scores: pd.DataFrame, feedback: pd.DataFrame, n_reasons: int) -> pd.DataFrame:
+    """The alerted recipients as the case managers' lists: rank within CEAS, reasons and
+    intervention in both languages, and the person's last feedback (columns of :func:`_list_columns`).
+    """
+    alerts = scores.loc[scores["alert"]].sort_values(
+        ["ceas_code", "risk", "person_key"], ascending=[True, False, True]
+    )
+    alerts = alerts.assign(
+        rank=alerts.groupby("ceas_code").cumcount() + 1,
+        months_on_rgc=alerts["months_on_spell"].round(1),
+        scoring_date=alerts["scoring_date"].dt.strftime("%Y-%m-%d"),
+    )
+    reasons = alerts[[c for c in alerts if c.startswith("reason_")]]
+    for lang in ("es", "en"):
+        alerts[f"reasons_{lang}"] = describe_reasons(reasons, n_reasons, lang) if len(alerts) else []
+        alerts[f"intervention_{lang}"] = intervention_label(alerts["intervention"], lang)
+    last = feedback.sort_values("date").drop_duplicates("person_key", keep="last").set_index("person_key")
+    alerts["last_feedback"] = alerts["person_key"].map(last["response"]) if len(last) else None
+    dates = last["date"].dt.strftime("%Y-%m-%d") if len(last) else pd.Series(dtype=object)
+    alerts["last_feedback_date"] = alerts["person_key"].map(dates)
+    return alerts[_list_columns(n_reasons)].reset_index(drop=True)
+
+
+def write_lists(lists: pd.DataFrame, ceas_codes: Sequence[str], folder: Path) -> int:
+    """Write ``<ceas_code>.csv`` for every CEAS (header only when it has no alert); return the count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for code in sorted(ceas_codes):
+        lists.loc[lists["ceas_code"] == code].to_csv(folder / f"{code}.csv", index=False, float_format="%.4f")
+    return len(ceas_codes)
+
+
+def coefficient_table(model: LinearModel) -> pd.DataFrame:
+    """The full model specification: per feature its kind, whether modifiable, reference and
+    coefficient (calibrated logit per unit), plus the reference logit as ``(reference)``."""
+    table = pd.DataFrame(
+        {
+            "kind": [FACTORS[f].kind for f in model.features],
+            "modifiable": [FACTORS[f].modifiable for f in model.features],
+            "reference": model.mean.to_numpy(),
+            "coef": model.coef.to_numpy(),
+        },
+        index=pd.Index(model.features, name="feature"),
+    )
+    return pd.concat(
+        [table, pd.DataFrame({"coef": [model.reference]}, index=pd.Index(["(reference)"], name="feature"))]
+    )
+
+
+def stage_metrics(
+    result: Mapping[str, Any], rates: Mapping[str, Any], cfg: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Counts, threshold and validation of a run (``metrics/alerts.json``)."""
+    scores, model = result["scores"], result["model"]
+    alerted = scores.loc[scores["alert"]]
+    val = result["validation"]["estimate"]
+    return {
+        "scoring_date": str(scores["scoring_date"].iloc[0].date()) if len(scores) else None,
+        "threshold": float(cfg["threshold"]),
+        "top_k": cfg["top_k"],
+        "excluded_predictors": list(cfg["exclude_predictors"]),
+        "recipients_scored": int(len(scores)),
+        "alerts": int(len(alerted)),
+        "alert_share": float(len(alerted) / len(scores)) if len(scores) else None,
+        "ceas_lists": int(result["ceas"]["ceas_code"].nunique()),
+        "ceas_with_alerts": int(alerted["ceas_code"].nunique()),
+        "alerts_by_province": {
+            str(k): int(v) for k, v in alerted["province_code"].value_counts().sort_index().items()
+        },
+        "top_reason": {str(k): int(v) for k, v in alerted["reason_1"].value_counts().sort_index().items()},
+        "interventions": {
+            str(k): int(v) for k, v in alerted["intervention"].value_counts().sort_index().items()
+        },
+        "auc": float(val["auc"]),
+        "auc_with_protected": float(result["validation_with_protected"].loc["auc", "estimate"]),
+        "calibration_slope": float(val["calibration_slope"]),
+        "calibration_in_the_large": float(val["calibration_in_the_large"]),
+        "recalibration": list(model.recalibration),
+        "feedback": dict(rates),
+    }
+
+
+def model_summary(result: Mapping[str, Any], cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What the report needs besides the tables: parameters, penalty and sizes."""
+    model = result["model"]
+    return {
+        "threshold": float(cfg["threshold"]),
+        "top_k": cfg["top_k"],
+        "landmarks": list(cfg["landmarks"]),
+        "excluded_predictors": list(cfg["exclude_predictors"]),
+        "n_reasons": int(cfg["n_reasons"]),
+        "bootstrap": int(cfg["bootstrap"]),
+        "C": model.C,
+        "recalibration": list(model.recalibration),
+        "sizes": result["stack_sizes"].reset_index().to_dict(orient="records"),
+    }
+
+
+def feedback_folder(paths: Paths, params: Mapping[str, Any]) -> Path:
+    """The folder case managers put their feedback files in (``alerts.feedback_dir``)."""
+    return paths.root / alerts_params(params)["feedback_dir"]
+
+
+def run(paths: Paths, params: dict[str, Any]) -> None:
+    """The ``alerts`` stage (see the module docstring).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+    params : dict
+        Reads ``seed``, ``data.extraction_date``, ``synthetic.start_date``, ``chronicity`` and ``alerts``.
+    """
+    cfg = alerts_params(params)
+    result = score(paths.processed, params)
+    feedback = feedback_outcomes(read_feedback(feedback_folder(paths, params)), result["spells"])
+    lists = case_lists(result["scores"], feedback, int(cfg["n_reasons"]))
+    keep = ["person_key", "ceas_code", "province_code", "sex", "nationality", "disability", "months_on_spell",
+            "risk", "risk_lower", "risk_upper", "alert", "intervention"]  # fmt: skip
+    keep += [c for c in result["scores"] if c.startswith("reason_")]
+    with atomic_dir(paths.root / "data" / "alerts") as tmp:
+        n_lists = write_lists(lists, result["ceas"]["ceas_code"].dropna().unique(), tmp / "lists")
+        result["scores"][keep].to_parquet(tmp / "scores.parquet", index=False)
+        coefficient_table(result["model"]).to_parquet(tmp / "coefficients.parquet")
+        result["validation"].to_parquet(tmp / "validation.parquet")
+        result["group_calibration"].to_parquet(tmp / "group_calibration.parquet", index=False)
+        result["thresholds"].to_parquet(tmp / "thresholds.parquet")
+        feedback.to_parquet(tmp / "feedback.parquet", index=False)
+        (tmp / "model.json").write_text(json.dumps(model_summary(result, cfg), indent=2, default=str) + "\n")
+    metrics = stage_metrics(result, feedback_rates(feedback), cfg)
+    write_json(paths.metrics / "alerts.json", metrics)
+    log.info(
+        "alerts: %d recipients scored, %d alerts in %d lists",
+        metrics["recipients_scored"],
+        metrics["alerts"],
+        n_lists,
+    )

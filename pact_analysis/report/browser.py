@@ -1,0 +1,195 @@
+"""Opening the reports in headless Chromium: what a reader sees, checked; screenshots; PDFs.
+
+Playwright drives the system Chromium (Debian's ``chromium``; no browser is downloaded). A page
+passes :func:`check_page` when it loads with no console error, no failed request, no request to a
+non-local URL, every image decoded, every internal link resolving to a file, and a language switch
+that leads to the same report in the other language.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from pact_analysis.errors import StageError
+
+#: Where Debian's package puts the browser; ``PACT_CHROMIUM`` overrides.
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+#: Flags for a closed network, as root, with no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+INSTALL_HINT = "install Debian's Chromium: sudo apt-get update && sudo apt-get install -y chromium"
+
+
+def find_chromium() -> str | None:
+    """Return the path of a Chromium executable on the PATH (or ``PACT_CHROMIUM``), or None."""
+    import os
+
+    if os.environ.get("PACT_CHROMIUM"):
+        return os.environ["PACT_CHROMIUM"]
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Yield a headless Playwright browser running the system Chromium.
+
+    Raises
+    ------
+    StageError
+        If no Chromium is installed (with how to install it).
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = find_chromium()
+    if executable is None:
+        raise StageError(f"no Chromium found on the PATH: {INSTALL_HINT}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _is_local(url: str) -> bool:
+    scheme = urlparse(url).scheme
+    return scheme in {"file", "data", "about", "blob"} or (
+        scheme in {"http", "https"} and urlparse(url).hostname in {"localhost", "127.0.0.1", "::1"}
+    )
+
+
+def _internal_links(page: Any) -> list[str]:
+    return page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+
+
+def _broken_links(page: Any) -> list[str]:
+    broken = []
+    for href in _internal_links(page):
+        parsed = urlparse(href)
+        if parsed.scheme != "file":
+            continue
+        if not Path(unquote(parsed.path)).exists():
+            broken.append(href)
+    return broken
+
+
+def _switch_problem(page: Any, path: Path) -> str | None:
+    """Return a problem if the language switch does not lead to the same page in another language."""
+    switch = page.query_selector_all("a.lang")
+    if not switch:
+        return "no language switch"
+    for link in switch:
+        target = Path(unquote(urlparse(link.evaluate("e => e.href")).path))
+        if target.name != path.name or target.parent.name == path.parent.name or not target.exists():
+            return f"language switch leads to {target}, not to {path.name} in another language"
+    return None
+
+
+def check_page(browser: Any, path: Path, screenshot: Path | None = None) -> list[str]:
+    """Open a report and return what a reader would find broken (empty when the page is fine).
+
+    Parameters
+    ----------
+    browser : playwright Browser
+        From :func:`chromium`.
+    path : Path
+        The HTML file.
+    screenshot : Path, optional
+        Where to save a full-page PNG screenshot.
+
+    Returns
+    -------
+    list of str
+        Problems: console errors, failed or non-local requests, undecoded images, broken internal
+        links, a missing or wrong language switch.
+    """
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.on(
+        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
+
+    def guard(route: Any) -> None:
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            problems.append(f"request to a non-local URL: {route.request.url}")
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(Path(path).resolve().as_uri(), wait_until="load")
+    broken_images = page.eval_on_selector_all(
+        "img",
+        "els => els.filter(e => !e.complete || e.naturalWidth === 0).map(e => e.alt || e.src.slice(0, 60))",
+    )
+    problems += [f"image did not decode: {alt}" for alt in broken_images]
+    problems += [f"broken internal link: {href}" for href in _broken_links(page)]
+    switch = _switch_problem(page, Path(path).resolve())
+    if switch:
+        problems.append(switch)
+    if screenshot is not None:
+        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=True)
+    context.close()
+    return problems
+
+
+def count_images(browser: Any, path: Path) -> int:
+    """Return the number of images a page shows that decoded (natural width above zero)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(Path(path).resolve().as_uri(), wait_until="load")
+    count = page.eval_on_selector_all("img", "els => els.filter(e => e.naturalWidth > 0).length")
+    context.close()
+    return int(count)
+
+
+def print_pdf(browser: Any, html_path: Path, pdf_path: Path) -> Path:
+    """Print a report to PDF with Chromium's print engine (the print stylesheet applies)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+    Path(pdf_path).parent.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(pdf_path), format="A4", print_background=True, prefer_css_page_size=True)
+    context.close()
+    return Path(pdf_path)
+
+
+def report_pages(reports: Path) -> list[Path]:
+    """Return every report page in every language (``reports/<lang>/*.html``)."""
+    from pact_analysis.report.i18n import LANGUAGES
+
+    return sorted(p for lang in LANGUAGES for p in (Path(reports) / lang).glob("*.html"))
+
+
+def write_pdfs(reports: Path) -> list[Path]:
+    """Write ``reports/pdf/<lang>/<name>.pdf`` for every report page; return the PDFs written."""
+    written = []
+    with chromium() as browser:
+        for page in report_pages(reports):
+            written.append(
+                print_pdf(browser, page, Path(reports) / "pdf" / page.parent.name / f"{page.stem}.pdf")
+            )
+    return written
+
+
+def run(paths: Any, params: dict[str, Any]) -> None:
+    """``python -m pact_analysis pdf``: write the PDF of every report (needs Debian's Chromium)."""
+    import logging
+
+    for pdf in write_pdfs(paths.reports):
+        logging.getLogger(__name__).info("wrote %s", pdf.relative_to(paths.root))

@@ -1,0 +1,166 @@
+"""Translations and locale-aware formatting of the reports (Spanish and English).
+
+Every heading, sentence, label, caption and alt text of a report comes from the gettext catalogues
+under ``pact_analysis/locales/<lang>/LC_MESSAGES/*.po``, read with Babel. A message id is a symbolic
+key (``overview.pyramid.caption``); its text may hold named placeholders (``{n_persons}``) filled
+with values formatted for the language by :func:`number`, :func:`percent` and :func:`date`.
+
+A key missing in a language is an error (:class:`MissingTranslation`), never a silent fallback: the
+tests render every report in both languages, so a missing key fails them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+#: Report languages; the first is the default the index opens with.
+LANGUAGES = ("es", "en")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+
+
+class MissingTranslation(KeyError):
+    """A catalogue key that a report uses is not defined in one of the languages."""
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Return every message of a language as ``{key: text}``, merged from all its ``.po`` domains.
+
+    Parameters
+    ----------
+    lang : str
+        ``"es"`` or ``"en"``.
+
+    Raises
+    ------
+    ValueError
+        If a key is defined in two domains of the same language.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown report language {lang!r}; expected one of {LANGUAGES}")
+    messages: dict[str, str] = {}
+    for path in sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po")):
+        with open(path, "rb") as fh:
+            domain = read_po(fh, locale=lang)
+        for message in domain:
+            if not message.id:
+                continue
+            if message.id in messages:
+                raise ValueError(f"{path.name}: key {message.id!r} is defined twice in {lang}")
+            messages[str(message.id)] = str(message.string)
+    return messages
+
+
+def missing_keys() -> dict[str, list[str]]:
+    """Return, per language, the keys that another language defines but it lacks (or leaves empty)."""
+    every = set().union(*(catalogue(lang) for lang in LANGUAGES))
+    return {lang: sorted(k for k in every if not catalogue(lang).get(k, "").strip()) for lang in LANGUAGES}
+
+
+def t(key: str, lang: str, /, **values: Any) -> str:
+    """Return the text of ``key`` in ``lang`` with its placeholders filled.
+
+    Parameters
+    ----------
+    key : str
+        Catalogue key.
+    lang : str
+        Report language.
+    **values
+        Placeholder values; numbers should already be formatted (see :func:`fmt`), other values are
+        inserted with ``str``.
+
+    Raises
+    ------
+    MissingTranslation
+        If the key is not in the language's catalogue.
+    """
+    text = catalogue(lang).get(key, "")
+    if not text.strip():
+        raise MissingTranslation(f"no {lang} translation for {key!r} (pact_analysis/locales/{lang})")
+    return text.format(**{name: fmt(value, lang) for name, value in values.items()}) if values else text
+
+
+def has(key: str, lang: str) -> bool:
+    """Return whether ``key`` has a text in ``lang``."""
+    return bool(catalogue(lang).get(key, "").strip())
+
+
+def number(value: float, lang: str, decimals: int = 0) -> str:
+    """Format a number for ``lang``: ``1.234,5`` in Spanish, ``1,234.5`` in English."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=lang)
+
+
+def percent(share: float, lang: str, decimals: int = 1) -> str:
+    """Format a share (0.123) as a percentage for ``lang``: ``12,3 %`` or ``12.3%``."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + ("\u00a0%" if lang == "es" else "%")
+    return format_percent(share, format=pattern, locale=lang)
+
+
+def date(value: dt.date | str, lang: str) -> str:
+    """Format a date in words for ``lang``: ``31 de octubre de 2018`` / ``31 October 2018``."""
+    day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
+    return format_date(day, format="d MMMM y" if lang == "en" else "long", locale=lang)
+
+
+class Number:
+    """A value with its display format, formatted only when the language is known.
+
+    Parameters
+    ----------
+    value : float
+        The value.
+    kind : str
+        ``"int"`` (grouped whole number), ``"num"`` (``decimals`` places), ``"pct"`` (a share shown as
+        a percentage with ``decimals`` places) or ``"date"``.
+    decimals : int
+        Decimal places.
+    """
+
+    def __init__(self, value: Any, kind: str = "num", decimals: int = 1) -> None:
+        self.value, self.kind, self.decimals = value, kind, decimals
+
+    def format(self, lang: str) -> str:
+        """Return the value formatted for ``lang``."""
+        if self.kind == "date":
+            return date(self.value, lang)
+        if self.kind == "pct":
+            return percent(float(self.value), lang, self.decimals)
+        decimals = 0 if self.kind == "int" else self.decimals
+        return number(float(self.value), lang, decimals)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-able description (the index re-formats it in each language)."""
+        value = self.value if self.kind == "date" else float(self.value)
+        return {
+            "value": str(value) if self.kind == "date" else value,
+            "kind": self.kind,
+            "decimals": self.decimals,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Number:
+        """Inverse of :meth:`to_json`."""
+        return cls(data["value"], data["kind"], data["decimals"])
+
+
+def fmt(value: Any, lang: str) -> str:
+    """Format a placeholder value: :class:`Number` by its kind, ints grouped, floats with 2 decimals."""
+    if isinstance(value, Number):
+        return value.format(lang)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return number(value, lang)
+    if isinstance(value, float):
+        return number(value, lang, 2)
+    return str(value)

@@ -1,0 +1,370 @@
+"""What a report notebook calls to write its page: findings, headings, text, figures and tables.
+
+A notebook starts with :func:`start` and then only calls the methods of :class:`Report`; every word
+comes from the translation catalogues (:mod:`.i18n`) and every number is formatted for the language.
+Figures are embedded as PNG (offline), numbered, with a caption and alt text; tables are numbered,
+captioned and published through the disclosure control (:func:`pact_analysis.disclosure.protect`),
+with a CSV copy under ``reports/tables/<report>/`` for the ``check`` stage.
+
+A notebook's key findings go to ``reports/tables/<report>/summary.json``: the index page builds its
+executive summary from these files, so a new analysis reaches the index by calling
+:meth:`Report.findings`, never by editing the index.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pact_analysis.config import Paths
+from pact_analysis.io import atomic_file, write_json
+from pact_analysis.report import i18n
+from pact_analysis.report.i18n import Number
+
+#: Figure resolution (dots per inch) of the embedded PNGs: sharp on screen and in print.
+FIGURE_DPI = 110
+#: Tables longer than this belong in an appendix.
+LONG_TABLE = 40
+
+
+def short_name(name: str) -> str:
+    """Return the catalogue prefix of a report: ``00_overview`` -> ``overview``."""
+    return name.split("_", 1)[1] if name[:2].isdigit() else name
+
+
+def markdown_html(text: str) -> str:
+    """Render catalogue Markdown (paragraphs, lists, emphasis, tables) to HTML."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"typographer": False}).enable("table").render(text)
+
+
+class Report:
+    """The page a notebook writes, in one language.
+
+    Parameters
+    ----------
+    name : str
+        Report (notebook) name, e.g. ``"00_overview"``.
+    root : str or Path
+        Project root.
+    lang : str
+        Report language.
+    min_cell : int
+        Minimum publishable count (``disclosure.min_cell``).
+    parameters : dict, optional
+        The notebook's parameters, stated in the provenance footer.
+    """
+
+    def __init__(
+        self, name: str, root: str | Path, lang: str, min_cell: int, parameters: dict | None = None
+    ) -> None:
+        self.name, self.lang, self.min_cell = name, lang, int(min_cell)
+        self.prefix = short_name(name)
+        self.paths = Paths(Path(root))
+        self.parameters = parameters or {}
+        self.figures = 0
+        self.tables = 0
+        self.drawn = 0
+        self.tables_dir = self.paths.reports / "tables" / name
+
+    # -- words ---------------------------------------------------------------------------------------
+
+    def key(self, key: str) -> str:
+        """Return the full catalogue key: ``common.*`` as is, anything else under the report's prefix."""
+        return key if key.startswith("common.") else f"{self.prefix}.{key}"
+
+    def t(self, key: str, /, **values: Any) -> str:
+        """Return the report's text for ``key`` (see :meth:`key`) with values formatted."""
+        return i18n.t(self.key(key), self.lang, **values)
+
+    def n(self, value: float) -> Number:
+        """A whole number for a sentence (grouped per language)."""
+        return Number(value, "int")
+
+    def pct(self, share: float, decimals: int = 1) -> Number:
+        """A share (0..1) shown as a percentage."""
+        return Number(share, "pct", decimals)
+
+    def num(self, value: float, decimals: int = 2) -> Number:
+        """A decimal number."""
+        return Number(value, "num", decimals)
+
+    def fmt_n(self, value: float) -> str:
+        """Return a whole number formatted for the report's language (for labels inside figures)."""
+        return i18n.number(value, self.lang)
+
+    def date(self, value: Any) -> Number:
+        """A date in words."""
+        return Number(str(value)[:10], "date")
+
+    def _show(self, markup: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(markup))
+
+    def title(self) -> None:
+        """Show the report's title (``<prefix>.title``) and, for the synthetic region, the banner."""
+        self._show(f"<h1>{html.escape(self.t('title'))}</h1>")
+
+    def banner(self, data_source: str) -> None:
+        """Say plainly when the figures come from the synthetic region."""
+        if data_source == "synthetic":
+            self._show(
+                f'<div class="banner">{markdown_html(i18n.t("common.synthetic_banner", self.lang))}</div>'
+            )
+
+    def heading(self, key: str, level: int = 2) -> None:
+        """Show a section heading."""
+        self._show(f"<h{level}>{html.escape(self.t(key))}</h{level}>")
+
+    def say(self, key: str, **values: Any) -> None:
+        """Show a paragraph (Markdown) of the catalogue with values filled in."""
+        self._show(markdown_html(self.t(key, **values)))
+
+    def findings(
+        self, key: str = "findings", also: str | None = None, index: str = "index", **values: Any
+    ) -> None:
+        """Show the summary of findings at the top of the report and record it for the index.
+
+        Parameters
+        ----------
+        key : str
+            Catalogue key of the summary (Markdown).
+        also : str, optional
+            A further catalogue key shown in the same box (e.g. quality against the truth).
+        index : str
+            Catalogue key of the one-paragraph summary the index shows, filled with the same values.
+        **values
+            The figures (use :meth:`n`, :meth:`pct`, :meth:`num`); written to
+            ``reports/tables/<report>/summary.json`` for the index.
+        """
+        box = markdown_html(self.t(key, **values)) + (markdown_html(self.t(also, **values)) if also else "")
+        self._show(
+            f'<section class="findings"><h2>{html.escape(self.t("common.findings"))}</h2>{box}</section>'
+        )
+        serial = {k: v.to_json() if isinstance(v, Number) else v for k, v in values.items()}
+        write_json(
+            self.tables_dir / "summary.json",
+            {"report": self.name, "index": self.key(index), "values": serial},
+        )
+
+    # -- figures -------------------------------------------------------------------------------------
+
+    def figure(self, fig: Any, key: str, **values: Any) -> None:
+        """Embed a matplotlib figure as a numbered figure with caption and alt text, then close it.
+
+        Parameters
+        ----------
+        fig : matplotlib Figure (or Axes, or anything with ``.figure``)
+            The figure.
+        key : str
+            Catalogue stem: ``<key>.caption`` and ``<key>.alt`` must exist in both languages.
+        **values
+            Placeholder values of the caption and alt text.
+        """
+        import matplotlib.pyplot as plt
+
+        fig = getattr(fig, "figure", fig)
+        fig = fig if hasattr(fig, "savefig") else fig.get_figure()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        self.figures += 1
+        caption, alt = self.t(f"{key}.caption", **values), self.t(f"{key}.alt", **values)
+        label = i18n.t("common.figure", self.lang, n=self.figures)
+        data = base64.b64encode(buffer.getvalue()).decode()
+        self._show(
+            f'<figure id="figure-{self.figures}"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}"><figcaption><b>{html.escape(label)}.</b> '
+            f"{html.escape(caption)}</figcaption></figure>"
+        )
+
+    # -- tables --------------------------------------------------------------------------------------
+
+    def table(
+        self,
+        table: pd.DataFrame,
+        key: str,
+        counts: list[str] | None = None,
+        additive: bool = True,
+        decimals: dict[str, int] | int = 2,
+        percent: list[str] | None = None,
+        **values: Any,
+    ) -> None:
+        """Publish a numbered, captioned table (small counts suppressed); its CSV is the published copy.
+
+        Parameters
+        ----------
+        table : DataFrame
+            The table; its index is shown as the row labels.
+        key : str
+            Catalogue stem: ``<key>.caption`` is the caption; the table's CSV is ``<key>.csv``.
+        counts : list of str, optional
+            Columns that count persons or records (disclosure control applies to them). ``None``:
+            the table holds no counts (a dictionary, coefficients, rates).
+        additive : bool
+            Whether the count cells add up to published totals (rows x columns of one crosstab), so
+            that secondary suppression is needed; ``False`` for tables whose rows or columns are not
+            parts of one whole (alternative methods, different measures).
+        decimals : int or dict
+            Decimal places of float columns (one for all, or per column).
+        percent : list of str, optional
+            Columns holding shares (0..1) shown as percentages.
+        **values
+            Placeholder values of the caption.
+        """
+        from pact_analysis import disclosure
+
+        published, primary, secondary = table, 0, 0
+        if counts:
+            protected = disclosure.protect(table, self.min_cell, columns=counts, additive=additive)
+            published, primary, secondary = protected.table, protected.primary, protected.secondary
+        stem = key.replace(".", "_")
+        with atomic_file(self.tables_dir / f"{stem}.csv") as fh:
+            published.to_csv(fh, index=True)
+        write_json(
+            self.tables_dir / f"{stem}.json",
+            {
+                "count_columns": list(counts or []),
+                "additive": additive,
+                "primary": primary,
+                "secondary": secondary,
+            },
+        )
+        self.tables += 1
+        caption = self.t(f"{key}.caption", **values)
+        label = i18n.t("common.table", self.lang, n=self.tables)
+        body = self._table_html(published, decimals, percent or [])
+        note = ""
+        if primary + secondary:
+            note = f'<p class="table-note">{html.escape(i18n.t("common.suppressed_note", self.lang, min_cell=self.min_cell))}</p>'
+        self._show(
+            f'<div class="table-wrap"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
+            f"{html.escape(caption)}</caption>{body}</table>{note}</div>"
+        )
+
+    def label(self, column: Any) -> str:
+        """Return the display label of a column or index name: ``<prefix>.col.X`` or ``common.col.X``."""
+        for key in (f"{self.prefix}.col.{column}", f"common.col.{column}"):
+            if i18n.has(key, self.lang):
+                return i18n.t(key, self.lang)
+        raise i18n.MissingTranslation(
+            f"no {self.lang} label for column {column!r} ({self.prefix}.col.{column} or common.col.{column})"
+        )
+
+    def value(self, value: Any) -> str:
+        """Return a category's display text (``<prefix>.value.X`` or ``common.value.X``), else as is."""
+        for key in (f"{self.prefix}.value.{value}", f"common.value.{value}"):
+            if i18n.has(key, self.lang):
+                return i18n.t(key, self.lang)
+        return str(value)
+
+    def _cell(self, value: Any, column: str, decimals: dict[str, int] | int, percent: list[str]) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "–"
+        if isinstance(value, str):
+            return html.escape(self.value(value))
+        if isinstance(value, bool):
+            return html.escape(i18n.t(f"common.{'yes' if value else 'no'}", self.lang))
+        if column in percent:
+            return i18n.percent(float(value), self.lang)
+        if float(value).is_integer() and not isinstance(value, float):
+            return i18n.number(value, self.lang)
+        places = decimals.get(column, 2) if isinstance(decimals, dict) else decimals
+        return i18n.number(float(value), self.lang, places)
+
+    def _table_html(self, table: pd.DataFrame, decimals: dict[str, int] | int, percent: list[str]) -> str:
+        frame = table.reset_index() if any(n is not None for n in table.index.names) else table
+        head = "".join(f'<th scope="col">{html.escape(self.label(c))}</th>' for c in frame.columns)
+        rows = []
+        for record in frame.itertuples(index=False):
+            cells = [self._cell(v, c, decimals, percent) for v, c in zip(record, frame.columns, strict=True)]
+            numeric = [not isinstance(v, str) or v == "[c]" for v in record]
+            rows.append(
+                "<tr>" + "".join(
+                    f'<td class="{"num" if is_num else "txt"}">{cell}</td>'
+                    for cell, is_num in zip(cells, numeric, strict=True)
+                ) + "</tr>"
+            )  # fmt: skip
+        return f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+
+    # -- end -----------------------------------------------------------------------------------------
+
+    def footer(self) -> None:
+        """Close the report: check every drawn figure was published, then show the provenance.
+
+        Raises
+        ------
+        RuntimeError
+            If the notebook drew a figure that it did not publish with :meth:`figure`.
+        """
+        import matplotlib.pyplot as plt
+
+        from pact_analysis.report import index
+
+        left = plt.get_fignums()
+        if left or self.drawn != self.figures:
+            raise RuntimeError(
+                f"{self.name}: {self.drawn} figures drawn, {self.figures} published; publish every figure "
+                "with report.figure(fig, key) (a figure left open never reaches the HTML)"
+            )
+        write_json(
+            self.tables_dir / f"figures.{self.lang}.json",
+            {"figures_drawn": self.drawn, "figures_published": self.figures, "tables": self.tables},
+        )
+        self._show(index.provenance_html(index.provenance(self.paths, used=self.parameters), self.lang))
+
+
+def _count_new_figures(report: Report) -> None:
+    """Count every figure matplotlib creates (pyplot, pandas, seaborn, lifelines all go through it)."""
+    import matplotlib.pyplot as plt
+
+    original = plt.new_figure_manager
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        report.drawn += 1
+        return original(*args, **kwargs)
+
+    plt.new_figure_manager = counting
+
+
+def start(name: str, root: str | Path, lang: str, min_cell: int, **parameters: Any) -> Report:
+    """Set up a report notebook: plot theme, figure counting, language; return its :class:`Report`.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name (``"00_overview"``).
+    root : str or Path
+        Project root.
+    lang : str
+        Report language (``"es"`` or ``"en"``).
+    min_cell : int
+        Minimum publishable count.
+    **parameters
+        The notebook's other parameters, stated in its provenance footer.
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
+    mpl.rcParams.update(
+        {"figure.dpi": 96, "figure.figsize": (7.5, 4.2), "savefig.bbox": "tight", "svg.hashsalt": "pact"}
+    )
+    mpl.rcParams["axes.formatter.use_locale"] = False
+    report = Report(name, root, lang, min_cell, {"lang": lang, "disclosure_min_cell": min_cell} | parameters)
+    _count_new_figures(report)
+    return report
+
+
+def read_summary(reports: Path, name: str) -> dict[str, Any] | None:
+    """Return a report's recorded findings (``summary.json``) or None if it has none."""
+    path = Path(reports) / "tables" / name / "summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

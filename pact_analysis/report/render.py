@@ -1,0 +1,223 @@
+"""Executing the report notebooks with papermill and rendering them to HTML in every language.
+
+A report is a jupytext notebook under ``notebooks/`` executed once per language by papermill, with
+its parameters cell filled from ``params.yaml`` (a notebook parameter ``disclosure_min_cell`` is the
+key ``disclosure.min_cell``; ``root`` is the project root; ``lang`` the language), then exported by
+nbconvert without code into the shared page (:mod:`.shell`) as ``reports/<lang>/<name>.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from pact_analysis.config import Paths
+from pact_analysis.errors import StageError
+from pact_analysis.io import atomic_file
+from pact_analysis.report import i18n
+from pact_analysis.report.page import short_name
+from pact_analysis.report.shell import page
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "pact-analysis"
+
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.IGNORECASE)
+_EXTERNAL_MODULE = re.compile(
+    r"<script type=\"module\">(?:(?!</script>).)*https?://(?:(?!</script>).)*</script>", re.S
+)
+
+
+def _leaves(params: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Return ``(dotted key, value)`` for every leaf of nested parameters."""
+    leaves = []
+    for key, value in params.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            leaves += _leaves(value, f"{dotted}.")
+        else:
+            leaves.append((dotted, value))
+    return leaves
+
+
+def flatten_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Flatten nested parameters into notebook parameter names (``a.b`` -> ``a_b``).
+
+    Parameters
+    ----------
+    params : dict
+        Nested parameters as read from ``params.yaml``.
+
+    Returns
+    -------
+    dict
+        Flat mapping; dates become ISO strings so papermill can pass them.
+    """
+    return {
+        dotted.replace(".", "_"): value.isoformat() if hasattr(value, "isoformat") else value
+        for dotted, value in _leaves(params)
+    }
+
+
+def dotted_names(params: dict[str, Any]) -> dict[str, str]:
+    """Map each notebook parameter name to its ``params.yaml`` key (``a_b`` -> ``a.b``)."""
+    return {dotted.replace(".", "_"): dotted for dotted, _ in _leaves(params)}
+
+
+def to_ipynb(source: Path, target: Path) -> Path:
+    """Convert a jupytext notebook to ``.ipynb`` with the project's kernel set (papermill needs it).
+
+    Parameters
+    ----------
+    source : Path
+        The ``notebooks/<name>.py`` file.
+    target : Path
+        The ``.ipynb`` to write.
+    """
+    import jupytext
+
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python (pact-analysis)",
+        "language": "python",
+    }
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(nb, target, fmt="ipynb")
+    return Path(target)
+
+
+def declared_parameters(source: Path, workdir: Path) -> list[str]:
+    """Return the parameter names declared in a jupytext notebook's ``parameters`` cell.
+
+    Parameters
+    ----------
+    source : Path
+        The ``notebooks/<name>.py`` file.
+    workdir : Path
+        Folder for the temporary ``.ipynb`` papermill inspects.
+    """
+    import papermill
+
+    nb_path = to_ipynb(source, Path(workdir) / f"{Path(source).stem}.ipynb")
+    return list(papermill.inspect_notebook(str(nb_path)))
+
+
+def notebook_parameters(notebook: Path, params: dict[str, Any], root: Path, lang: str) -> dict[str, Any]:
+    """Return the values for the parameters a notebook declares in its ``parameters`` cell.
+
+    Parameters
+    ----------
+    notebook : Path
+        The executable ``.ipynb`` (converted from jupytext).
+    params : dict
+        Study parameters.
+    root : Path
+        Project root passed as ``root``.
+    lang : str
+        Report language passed as ``lang``.
+
+    Raises
+    ------
+    StageError
+        If the notebook declares a parameter that ``params.yaml`` does not define.
+    """
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    flat = flatten_params(params) | {"root": str(root), "lang": lang}
+    missing = sorted(set(declared) - set(flat))
+    if missing:
+        raise StageError(f"{notebook.name}: parameters {missing} are not defined in params.yaml")
+    return {name: flat[name] for name in declared}
+
+
+def execute(name: str, paths: Paths, params: dict[str, Any], lang: str) -> Path:
+    """Execute ``notebooks/<name>.py`` in ``lang`` with papermill; return the executed notebook."""
+    import papermill
+
+    source = paths.notebooks / f"{name}.py"
+    if not source.exists():
+        raise StageError(f"no notebook {source}")
+    build = paths.root / "build" / "notebooks"
+    unexecuted = to_ipynb(source, build / f"{name}.ipynb")
+    executed = build / f"{name}.{lang}.executed.ipynb"
+    log.info("executing %s (%s)", name, lang)
+    papermill.execute_notebook(
+        str(unexecuted),
+        str(executed),
+        parameters=notebook_parameters(unexecuted, params, paths.root, lang),
+        kernel_name=KERNEL_NAME,
+        cwd=str(paths.root),
+        progress_bar=True,
+        log_output=False,
+    )
+    return executed
+
+
+def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Path]:
+    """Execute a report notebook in every language and write ``reports/<lang>/<name>.html``.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name without extension, for example ``"00_overview"``.
+    paths : Paths
+        Project paths.
+    params : dict
+        Study parameters (``params.yaml``).
+
+    Returns
+    -------
+    list of Path
+        The HTML reports, one per language.
+    """
+    written = []
+    for lang in i18n.LANGUAGES:
+        executed = execute(name, paths, params, lang)
+        target = paths.reports / lang / f"{name}.html"
+        with atomic_file(target) as fh:
+            fh.write(notebook_html(executed, name, lang))
+        written.append(target)
+    return written
+
+
+def report_cells(nb: Any) -> Any:
+    """Keep what a reader should see: code-cell outputs, without warnings or other stderr streams.
+
+    Markdown cells are developer notes (the report's words come from the catalogues), so they are
+    dropped; stderr is logged, not published. Cells are numbered in order so the HTML is the same
+    bytes on every run.
+    """
+    nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell.get("outputs")]
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number}"  # nbformat draws random ids: same run, same bytes
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                log.warning("notebook stderr: %s", output.get("text", "")[:500])
+        cell.outputs = [
+            o
+            for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
+    return nb
+
+
+def notebook_html(executed: Path, name: str, lang: str) -> str:
+    """Render an executed notebook to a self-contained page without code or external requests."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = report_cells(nbformat.read(executed, as_version=4))
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True)
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    title = i18n.t(f"{short_name(name)}.title", lang)
+    return offline_html(page(body, lang, title, f"{name}.html"))
+
+
+def offline_html(text: str) -> str:
+    """Drop any script a library would load from a CDN (require.js, MathJax, mermaid)."""
+    return _EXTERNAL_MODULE.sub("", _EXTERNAL_SCRIPT.sub("", text))

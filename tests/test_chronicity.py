@@ -1,0 +1,276 @@
+"""Chronicity statistics: the generic API against published answers, spells, truth and prediction."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from lifelines.datasets import load_rossi
+from lifelines.utils import concordance_index
+
+from pact_analysis import chronicity as ch
+from pact_analysis.config import load_params
+
+pytestmark = pytest.mark.xdist_group("tiny_region")
+
+
+@pytest.fixture(scope="module")
+def rossi():
+    data = load_rossi()
+    return data, [c for c in data if c not in ("week", "arrest")]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_project):
+    params = load_params(tiny_project.params)
+    tables = ch.load_tables(tiny_project.processed)
+    return tiny_project, params, tables
+
+
+# --- generic API on public data ------------------------------------------------------------------
+
+
+def test_fit_cox_reproduces_rossi(rossi):
+    data, covs = rossi
+    table = ch.fit_cox(data, "week", "arrest", covs)
+    assert list(table.columns[:5]) == ["coef", "se", "ci_lower", "ci_upper", "p"]
+    assert round(table.loc["fin", "coef"], 3) == -0.379
+    assert round(table.loc["age", "coef"], 3) == -0.057
+    assert round(table.loc["prio", "coef"], 3) == 0.091
+    assert round(table.loc["fin", "se"], 3) == 0.191
+    breslow = ch.fit_cox(data, "week", "arrest", covs, ties="breslow")
+    assert np.allclose(breslow["coef"], table["coef"], atol=0.005)
+
+
+def test_fit_cox_robust_entry_and_strata(rossi):
+    data, covs = rossi
+    plain = ch.fit_cox(data, "week", "arrest", covs)
+    clustered = ch.fit_cox(data.assign(id=np.arange(len(data)) // 2), "week", "arrest", covs, cluster="id")
+    assert np.allclose(clustered["coef"], plain["coef"], atol=1e-6)  # same point estimates
+    assert not np.allclose(clustered["se"], plain["se"], atol=1e-4)  # sandwich standard errors
+    entry = ch.fit_cox(data.assign(t0=0.0), "week", "arrest", covs, entry="t0")
+    assert np.allclose(entry["coef"], plain["coef"], atol=1e-6)
+    late = data.assign(t0=np.where(np.arange(len(data)) % 3 == 0, 5.0, 0.0))
+    late = late.loc[late["week"] > late["t0"]]
+    truncated = ch.fit_cox(late, "week", "arrest", covs, entry="t0")
+    assert not np.allclose(truncated["coef"], plain["coef"], atol=1e-4)
+    strat = ch.fit_cox(data, "week", "arrest", [c for c in covs if c != "wexp"], strata="wexp")
+    assert "wexp" not in strat.index
+    with pytest.raises(ValueError, match="ties"):
+        ch.fit_cox(data, "week", "arrest", covs, ties="exact")
+
+
+def test_fit_aft_rossi(rossi):
+    data, covs = rossi
+    weibull = ch.fit_aft(data, "week", "arrest", covs)
+    assert weibull["log_likelihood"] == pytest.approx(-679.917, abs=1e-3)  # lifelines documentation
+    assert weibull["table"].loc[("lambda_", "fin"), "coef"] == pytest.approx(0.272, abs=1e-3)
+    # Weibull PH and AFT are the same model: beta_PH = -beta_AFT * shape (rho)
+    rho = np.exp(weibull["table"].loc[("rho_", "Intercept"), "coef"])
+    cox = ch.fit_cox(data, "week", "arrest", covs)
+    assert -weibull["table"].loc[("lambda_", "prio"), "coef"] * rho == pytest.approx(
+        cox.loc["prio", "coef"], abs=0.01
+    )
+    lognormal = ch.fit_aft(data, "week", "arrest", covs, distribution="lognormal")
+    assert (
+        np.isfinite(lognormal["log_likelihood"]) and lognormal["log_likelihood"] != weibull["log_likelihood"]
+    )
+    with pytest.raises(ValueError):
+        ch.fit_aft(data, "week", "arrest", covs, distribution="gamma")
+
+
+def test_cumulative_incidence_hand_example():
+    data = pd.DataFrame({"t": [1.0, 2.0, 3.0, 4.0], "cause": ["a", "b", None, "a"]})
+    cif = ch.cumulative_incidence(data, "t", "cause", times=[1, 2, 3, 4])
+    a = cif.loc[cif["cause"] == "a", "cif"].to_numpy()
+    b = cif.loc[cif["cause"] == "b", "cif"].to_numpy()
+    # S: 3/4 after t=1, 1/2 after t=2; the last at-risk spell exits at 4 with S(4-) = 1/2
+    assert np.allclose(a, [0.25, 0.25, 0.25, 0.75])
+    assert np.allclose(b, [0.0, 0.25, 0.25, 0.25])
+
+
+def test_cumulative_incidence_sums_with_km_to_one():
+    rng = np.random.default_rng(1)
+    n = 400
+    t = rng.exponential(10, n)
+    c = rng.exponential(25, n)
+    cause = rng.choice([1, 2, 3], n, p=[0.5, 0.4, 0.1])
+    data = pd.DataFrame({"time": np.minimum(t, c), "cause": np.where(t <= c, cause, 0)})
+    grid = np.linspace(0.5, 30, 40)
+    cif = ch.cumulative_incidence(data, "time", "cause", times=grid)
+    total = cif.groupby("time")["cif"].sum().to_numpy()
+    km = KaplanMeierFitter().fit(data["time"], data["cause"] > 0).survival_function_at_times(grid).to_numpy()
+    assert np.allclose(total + km, 1.0, atol=1e-9)
+    assert (cif["ci_lower"] <= cif["cif"] + 1e-12).all() and (cif["cif"] <= cif["ci_upper"] + 1e-12).all()
+
+
+def test_concordance_matches_lifelines(rossi):
+    data, _ = rossi
+    risk = data["prio"] + 0.01 * data["age"]
+    ours = ch.concordance(data["week"], data["arrest"], risk)
+    assert ours == pytest.approx(concordance_index(data["week"], -risk, data["arrest"]), abs=1e-9)
+    assert ch.concordance([1, 2, 3], [1, 1, 1], [3, 2, 1]) == 1.0
+    assert ch.concordance([1, 2, 3], [1, 1, 1], [1, 2, 3]) == 0.0
+
+
+def test_calibration_recovers_slope():
+    rng = np.random.default_rng(7)
+    lp = rng.normal(0, 1.2, 20000)
+    p = 1 / (1 + np.exp(-lp))
+    y = rng.random(len(p)) < p
+    good = ch.calibration(y, p)
+    assert good["slope"] == pytest.approx(1.0, abs=0.06) and good["citl"] == pytest.approx(0.0, abs=0.05)
+    extreme = ch.calibration(y, 1 / (1 + np.exp(-2 * lp)))
+    assert extreme["slope"] == pytest.approx(0.5, abs=0.04)
+    shifted = ch.calibration(y, 1 / (1 + np.exp(-(lp - 0.5))))
+    assert shifted["citl"] == pytest.approx(0.5, abs=0.06)  # risk underestimated: positive intercept
+    assert len(good["table"]) == 10 and good["table"]["n"].sum() == len(y)
+
+
+def test_schoenfeld_flags_rossi_age_and_wexp(rossi):
+    data, covs = rossi
+    check = ch.schoenfeld_check(data, "week", "arrest", covs)
+    assert set(check.index[check["violated"]]) == {"age", "wexp"}  # lifelines' documented result
+    stratified = ch.schoenfeld_check(data, "week", "arrest", [c for c in covs if c != "wexp"], strata="wexp")
+    assert "wexp" not in stratified.index
+
+
+def test_kaplan_meier_by_group(rossi):
+    data, _ = rossi
+    km = ch.kaplan_meier(data, "week", "arrest", by="fin", at=(12, 24, 36))
+    summary = km["summary"].set_index("group")
+    direct = KaplanMeierFitter().fit(data.loc[data["fin"] == 1, "week"], data.loc[data["fin"] == 1, "arrest"])
+    assert summary.loc[1, "still_24"] == pytest.approx(float(direct.survival_function_at_times(24).iloc[0]))
+    assert summary["n"].sum() == len(data)
+    assert summary["median"].isna().all()  # fewer than half re-arrested within the year
+    s = summary.loc[0]
+    assert s["still_12_lower"] <= s["still_12"] <= s["still_12_upper"]
+    assert set(km["curves"].columns) >= {"group", "time", "survival", "ci_lower", "ci_upper", "at_risk"}
+
+
+# --- spells from the processed tables -----------------------------------------------------------
+
+
+def test_build_spells(tiny):
+    paths, params, tables = tiny
+    raw = tables["rgc_spells"]
+    spells = ch.build_spells(tables, params)
+    assert len(spells) == len(raw) and spells["spell_id"].is_unique  # re-entries are at least a month apart
+    assert (spells["duration"] > 0).all() and (spells["entry"] == 0).all()
+    assert (
+        spells["event"] == raw.set_index("spell_id").loc[spells["spell_id"], "end_date"].notna().to_numpy()
+    ).all()
+    assert set(spells.loc[~spells["event"], "cause"]) == {"censored"}
+    assert (
+        spells.loc[~spells["event"], "exit_date"] == pd.Timestamp(params["data"]["extraction_date"])
+    ).all()
+    second = spells.loc[spells["spell_number"] == 2].iloc[0]
+    first = spells.loc[(spells["person_key"] == second["person_key"]) & (spells["spell_number"] == 1)].iloc[0]
+    assert second["months_before"] == pytest.approx(first["duration"])
+    assert second["prior_spells"] == 1 and second["months_since_last_exit"] > 0
+    merged = ch.build_spells(tables, {**params, "chronicity": {"merge_gap_months": 10_000}})
+    assert len(merged) == spells["person_key"].nunique() and merged["n_files"].sum() == len(raw)
+    window = ch.build_spells(tables, {**params, "chronicity": {"observation_start": "2013-01-01"}})
+    truncated = window.loc[window["entry"] > 0]
+    assert len(truncated) and (truncated["entry"] < truncated["duration"]).all()
+    assert (window["exit_date"] > pd.Timestamp("2013-01-01")).all()
+    persons = ch.build_spells(tables, params, unit="person")
+    assert len(persons) > len(spells) and set(persons["role"]) == {"HEAD", "MEMBER"}
+
+
+def test_history_features_have_no_look_ahead(tiny):
+    _, params, tables = tiny
+    spells = ch.build_spells(tables, params)
+    spells["landmark_date"] = spells["start_date"] + pd.Timedelta(days=91)
+    before = ch.history_features(spells, tables, at="landmark_date")
+    # add records of every kind on the person's last landmark day and after it: nothing may change
+    last = spells.groupby("person_key", as_index=False)["landmark_date"].max()
+    later = {k: v.copy() for k, v in tables.items()}
+    for name, date_col, extra in (
+        ("sauss_interventions", "date", {"provision_code": "EMERGENCY_AID"}),
+        ("ngo_attention", "date", {}),
+        ("employment_episodes", "start_date", {"episode_type": "CONTRACT", "end_date": pd.NaT}),
+    ):
+        fake = pd.DataFrame({"person_key": last["person_key"], date_col: last["landmark_date"], **extra})
+        fake2 = fake.assign(**{date_col: fake[date_col] + pd.Timedelta(days=200)})
+        later[name] = pd.concat([later[name], fake, fake2], ignore_index=True)
+    after = ch.history_features(spells, later, at="landmark_date")
+    pd.testing.assert_frame_equal(before, after)
+    assert before["services_before"].sum() > 0 and before["recent_employment"].sum() > 0
+
+
+# --- validation against the truth ----------------------------------------------------------------
+
+
+def test_true_covariate_cox_covers_truth(tiny):
+    paths, params, _ = tiny
+    table = ch.validate_against_truth(paths.truth, params)
+    hazard = json.loads((paths.truth / "hazard.json").read_text())
+    assert len(table) == 3 * (len(hazard["covariates"]) + 2)
+    row = table.set_index(["cause", "covariate"]).loc[("JOB_INCOME", "employability")]
+    assert row["true"] == hazard["coefficients"]["JOB_INCOME"]["employability"]
+    # tiny region (about 650 spells, 30 care/moved exits): measured 38 of 39 intervals cover
+    assert table.attrs["coverage"] >= 0.8
+
+
+def test_oracle_formula():
+    hazard = {
+        "shape": 0.8,
+        "baseline": {"A": 0.03, "B": 0.01},
+        "coefficients": {"A": {"x": 0.5}, "B": {"x": 0.0}},
+        "profile_log_frailty": {"A": {"p": 0.2}, "B": {"p": -0.1}},
+        "covariates": {"x": "a covariate"},
+    }
+    design = pd.DataFrame({"x": [0.0, 1.0], "profile": ["p", "p"]})
+    got = ch.oracle_still_receiving(design, hazard, landmark=3, horizon=24)
+    rate = 0.03 * np.exp(np.array([0.0, 0.5]) + 0.2) + 0.01 * np.exp(-0.1)
+    assert np.allclose(got, np.exp(-(24**0.8 - 3**0.8) * rate))
+
+
+# --- the predictive model ------------------------------------------------------------------------
+
+
+def test_predictive_validation_tiny(tiny):
+    paths, params, _ = tiny
+    result = ch.predictive_validation(paths.processed, params, truth=paths.truth, n_boot=5)
+    lm = result["landmark"]
+    assert (lm["duration"] > 3).all() and set(lm["split"]) == {"develop", "validate"}
+    assert (lm.loc[lm["split"] == "develop", "start_date"] < pd.Timestamp("2014-01-01")).all()
+    assert lm["p_oracle"].notna().all()  # every processed spell maps to its true spell
+    s = result["summary"]
+    assert {"c_index", "oracle_c_index", "calibration_slope", "auc", "oracle_auc"} <= set(s)
+    assert 0.5 < s["oracle_c_index"] < 0.9 and 0.5 < s["c_index"] < 0.9
+    m = result["metrics"]
+    assert set(m["model"]) == {"cox", "logistic", "boosting", "oracle"}
+    assert (m["ci_lower"] <= m["estimate"] + 1e-9).all() and (m["estimate"] <= m["ci_upper"] + 1e-9).all()
+
+
+def test_bootstrap_is_seeded():
+    rng = np.random.default_rng(3)
+    n = 300
+    frame = pd.DataFrame({"still": rng.integers(0, 2, n), "person_key": rng.integers(0, 200, n).astype(str)})
+    frame["exited"] = frame["still"] == 0
+    frame["time"] = np.where(frame["exited"], rng.uniform(0, 21, n), 21.0)
+    p = np.clip(0.3 + 0.4 * frame["still"] + rng.normal(0, 0.2, n), 0.01, 0.99)
+    a = ch.evaluate_predictions(frame, p, train=frame, n_boot=20, seed=5)
+    b = ch.evaluate_predictions(frame, p, train=frame, n_boot=20, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_fairness_audit_rates_and_shares():
+    data = pd.DataFrame(
+        {
+            "still": [1, 1, 0, 0, 1, 0, 0, 0],
+            "p": [0.9, 0.2, 0.8, 0.1, 0.7, 0.6, 0.3, 0.2],
+            "sex": ["H", "H", "H", "H", "M", "M", "M", "M"],
+        }
+    )
+    table = ch.fairness_audit(data, "still", "p", "sex", threshold=0.5, n_boot=20, seed=1)
+    h, m = table.loc["H"], table.loc["M"]
+    assert h["false_negative_rate"] == 0.5 and h["false_positive_rate"] == 0.5
+    assert m["false_negative_rate"] == 0.0 and m["false_positive_rate"] == pytest.approx(1 / 3)
+    assert h["share_of_alerts"] == 0.5 and h["share_of_recipients"] == 0.5
+    assert table.loc["overall", "alert_rate"] == 0.5 and "false_positive_rate_upper" in table
