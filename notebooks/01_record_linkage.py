@@ -61,6 +61,8 @@ deterministic = evaluate.deterministic_from_sources(persons_frames)
 exact_persons = int(deterministic["cluster_id"].nunique())
 quality = metrics.get("quality")
 review = metrics.get("clerical_review")
+if review is not None and review.get("precision") is None:
+    review = None  # labels delivered, but no labelled pair at or above the threshold: no precision to show
 
 # %%
 r.title()
@@ -85,7 +87,7 @@ elif review is not None:
         "review_precision": r.pct(review["precision"], 1),
         "lower": r.pct(review["ci_lower"], 1),
         "upper": r.pct(review["ci_upper"], 1),
-        "pairs": r.n(review["labelled_pairs"]),
+        "pairs": r.n(review["linked_pairs"]),
     }
     r.findings(also="findings.review", index="index.review", **values)
 else:
@@ -162,7 +164,7 @@ if review is not None:
         precision=r.pct(review["precision"], 1),
         lower=r.pct(review["ci_lower"], 1),
         upper=r.pct(review["ci_upper"], 1),
-        pairs=r.n(review["labelled_pairs"]),
+        pairs=r.n(review["linked_pairs"]),
     )
 else:
     r.say("accuracy.no_review")

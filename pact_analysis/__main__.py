@@ -8,10 +8,17 @@ Each stage reads ``params.yaml`` and the project paths, and is one ``dvc.yaml`` 
 - ``key``: record the pseudonymisation key's fingerprint in ``metrics/key.json`` (never the key);
 - ``link``: link persons across sources, pseudonymise, write ``data/processed``;
 - ``warehouse``: DuckDB star schema, risk indicators and lists per CEAS in ``data/warehouse``;
+- ``chronicity``: survival models, the predictive model and its audit in ``data/interim/chronicity`` and
+  ``metrics/chronicity.json`` (read by report ``03_chronicity``);
+- ``alerts``: chronicity alerts per CEAS for case managers in ``data/alerts`` (reads ``data/feedback``);
 - ``report NOTEBOOK``: execute a notebook with papermill and render it to ``reports/``;
 - ``index``: write ``reports/index.html`` with provenance;
 - ``check``: the data-protection checks on everything that is published;
 - ``pdf`` (not a DVC stage; ``make pdf``): print every report to ``reports/pdf/`` with Chromium.
+
+Before any stage, ``codebook.yaml`` is checked against its schema
+(:func:`pact_analysis.codebook.validate_codebook`). When a stage fails, the reports of the previous
+run are marked as stale (:func:`pact_analysis.runstatus.record_failure`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ STAGES = {
     "key": "pact_analysis.linkage.key_stage",
     "link": "pact_analysis.linkage",
     "warehouse": "pact_analysis.warehouse",
+    "chronicity": "pact_analysis.chronicity_stage",
+    "alerts": "pact_analysis.alerts",
     "index": "pact_analysis.report",
     "check": "pact_analysis.disclosure",
     "pdf": "pact_analysis.report.browser",

@@ -463,10 +463,7 @@ def select_alerts(
     if top_k is not None:
         order = scores.loc[chosen].sort_values(["risk", "person_key"], ascending=[False, True])
         rank = order.groupby(by, dropna=False).cumcount()
-        chosen &= pd.Series(False, index=scores.index).where(
-            ~scores.index.isin(rank.index), rank < int(top_k)
-        )
-        chosen = chosen.fillna(False).astype(bool)
+        chosen = pd.Series(scores.index.isin(rank.index[rank < int(top_k)]), index=scores.index)
     return chosen
 
 
@@ -519,9 +516,9 @@ def interventions(
         The intervention code per person (``alerts.interventions`` of params.yaml).
     """
     modifiable = [f for f in shown_factors(model.features) if FACTORS[f].modifiable]
-    values = contrib[modifiable].where(contrib[modifiable] > 0)
-    top = values.idxmax(axis=1, skipna=True) if len(modifiable) else pd.Series(np.nan, index=contrib.index)
-    top = top.where(values.notna().any(axis=1))
+    values = contrib[modifiable]
+    raised = (values > 0).any(axis=1)
+    top = values.idxmax(axis=1).where(raised) if len(modifiable) else pd.Series(np.nan, index=contrib.index)
     return top.map(
         lambda f: rules.get(f, rules.get(FACTORS[f].kind, default)) if isinstance(f, str) else default
     )
@@ -598,7 +595,8 @@ def read_feedback(folder: Path) -> pd.DataFrame:
             )
         frames.append(frame)
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*FEEDBACK_COLUMNS, "file"]})
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in [*FEEDBACK_COLUMNS, "file"]})
+        return empty.astype({"date": "datetime64[ns]"})
     return pd.concat(frames, ignore_index=True).sort_values(["date", "person_key"], ignore_index=True)
 
 
@@ -621,7 +619,7 @@ def feedback_outcomes(feedback: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFr
     out["later_status"] = np.where(out["exit_date"].isna(), "no_spell_at_review", status)
     out["months_to_exit"] = np.where(
         out["later_status"].isin([*ch.CAUSES, *set(spells["cause"]) - {"censored"}]),
-        (out["exit_date"] - out["date"]).dt.days / ch.DAYS_PER_MONTH,
+        (pd.to_datetime(out["exit_date"]) - pd.to_datetime(out["date"])).dt.days / ch.DAYS_PER_MONTH,
         np.nan,
     )
     return out.drop(columns=["exit_date", "event", "cause"])
@@ -740,7 +738,9 @@ def score(
         "validation": validate_model(stack, features, params, n_boot, seed),
         "validation_with_protected": validate_model(stack, with_protected, params, 0, seed),
         "group_calibration": group_calibration(stack, model, float(cfg["threshold"])),
-        "thresholds": threshold_table(stack, model, sorted({0.5, 0.6, 0.7, 0.8, 0.9, float(cfg["threshold"])})),
+        "thresholds": threshold_table(
+            stack, model, sorted({0.5, 0.6, 0.7, 0.8, 0.9, float(cfg["threshold"])})
+        ),
         "stack_sizes": stack.groupby("split").agg(
             rows=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
         ),
@@ -782,14 +782,17 @@ def case_lists(scores: pd.DataFrame, feedback: pd.DataFrame, n_reasons: int) -> 
     alerts["last_feedback"] = alerts["person_key"].map(last["response"]) if len(last) else None
     dates = last["date"].dt.strftime("%Y-%m-%d") if len(last) else pd.Series(dtype=object)
     alerts["last_feedback_date"] = alerts["person_key"].map(dates)
-    return alerts[_list_columns(n_reasons)].reset_index(drop=True)
+    out = alerts[_list_columns(n_reasons)].reset_index(drop=True)
+    decimals = [c for c in out if c.startswith("risk") or c.endswith("_logit")]
+    out[decimals] = out[decimals].round(3)
+    return out
 
 
 def write_lists(lists: pd.DataFrame, ceas_codes: Sequence[str], folder: Path) -> int:
     """Write ``<ceas_code>.csv`` for every CEAS (header only when it has no alert); return the count."""
     folder.mkdir(parents=True, exist_ok=True)
     for code in sorted(ceas_codes):
-        lists.loc[lists["ceas_code"] == code].to_csv(folder / f"{code}.csv", index=False, float_format="%.4f")
+        lists.loc[lists["ceas_code"] == code].to_csv(folder / f"{code}.csv", index=False)
     return len(ceas_codes)
 
 
@@ -807,6 +810,19 @@ def coefficient_table(model: LinearModel) -> pd.DataFrame:
     )
     return pd.concat(
         [table, pd.DataFrame({"coef": [model.reference]}, index=pd.Index(["(reference)"], name="feature"))]
+    )
+
+
+def model_from_coefficients(table: pd.DataFrame) -> LinearModel:
+    """Rebuild the model from its published specification (:func:`coefficient_table`)."""
+    body = table.drop(index="(reference)")
+    return LinearModel(
+        features=list(body.index),
+        coef=body["coef"].astype(float),
+        mean=body["reference"].astype(float),
+        reference=float(table.loc["(reference)", "coef"]),
+        C=np.nan,
+        recalibration=(np.nan, np.nan),
     )
 
 
@@ -880,10 +896,10 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     lists = case_lists(result["scores"], feedback, int(cfg["n_reasons"]))
     keep = ["person_key", "ceas_code", "province_code", "sex", "nationality", "disability", "months_on_spell",
             "risk", "risk_lower", "risk_upper", "alert", "intervention"]  # fmt: skip
-    keep += [c for c in result["scores"] if c.startswith("reason_")]
+    keep += [c for c in result["scores"] if c.startswith("reason_")] + result["model"].features
     with atomic_dir(paths.root / "data" / "alerts") as tmp:
         n_lists = write_lists(lists, result["ceas"]["ceas_code"].dropna().unique(), tmp / "lists")
-        result["scores"][keep].to_parquet(tmp / "scores.parquet", index=False)
+        result["scores"][list(dict.fromkeys(keep))].to_parquet(tmp / "scores.parquet", index=False)
         coefficient_table(result["model"]).to_parquet(tmp / "coefficients.parquet")
         result["validation"].to_parquet(tmp / "validation.parquet")
         result["group_calibration"].to_parquet(tmp / "group_calibration.parquet", index=False)
@@ -898,3 +914,85 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         metrics["alerts"],
         n_lists,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the report (counts only, never persons)
+# --------------------------------------------------------------------------------------------------
+
+
+def share_table(scores: pd.DataFrame, by: str, min_cell: int) -> pd.DataFrame:
+    """Heads scored and alerts per category of ``by``, with shares shown only where both counts are
+    publishable (a share of a suppressed count would reveal it).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``by``: ``scored``, ``alerts``, ``alert_share``, ``share_of_recipients``,
+        ``share_of_alerts``.
+    """
+    from pact_analysis import disclosure
+
+    table = scores.groupby(by, dropna=False, observed=True).agg(
+        scored=("alert", "size"), alerts=("alert", "sum")
+    )
+    masked = disclosure.protect(table, min_cell, ["scored", "alerts"]).mask.any(axis=1)
+    shares = pd.DataFrame(
+        {
+            "alert_share": table["alerts"] / table["scored"],
+            "share_of_recipients": table["scored"] / table["scored"].sum(),
+            "share_of_alerts": table["alerts"] / max(int(table["alerts"].sum()), 1),
+        }
+    )
+    return table.join(shares.mask(masked))
+
+
+def reason_counts(scores: pd.DataFrame, n_reasons: int) -> pd.DataFrame:
+    """How many alerts show each factor (with its direction) among their reasons.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``reason`` (``<factor>.<high|low>`` or :data:`AVERAGE_PROFILE`), sorted by count:
+        ``alerts``, ``share_of_alerts``, ``modifiable``, ``kind``.
+    """
+    alerted = scores.loc[scores["alert"]]
+    keys = []
+    for i in range(1, n_reasons + 1):
+        factor, direction = alerted[f"reason_{i}"], alerted[f"reason_{i}_direction"]
+        keys.append((factor + "." + direction.fillna("")).str.rstrip(".").dropna())
+    counts = pd.concat(keys).value_counts().rename("alerts").rename_axis("reason").to_frame()
+    factor = counts.index.str.split(".").str[0]
+    counts["share_of_alerts"] = counts["alerts"] / max(len(alerted), 1)
+    counts["modifiable"] = [FACTORS[f].modifiable if f in FACTORS else False for f in factor]
+    counts["kind"] = [FACTORS[f].kind if f in FACTORS else "spell" for f in factor]
+    return counts.sort_values(["alerts", "share_of_alerts"], ascending=False, kind="stable")
+
+
+def feedback_tables(feedback: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Reviews by response, and response x later RGC status (counts)."""
+    responses = feedback["response"].value_counts().reindex(list(RESPONSES), fill_value=0).rename("reviews")
+    outcomes = pd.crosstab(feedback["response"], feedback["later_status"]).reindex(
+        list(RESPONSES), fill_value=0
+    )
+    return {
+        "responses": responses.rename_axis("response").to_frame(),
+        "outcomes": outcomes.rename_axis("response"),
+    }
+
+
+def disability_label(scores: pd.DataFrame) -> pd.DataFrame:
+    """``disability`` (0/1) as the report's categories ``with_disability`` / ``no_disability``."""
+    return scores.assign(disability=np.where(scores["disability"] > 0, "with_disability", "no_disability"))
+
+
+def read_outputs(root: Path) -> dict[str, Any]:
+    """Read what the stage wrote in ``data/alerts`` (for the report)."""
+    folder = Path(root) / "data" / "alerts"
+    out: dict[str, Any] = {
+        name: pd.read_parquet(folder / f"{name}.parquet")
+        for name in ("scores", "coefficients", "validation", "group_calibration", "thresholds", "feedback")
+    }
+    out["model"] = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    out["lists"] = sorted((folder / "lists").glob("*.csv"))
+    return out

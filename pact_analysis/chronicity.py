@@ -1487,10 +1487,11 @@ def fairness_audit(
             table[f"{col}_upper"] = pd.concat([high[col], pd.Series([ohigh[col]], index=table.index[-1:])])
     alerts = data[predicted].to_numpy(float) >= threshold
     counts = sensitive.assign(alert=alerts).groupby(groups, observed=True)["alert"].agg(["size", "sum"])
-    table["n"] = counts["size"].reindex(table.index).fillna(len(data)).astype(int)
-    table["share_of_recipients"] = counts["size"].reindex(table.index) / len(data)
-    table["share_of_alerts"] = counts["sum"].reindex(table.index) / max(int(alerts.sum()), 1)
-    table.loc[table.index[-1], ["share_of_recipients", "share_of_alerts"]] = 1.0
+    counts = counts.reindex(table.index).fillna(0)  # empty intersections count 0
+    counts.iloc[-1] = [len(data), int(alerts.sum())]  # the overall row
+    table["n"] = counts["size"].astype(int)
+    table["share_of_recipients"] = counts["size"] / len(data)
+    table["share_of_alerts"] = counts["sum"] / max(int(alerts.sum()), 1)
     first = ["n", "share_of_recipients", "share_of_alerts"]
     return table[first + [c for c in table.columns if c not in first]]
 
@@ -1862,12 +1863,10 @@ def observable_versus_truth(
         how="left",
     )
     has = out["coef_observable"].notna()
-    out["covered_observable"] = (out["true"] >= out["ci_lower_observable"]) & (
-        out["true"] <= out["ci_upper_observable"]
-    )
-    out.loc[~has, "covered_observable"] = np.nan
+    covered = (out["true"] >= out["ci_lower_observable"]) & (out["true"] <= out["ci_upper_observable"])
+    out["covered_observable"] = pd.Series(np.where(has, covered, None), index=out.index, dtype="boolean")
     sub = out.loc[has & (out["true"] != 0)]
     out.attrs["coverage"] = full.attrs["coverage"]
-    out.attrs["coverage_observable"] = float(out.loc[has, "covered_observable"].astype(float).mean())
+    out.attrs["coverage_observable"] = float(covered[has].mean())
     out.attrs["attenuation"] = float((sub["coef_observable"] * sub["true"]).sum() / (sub["true"] ** 2).sum())
     return out

@@ -126,7 +126,10 @@ def reentry_results(spells: pd.DataFrame, extraction_date: Any) -> dict[str, pd.
     """Time from an exit back to the RGC by exit cause, and what predicts a return (Cox)."""
     back = ch.reentry_dataset(spells, extraction_date)
     km = ch.kaplan_meier(back, "time_out", "returned", by="exit_cause", at=AT_MONTHS)
-    covariates = ["exit_cause", "spell_years", *[c for c in ch.EXIT_COVARIATES if c != "prior_imi"]]
+    # exits to care or a move leave the RGC's reach: the model compares exits to a job and sanctions
+    back = back.loc[back["exit_cause"].isin(["JOB_INCOME", "NON_COMPLIANCE"])]
+    back = back.assign(exit_non_compliance=(back["exit_cause"] == "NON_COMPLIANCE").astype(float))
+    covariates = ["exit_non_compliance", "spell_years", *[c for c in ch.EXIT_COVARIATES if c != "prior_imi"]]
     cox = ch.fit_cox(back, "time_out", "returned", covariates, cluster="household_key")
     return {"reentry_km": km["summary"], "reentry_curves": km["curves"], "reentry_cox": cox}
 
@@ -289,8 +292,18 @@ def save_results(folder: Path, tables: dict[str, pd.DataFrame], values: dict[str
 def load_results(paths: Paths) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Read the stage's results: (tables by name, values)."""
     folder = results_dir(paths)
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    tables = {p.stem: _python_bools(pd.read_parquet(p)) for p in sorted(folder.glob("*.parquet"))}
     return tables, json.loads((folder / "values.json").read_text(encoding="utf-8"))
+
+
+def _python_bools(table: pd.DataFrame) -> pd.DataFrame:
+    """Hold yes/no columns as Python booleans (and None), which the report's tables show as words."""
+    flags = [c for c in table.columns if pd.api.types.is_bool_dtype(table[c])]
+    for c in flags:
+        table[c] = pd.Series(
+            [None if pd.isna(x) else bool(x) for x in table[c]], index=table.index, dtype=object
+        )
+    return table
 
 
 def stage_metrics(root: Path, params: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -311,8 +324,9 @@ def stage_metrics(root: Path, params: dict[str, Any], values: dict[str, Any]) ->
 def run(paths: Paths, params: dict[str, Any]) -> None:
     """The ``chronicity`` stage (see the module docstring)."""
     tables, values = analyse(paths, params)
-    save_results(results_dir(paths), tables, values)
     metrics = stage_metrics(paths.root, params, values)
+    values |= {k: metrics[k] for k in ("coverage", "coverage_seeds", "coverage_n_intervals") if k in metrics}
+    save_results(results_dir(paths), tables, values)
     write_json(paths.metrics / "chronicity.json", metrics)
     log.info(
         "chronicity: %d spells; %s C-index %.3f (oracle %s), calibration slope %.2f",
@@ -322,3 +336,168 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         f"{values['oracle_c_index']:.3f}" if "oracle_c_index" in values else "n/a",
         values["calibration_slope"],
     )
+
+
+# -- tables of the report ---------------------------------------------------------------------------
+
+
+def km_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Kaplan-Meier summaries of every grouping in one table indexed by (grouping, group)."""
+    names = [n for n in ("all", "province", "household_type", "profile") if f"km_{n}" in tables]
+    parts = [tables[f"km_{n}"].assign(grouping=n) for n in names]
+    cols = ["n", "events", "median", "median_lower", "median_upper", *[f"still_{t}" for t in AT_MONTHS]]
+    return pd.concat(parts).set_index(["grouping", "group"])[cols]
+
+
+def ratio_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Coefficient table (``coef``, ``ci_lower``, ``ci_upper``, ``p``) as ratios: ``hr``, ``hr_lower``, ``hr_upper``, ``p``."""
+    return pd.DataFrame(
+        {
+            "hr": np.exp(table["coef"]),
+            "hr_lower": np.exp(table["ci_lower"]),
+            "hr_upper": np.exp(table["ci_upper"]),
+            "p": table["p"],
+        },
+        index=table.index,
+    )
+
+
+def forest_frame(table: pd.DataFrame, series: str | None = None) -> pd.DataFrame:
+    """A coefficient table as the input of :func:`.chronicity_figures.plot_forest`.
+
+    Terms of a (covariate, period) index are ``covariate`` or ``covariate@period``; ``series`` names
+    an index level drawn as separate series (e.g. ``cause``).
+    """
+    flat = table.reset_index()
+    if "period" in flat:
+        flat["term"] = np.where(
+            flat["period"] == "all", flat["covariate"], flat["covariate"] + "@" + flat["period"]
+        )
+    else:
+        flat["term"] = flat["covariate"]
+    out = pd.DataFrame(
+        {
+            "term": flat["term"],
+            "ratio": np.exp(flat["coef"]),
+            "lower": np.exp(flat["ci_lower"]),
+            "upper": np.exp(flat["ci_upper"]),
+        }
+    )
+    if series:
+        out["series"] = flat[series]
+    return out
+
+
+def cif_at(cif: pd.DataFrame, at: tuple[int, ...] = AT_MONTHS) -> pd.DataFrame:
+    """Cumulative incidence of each exit cause at the months ``at``, indexed by (cause, month)."""
+    picked = cif.loc[cif["time"].isin([float(t) for t in at])].assign(month=lambda d: d["time"].astype(int))
+    return picked.set_index(["cause", "month"])[["cif", "ci_lower", "ci_upper"]]
+
+
+def aft_beside_cox(aft: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
+    """Time ratios of the AFT model beside the Cox hazard ratios; ``agree``: opposite directions.
+
+    A hazard ratio below 1 (slower exit) should come with a time ratio above 1 (longer on the
+    benefit); for a covariate with a time interaction the early-period hazard ratio is compared.
+    """
+    hr = cox["coef"].groupby(level="covariate").first()
+    terms = [c for c in aft.index if c in hr.index]
+    out = pd.DataFrame(
+        {
+            "hr": np.exp(hr.reindex(terms)),
+            "time_ratio": np.exp(aft.loc[terms, "coef"]),
+            "tr_lower": np.exp(aft.loc[terms, "ci_lower"]),
+            "tr_upper": np.exp(aft.loc[terms, "ci_upper"]),
+        }
+    )
+    out["agree"] = np.sign(np.log(out["hr"])) == -np.sign(np.log(out["time_ratio"]))
+    return out.rename_axis("covariate")
+
+
+def with_intervals(
+    table: pd.DataFrame, columns: list[str], fmt: Any, lower: str = "_lower", upper: str = "_upper"
+) -> pd.DataFrame:
+    """Replace ``<c>``, ``<c>_lower``, ``<c>_upper`` by one text cell ``est (low–high)`` per column.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table.
+    columns : list of str
+        Estimate columns with interval columns beside them.
+    fmt : callable
+        Number formatter (language-aware), e.g. a percentage.
+    lower, upper : str
+        Suffixes of the interval columns.
+    """
+    out = table.copy()
+    for c in columns:
+        est, lo, hi = out[c], out[f"{c}{lower}"], out[f"{c}{upper}"]
+        text = [
+            "–" if pd.isna(e) else f"{fmt(e)} ({fmt(a)}–{fmt(b)})" if pd.notna(a) and pd.notna(b) else fmt(e)
+            for e, a, b in zip(est, lo, hi, strict=True)
+        ]
+        out[c] = pd.Series(text, index=out.index, dtype=object)
+        out = out.drop(columns=[f"{c}{lower}", f"{c}{upper}"])
+    return out
+
+
+def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
+    """Validation metrics (model, metric) as one row per model with ``est (low–high)`` cells."""
+    wide = metrics.unstack("metric")
+    wide.columns = [f"{m}{'' if s == 'estimate' else s.removeprefix('ci')}" for s, m in wide.columns]
+    names = list(dict.fromkeys(m for _, m in metrics.index))
+    return with_intervals(wide, names, fmt)[names]
+
+
+def fairness_table(table: pd.DataFrame, min_cell: int, fmt: Any) -> pd.DataFrame:
+    """The fairness audit as published: small groups' rates blanked, error rates with intervals."""
+    rates = ["false_positive_rate", "false_negative_rate"]
+    masked = ch.mask_small_groups(table.loc[table["n"] > 0], "n", min_cell)  # empty intersections dropped
+    shown = masked[
+        [
+            "n",
+            "share_of_recipients",
+            "share_of_alerts",
+            *rates,
+            *[f"{r}_{s}" for r in rates for s in ("lower", "upper")],
+            "observed",
+            "predicted",
+        ]
+    ]
+    return with_intervals(shown, rates, fmt)
+
+
+def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict[str, Any] | None:
+    """The groups with the highest and lowest error rates, for a sentence stating the gaps.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`.chronicity.fairness_audit` output (``overall`` last).
+    min_cell : int
+        Groups smaller than this are left out.
+    label : callable
+        Display text of a group value (intersections are joined with " × ").
+    fmt : callable
+        Formatter of a rate (e.g. ``Report.pct``).
+
+    Returns
+    -------
+    dict or None
+        ``fpr_high``, ``fpr_high_value``, ``fpr_low``, ``fpr_low_value`` and the same for ``fnr``;
+        ``None`` when fewer than two groups are large enough.
+    """
+    rows = table.iloc[:-1]
+    rows = rows.loc[rows["n"] >= min_cell]
+    out: dict[str, Any] = {}
+    for short, metric in (("fpr", "false_positive_rate"), ("fnr", "false_negative_rate")):
+        values = rows[metric].dropna()
+        if len(values) < 2:
+            return None
+        for end, key in (("high", values.idxmax()), ("low", values.idxmin())):
+            out[f"{short}_{end}"] = " × ".join(
+                label(str(k)) for k in (key if isinstance(key, tuple) else (key,))
+            )
+            out[f"{short}_{end}_value"] = fmt(float(values[key]))
+    return out

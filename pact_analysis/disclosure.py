@@ -1055,7 +1055,7 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     # left out, so that what is scanned does not depend on whether an earlier run left them behind.
     outputs = [
         p
-        for p in files_under([paths.processed, paths.warehouse, paths.reports, paths.metrics])
+        for p in files_under([paths.processed, paths.warehouse, paths.root / "data" / "alerts", paths.reports, paths.metrics])
         if not written_after_check(p, paths)
     ]
     scan = scan_for_pii(outputs, who, root=paths.root)

@@ -55,14 +55,14 @@ class Run:
         return f"Running stage '{stage}'" in self.output
 
 
-def dvc_repro(project: Path, key_file: Path | None) -> Run:
-    """Run `dvc repro` in ``project`` with only ``key_file`` as the pseudonymisation key (or none)."""
+def dvc_repro(project: Path, key_file: Path | None, *targets: str) -> Run:
+    """Run `dvc repro [targets]` in ``project`` with only ``key_file`` as the pseudonymisation key (or none)."""
     unset = {"PACT_ROOT", pseudonymise.KEY_ENV, pseudonymise.KEY_FILE_ENV}
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env |= {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
     if key_file is not None:
         env[pseudonymise.KEY_FILE_ENV] = str(key_file)
-    result = subprocess.run(["dvc", "repro"], cwd=project, env=env, capture_output=True, text=True)
+    result = subprocess.run(["dvc", "repro", *targets], cwd=project, env=env, capture_output=True, text=True)
     return Run(project, result.returncode, result.stdout + result.stderr)
 
 
@@ -137,10 +137,10 @@ def files_run(tmp_path_factory, extracts, key_file) -> Run:
 
 
 def test_the_readme_steps_end_with_reports(files_run):
-    for name in ("00_overview.html", "01_record_linkage.html", "index.html"):
+    for name in ("00_overview.html", "01_record_linkage.html"):
         found = reports(files_run.project, name)
-        assert found and all(p.stat().st_size > 1000 for p in found), name
-    assert reports(files_run.project, "00_overview.html")[0].stat().st_size > 10_000
+        assert found and all(p.stat().st_size > 10_000 for p in found), name
+    assert reports(files_run.project, "index.html")
     assert not (files_run.project / "reports" / "STALE.txt").exists()
 
 
@@ -278,7 +278,7 @@ def test_a_changed_key_re_pseudonymises(files_run, tmp_path):
     new_key = tmp_path / "secure" / "pact.key"
     new_key.parent.mkdir()
     new_key.write_text(NEW_KEY + "\n", encoding="utf-8")
-    run = succeeded(dvc_repro(project, new_key))
+    run = succeeded(dvc_repro(project, new_key, "link"))  # the reports follow link (test_pipeline.py)
     assert run.ran("link")
     crosswalk = pd.read_parquet(project / "data" / "interim" / "linkage" / "crosswalk.parquet")
     expected = expected_person_keys(project, NEW_KEY.encode())

@@ -17,6 +17,21 @@ pytestmark = pytest.mark.xdist_group("tiny_region")
 REQUIRED_FIGURES = {
     "00_overview": ["overview.population.figure.alt", "overview.spells.km.alt"],
     "01_record_linkage": ["record_linkage.decisions.histogram.alt", "record_linkage.accuracy.curve.alt"],
+    "03_chronicity": [
+        "chronicity.km.overall.alt",
+        "chronicity.cox.forest.alt",
+        "chronicity.competing.cif.alt",
+        "chronicity.validation.calibration.alt",
+        "chronicity.threshold.curve.alt",
+        "chronicity.fairness.rates.alt",
+    ],
+    "04_alerts": ["alerts.province.figure.alt", "alerts.reasons.figure.alt"],
+    "05_pilot_evaluation": [
+        "pilot_evaluation.flow.diagram.alt",
+        "pilot_evaluation.comparison.love.alt",
+        "pilot_evaluation.effects.forest.alt",
+        "pilot_evaluation.heterogeneity.figure.alt",
+    ],
 }
 
 

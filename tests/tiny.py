@@ -20,6 +20,9 @@ def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
     params["synthetic"]["n_persons"] = n_persons
     params["synthetic"]["pilot"]["per_territory"] = 12
     params["synthetic"]["pilot"]["comparison_per_territory"] = 12
+    for section in ("alerts", "chronicity"):  # fewer bootstrap refits: the tiny region checks wiring, not precision
+        if isinstance(params.get(section), dict) and "bootstrap" in params[section]:
+            params[section]["bootstrap"] = 5
     return params
 
 
@@ -42,7 +45,7 @@ def make_project(root: Path, params: dict[str, Any] | None = None) -> Paths:
     return Paths(root)
 
 
-def run_stages(paths: Paths, stages: tuple[str, ...] = ("synthesize", "ingest", "link")) -> Paths:
+def run_stages(paths: Paths, stages: tuple[str, ...] = ("synthesize", "ingest", "key", "link")) -> Paths:
     """Run the data-preparation stages in order on a project (as ``dvc repro`` would)."""
     import importlib
 

@@ -17,6 +17,7 @@ import base64
 import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,8 @@ class Report:
 
         fig = getattr(fig, "figure", fig)
         fig = fig if hasattr(fig, "savefig") else fig.get_figure()
+        if self.lang == "es":
+            localise_ticks(fig)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
@@ -320,6 +323,49 @@ class Report:
             {"figures_drawn": self.drawn, "figures_published": self.figures, "tables": self.tables},
         )
         self._show(index.provenance_html(index.provenance(self.paths, used=self.parameters), self.lang))
+
+
+_NUMBER_LABEL = re.compile(r"^\$?[\u2212+\-]?[\d.,]+(?:e[+\-]?\d+)?\s*%?\$?$")
+
+
+def _swap_separators(text: str) -> str:
+    """``1,234.5`` -> ``1.234,5`` (Spanish) when the label is a number; words are left alone."""
+    if not _NUMBER_LABEL.match(text.strip()):
+        return text
+    return text.translate(str.maketrans({".": ",", ",": "."}))
+
+
+def localise_ticks(fig: Any) -> None:
+    """Write the numeric tick labels of every axis with Spanish separators (``0,5``, ``1.000``).
+
+    Each axis keeps its own formatter (scalar, log, percent, a notebook's own function); only its
+    output has the decimal and grouping signs exchanged, and only where that output is a number:
+    category labels are words and are left alone.
+    """
+    from matplotlib.ticker import Formatter
+
+    class Spanish(Formatter):
+        def __init__(self, inner: Formatter) -> None:
+            self.inner = inner
+
+        def set_axis(self, axis: Any) -> None:
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs: Any) -> None:
+            self.inner.set_locs(locs)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return _swap_separators(self.inner(x, pos))
+
+        def get_offset(self) -> str:
+            return _swap_separators(self.inner.get_offset())
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            inner = axis.get_major_formatter()
+            if not isinstance(inner, Spanish):
+                axis.set_major_formatter(Spanish(inner))
 
 
 def _count_new_figures(report: Report) -> None:

@@ -562,7 +562,9 @@ def admin_truth(
     """
     cfg = params["synthetic"]["pilot"]
     start = as_day(cfg["start_date"])
-    horizon = float(months_between(np.array([start]), np.array([as_day(params["data"]["extraction_date"])]))[0])
+    horizon = float(
+        months_between(np.array([start]), np.array([as_day(params["data"]["extraction_date"])]))[0]
+    )
     shape = float(params["synthetic"]["rgc"]["weibull_shape"])
     total = rates.sum(axis=1)
 
@@ -572,7 +574,9 @@ def admin_truth(
     def days(c: np.ndarray, c_job: np.ndarray) -> np.ndarray:
         u = np.linspace(0.0, horizon, 801)
         t = a[:, None] + u[None, :]
-        density = c_job[:, None] * shape * t ** (shape - 1) * np.exp(-c[:, None] * (t**shape - a[:, None] ** shape))
+        density = (
+            c_job[:, None] * shape * t ** (shape - 1) * np.exp(-c[:, None] * (t**shape - a[:, None] ** shape))
+        )
         rest = horizon - u
         low, mean = services.JOB_CONTRACT_MIN_MONTHS, services.JOB_CONTRACT_MEAN_EXTRA_MONTHS
         length = np.where(rest <= low, rest, low + mean * (1.0 - np.exp(-(rest - low) / mean)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
@@ -147,3 +148,60 @@ def test_tiny_region_warns_and_does_not_crash(caplog):
     assert len(out["assignment"]) < 8 * 46
     assert "eligible RGC heads" in caplog.text
     assert set(out["effects"]["person_id"]) == set(out["assignment"].query("group == 'PILOT'")["person_id"])
+
+
+@pytest.fixture(scope="module")
+def admin(region):
+    return pilot.apply_admin_effect(
+        region["persons"], region["spells"], region["assignment"], region["params"], np.random.default_rng(3)
+    )
+
+
+def test_admin_effect_only_shortens_participants_running_spells(region, admin):
+    before, after = region["spells"], admin["spells"]
+    assert after["spell_id"].tolist() == before["spell_id"].tolist()
+    moved = before["end_date"].ne(after["end_date"]) & ~(before["end_date"].isna() & after["end_date"].isna())
+    assert moved.any()
+    participants = set(region["assignment"].query("group == 'PILOT'")["person_id"])
+    assert set(after.loc[moved, "person_id"]) <= participants
+    assert (after.loc[moved, "exit_reason"] == "JOB_INCOME").all()
+    old_end = before.loc[moved, "end_date"]
+    assert (old_end.isna() | (after.loc[moved, "end_date"] < old_end)).all()
+    start = pd.Timestamp(region["params"]["synthetic"]["pilot"]["start_date"])
+    assert (after.loc[moved, "end_date"] > start).all()
+
+
+def test_admin_truth_is_positive_and_grows_with_chronicity(region, admin):
+    truth = admin["truth"]
+    assert list(truth.columns) == pilot.ADMIN_TRUTH_COLUMNS
+    assert set(truth["person_id"]) == set(region["assignment"].query("group == 'PILOT'")["person_id"])
+    assert (truth[list(pilot.ADMIN_OUTCOMES)] > 0).all().all()
+    assert np.polyfit(truth["chronicity"], truth["log_hr_job"], 1)[0] == pytest.approx(
+        region["params"]["synthetic"]["pilot"]["admin_log_hr_chronic"]
+    )
+
+
+def test_admin_truth_matches_a_monte_carlo_of_the_added_route(region):
+    """The expected effect on leaving within 12 months equals the share the added route makes leave."""
+    params = copy.deepcopy(region["params"])
+    params["synthetic"]["pilot"]["admin_log_hr"] = 1.0
+    rows = []
+    for seed in range(40):
+        out = pilot.apply_admin_effect(
+            region["persons"], region["spells"], region["assignment"], params, np.random.default_rng(seed)
+        )
+        start = pd.Timestamp(params["synthetic"]["pilot"]["start_date"])
+        horizon = start + pd.DateOffset(months=12)
+        old, new = region["spells"]["end_date"], out["spells"]["end_date"]
+        # the added route makes the person leave within 12 months who would not have left by then
+        gained = (new <= horizon) & (old.isna() | (old > horizon))
+        rows.append(gained.sum() / len(out["truth"]))
+        truth = out["truth"]["exit_12m"].mean()
+    assert np.mean(rows) == pytest.approx(truth, rel=0.15)
+
+
+def test_admin_effect_rejects_a_negative_hazard_ratio(region):
+    params = copy.deepcopy(region["params"])
+    params["synthetic"]["pilot"]["admin_log_hr"] = -0.5
+    with pytest.raises(ValueError, match="admin_log_hr"):
+        pilot.admin_log_hr(np.array([0.0]), params)

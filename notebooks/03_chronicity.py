@@ -1,0 +1,422 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (pact-analysis)
+#     language: python
+#     name: pact-analysis
+# ---
+
+# %% [markdown]
+# # Chronicity on minimum income (developer notes)
+#
+# Time on the RGC, what shortens or lengthens it, competing exits, returns, and the predictive model
+# at month 3 with its validation, fairness audit, model card and transparency record (TRIPOD+AI and
+# PROBAST items of `shared/design/REPORTING.md`). The estimates are computed once by the
+# `chronicity` stage (`pact_analysis/chronicity_stage.py`, results in `data/interim/chronicity`);
+# this notebook shows them. Words come from `pact_analysis/locales/*/LC_MESSAGES/chronicity.po`.
+
+# %% tags=["parameters"]
+root = "."
+lang = "es"
+data_source = "synthetic"
+data_extraction_date = "2018-10-31"
+disclosure_min_cell = 10
+chronicity_landmark_month = 3
+chronicity_horizon_month = 24
+chronicity_develop_before = "2014-01-01"
+chronicity_merge_gap_months = 1
+chronicity_ph_cut_months = 12
+chronicity_chosen_model = "logistic"
+chronicity_alert_threshold = 0.5
+
+# %%
+from functools import partial
+from pathlib import Path
+
+from pact_analysis import chronicity as ch
+from pact_analysis import chronicity_figures as fig
+from pact_analysis import chronicity_stage as cs
+from pact_analysis import report
+from pact_analysis.config import Paths
+from pact_analysis.report import i18n
+
+r = report.start(
+    "03_chronicity",
+    root,
+    lang,
+    disclosure_min_cell,
+    data_source=data_source,
+    chronicity_landmark_month=chronicity_landmark_month,
+    chronicity_horizon_month=chronicity_horizon_month,
+    chronicity_alert_threshold=chronicity_alert_threshold,
+    chronicity_chosen_model=chronicity_chosen_model,
+)
+res, v = cs.load_results(Paths(Path(root)))
+truth = v["synthetic"]
+pct = partial(i18n.percent, lang=lang)
+num2 = partial(i18n.number, lang=lang, decimals=2)
+
+
+def label(term: str) -> str:
+    """Display text of a covariate, group or ``covariate@period`` term."""
+    cut = r.num(chronicity_ph_cut_months, 0)
+    parts = str(term).split("@")
+    return " · ".join(r.t(f"cox.{p}", cut=cut) if p in ("early", "late") else r.value(p) for p in parts)
+
+
+overall = res["km_all"].iloc[0]
+metrics = res["metrics"]["estimate"]
+chosen = chronicity_chosen_model
+back = res["reentry_km"].set_index("group")
+returned_24 = 1 - back.loc[["JOB_INCOME", "NON_COMPLIANCE"], "still_24"]
+ci = res["metrics"].loc[(chosen, "c_index")]
+
+# %%
+r.title()
+r.banner(data_source)
+values = {
+    "spells": r.n(v["spells"]),
+    "heads": r.n(v["heads"]),
+    "median": r.num(overall["median"], 1),
+    "still_24": r.pct(overall["still_24"]),
+    "still_36": r.pct(overall["still_36"]),
+    "back_job": r.pct(returned_24["JOB_INCOME"]),
+    "back_sanction": r.pct(returned_24["NON_COMPLIANCE"]),
+    "c_index": r.num(v["c_index"], 3),
+    "c_lower": r.num(ci["ci_lower"], 3),
+    "c_upper": r.num(ci["ci_upper"], 3),
+    "auc": r.num(v["auc"], 3),
+    "slope": r.num(v["calibration_slope"], 2),
+    "threshold": r.num(v["alert_threshold"], 2),
+    "alert_rate": r.pct(v["alert_rate"]),
+}
+if truth:
+    values |= {
+        "oracle": r.num(v["oracle_c_index"], 3),
+        "gain": r.pct(v["share_of_achievable_gain"], 0),
+        "coverage": r.pct(v["coverage_this_region"]),
+    }
+    r.findings(also="findings.truth", index="index.truth", **values)
+else:
+    r.findings(**values)
+
+# %%
+r.heading("about")
+r.say(
+    "about.text",
+    extraction_date=r.date(data_extraction_date),
+    gap=r.num(chronicity_merge_gap_months, 0),
+    spells=r.n(v["spells"]),
+    heads=r.n(v["heads"]),
+    exits=r.n(v["exits"]),
+)
+
+# %% [markdown]
+# ## Kaplan-Meier: time on the RGC
+
+# %%
+r.heading("km")
+r.say(
+    "km.text",
+    median=r.num(overall["median"], 1),
+    lower=r.num(overall["median_lower"], 1),
+    upper=r.num(overall["median_upper"], 1),
+    still_12=r.pct(overall["still_12"]),
+    still_24=r.pct(overall["still_24"]),
+    still_36=r.pct(overall["still_36"]),
+    min_cell=r.n(disclosure_min_cell),
+)
+shown = {
+    k: ch.publishable_curves(res[f"km_curves_{k}"], disclosure_min_cell)
+    for k in ("all", "province", "household_type")
+}
+ax = fig.plot_curves(
+    shown["all"], lambda _: r.t("km.all"), r.t("common.months_on_rgc"), r.t("common.share_still_receiving")
+)
+ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
+r.figure(ax, "km.overall")
+
+# %%
+r.figure(
+    fig.plot_small_multiples(
+        shown["province"],
+        shown["all"],
+        label,
+        r.t("common.months_on_rgc"),
+        r.t("common.share_still_receiving"),
+    ),
+    "km.province",
+)
+ax = fig.plot_curves(
+    shown["household_type"], label, r.t("common.months_on_rgc"), r.t("common.share_still_receiving")
+)
+ax.legend(fontsize="small")
+r.figure(ax, "km.household")
+
+# %%
+if "km_profile" not in res:
+    r.say("km.no_profile")
+r.table(
+    cs.km_summary(res),
+    "km.table",
+    counts=["n", "events"],
+    additive=False,
+    percent=["still_12", "still_24", "still_36"],
+    decimals=1,
+)
+
+# %% [markdown]
+# ## Cox model of exit, Schoenfeld checks and remedy; AFT check
+
+# %%
+r.heading("cox")
+remedied = ", ".join(label(c) for c in v["cox_remedied"]) or r.t("cox.none")
+r.say("cox.text", cut=r.num(chronicity_ph_cut_months, 0), remedied=remedied)
+ax = fig.plot_forest(cs.forest_frame(res["cox"]), label, r.t("cox.xlabel"))
+r.figure(ax, "cox.forest")
+r.table(cs.ratio_table(res["cox"]).rename(index=label, level="period"), "cox.table", decimals={"p": 3})
+
+# %%
+r.say("cox.schoenfeld")
+r.table(res["cox_check"], "cox.check", decimals={"p": 3})
+
+# %%
+r.heading("aft", level=3)
+aft = cs.aft_beside_cox(res["aft"], res["cox"])
+r.say(
+    "aft.text",
+    distribution=r.t(f"aft.{v['aft_distribution']}"),
+    weibull=r.num(v["aft_aic"]["weibull"], 0),
+    lognormal=r.num(v["aft_aic"]["lognormal"], 0),
+    agree=r.n(int(aft["agree"].sum())),
+    total=r.n(len(aft)),
+)
+r.table(aft, "aft.table")
+
+# %% [markdown]
+# ## Competing exits
+
+# %%
+r.heading("competing")
+cif = res["cif"]
+at = cs.cif_at(cif)
+r.say(
+    "competing.text",
+    job_24=r.pct(at.loc[("JOB_INCOME", 24), "cif"]),
+    sanction_24=r.pct(at.loc[("NON_COMPLIANCE", 24), "cif"]),
+    care_24=r.pct(at.loc[("CARE_MOVED", 24), "cif"]) if ("CARE_MOVED", 24) in at.index else "–",
+)
+causes = [c for c in ch.CAUSES if c in set(cif["cause"])]
+ax = fig.plot_curves(
+    cif, label, r.t("common.months_on_rgc"), r.t("competing.ylabel"), value="cif", groups=causes
+)
+ax.set_ylim(0, min(1.0, float(cif["ci_upper"].max()) + 0.05))
+ax.legend(fontsize="small")
+r.figure(ax, "competing.cif")
+r.table(at, "competing.table", percent=["cif", "ci_lower", "ci_upper"])
+
+# %%
+r.say("competing.cause_specific")
+ax = fig.plot_forest(cs.forest_frame(res["cause_cox"], series="cause"), label, r.t("cox.xlabel"))
+r.figure(ax, "competing.forest")
+r.table(cs.ratio_table(res["cause_cox"]), "competing.cox_table", decimals={"p": 3})
+r.say("competing.fine_gray")
+
+# %% [markdown]
+# ## Re-entry
+
+# %%
+r.heading("reentry")
+r.say(
+    "reentry.text",
+    back_job=r.pct(returned_24["JOB_INCOME"]),
+    back_sanction=r.pct(returned_24["NON_COMPLIANCE"]),
+)
+curves = ch.publishable_curves(res["reentry_curves"], disclosure_min_cell)
+curves = curves.assign(
+    survival=1 - curves["survival"], ci_lower=1 - curves["ci_upper"], ci_upper=1 - curves["ci_lower"]
+)
+ax = fig.plot_curves(curves, label, r.t("reentry.xlabel"), r.t("reentry.ylabel"))
+ax.set_ylim(0, min(1.0, float(curves["ci_upper"].max()) + 0.05))
+ax.legend(fontsize="small")
+r.figure(ax, "reentry.curves")
+returns = back[["n", "events", "still_12", "still_24"]].assign(
+    back_12=lambda d: 1 - d["still_12"], back_24=lambda d: 1 - d["still_24"]
+)
+r.table(
+    returns[["n", "events", "back_12", "back_24"]].rename_axis("exit_cause"),
+    "reentry.table",
+    counts=["n", "events"],
+    additive=False,
+    percent=["back_12", "back_24"],
+)
+r.say("reentry.model")
+r.table(cs.ratio_table(res["reentry_cox"]), "reentry.cox_table", decimals={"p": 3})
+
+# %% [markdown]
+# ## The predictive model
+
+# %%
+r.heading("model")
+sizes = res["sizes"]
+r.say(
+    "model.text",
+    landmark=r.n(chronicity_landmark_month),
+    horizon=r.n(chronicity_horizon_month),
+    develop_before=r.date(chronicity_develop_before),
+    features=r.n(len(ch.FEATURES)),
+    chosen=r.value(chosen),
+)
+r.table(
+    sizes.assign(share=sizes["still"] / sizes["spells"]),
+    "model.sizes",
+    counts=["spells", "still", "persons"],
+    additive=False,
+    percent=["share"],
+)
+
+# %%
+r.heading("validation", level=3)
+r.say(
+    "validation.text",
+    c_index=r.num(v["c_index"], 3),
+    c_lower=r.num(ci["ci_lower"], 3),
+    c_upper=r.num(ci["ci_upper"], 3),
+    slope=r.num(v["calibration_slope"], 2),
+    citl=r.num(v["calibration_in_the_large"], 2),
+    brier=r.num(v["brier"], 3),
+)
+r.table(cs.metrics_wide(res["metrics"], num2), "validation.table")
+ax = fig.plot_calibration(res["calibration"], label, r.t("validation.predicted"), r.t("validation.observed"))
+r.figure(ax, "validation.calibration")
+
+# %%
+r.heading("threshold", level=3)
+dc = res["decision_curve"]
+r.say(
+    "threshold.text",
+    threshold=r.num(v["alert_threshold"], 2),
+    alert_rate=r.pct(v["alert_rate"]),
+    net_benefit=r.num(v["net_benefit"], 3),
+    net_all=r.num(v["net_benefit_all"], 3),
+)
+if v["useful_from"] is not None:
+    r.say("threshold.useful", useful_from=r.num(v["useful_from"], 2), useful_to=r.num(v["useful_to"], 2))
+texts = {k: r.t(f"threshold.{k}") for k in ("model", "all", "none", "xlabel", "ylabel")}
+texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 2))
+r.figure(fig.plot_decision_curve(dc, v["alert_threshold"], texts), "threshold.curve")
+r.table(
+    dc.drop(columns="treat_none").set_index("threshold"),
+    "threshold.table",
+    percent=["alert_rate"],
+    decimals=3,
+)
+
+# %% [markdown]
+# ## Fairness audit
+
+# %%
+r.heading("fairness")
+r.say("fairness.text", threshold=r.num(v["alert_threshold"], 2), min_cell=r.n(disclosure_min_cell))
+rates = {"false_positive_rate": r.t("fairness.fpr"), "false_negative_rate": r.t("fairness.fnr")}
+audits = {
+    name: ch.mask_small_groups(res[f"fairness_{name}"], "n", disclosure_min_cell)
+    for name in cs.FAIRNESS_GROUPS
+}
+ax = fig.plot_group_rates(audits["sex_nationality"], label, rates, r.t("fairness.xlabel"))
+r.figure(ax, "fairness.rates")
+
+# %%
+for name, table in audits.items():
+    gaps = cs.gap_values(table, disclosure_min_cell, label, r.pct)
+    if gaps:
+        r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
+    r.table(
+        cs.fairness_table(res[f"fairness_{name}"], disclosure_min_cell, pct),
+        f"fairness.table_{name}",
+        counts=["n"],
+        additive=False,
+        percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
+    )
+
+# %% [markdown]
+# ## Validation against the truth
+
+# %%
+r.heading("truth")
+if truth:
+    r.say(
+        "truth.text",
+        coverage=r.pct(v["coverage_this_region"]),
+        n=r.n(v["coverage_n_intervals_this_region"]),
+        coverage_observable=r.pct(v["coverage_observable"]),
+        slope=r.num(v["observable_slope"], 2),
+    )
+    texts = {k: r.t(f"truth.{k}") for k in ("true_covariates", "observable", "xlabel", "ylabel")}
+    if v.get("coverage_seeds", 1) > 1:
+        r.say(
+            "truth.pooled",
+            seeds=r.n(v["coverage_seeds"]),
+            coverage=r.pct(v["coverage"]),
+            n=r.n(v["coverage_n_intervals"]),
+        )
+    r.figure(fig.plot_truth(res["truth"], texts), "truth.figure")
+    shown = res["truth"].set_index(["cause", "covariate"])[
+        ["true", "coef", "ci_lower", "ci_upper", "covered", "coef_observable", "covered_observable"]
+    ]
+    r.table(shown, "truth.table")
+    r.say(
+        "truth.oracle",
+        c_index=r.num(v["c_index"], 3),
+        oracle=r.num(v["oracle_c_index"], 3),
+        auc=r.num(v["auc"], 3),
+        oracle_auc=r.num(v["oracle_auc"], 3),
+        gain=r.pct(v["share_of_achievable_gain"], 0),
+    )
+else:
+    r.say("truth.absent")
+    r.say("truth.no_oracle")
+
+# %% [markdown]
+# ## Model card, transparency record
+
+# %%
+r.heading("card")
+r.say(
+    "card.text",
+    chosen=r.value(chosen),
+    landmark=r.n(chronicity_landmark_month),
+    horizon=r.n(chronicity_horizon_month),
+    develop=r.n(int(sizes.loc["develop", "spells"])),
+    validate=r.n(int(sizes.loc["validate", "spells"])),
+    c_index=r.num(v["c_index"], 3),
+    auc=r.num(v["auc"], 3),
+    slope=r.num(v["calibration_slope"], 2),
+    threshold=r.num(v["alert_threshold"], 2),
+    alert_rate=r.pct(v["alert_rate"]),
+)
+
+# %%
+r.heading("transparency")
+r.say("transparency.text", threshold=r.num(v["alert_threshold"], 2))
+
+# %%
+r.heading("limitations")
+r.say("limitations.text")
+
+# %%
+r.heading("common.checklist")
+r.say("checklist")
+
+# %%
+r.heading("common.appendix")
+if "specification" in res:
+    r.say("specification.text", features=r.n(len(res["specification"]) - 1))
+    r.table(res["specification"], "specification.table", decimals=3)
+
+# %%
+r.footer()

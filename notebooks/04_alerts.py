@@ -1,0 +1,263 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (pact-analysis)
+#     language: python
+#     name: pact-analysis
+# ---
+
+# %% [markdown]
+# # Chronicity alerts for case managers (developer notes)
+#
+# Counts of the alerts of the `alerts` stage (`data/alerts`, written by `pact_analysis/alerts.py`) per
+# province, CEAS and group, their reasons and suggested interventions, the threshold, the model's
+# validation, the case managers' feedback, and the model card / transparency items. Never persons.
+# Every word comes from `pact_analysis/locales/*/LC_MESSAGES/alerts.po`.
+
+# %% tags=["parameters"]
+root = "."
+lang = "es"
+data_source = "synthetic"
+data_extraction_date = "2018-10-31"
+disclosure_min_cell = 10
+chronicity_horizon_month = 24
+chronicity_develop_before = "2014-01-01"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from pact_analysis import alerts, codebook, report
+
+r = report.start(
+    "04_alerts",
+    root,
+    lang,
+    disclosure_min_cell,
+    data_source=data_source,
+    data_extraction_date=data_extraction_date,
+    chronicity_horizon_month=chronicity_horizon_month,
+    chronicity_develop_before=chronicity_develop_before,
+)
+out = alerts.read_outputs(Path(root))
+model, scores, feedback = out["model"], out["scores"], out["feedback"]
+n_reasons = int(model["n_reasons"])
+alerted = scores.loc[scores["alert"]]
+validation = out["validation"]["estimate"]
+provinces = {p["code"]: p["name"] for p in codebook.load()["provinces"]}
+by_province = alerts.share_table(
+    scores.assign(province=scores["province_code"].map(provinces)), "province", disclosure_min_cell
+)
+by_ceas = alerts.share_table(scores, "ceas_code", disclosure_min_cell)
+reasons = alerts.reason_counts(scores, n_reasons)
+shown_reasons = reasons.loc[reasons["alerts"] >= disclosure_min_cell]
+top_reason = reasons.index[0] if len(reasons) else alerts.AVERAGE_PROFILE
+modifiable_any = (
+    alerted[[f"reason_{i}_modifiable" for i in range(1, n_reasons + 1)]].fillna(False).any(axis=1)
+)
+rates = alerts.feedback_rates(feedback)
+thresholds = out["thresholds"]
+chosen = thresholds.loc[float(model["threshold"])]
+sizes = pd.DataFrame(model["sizes"]).set_index("split")
+auc_protected = float(
+    pd.read_json(Path(root) / "metrics" / "alerts.json", typ="series")["auc_with_protected"]
+)
+common = {
+    "horizon": r.n(chronicity_horizon_month),
+    "threshold": r.pct(model["threshold"], 0),
+    "auc": r.num(validation["auc"], 2),
+    "auc_with_protected": r.num(auc_protected, 2),
+}
+
+
+def reason_text(key: str) -> str:
+    """The reason's words (``alerts.factor.<factor>.<direction>``)."""
+    return r.t(f"factor.{key}")
+
+
+def note_if_empty(ax, rows: int) -> None:
+    """Say inside the figure when every bar was suppressed (small counts)."""
+    if not rows:
+        ax.text(0.5, 0.5, r.t("figure.all_suppressed"), ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+        ax.set_xticks([])
+        ax.get_legend().remove()
+
+
+# %%
+r.title()
+r.banner(data_source)
+r.findings(
+    also="findings.feedback" if rates["reviews"] else "findings.no_feedback",
+    recipients=r.n(len(scores)),
+    date=r.date(data_extraction_date),
+    first=r.n(min(model["landmarks"])),
+    alerts=r.n(len(alerted)),
+    share=r.pct(len(alerted) / max(len(scores), 1)),
+    ceas_with=r.n(alerted["ceas_code"].nunique()),
+    ceas_total=r.n(len(out["lists"])),
+    top_reason=reason_text(top_reason),
+    top_reason_share=r.pct(reasons["share_of_alerts"].iloc[0] if len(reasons) else 0.0),
+    modifiable_share=r.pct(float(modifiable_any.mean()) if len(alerted) else 0.0),
+    auc_lower=r.num(out["validation"].loc["auc", "ci_lower"], 2),
+    auc_upper=r.num(out["validation"].loc["auc", "ci_upper"], 2),
+    reviews=r.n(rates["reviews"]),
+    override_rate=r.pct(rates["override_rate"] or 0.0),
+    acted_rate=r.pct(rates["acted_rate"] or 0.0),
+    **common,
+)
+
+# %%
+r.heading("use")
+r.say("use.text", **common)
+
+# %%
+r.heading("province")
+r.say("province.text", min_cell=r.n(disclosure_min_cell))
+shown = by_province.loc[by_province[["scored", "alerts"]].ge(disclosure_min_cell).all(axis=1)]
+fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(shown), 3) + 1))
+ax.barh(shown.index, shown["scored"], color="#c9d6e3", label=r.t("legend.scored"))
+ax.barh(shown.index, shown["alerts"], color="#1f5f8b", label=r.t("legend.alerts"))
+ax.set_xlabel(r.t("xlabel.persons"))
+ax.invert_yaxis()
+ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
+note_if_empty(ax, len(shown))
+r.figure(fig, "province.figure")
+r.table(
+    by_province.drop(columns=["share_of_recipients", "share_of_alerts"]),
+    "province.table",
+    counts=["scored", "alerts"],
+    percent=["alert_share"],
+)
+
+# %%
+r.heading("groups")
+r.say("groups.text")
+labelled = alerts.disability_label(scores)
+for group in alerts.GROUPS:
+    table = alerts.share_table(labelled, group, disclosure_min_cell).drop(columns=["alert_share"])
+    r.table(
+        table.rename_axis("value"),
+        f"groups.{group}",
+        counts=["scored", "alerts"],
+        percent=["share_of_recipients", "share_of_alerts"],
+    )
+r.say("groups.calibration.text", **common)
+calibration = out["group_calibration"].assign(
+    value=lambda d: d["value"].replace({"0.0": "no_disability", "1.0": "with_disability"})
+)
+calibration = calibration.loc[calibration["n"] >= disclosure_min_cell].set_index(["group", "value"])
+r.table(
+    calibration,
+    "groups.calibration",
+    counts=["n"],
+    additive=False,
+    percent=["observed", "predicted", "alert_rate"],
+)
+
+# %%
+r.heading("reasons")
+r.say("reasons.text", n_reasons=r.n(n_reasons))
+fig, ax = plt.subplots(figsize=(7.5, 0.4 * max(len(shown_reasons), 3) + 1))
+colours = ["#2a9d8f" if m else "#8d99ae" for m in shown_reasons["modifiable"]]
+ax.barh([reason_text(k) for k in shown_reasons.index], shown_reasons["share_of_alerts"], color=colours)
+ax.invert_yaxis()
+ax.set_xlabel(r.t("xlabel.share_of_alerts"))
+ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#2a9d8f", "#8d99ae")]
+ax.legend(
+    handles,
+    [r.t("legend.modifiable"), r.t("legend.not_modifiable")],
+    loc="lower center",
+    bbox_to_anchor=(0.5, 1.0),
+    ncol=2,
+)
+note_if_empty(ax, len(shown_reasons))
+r.figure(fig, "reasons.figure", min_cell=r.n(disclosure_min_cell))
+reason_table = reasons.assign(reason=[reason_text(k) for k in reasons.index]).set_index("reason")
+r.table(
+    reason_table[["alerts", "share_of_alerts", "modifiable", "kind"]].assign(
+        share_of_alerts=lambda d: d["share_of_alerts"].where(d["alerts"] >= disclosure_min_cell)
+    ),
+    "reasons.table",
+    counts=["alerts"],
+    additive=False,
+    percent=["share_of_alerts"],
+)
+interventions = alerted["intervention"].value_counts().rename("alerts").rename_axis("intervention").to_frame()
+r.table(interventions, "interventions.table", counts=["alerts"])
+
+# %%
+r.heading("threshold")
+top_k = model["top_k"]
+r.say(
+    "threshold.text",
+    top_k_text=r.t("threshold.top_k", top_k=r.n(top_k)) if top_k else "",
+    alert_rate=r.pct(chosen["alert_rate"]),
+    ppv=r.pct(chosen["ppv"]),
+    sensitivity=r.pct(chosen["sensitivity"]),
+    **common,
+)
+r.table(thresholds, "threshold.table", percent=["threshold", "alert_rate", "ppv", "sensitivity"])
+
+# %%
+r.heading("model")
+a, b = model["recalibration"]
+r.say(
+    "model.text",
+    C=r.num(model["C"], 3),
+    develop_before=r.date(chronicity_develop_before),
+    landmarks=", ".join(str(m) for m in model["landmarks"]),
+    a=r.num(a, 2),
+    b=r.num(b, 2),
+    bootstrap=r.n(model["bootstrap"]),
+    dev_rows=r.n(sizes.loc["develop", "rows"]),
+    dev_persons=r.n(sizes.loc["develop", "persons"]),
+    val_rows=r.n(sizes.loc["validate", "rows"]),
+    val_persons=r.n(sizes.loc["validate", "persons"]),
+    **common,
+)
+r.table(out["validation"], "model.validation", first=r.n(min(model["landmarks"])))
+
+# %%
+r.heading("feedback")
+if rates["reviews"]:
+    r.say(
+        "feedback.text",
+        reviews=r.n(rates["reviews"]),
+        override_rate=r.pct(rates["override_rate"]),
+        acted_rate=r.pct(rates["acted_rate"]),
+    )
+    tables = alerts.feedback_tables(feedback)
+    r.table(tables["responses"], "feedback.table", counts=["reviews"])
+    r.table(tables["outcomes"], "feedback.outcomes", counts=list(tables["outcomes"].columns))
+else:
+    r.say("feedback.none")
+
+# %%
+r.heading("limitations")
+r.say("limitations.text")
+
+# %%
+r.heading("common.checklist")
+r.say("checklist")
+
+# %%
+r.heading("common.appendix")
+r.say("appendix.text", **common)
+r.table(out["coefficients"], "coefficients", decimals=3)
+r.table(
+    by_ceas.drop(columns=["share_of_recipients", "share_of_alerts"]),
+    "ceas.table",
+    counts=["scored", "alerts"],
+    percent=["alert_share"],
+)
+
+# %%
+r.footer()

@@ -1,0 +1,368 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (pact-analysis)
+#     language: python
+#     name: pact-analysis
+# ---
+
+# %% [markdown]
+# # Evaluation of the PACT pilot (developer notes)
+#
+# Did the person-centred case-management model improve people's situation, and for whom? Design and
+# power first, then attrition, MDTSE change, the matched comparison, heterogeneity, the "65% improved"
+# and satisfaction claims, a verdict per claim and the TREND / WWC checklist. Statistics live in
+# `pact_analysis/evaluation.py`; words in `pact_analysis/locales/*/LC_MESSAGES/pilot_evaluation.po`.
+
+# %% tags=["parameters"]
+root = "."
+lang = "es"
+data_source = "synthetic"
+data_extraction_date = "2018-10-31"
+disclosure_min_cell = 10
+evaluation_pilot_start = "2017-02-01"
+evaluation_mdtse_method = "ipw"
+evaluation_admin_method = "ipw"
+evaluation_imputations = 20
+evaluation_claim_improved = 0.65
+evaluation_claim_users = 0.89
+evaluation_claim_professionals = 0.84
+seed = 20151101
+
+# %%
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from pact_analysis import codebook, evaluation, report
+from pact_analysis.config import Paths
+from pact_analysis.io import write_json
+
+r = report.start(
+    "05_pilot_evaluation",
+    root,
+    lang,
+    disclosure_min_cell,
+    data_source=data_source,
+    evaluation_pilot_start=evaluation_pilot_start,
+)
+paths = Paths(Path(root))
+params = {
+    "seed": seed,
+    "data": {"extraction_date": data_extraction_date},
+    "evaluation": {
+        "pilot_start": evaluation_pilot_start,
+        "mdtse_method": evaluation_mdtse_method,
+        "admin_method": evaluation_admin_method,
+        "imputations": evaluation_imputations,
+        "claim_improved": evaluation_claim_improved,
+        "claim_users": evaluation_claim_users,
+        "claim_professionals": evaluation_claim_professionals,
+    },
+}
+truth = evaluation.true_effects(paths.truth) if data_source == "synthetic" else None
+res = evaluation.evaluate(evaluation.read_processed(paths.processed), params, truth)
+did, admin, power, het = res["did"], res["admin"], res["power"], res["heterogeneity"]
+flow = res["flow"]
+improved = res["improved"]
+users, pros = res["agree_users"].loc["TOTAL"], res["agree_professionals"].loc["TOTAL"]
+dims = codebook.mdtse_dimensions()
+dim_names = {d: codebook.load()["mdtse"]["dimensions"][d][lang] for d in dims} | {
+    "living": r.t("value.living")
+}
+
+
+def ci(low, high, decimals=2):
+    """An interval for a sentence."""
+    return r.t("ci", low=r.num(low, decimals), high=r.num(high, decimals))
+
+
+# metrics/pilot.json: coverage (single seed; pooled over 5 seeds from the benchmark), balance, heterogeneity
+if lang == "es":
+    bench = Path(root) / "benchmarks" / "pilot_coverage.json"
+    pooled = json.loads(bench.read_text()) if bench.exists() else None
+    validation = res.get("validation")
+    write_json(
+        paths.metrics / "pilot.json",
+        {
+            "coverage": None if validation is None else float(validation["covered"].mean()),
+            "coverage_intervals": None if validation is None else int(len(validation)),
+            "coverage_pooled_5_seeds": None if pooled is None else pooled["coverage"],
+            "max_abs_smd": res["max_abs_smd"],
+            "max_abs_smd_mdtse": float(res["mdtse_balance"]["smd_after"].abs().max()),
+            "heterogeneity": het,
+            "heterogeneity_detected": bool(het["ci_low"] > 0),
+        },
+    )
+
+# %%
+r.title()
+r.banner(data_source)
+r.findings(
+    also="findings.validation" if "validation" in res else None,
+    n=r.n(power["n"]),
+    clusters=r.n(power["clusters"]),
+    mde=r.num(power["mde_icc05"], 2),
+    living=r.num(did.loc["living", "estimate"], 2),
+    living_ci=ci(did.loc["living", "ci_low"], did.loc["living", "ci_high"]),
+    exit12=r.pct(admin.loc["exit_12m", "estimate"]),
+    exit12_ci=r.t(
+        "ci", low=r.pct(admin.loc["exit_12m", "ci_low"]), high=r.pct(admin.loc["exit_12m", "ci_high"])
+    ),
+    het=r.num(het["estimate"], 2),
+    het_ci=ci(het["ci_low"], het["ci_high"]),
+    improved=r.pct(improved.loc["PILOT", "share"]),
+    improved_comparison=r.pct(improved.loc["COMPARISON", "share"]),
+    users=r.pct(users["share"]),
+    pros=r.pct(pros["share"]),
+    coverage=r.pct(res["validation"]["covered"].mean()) if "validation" in res else "",
+)
+
+# %%
+r.heading("design")
+r.say("design.text", n=r.n(power["n"]), clusters=r.n(power["clusters"]), start=r.date(evaluation_pilot_start))
+r.heading("power", level=3)
+r.say(
+    "power.text",
+    n=r.n(power["n"]),
+    clusters=r.n(power["clusters"]),
+    mde0=r.num(power["mde_unclustered"], 2),
+    mde05=r.num(power["mde_icc05"], 2),
+    mde2=r.num(power["mde_two_groups_icc05"], 2),
+    icc=r.num(res["icc"], 3),
+    mde_icc=r.num(power["mde_icc_estimated"], 2),
+)
+
+# %%
+r.heading("methods")
+r.say("methods.text", imputations=r.n(evaluation_imputations))
+
+# %%
+r.heading("flow")
+fig, ax = plt.subplots(figsize=(7.5, 3.2))
+ax.axis("off")
+for x, group in ((0.25, "PILOT"), (0.75, "COMPARISON")):
+    row = flow.loc[group]
+    boxes = [
+        (0.85, r.t("flow.enrolled", n=r.fmt_n(row["enrolled"]))),
+        (0.5, r.t("flow.followed", n=r.fmt_n(row["followed_up"]))),
+        (0.15, r.t("flow.lost", n=r.fmt_n(row["lost"]))),
+    ]
+    ax.text(x, 1.02, r.value(group), ha="center", fontweight="bold", transform=ax.transAxes)
+    for y, text in boxes:
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            bbox={"boxstyle": "round", "fc": "#eef3f8"},
+        )
+    ax.annotate("", (x, 0.6), (x, 0.75), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
+    ax.annotate("", (x, 0.25), (x, 0.4), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
+r.figure(fig, "flow.diagram")
+r.table(flow, "flow.table", counts=["enrolled", "followed_up", "lost"])
+r.say(
+    "flow.attrition",
+    mi=r.num(res["imputed"]["estimate"], 2),
+    mi_ci=ci(res["imputed"]["ci_low"], res["imputed"]["ci_high"]),
+    ipw=r.num(did.loc["living", "estimate"], 2),
+)
+
+# %%
+r.heading("change")
+r.say("change.text")
+paired = res["paired"].rename(index=dim_names).rename_axis("dimension")
+r.table(
+    paired[["n", "baseline", "followup", "change", "ci_low", "ci_high", "d_z", "p_holm", "p_wilcoxon"]],
+    "change.table",
+    counts=["n"],
+    additive=False,
+    decimals={"p_holm": 4, "p_wilcoxon": 4},
+)
+mixed = res["mixed"]
+boundary = [dim_names[d] for d, m in mixed.items() if m["boundary"]]
+r.say(
+    "change.mixed",
+    estimate=r.num(mixed["living"]["estimate"], 2),
+    interval=ci(mixed["living"]["ci_low"], mixed["living"]["ci_high"]),
+    icc=r.num(mixed["living"]["icc"], 3),
+    boundary=", ".join(boundary) if boundary else r.t("none"),
+)
+factors = res["factors"].rename(index=lambda c: r.t(f"value.{c}")).rename_axis("measure")
+r.table(
+    factors[["n", "baseline", "followup", "change", "ci_low", "ci_high", "p_holm"]],
+    "change.factors",
+    counts=["n"],
+    additive=False,
+    decimals={"p_holm": 4},
+)
+
+# %%
+r.heading("comparison")
+r.say(
+    "comparison.text",
+    treated=r.n(res["pool_sizes"][0]),
+    pool=r.n(res["pool_sizes"][1]),
+    max_smd=r.num(res["max_abs_smd"], 3),
+)
+balance = res["balance"]
+fig, ax = plt.subplots(figsize=(7, 3.8))
+labels = [r.label(c) for c in balance.index]
+ax.scatter(balance["smd_before"], labels, marker="o", label=r.t("comparison.before"))
+ax.scatter(balance["smd_after"], labels, marker="s", label=r.t("comparison.after"))
+for limit in (-0.1, 0.1):
+    ax.axvline(limit, color="grey", linestyle=":", linewidth=0.8)
+ax.axvline(0, color="black", linewidth=0.6)
+ax.set_xlabel(r.t("comparison.smd"))
+ax.legend()
+r.figure(fig, "comparison.love")
+r.table(balance.rename(index=r.label).rename_axis("covariate"), "comparison.balance", decimals=3)
+r.say("comparison.mdtse_balance", max_smd=r.num(res["mdtse_balance"]["smd_after"].abs().max(), 3))
+
+# %%
+r.heading("effects")
+r.say("effects.text")
+shown = did[["estimate", "ci_low", "ci_high", "p_value"]].join(
+    res["e_values"].rename(columns={"estimate": "e_value", "ci": "e_value_ci"})
+)
+fig, ax = plt.subplots(figsize=(7, 3.8))
+names = [dim_names[d] for d in did.index]
+ax.errorbar(
+    did["estimate"],
+    names,
+    xerr=[did["estimate"] - did["ci_low"], did["ci_high"] - did["estimate"]],
+    fmt="o",
+    capsize=3,
+)
+ax.axvline(0, color="black", linewidth=0.6)
+ax.set_xlabel(r.t("effects.xlabel"))
+ax.invert_yaxis()
+r.figure(fig, "effects.forest")
+r.table(shown.rename(index=dim_names).rename_axis("dimension"), "effects.mdtse", decimals={"p_value": 4})
+admin_shown = admin[["control_mean", "estimate", "ci_low", "ci_high", "p_value"]].join(
+    res["admin_check"][["estimate"]].rename(columns={"estimate": "check"})
+)
+r.table(
+    admin_shown.rename(index=lambda c: r.t(f"value.{c}")).rename_axis("outcome"),
+    "effects.admin",
+    decimals={"p_value": 4},
+)
+r.say(
+    "effects.admin_text",
+    exit12=r.pct(admin.loc["exit_12m", "estimate"]),
+    exit12_ci=r.t(
+        "ci", low=r.pct(admin.loc["exit_12m", "ci_low"]), high=r.pct(admin.loc["exit_12m", "ci_high"])
+    ),
+    days=r.num(admin.loc["days_employed", "estimate"], 0),
+    days_ci=ci(admin.loc["days_employed", "ci_low"], admin.loc["days_employed", "ci_high"], 0),
+    clusters=r.n(int(admin.loc["exit_12m", "clusters"])),
+)
+
+# %%
+r.heading("heterogeneity")
+rtm, rtm_pilot = res["rtm_comparison"], res["rtm_pilot"]
+r.say(
+    "heterogeneity.text",
+    het=r.num(het["estimate"], 2),
+    het_ci=ci(het["ci_low"], het["ci_high"]),
+    rtm=r.num(rtm["estimate"], 2),
+    rtm_ci=ci(rtm["ci_low"], rtm["ci_high"]),
+    rtm_pilot=r.num(rtm_pilot["estimate"], 2),
+)
+people = res["people"].loc[lambda f: f["completed"] == 1]
+fig, ax = plt.subplots(figsize=(7, 4))
+for group, marker in (("COMPARISON", "o"), ("PILOT", "s")):
+    part = people.loc[people["group"] == group]
+    ax.scatter(part["chronicity"], part["change_living"], marker=marker, alpha=0.5, label=r.value(group))
+    if len(part) > 2:
+        fit = np.polyfit(part["chronicity"], part["change_living"], 1)
+        grid = np.linspace(0, 1, 20)
+        ax.plot(grid, np.polyval(fit, grid))
+ax.set_xlabel(r.t("heterogeneity.xlabel"))
+ax.set_ylabel(r.t("heterogeneity.ylabel"))
+ax.legend()
+r.figure(fig, "heterogeneity.figure")
+
+# %%
+r.heading("improved")
+r.say(
+    "improved.text",
+    reliability=r.num(res["reliability"], 2),
+    pilot=r.pct(improved.loc["PILOT", "share"]),
+    pilot_ci=r.t(
+        "ci", low=r.pct(improved.loc["PILOT", "ci_low"]), high=r.pct(improved.loc["PILOT", "ci_high"])
+    ),
+    comparison=r.pct(improved.loc["COMPARISON", "share"]),
+    claim=r.pct(evaluation_claim_improved, 0),
+)
+r.table(
+    improved.drop(columns="claim_inside")
+    .rename(columns={"agree": "improved"})
+    .rename(index=r.value)
+    .rename_axis("group"),
+    "improved.table",
+    counts=["n", "improved"],
+    additive=False,
+    percent=["share", "ci_low", "ci_high"],
+)
+
+# %%
+r.heading("satisfaction")
+r.say(
+    "satisfaction.text",
+    users=r.pct(users["share"]),
+    pros=r.pct(pros["share"]),
+    claim_users=r.pct(evaluation_claim_users, 0),
+    claim_pros=r.pct(evaluation_claim_professionals, 0),
+)
+for who, table in (("users", res["agree_users"]), ("professionals", res["agree_professionals"])):
+    r.table(
+        table.rename(index=r.value).rename_axis("territory"),
+        f"satisfaction.{who}",
+        counts=["n", "agree"],
+        additive=True,
+        percent=["share", "ci_low", "ci_high"],
+    )
+
+# %%
+r.heading("verdict")
+verdicts = res["verdicts"].drop(columns=[c for c in ("k", "top") if c in res["verdicts"]])
+verdicts["claim_text"] = [r.t(f"claim.{c}") for c in verdicts.index]
+r.table(verdicts[["claim_text", "verdict"]].set_index("claim_text"), "verdict.table")
+r.say("verdict.text")
+
+# %%
+r.heading("validation")
+if "validation" in res:
+    check = res["validation"].rename(
+        index=lambda c: dim_names.get(c, r.t(f"value.{c}") if c in admin.index else c)
+    )
+    r.say(
+        "validation.text",
+        coverage=r.pct(res["validation"]["covered"].mean()),
+        het_truth=r.num(het["truth"], 2),
+        het=r.num(het["estimate"], 2),
+        het_ci=ci(het["ci_low"], het["ci_high"]),
+    )
+    r.table(check.rename_axis("effect"), "validation.table", decimals=3)
+else:
+    r.say("validation.no_truth")
+
+# %%
+r.heading("limitations")
+r.say("limitations.text")
+
+# %%
+r.heading("common.checklist")
+r.say("checklist")
+
+# %%
+r.footer()
