@@ -46,7 +46,7 @@ paths = Paths(Path(root))
 tables = ingest.read_clean(paths)
 synthetic = data_source == "synthetic" and (paths.truth / "records.parquet").exists()
 
-sizes = describe.source_sizes(tables)
+sizes = describe.source_sizes(tables, ingest.delivered(paths))
 spells = describe.spell_months(tables["rgc_spells"], data_extraction_date)
 km = describe.kaplan_meier(spells)
 still_24 = float(km.survival_function_at_times(24).iloc[0])

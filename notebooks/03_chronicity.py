@@ -268,8 +268,14 @@ r.say(
     landmark=r.n(chronicity_landmark_month),
     horizon=r.n(chronicity_horizon_month),
     develop_before=r.date(chronicity_develop_before),
-    features=r.n(len(ch.FEATURES)),
+    features=r.n(len(ch.FEATURES) - len(v["excluded_predictors"])),
     chosen=r.value(chosen),
+    landmarks=", ".join(str(int(m)) for m in v["landmarks"]),
+    window=r.n(chronicity_horizon_month - chronicity_landmark_month),
+    c_with=r.num(v["c_index_with_protected"], 3),
+    c_index=r.num(v["c_index"], 3),
+    a=r.num(v["recalibration"][0], 2),
+    b=r.num(v["recalibration"][1], 2),
 )
 r.table(
     sizes.assign(share=sizes["still"] / sizes["spells"]),
@@ -283,6 +289,7 @@ r.table(
 r.heading("validation", level=3)
 r.say(
     "validation.text",
+    bootstrap=r.n(v["bootstrap"]),
     c_index=r.num(v["c_index"], 3),
     c_lower=r.num(ci["ci_lower"], 3),
     c_upper=r.num(ci["ci_upper"], 3),
@@ -297,10 +304,12 @@ r.figure(ax, "validation.calibration")
 # %%
 r.heading("threshold", level=3)
 dc = res["decision_curve"]
+n_alerted = round(v["alert_rate"] * int(sizes.loc["validate", "spells"]))  # a PPV of fewer is not shown
 r.say(
     "threshold.text",
     threshold=r.num(v["alert_threshold"], 2),
     alert_rate=r.pct(v["alert_rate"]),
+    ppv=r.pct(v["alert_ppv"]) if n_alerted >= disclosure_min_cell else "–",
     net_benefit=r.num(v["net_benefit"], 3),
     net_all=r.num(v["net_benefit_all"], 3),
 )
@@ -389,6 +398,7 @@ r.heading("card")
 r.say(
     "card.text",
     chosen=r.value(chosen),
+    window=r.n(chronicity_horizon_month - chronicity_landmark_month),
     landmark=r.n(chronicity_landmark_month),
     horizon=r.n(chronicity_horizon_month),
     develop=r.n(int(sizes.loc["develop", "spells"])),
@@ -414,9 +424,15 @@ r.say("checklist")
 
 # %%
 r.heading("common.appendix")
-if "specification" in res:
-    r.say("specification.text", features=r.n(len(res["specification"]) - 1))
-    r.table(res["specification"], "specification.table", decimals=3)
+r.say(
+    "specification.text",
+    features=r.n(len(res["specification"]) - 1),
+    window=r.n(chronicity_horizon_month - chronicity_landmark_month),
+    a=r.num(v["recalibration"][0], 2),
+    b=r.num(v["recalibration"][1], 2),
+)
+spec = res["specification"].rename(index=lambda f: cs.predictor_label(f, lang), columns={"coef": "weight"})
+r.table(spec, "specification.table", decimals=3)
 
 # %%
 r.footer()

@@ -34,6 +34,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from pact_analysis import alerts, codebook, report
+from pact_analysis import chronicity_stage as cs
+from pact_analysis.config import Paths
 
 r = report.start(
     "04_alerts",
@@ -49,7 +51,9 @@ out = alerts.read_outputs(Path(root))
 model, scores, feedback = out["model"], out["scores"], out["feedback"]
 n_reasons = int(model["n_reasons"])
 alerted = scores.loc[scores["alert"]]
-validation = out["validation"]["estimate"]
+chron_tables, chron = cs.load_results(Paths(Path(root)))  # the model's validation: report 03_chronicity
+validation_table = chron_tables["metrics"].loc[chron["chosen_model"]]
+validation = validation_table["estimate"]
 provinces = {p["code"]: p["name"] for p in codebook.load()["provinces"]}
 by_province = alerts.share_table(
     scores.assign(province=scores["province_code"].map(provinces)), "province", disclosure_min_cell
@@ -65,11 +69,10 @@ rates = alerts.feedback_rates(feedback)
 thresholds = out["thresholds"]
 chosen = thresholds.loc[float(model["threshold"])]
 sizes = pd.DataFrame(model["sizes"]).set_index("split")
-auc_protected = float(
-    pd.read_json(Path(root) / "metrics" / "alerts.json", typ="series")["auc_with_protected"]
-)
+auc_protected = float(chron["auc_with_protected"])
 common = {
     "horizon": r.n(chronicity_horizon_month),
+    "window": r.n(chronicity_horizon_month - min(model["landmarks"])),
     "threshold": r.pct(model["threshold"], 0),
     "auc": r.num(validation["auc"], 2),
     "auc_with_protected": r.num(auc_protected, 2),
@@ -105,8 +108,8 @@ r.findings(
     top_reason=reason_text(top_reason),
     top_reason_share=r.pct(reasons["share_of_alerts"].iloc[0] if len(reasons) else 0.0),
     modifiable_share=r.pct(float(modifiable_any.mean()) if len(alerted) else 0.0),
-    auc_lower=r.num(out["validation"].loc["auc", "ci_lower"], 2),
-    auc_upper=r.num(out["validation"].loc["auc", "ci_upper"], 2),
+    auc_lower=r.num(validation_table.loc["auc", "ci_lower"], 2),
+    auc_upper=r.num(validation_table.loc["auc", "ci_upper"], 2),
     reviews=r.n(rates["reviews"]),
     override_rate=r.pct(rates["override_rate"] or 0.0),
     acted_rate=r.pct(rates["acted_rate"] or 0.0),
@@ -202,9 +205,17 @@ r.say(
     alert_rate=r.pct(chosen["alert_rate"]),
     ppv=r.pct(chosen["ppv"]),
     sensitivity=r.pct(chosen["sensitivity"]),
+    current_share=r.pct(chosen["current_share"]),
     **common,
 )
-r.table(thresholds, "threshold.table", percent=["threshold", "alert_rate", "ppv", "sensitivity"])
+few = thresholds["current_alerts"].between(1, disclosure_min_cell - 1)  # a share would give the count away
+r.table(
+    thresholds.assign(current_share=thresholds["current_share"].mask(few)),
+    "threshold.table",
+    counts=["current_alerts"],
+    additive=False,
+    percent=["threshold", "alert_rate", "ppv", "sensitivity", "current_share"],
+)
 
 # %%
 r.heading("model")
@@ -217,13 +228,14 @@ r.say(
     a=r.num(a, 2),
     b=r.num(b, 2),
     bootstrap=r.n(model["bootstrap"]),
+    first=r.n(min(model["landmarks"])),
     dev_rows=r.n(sizes.loc["develop", "rows"]),
     dev_persons=r.n(sizes.loc["develop", "persons"]),
     val_rows=r.n(sizes.loc["validate", "rows"]),
     val_persons=r.n(sizes.loc["validate", "persons"]),
     **common,
 )
-r.table(out["validation"], "model.validation", first=r.n(min(model["landmarks"])))
+r.table(validation_table, "model.validation", first=r.n(min(model["landmarks"])))
 
 # %%
 r.heading("feedback")
@@ -251,7 +263,8 @@ r.say("checklist")
 # %%
 r.heading("common.appendix")
 r.say("appendix.text", **common)
-r.table(out["coefficients"], "coefficients", decimals=3)
+coefficients = out["coefficients"].rename(index=lambda f: cs.predictor_label(f, lang))
+r.table(coefficients, "coefficients", decimals=3)
 r.table(
     by_ceas.drop(columns=["share_of_recipients", "share_of_alerts"]),
     "ceas.table",

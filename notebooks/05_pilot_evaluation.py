@@ -38,9 +38,8 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
-from pact_analysis import codebook, evaluation, report
+from pact_analysis import codebook, disclosure, evaluation, report
 from pact_analysis.config import Paths
 from pact_analysis.io import write_json
 
@@ -70,7 +69,8 @@ truth = evaluation.true_effects(paths.truth) if data_source == "synthetic" else 
 res = evaluation.evaluate(evaluation.read_processed(paths.processed), params, truth)
 did, admin, power, het = res["did"], res["admin"], res["power"], res["heterogeneity"]
 flow = res["flow"]
-improved = res["improved"]
+improved = res["improved"].drop(index="TOTAL")
+IMPROVED_COUNTS = ["n", "agree", "disagree"]
 users, pros = res["agree_users"].loc["TOTAL"], res["agree_professionals"].loc["TOTAL"]
 dims = codebook.mdtse_dimensions()
 dim_names = {d: codebook.load()["mdtse"]["dimensions"][d][lang] for d in dims} | {
@@ -82,6 +82,38 @@ def ci(low, high, decimals=2):
     """An interval for a sentence."""
     return r.t("ci", low=r.num(low, decimals), high=r.num(high, decimals))
 
+
+def pp(share):
+    """A difference of shares (0..1) in percentage points, for a sentence."""
+    return r.t("pp", value=r.num(100 * share, 1))
+
+
+def pp_ci(low, high):
+    """An interval of a difference of shares, in percentage points."""
+    return r.t("ci_pp", low=r.num(100 * low, 1), high=r.num(100 * high, 1))
+
+
+def publish(table, key, counts, derived, additive, **options):
+    """Publish a table whose ``derived`` columns (shares, means, intervals) come from ``counts``."""
+    r.table(table, key, counts=counts, derived=derived, additive=additive, **options)
+
+
+def share_or_mark(table, row, counts, interval=False):
+    """A share (or its interval) for a sentence; the suppression mark if its row has a suppressed count.
+
+    Uses the same rule as the published table (:func:`evaluation.suppressed_rows`), so a sentence
+    never gives back a count that the table hides.
+    """
+    if evaluation.suppressed_rows(table, disclosure_min_cell, counts).get(row, False):
+        return disclosure.SUPPRESSED
+    if interval:
+        return r.t("ci", low=r.pct(table.loc[row, "ci_low"]), high=r.pct(table.loc[row, "ci_high"]))
+    return r.pct(table.loc[row, "share"])
+
+
+AGREE_COUNTS = ["n", "agree", "disagree"]
+users_share = share_or_mark(res["agree_users"], "TOTAL", AGREE_COUNTS)
+pros_share = share_or_mark(res["agree_professionals"], "TOTAL", AGREE_COUNTS)
 
 # metrics/pilot.json: coverage (single seed; pooled over 5 seeds from the benchmark), balance, heterogeneity
 if lang == "es":
@@ -98,6 +130,8 @@ if lang == "es":
             "max_abs_smd_mdtse": float(res["mdtse_balance"]["smd_after"].abs().max()),
             "heterogeneity": het,
             "heterogeneity_detected": bool(het["ci_low"] > 0),
+            # the effect on leaving the RGC within 12 months, read by the spending scenario
+            "exit_12m": {k: float(res["admin"].loc["exit_12m", k]) for k in ("estimate", "ci_low", "ci_high")},
         },
     )
 
@@ -111,16 +145,14 @@ r.findings(
     mde=r.num(power["mde_icc05"], 2),
     living=r.num(did.loc["living", "estimate"], 2),
     living_ci=ci(did.loc["living", "ci_low"], did.loc["living", "ci_high"]),
-    exit12=r.pct(admin.loc["exit_12m", "estimate"]),
-    exit12_ci=r.t(
-        "ci", low=r.pct(admin.loc["exit_12m", "ci_low"]), high=r.pct(admin.loc["exit_12m", "ci_high"])
-    ),
+    exit12=pp(admin.loc["exit_12m", "estimate"]),
+    exit12_ci=pp_ci(admin.loc["exit_12m", "ci_low"], admin.loc["exit_12m", "ci_high"]),
     het=r.num(het["estimate"], 2),
     het_ci=ci(het["ci_low"], het["ci_high"]),
-    improved=r.pct(improved.loc["PILOT", "share"]),
-    improved_comparison=r.pct(improved.loc["COMPARISON", "share"]),
-    users=r.pct(users["share"]),
-    pros=r.pct(pros["share"]),
+    improved=share_or_mark(improved, "PILOT", IMPROVED_COUNTS),
+    improved_comparison=share_or_mark(improved, "COMPARISON", IMPROVED_COUNTS),
+    users=users_share,
+    pros=pros_share,
     coverage=r.pct(res["validation"]["covered"].mean()) if "validation" in res else "",
 )
 
@@ -145,14 +177,18 @@ r.say("methods.text", imputations=r.n(evaluation_imputations))
 
 # %%
 r.heading("flow")
+FLOW_COUNTS = ["enrolled", "followed_up", "lost"]
+# the diagram shows the counts exactly as the flow table publishes them (small ones suppressed)
+flow_shown = disclosure.protect(flow, disclosure_min_cell, columns=FLOW_COUNTS, additive=True).table
 fig, ax = plt.subplots(figsize=(7.5, 3.2))
 ax.axis("off")
 for x, group in ((0.25, "PILOT"), (0.75, "COMPARISON")):
-    row = flow.loc[group]
+    row = flow_shown.loc[group]
+    shown_n = {c: row[c] if isinstance(row[c], str) else r.fmt_n(row[c]) for c in FLOW_COUNTS}
     boxes = [
-        (0.85, r.t("flow.enrolled", n=r.fmt_n(row["enrolled"]))),
-        (0.5, r.t("flow.followed", n=r.fmt_n(row["followed_up"]))),
-        (0.15, r.t("flow.lost", n=r.fmt_n(row["lost"]))),
+        (0.85, r.t("flow.enrolled", n=shown_n["enrolled"])),
+        (0.5, r.t("flow.followed", n=shown_n["followed_up"])),
+        (0.15, r.t("flow.lost", n=shown_n["lost"])),
     ]
     ax.text(x, 1.02, r.value(group), ha="center", fontweight="bold", transform=ax.transAxes)
     for y, text in boxes:
@@ -168,7 +204,7 @@ for x, group in ((0.25, "PILOT"), (0.75, "COMPARISON")):
     ax.annotate("", (x, 0.6), (x, 0.75), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
     ax.annotate("", (x, 0.25), (x, 0.4), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
 r.figure(fig, "flow.diagram")
-r.table(flow, "flow.table", counts=["enrolled", "followed_up", "lost"])
+r.table(flow, "flow.table", counts=FLOW_COUNTS)
 r.say(
     "flow.attrition",
     mi=r.num(res["imputed"]["estimate"], 2),
@@ -180,10 +216,12 @@ r.say(
 r.heading("change")
 r.say("change.text")
 paired = res["paired"].rename(index=dim_names).rename_axis("dimension")
-r.table(
-    paired[["n", "baseline", "followup", "change", "ci_low", "ci_high", "d_z", "p_holm", "p_wilcoxon"]],
+CHANGE_STATS = ["baseline", "followup", "change", "ci_low", "ci_high", "d_z", "p_holm", "p_wilcoxon"]
+publish(
+    paired[["n", *CHANGE_STATS]],
     "change.table",
     counts=["n"],
+    derived=CHANGE_STATS,
     additive=False,
     decimals={"p_holm": 4, "p_wilcoxon": 4},
 )
@@ -197,10 +235,11 @@ r.say(
     boundary=", ".join(boundary) if boundary else r.t("none"),
 )
 factors = res["factors"].rename(index=lambda c: r.t(f"value.{c}")).rename_axis("measure")
-r.table(
-    factors[["n", "baseline", "followup", "change", "ci_low", "ci_high", "p_holm"]],
+publish(
+    factors[["n", *CHANGE_STATS[:5], "p_holm"]],
     "change.factors",
     counts=["n"],
+    derived=[*CHANGE_STATS[:5], "p_holm"],
     additive=False,
     decimals={"p_holm": 4},
 )
@@ -217,14 +256,20 @@ balance = res["balance"]
 fig, ax = plt.subplots(figsize=(7, 3.8))
 labels = [r.label(c) for c in balance.index]
 ax.scatter(balance["smd_before"], labels, marker="o", label=r.t("comparison.before"))
-ax.scatter(balance["smd_after"], labels, marker="s", label=r.t("comparison.after"))
+ax.scatter(balance["smd_after"], labels, marker="s", label=r.t(f"comparison.after_{evaluation_admin_method}"))
 for limit in (-0.1, 0.1):
     ax.axvline(limit, color="grey", linestyle=":", linewidth=0.8)
 ax.axvline(0, color="black", linewidth=0.6)
 ax.set_xlabel(r.t("comparison.smd"))
 ax.legend()
-r.figure(fig, "comparison.love")
-r.table(balance.rename(index=r.label).rename_axis("covariate"), "comparison.balance", decimals=3)
+adjusted = r.t(f"comparison.method_{evaluation_admin_method}")
+r.figure(fig, "comparison.love", method=adjusted)
+r.table(
+    balance.rename(index=r.label).rename_axis("covariate"),
+    "comparison.balance",
+    decimals=3,
+    method=adjusted,
+)
 r.say("comparison.mdtse_balance", max_smd=r.num(res["mdtse_balance"]["smd_after"].abs().max(), 3))
 
 # %%
@@ -247,20 +292,27 @@ ax.set_xlabel(r.t("effects.xlabel"))
 ax.invert_yaxis()
 r.figure(fig, "effects.forest")
 r.table(shown.rename(index=dim_names).rename_axis("dimension"), "effects.mdtse", decimals={"p_value": 4})
+gap = res["empowerment_gap"]
+r.say("effects.empowerment", gap=r.num(gap["estimate"], 2), gap_ci=ci(gap["ci_low"], gap["ci_high"]))
+# shares as percentages and their effects in percentage points; days as days
 admin_shown = admin[["control_mean", "estimate", "ci_low", "ci_high", "p_value"]].join(
     res["admin_check"][["estimate"]].rename(columns={"estimate": "check"})
+)
+shares = [o for o in admin_shown.index if o != "days_employed"]
+scaled = ["control_mean", "estimate", "ci_low", "ci_high", "check"]
+admin_shown.loc[shares, scaled] *= 100
+admin_shown.insert(
+    0, "unit", [r.t("unit.days" if o == "days_employed" else "unit.pp") for o in admin_shown.index]
 )
 r.table(
     admin_shown.rename(index=lambda c: r.t(f"value.{c}")).rename_axis("outcome"),
     "effects.admin",
-    decimals={"p_value": 4},
+    decimals={"p_value": 4, "control_mean": 1, "estimate": 1, "ci_low": 1, "ci_high": 1, "check": 1},
 )
 r.say(
     "effects.admin_text",
-    exit12=r.pct(admin.loc["exit_12m", "estimate"]),
-    exit12_ci=r.t(
-        "ci", low=r.pct(admin.loc["exit_12m", "ci_low"]), high=r.pct(admin.loc["exit_12m", "ci_high"])
-    ),
+    exit12=pp(admin.loc["exit_12m", "estimate"]),
+    exit12_ci=pp_ci(admin.loc["exit_12m", "ci_low"], admin.loc["exit_12m", "ci_high"]),
     days=r.num(admin.loc["days_employed", "estimate"], 0),
     days_ci=ci(admin.loc["days_employed", "ci_low"], admin.loc["days_employed", "ci_high"], 0),
     clusters=r.n(int(admin.loc["exit_12m", "clusters"])),
@@ -277,40 +329,52 @@ r.say(
     rtm_ci=ci(rtm["ci_low"], rtm["ci_high"]),
     rtm_pilot=r.num(rtm_pilot["estimate"], 2),
 )
+# mean change per band of years on the RGC and group; only bands where both groups reach min_cell
+# persons are drawn (a scatter of persons would publish microdata)
 people = res["people"].loc[lambda f: f["completed"] == 1]
+bands = evaluation.binned_change(
+    people, "change_living", "chronicity", [0.0, 1 / 3, 2 / 3, 1.0, 1.01], disclosure_min_cell
+)
+band_names = [r.t(f"heterogeneity.band{i}") for i in range(4)]
 fig, ax = plt.subplots(figsize=(7, 4))
-for group, marker in (("COMPARISON", "o"), ("PILOT", "s")):
-    part = people.loc[people["group"] == group]
-    ax.scatter(part["chronicity"], part["change_living"], marker=marker, alpha=0.5, label=r.value(group))
-    if len(part) > 2:
-        fit = np.polyfit(part["chronicity"], part["change_living"], 1)
-        grid = np.linspace(0, 1, 20)
-        ax.plot(grid, np.polyval(fit, grid))
+for (group, marker), shift in zip((("COMPARISON", "o"), ("PILOT", "s")), (-0.08, 0.08), strict=True):
+    part = bands.xs(group, level="group") if len(bands) else bands
+    if len(part):
+        ax.errorbar(
+            part.index.codes + shift,
+            part["mean"],
+            yerr=[part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]],
+            fmt=marker + "-",
+            capsize=3,
+            label=r.value(group),
+        )
+ax.axhline(0, color="black", linewidth=0.6)
+ax.set_xticks(range(4), band_names)
+ax.set_xlim(-0.5, 3.5)
 ax.set_xlabel(r.t("heterogeneity.xlabel"))
 ax.set_ylabel(r.t("heterogeneity.ylabel"))
 ax.legend()
-r.figure(fig, "heterogeneity.figure")
+r.figure(fig, "heterogeneity.figure", min_cell=r.n(disclosure_min_cell))
 
 # %%
 r.heading("improved")
 r.say(
     "improved.text",
     reliability=r.num(res["reliability"], 2),
-    pilot=r.pct(improved.loc["PILOT", "share"]),
-    pilot_ci=r.t(
-        "ci", low=r.pct(improved.loc["PILOT", "ci_low"]), high=r.pct(improved.loc["PILOT", "ci_high"])
-    ),
-    comparison=r.pct(improved.loc["COMPARISON", "share"]),
+    pilot=share_or_mark(improved, "PILOT", IMPROVED_COUNTS),
+    pilot_ci=share_or_mark(improved, "PILOT", IMPROVED_COUNTS, interval=True),
+    comparison=share_or_mark(improved, "COMPARISON", IMPROVED_COUNTS),
     claim=r.pct(evaluation_claim_improved, 0),
 )
-r.table(
+publish(
     improved.drop(columns="claim_inside")
-    .rename(columns={"agree": "improved"})
+    .rename(columns={"agree": "improved", "disagree": "not_improved"})
     .rename(index=r.value)
     .rename_axis("group"),
     "improved.table",
-    counts=["n", "improved"],
-    additive=False,
+    counts=["n", "improved", "not_improved"],
+    derived=["share", "ci_low", "ci_high"],
+    additive=True,
     percent=["share", "ci_low", "ci_high"],
 )
 
@@ -318,16 +382,17 @@ r.table(
 r.heading("satisfaction")
 r.say(
     "satisfaction.text",
-    users=r.pct(users["share"]),
-    pros=r.pct(pros["share"]),
+    users=users_share,
+    pros=pros_share,
     claim_users=r.pct(evaluation_claim_users, 0),
     claim_pros=r.pct(evaluation_claim_professionals, 0),
 )
 for who, table in (("users", res["agree_users"]), ("professionals", res["agree_professionals"])):
-    r.table(
+    publish(
         table.rename(index=r.value).rename_axis("territory"),
         f"satisfaction.{who}",
-        counts=["n", "agree"],
+        counts=AGREE_COUNTS,
+        derived=["share", "ci_low", "ci_high", "claim_inside"],
         additive=True,
         percent=["share", "ci_low", "ci_high"],
     )

@@ -32,8 +32,8 @@ chronicity_horizon_month = 24
 chronicity_merge_gap_months = 1
 chronicity_history_months = 24
 chronicity_develop_before = "2014-01-01"
-alerts_threshold = 0.75
-alerts_landmarks = [3, 6, 9, 12, 15, 18, 21]
+chronicity_alert_threshold = 0.75
+chronicity_landmarks = [3, 6, 9, 12, 15, 18, 21]
 evaluation_pilot_start = "2017-02-01"
 evaluation_admin_method = "ipw"
 spending_price_year = 2018
@@ -102,8 +102,10 @@ params = {
         "merge_gap_months": chronicity_merge_gap_months,
         "history_months": chronicity_history_months,
         "develop_before": chronicity_develop_before,
+        "landmarks": chronicity_landmarks,
+        "alert_threshold": chronicity_alert_threshold,
     },
-    "alerts": {"threshold": alerts_threshold, "landmarks": alerts_landmarks},
+    "alerts": {},
     "evaluation": {"pilot_start": evaluation_pilot_start, "admin_method": evaluation_admin_method},
     "spending": cfg,
 }
@@ -152,9 +154,9 @@ r.title()
 r.banner(data_source)
 r.findings(
     total=meur(res["registry_total"]),
-    first_year=r.n(int(yearly.index.min())),
-    last_year=r.n(int(yearly.index.max())),
-    last_full=r.n(last_full),
+    first_year=str(yearly.index.min()),
+    last_year=str(yearly.index.max()),
+    last_full=str(last_full),
     spent_last_full=meur(yearly.loc[last_full, "spending_eur"], 2),
     chronic_share=r.pct(yearly.loc[last_full, "chronic_share"], 0),
     chronic=r.n(cfg["chronic_months"]),
@@ -169,22 +171,23 @@ r.findings(
     horizon=r.n(cfg["horizon_years"]),
     cases=r.n(cases),
     cost=r.n(cfg["cost_per_case_eur"]),
-    net=keur(net5["estimate"]),
+    net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
+    net=keur(abs(net5["estimate"])),
     net_ci=interval(keur(net5["ci_low"]), keur(net5["ci_high"])),
-    net_scaled=meur(net5["estimate"] * factor),
+    net_scaled=meur(abs(net5["estimate"]) * factor),
     net_scaled_ci=interval(meur(net5["ci_low"] * factor), meur(net5["ci_high"] * factor)),
     p_saving=r.pct(net5["probability_saving"], 0),
     break_even=pp(res["break_even"]),
     effect=pp(effect["estimate"]),
     effect_ci=interval(pp(effect["ci_low"]), pp(effect["ci_high"])),
     top_input=r.t(f"input.{top_input}"),
-    price_year=r.n(cfg["price_year"]),
+    price_year=str(cfg["price_year"]),
 )
 r.say(f"effect_source.{effect['source']}")
 
 # %%
 r.heading("counted")
-r.say("counted.text", price_year=r.n(cfg["price_year"]), chronic=r.n(cfg["chronic_months"]))
+r.say("counted.text", price_year=str(cfg["price_year"]), chronic=r.n(cfg["chronic_months"]))
 
 # %%
 r.heading("yearly")
@@ -196,6 +199,7 @@ r.say(
     date=r.date(scale["date"]),
     amount=r.n(sp.PUBLISHED_MONTHLY_AMOUNT_EUR),
     mean_amount=r.n(round(float(paid["amount_eur"].mean()))),
+    first_year=str(yearly.index.min()),
 )
 chronic_eur = yearly["spending_eur"] * yearly["chronic_share"] * factor / 1e6
 early_eur = yearly["spending_eur"] * factor / 1e6 - chronic_eur
@@ -207,14 +211,14 @@ published = comparison["published_eur"] / 1e6
 ax.scatter(labels, published, color="black", marker="D", zorder=3, label=r.t("yearly.published"))
 ax.set_ylabel(r.t("yearly.ylabel"))
 ax.legend(loc="upper left", fontsize="small")
-r.figure(fig, "yearly.figure", factor=r.num(factor, 1), last=r.n(int(yearly.index.max())))
+r.figure(fig, "yearly.figure", factor=r.num(factor, 1), last=str(yearly.index.max()))
 shown = comparison.assign(
     spending_keur=comparison["spending_eur"] / 1e3,
     scaled_meur=comparison["scaled_eur"] / 1e6,
     published_meur=comparison["published_eur"] / 1e6,
 )[["spending_keur", "scaled_meur", "published_meur", "ratio", "months_covered"]]
 r.table(
-    yearly.assign(spending_keur=yearly["spending_eur"] / 1e3)[
+    yearly.rename(index=str).assign(spending_keur=yearly["spending_eur"].to_numpy() / 1e3)[
         ["spending_keur", "persons", "months", "mean_amount_eur", "chronic_share", "months_covered"]
     ],
     "yearly.table",
@@ -224,7 +228,7 @@ r.table(
     percent=["chronic_share"],
 )
 r.table(
-    shown,
+    shown.rename(index=str),
     "yearly.comparison",
     decimals={"spending_keur": 0, "scaled_meur": 1, "published_meur": 0, "ratio": 2},
     factor=r.num(factor, 1),
@@ -240,7 +244,7 @@ by_province = sp.masked_crosstab(
     disclosure_min_cell,
 )
 by_province = by_province.apply(lambda c: c.map(lambda v: v / 1e3 if not isinstance(v, str) else v))
-r.table(by_province, "where.province", decimals=0)
+r.table(by_province.rename(columns=str), "where.province", decimals=0)
 last_paid = paid.loc[paid["year"] == last_full]
 by_ceas = sp.spending_by_folded(last_paid, "ceas_code", disclosure_min_cell, cfg["chronic_months"])
 top_share = (
@@ -250,7 +254,7 @@ top_share = (
 r.say(
     "where.ceas",
     ceas=r.n(last_paid["ceas_code"].nunique()),
-    year=r.n(last_full),
+    year=str(last_full),
     top_share=r.pct(top_share, 0),
     min_cell=r.n(disclosure_min_cell),
 )
@@ -267,7 +271,7 @@ if res["profiles"] is not None:
         disclosure_min_cell,
         cfg["chronic_months"],
     )
-    r.say("profiles.text", year=r.n(last_full))
+    r.say("profiles.text", year=str(last_full))
     r.table(
         table.assign(spending_keur=table["spending_eur"] / 1e3)[
             ["spending_keur", "persons", "chronic_share"]
@@ -277,7 +281,7 @@ if res["profiles"] is not None:
         additive=False,
         decimals={"spending_keur": 0},
         percent=["chronic_share"],
-        year=r.n(last_full),
+        year=str(last_full),
     )
 else:
     r.say("profiles.none")
@@ -286,9 +290,9 @@ else:
 r.heading("bands")
 r.say(
     "bands.text",
-    threshold=r.pct(alerts_threshold, 0),
+    threshold=r.pct(chronicity_alert_threshold, 0),
     horizon=r.n(chronicity_horizon_month),
-    first=r.n(min(alerts_landmarks)),
+    first=r.n(min(chronicity_landmarks)),
 )
 band_table = res["last_year"]
 r.table(
@@ -391,10 +395,11 @@ r.table(
 )
 r.say(
     "scenario.result",
-    net=keur(net5["estimate"]),
+    net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
+    net=keur(abs(net5["estimate"])),
     net_ci=interval(keur(net5["ci_low"]), keur(net5["ci_high"])),
     p_saving=r.pct(net5["probability_saving"], 0),
-    net_scaled=meur(net5["estimate"] * factor),
+    net_scaled=meur(abs(net5["estimate"]) * factor),
     net_scaled_ci=interval(meur(net5["ci_low"] * factor), meur(net5["ci_high"] * factor)),
     factor=r.num(factor, 1),
     horizon=r.n(cfg["horizon_years"]),
@@ -478,7 +483,7 @@ r.table(
     additive=False,
     decimals={"spending_keur": 0},
     percent=["chronic_share"],
-    year=r.n(last_full),
+    year=str(last_full),
 )
 
 # %%

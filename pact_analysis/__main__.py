@@ -11,6 +11,7 @@ Each stage reads ``params.yaml`` and the project paths, and is one ``dvc.yaml`` 
 - ``chronicity``: survival models, the predictive model and its audit in ``data/interim/chronicity`` and
   ``metrics/chronicity.json`` (read by report ``03_chronicity``);
 - ``alerts``: chronicity alerts per CEAS for case managers in ``data/alerts`` (reads ``data/feedback``);
+- ``profiles``: latent class profiles, stability, pathways and their validation in ``data/profiles``;
 - ``report NOTEBOOK``: execute a notebook with papermill and render it to ``reports/``;
 - ``index``: write ``reports/index.html`` with provenance;
 - ``check``: the data-protection checks on everything that is published;
@@ -39,6 +40,7 @@ STAGES = {
     "key": "pact_analysis.linkage.key_stage",
     "link": "pact_analysis.linkage",
     "warehouse": "pact_analysis.warehouse",
+    "profiles": "pact_analysis.profiles",
     "chronicity": "pact_analysis.chronicity_stage",
     "alerts": "pact_analysis.alerts",
     "index": "pact_analysis.report",

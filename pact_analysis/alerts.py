@@ -11,27 +11,25 @@ Reads ``data/processed`` (persons known only by ``person_key``) and the case man
   Pseudonymous keys only: no name, document, birth date or address.
 - ``scores.parquet``: every current recipient scored (with sex, nationality group and disability, for
   the report's group counts; never given to case managers);
-- ``coefficients.parquet``, ``validation.parquet``, ``group_calibration.parquet``, ``model.json``:
-  the full model specification and its temporal validation, for the report;
+- ``coefficients.parquet``, ``group_calibration.parquet``, ``thresholds.parquet``, ``model.json``:
+  the full model specification and what it does on the later cohorts, for the report;
 - ``feedback.parquet``: each review read from ``data/feedback/`` with the person's later RGC status.
 
 (They live in ``data/alerts`` rather than ``data/processed/alerts``: ``data/processed`` is the ``link``
 stage's output, and DVC cannot give one folder to two stages.)
 
-**The model.** The chronicity model chosen in ``chronicity.chosen_model`` (penalised logistic
-regression, :func:`pact_analysis.chronicity.fit_predictors`), trained as a *landmark super-model*: the
-landmark datasets of :func:`pact_analysis.chronicity.landmark_dataset` at every month of
-``alerts.landmarks`` are stacked, with the month of the spell (``months_on_spell``) as a feature, so
-that a recipient at month 11 of a spell is scored with features measured at the scoring date and a
-probability that is conditional on having reached month 11. Fitted on the earlier cohorts
-(``chronicity.develop_before``); the linear predictor is then recalibrated (intercept and slope) on the
-later cohorts, the closest to the present. The protected characteristics of
-``alerts.exclude_predictors`` (nationality, sex) are not predictors (see :data:`FACTORS`); their
-effect on calibration is audited instead.
+**The model.** The chronicity model of report ``03_chronicity``, defined once in
+:mod:`pact_analysis.chronicity`: the predictors of :func:`~pact_analysis.chronicity.predictors` (the
+protected characteristics of ``chronicity.exclude_predictors`` excluded and audited instead), trained
+on the stacked landmarks of :func:`~pact_analysis.chronicity.landmark_stack` and recalibrated on the
+later cohorts (:func:`~pact_analysis.chronicity.fit_deployed_model`); the alert threshold is
+``chronicity.alert_threshold``, the one the report's decision curve and fairness audit use. The
+model's validation is the report's; this stage scores today's recipients, explains and lists.
 
 **Reasons.** For a logistic model the logit is ``reference + sum_j b_j (x_j - mean_j)`` with the
-development means as reference, so each term is the factor's contribution for that person; the
-factors with the largest positive contributions are the reasons. Factor metadata (kind, modifiable,
+development means as reference, so each term (a feature with its interaction with the time on the
+spell) is the factor's contribution for that person; the factors with the largest positive
+contributions are the reasons. Factor metadata (kind, modifiable,
 protected) are defined once, in :data:`FACTORS`; protected factors are never shown as reasons.
 """
 
@@ -106,10 +104,7 @@ RESPONSES = ("agree", "disagree", "acted")
 FEEDBACK_COLUMNS = ("person_key", "date", "response")
 #: Default parameters of the ``alerts`` section of params.yaml.
 DEFAULTS: dict[str, Any] = {
-    "threshold": None,
-    "landmarks": [3, 6, 9, 12, 15, 18, 21],
     "top_k": None,
-    "exclude_predictors": ["foreign", "female"],
     "n_reasons": 3,
     "bootstrap": 50,
     "feedback_dir": "data/feedback",
@@ -121,226 +116,51 @@ GROUPS = ("sex", "nationality", "disability")
 
 
 def alerts_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return the ``alerts`` parameters with :data:`DEFAULTS` filled in.
-
-    A ``threshold`` of ``None`` means ``chronicity.alert_threshold``.
-    """
+    """Return the ``alerts`` parameters with :data:`DEFAULTS` filled in, plus the model's
+    ``threshold``, ``landmarks`` and ``exclude_predictors`` from the ``chronicity`` section (defined
+    there once: the report validates and audits the same model at the same threshold)."""
     params = dict(params or {})
-    out = {**DEFAULTS, **dict(params.get("alerts") or {})}
-    if out["threshold"] is None:
-        out["threshold"] = ch.chronicity_params(params)["alert_threshold"]
-    return out
+    chron = ch.chronicity_params(params)
+    model = {
+        "threshold": float(chron["alert_threshold"]),
+        "landmarks": [float(m) for m in chron["landmarks"]],
+        "exclude_predictors": list(chron["exclude_predictors"]),
+    }
+    given = dict(params.get("alerts") or {})
+    misplaced = sorted(set(given) & set(model))
+    if misplaced:
+        raise StageError(
+            f"params.yaml: alerts.{misplaced[0]} is set in the chronicity section (alert_threshold, "
+            "landmarks, exclude_predictors): one model and one threshold for the report and the alerts"
+        )
+    return {**DEFAULTS, **given, **model}
 
 
-def predictors(params: Mapping[str, Any] | None) -> list[str]:
-    """The features of the alert model: the chronicity features plus the month of the spell, minus
-    ``alerts.exclude_predictors``.
+def check_factors(params: Mapping[str, Any] | None) -> list[str]:
+    """The model's factors (:func:`pact_analysis.chronicity.predictors` grouped by
+    :func:`~pact_analysis.chronicity.factor_of`), each with an entry in :data:`FACTORS`.
 
     Raises
     ------
     StageError
-        If a feature has no entry in :data:`FACTORS` (it could not be explained to a case manager).
+        If a factor has no entry in :data:`FACTORS` (it could not be explained to a case manager).
     """
-    excluded = set(alerts_params(params)["exclude_predictors"])
-    features = [f for f in [*ch.FEATURES, "months_on_spell"] if f not in excluded]
-    unknown = [f for f in features if f not in FACTORS]
+    factors = list(dict.fromkeys(ch.factor_of(f) for f in ch.predictors(params)))
+    unknown = [f for f in factors if f not in FACTORS]
     if unknown:
         raise StageError(f"alerts: no factor metadata for {unknown}; add them to alerts.FACTORS")
-    return features
+    return factors
 
 
 # --------------------------------------------------------------------------------------------------
-# Data: the landmark super-model's training rows and the current recipients
+# The model's uncertainty and what it does on the later cohorts
 # --------------------------------------------------------------------------------------------------
-
-
-def _with_landmark(params: Mapping[str, Any] | None, month: float) -> dict[str, Any]:
-    params = dict(params or {})
-    return {**params, "chronicity": {**dict(params.get("chronicity") or {}), "landmark_month": month}}
-
-
-def stacked_landmarks(
-    spells: pd.DataFrame, tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any] | None
-) -> pd.DataFrame:
-    """The landmark datasets at every month of ``alerts.landmarks``, stacked (one row per spell and
-    landmark it reached), with ``months_on_spell`` (the landmark) as a feature.
-
-    Returns
-    -------
-    DataFrame
-        The columns of :func:`pact_analysis.chronicity.landmark_dataset` plus ``months_on_spell``.
-    """
-    parts = [
-        ch.landmark_dataset(spells, tables, _with_landmark(params, float(m))).assign(months_on_spell=float(m))
-        for m in alerts_params(params)["landmarks"]
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
-def current_recipients(
-    spells: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame],
-    params: Mapping[str, Any] | None,
-    fill: pd.Series,
-) -> pd.DataFrame:
-    """The spells open at the extraction date between the first landmark and the horizon, with
-    their features measured at the extraction date (records dated before it only).
-
-    Parameters
-    ----------
-    spells : DataFrame
-        :func:`pact_analysis.chronicity.build_spells` (heads).
-    tables : mapping
-        Processed tables (history features).
-    params : mapping
-        Project parameters.
-    fill : Series
-        Value per feature for a missing input (the development medians).
-
-    Returns
-    -------
-    DataFrame
-        The spell columns, every chronicity feature, ``months_on_spell`` and ``scoring_date``.
-    """
-    cfg = ch.chronicity_params(params)
-    first = min(alerts_params(params)["landmarks"])
-    open_ = (
-        ~spells["event"] & (spells["duration"] >= first) & (spells["duration"] < float(cfg["horizon_month"]))
-    )
-    d = spells.loc[open_].copy()
-    d["scoring_date"] = pd.Timestamp(cfg["extraction_date"])
-    hist = ch.history_features(d, tables, at="scoring_date", window_months=float(cfg["history_months"]))
-    d = pd.concat([d, hist], axis=1)
-    d["years_before"] = d["months_before"] / 12.0
-    d["months_on_spell"] = d["duration"]
-    for f in [*ch.FEATURES, "months_on_spell"]:
-        d[f] = pd.to_numeric(d.get(f, np.nan), errors="coerce").astype(float).fillna(fill.get(f, 0.0))
-    return d.reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------------
-# The model: fit, recalibrate, explain
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LinearModel:
-    """A recalibrated logistic model in explainable form: ``logit = reference + sum coef*(x - mean)``.
-
-    Attributes
-    ----------
-    features : list of str
-        Predictors.
-    coef : Series
-        Coefficients per unit of each feature (calibrated logit scale).
-    mean : Series
-        Reference values (development means).
-    reference : float
-        Calibrated logit of a person at the reference values.
-    C : float
-        Inverse L2 penalty chosen.
-    recalibration : tuple of float
-        Intercept and slope applied to the development model's linear predictor.
-    """
-
-    features: list[str]
-    coef: pd.Series
-    mean: pd.Series
-    reference: float
-    C: float
-    recalibration: tuple[float, float]
-
-    def logit(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated logit of still receiving at the horizon."""
-        return self.reference + contributions(frame, self).sum(axis=1).to_numpy()
-
-    def risk(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of still receiving at the horizon."""
-        return 1.0 / (1.0 + np.exp(-self.logit(frame)))
-
-
-def _linear_form(predictor: Any) -> tuple[float, np.ndarray, np.ndarray]:
-    """Intercept at the mean, raw-scale coefficients and means of a scaler + logistic pipeline."""
-    scaler, learner = predictor.model[0], predictor.model[-1]
-    return float(np.ravel(learner.intercept_)[0]), np.ravel(learner.coef_) / scaler.scale_, scaler.mean_
-
-
-def recalibrate(outcome: np.ndarray, logit: np.ndarray) -> tuple[float, float]:
-    """Intercept and slope of a logistic regression of the outcome on a linear predictor."""
-    import statsmodels.api as sm
-
-    fit = sm.GLM(
-        np.asarray(outcome, float), sm.add_constant(np.asarray(logit, float)), family=sm.families.Binomial()
-    )
-    a, b = fit.fit().params
-    return float(a), float(b)
-
-
-def fit_model(
-    stack: pd.DataFrame,
-    features: Sequence[str],
-    params: Mapping[str, Any] | None,
-    seed: int = 0,
-    c: Any = None,
-) -> LinearModel:
-    """Fit the logistic model on the development cohorts and recalibrate it on the later ones.
-
-    Parameters
-    ----------
-    stack : DataFrame
-        :func:`stacked_landmarks` (``split``, ``still``).
-    features : sequence of str
-        Predictors.
-    params : mapping
-        Project parameters (``chronicity``).
-    seed : int
-        Seed of the cross-validation folds.
-    c : float or "cv", optional
-        Inverse penalty (default ``chronicity.logistic_C``).
-
-    Raises
-    ------
-    StageError
-        If ``chronicity.chosen_model`` is not ``logistic`` (reasons need an additive model).
-    """
-    cfg = ch.chronicity_params(params)
-    if cfg["chosen_model"] != "logistic":
-        raise StageError(
-            f"alerts: chronicity.chosen_model is {cfg['chosen_model']!r}; per-person reasons need the "
-            "logistic model (additive on the logit scale)"
-        )
-    chron = {**dict((params or {}).get("chronicity") or {}), "models": ["logistic"]}
-    chron["logistic_C"] = cfg["logistic_C"] if c is None else c
-    dev, val = stack.loc[stack["split"] == "develop"], stack.loc[stack["split"] == "validate"]
-    predictor = ch.fit_predictors(dev, list(features), {**dict(params or {}), "chronicity": chron}, seed)[
-        "logistic"
-    ]
-    intercept, coef, mean = _linear_form(predictor)
-    raw = intercept + (val[list(features)].to_numpy(float) - mean) @ coef
-    a, b = recalibrate(val["still"].to_numpy(), raw) if val["still"].nunique() == 2 else (0.0, 1.0)
-    return LinearModel(
-        features=list(features),
-        coef=pd.Series(b * coef, index=list(features)),
-        mean=pd.Series(mean, index=list(features)),
-        reference=a + b * intercept,
-        C=float(predictor.C),
-        recalibration=(a, b),
-    )
-
-
-def contributions(frame: pd.DataFrame, model: LinearModel) -> pd.DataFrame:
-    """Per-person contributions ``coef_j * (x_j - mean_j)`` to the calibrated logit (one column per
-    feature); they add up to the logit minus ``model.reference``."""
-    x = frame[model.features].to_numpy(float)
-    return pd.DataFrame(
-        (x - model.mean.to_numpy()) * model.coef.to_numpy(), index=frame.index, columns=model.features
-    )
 
 
 def bootstrap_risk(
     stack: pd.DataFrame,
     current: pd.DataFrame,
-    model: LinearModel,
+    model: ch.LinearModel,
     params: Mapping[str, Any] | None,
     n_boot: int,
     seed: int = 0,
@@ -366,33 +186,13 @@ def bootstrap_risk(
         sample = stack.iloc[idx]
         if sample.loc[sample["split"] == "develop", "still"].nunique() < 2:
             continue
-        draws.append(fit_model(sample, model.features, params, seed, c=model.C).risk(current))
+        draws.append(ch.fit_deployed_model(sample, params, seed, c=model.C).risk(current))
     low, high = np.quantile(np.vstack(draws), [alpha / 2, 1 - alpha / 2], axis=0)
     return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
 
 
-def validate_model(
-    stack: pd.DataFrame, features: Sequence[str], params: Mapping[str, Any] | None, n_boot: int, seed: int = 0
-) -> pd.DataFrame:
-    """Temporal validation at the first landmark, before recalibration (the later cohorts are unseen).
-
-    Returns
-    -------
-    DataFrame
-        :func:`pact_analysis.chronicity.evaluate_predictions` of the development model on the
-        validation spells at the first landmark (``auc``, ``c_index``, ``brier``,
-        ``calibration_slope``, ``calibration_in_the_large``).
-    """
-    dev = stack.loc[stack["split"] == "develop"]
-    model = fit_model(dev.assign(split="develop"), features, params, seed)
-    first = min(alerts_params(params)["landmarks"])
-    val = stack.loc[(stack["split"] == "validate") & (stack["months_on_spell"] == first)]
-    uncalibrated = 1.0 / (1.0 + np.exp(-model.logit(val)))
-    return ch.evaluate_predictions(val, uncalibrated, n_boot=n_boot, seed=seed, td_times=())
-
-
 def group_calibration(
-    stack: pd.DataFrame, model: LinearModel, threshold: float, groups: Sequence[str] = GROUPS
+    stack: pd.DataFrame, model: ch.LinearModel, threshold: float, groups: Sequence[str] = GROUPS
 ) -> pd.DataFrame:
     """Observed and predicted shares still receiving, and alert rates, by group on the later cohorts.
 
@@ -410,7 +210,7 @@ def group_calibration(
     return pd.concat(rows, ignore_index=True)
 
 
-def threshold_table(stack: pd.DataFrame, model: LinearModel, thresholds: Sequence[float]) -> pd.DataFrame:
+def threshold_table(stack: pd.DataFrame, model: ch.LinearModel, thresholds: Sequence[float]) -> pd.DataFrame:
     """What each candidate threshold would have done on the later cohorts (all landmarks).
 
     Returns
@@ -472,8 +272,10 @@ def shown_factors(features: Sequence[str]) -> list[str]:
     return [f for f in features if not FACTORS[f].protected]
 
 
-def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: LinearModel, n: int) -> pd.DataFrame:
+def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: ch.LinearModel, n: int) -> pd.DataFrame:
     """The ``n`` shown factors with the largest positive contributions per person.
+
+    ``contrib`` holds one column per factor (:meth:`pact_analysis.chronicity.LinearModel.factor_contributions`).
 
     Returns
     -------
@@ -483,7 +285,7 @@ def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: LinearModel, 
         (``high``/``low``: the person's value against the reference), ``reason_i_modifiable``,
         ``reason_i_logit`` (contribution).
     """
-    shown = shown_factors(model.features)
+    shown = shown_factors(contrib.columns)
     values = contrib[shown].to_numpy(float)
     order = np.argsort(-values, axis=1, kind="stable")[:, :n]
     above = frame[shown].to_numpy(float) > model.mean[shown].to_numpy()
@@ -505,7 +307,7 @@ def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: LinearModel, 
 
 
 def interventions(
-    contrib: pd.DataFrame, model: LinearModel, rules: Mapping[str, str], default: str
+    contrib: pd.DataFrame, model: ch.LinearModel, rules: Mapping[str, str], default: str
 ) -> pd.Series:
     """The suggested proactive intervention: the rule for the top modifiable factor that raised the
     risk (by factor name, else by its kind), else ``default``.
@@ -515,7 +317,7 @@ def interventions(
     Series
         The intervention code per person (``alerts.interventions`` of params.yaml).
     """
-    modifiable = [f for f in shown_factors(model.features) if FACTORS[f].modifiable]
+    modifiable = [f for f in shown_factors(contrib.columns) if FACTORS[f].modifiable]
     values = contrib[modifiable]
     raised = (values > 0).any(axis=1)
     top = values.idxmax(axis=1).where(raised) if len(modifiable) else pd.Series(np.nan, index=contrib.index)
@@ -708,19 +510,18 @@ def score(
     -------
     dict
         ``scores`` (every current recipient: risk, interval, alert, reasons, intervention, groups),
-        ``model`` (:class:`LinearModel`), ``validation``, ``validation_with_protected``,
-        ``group_calibration``, ``spells``, ``ceas``.
+        ``model`` (:class:`pact_analysis.chronicity.LinearModel`), ``group_calibration``,
+        ``thresholds``, ``stack_sizes``, ``spells``, ``ceas``.
     """
     cfg = alerts_params(params)
+    check_factors(params)
     seed = int(params.get("seed", 0))
     n_boot = int(cfg["bootstrap"] if n_boot is None else n_boot)
     tables = _tables(processed)
     spells = ch.build_spells(tables, params)
-    stack = stacked_landmarks(spells, tables, params)
-    features = predictors(params)
-    model = fit_model(stack, features, params, seed)
-    fill = stack.loc[stack["split"] == "develop", [*ch.FEATURES, "months_on_spell"]].median()
-    current = current_recipients(spells, tables, params, fill)
+    stack = ch.landmark_stack(spells, tables, params)
+    model = ch.fit_deployed_model(stack, params, seed)
+    current = ch.current_recipients(spells, tables, params, stack.attrs["medians"])
     current["risk"] = model.risk(current)
     current = current.join(bootstrap_risk(stack, current, model, params, n_boot, seed))
     ceas = tables["ceas"].set_index("ceas_code")
@@ -728,25 +529,30 @@ def score(
         current["ceas_code"].map(ceas["province_code"]).fillna(current["province_code"])
     )
     current["alert"] = select_alerts(current, cfg["threshold"], cfg["top_k"])
-    contrib = contributions(current, model)
+    contrib = model.factor_contributions(current)
     current = current.join(top_reasons(contrib, current, model, int(cfg["n_reasons"])))
     current["intervention"] = interventions(contrib, model, cfg["interventions"], cfg["default_intervention"])
-    with_protected = [f for f in [*ch.FEATURES, "months_on_spell"] if f in features or FACTORS[f].protected]
+    candidates = sorted({0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, float(cfg["threshold"])})
     return {
         "scores": current,
         "model": model,
-        "validation": validate_model(stack, features, params, n_boot, seed),
-        "validation_with_protected": validate_model(stack, with_protected, params, 0, seed),
         "group_calibration": group_calibration(stack, model, float(cfg["threshold"])),
-        "thresholds": threshold_table(
-            stack, model, sorted({0.5, 0.6, 0.7, 0.8, 0.9, float(cfg["threshold"])})
-        ),
+        "thresholds": threshold_table(stack, model, candidates).join(current_share(current, candidates)),
         "stack_sizes": stack.groupby("split").agg(
             rows=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
         ),
         "spells": spells,
         "ceas": tables["ceas"],
     }
+
+
+def current_share(current: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFrame:
+    """Today's recipients each candidate threshold would alert: ``current_alerts`` and their share."""
+    counts = [int((current["risk"] >= t).sum()) for t in thresholds]
+    return pd.DataFrame(
+        {"current_alerts": counts, "current_share": np.divide(counts, max(len(current), 1))},
+        index=pd.Index([float(t) for t in thresholds], name="threshold"),
+    )
 
 
 def _tables(processed: str | Path | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -796,43 +602,22 @@ def write_lists(lists: pd.DataFrame, ceas_codes: Sequence[str], folder: Path) ->
     return len(ceas_codes)
 
 
-def coefficient_table(model: LinearModel) -> pd.DataFrame:
-    """The full model specification: per feature its kind, whether modifiable, reference and
-    coefficient (calibrated logit per unit), plus the reference logit as ``(reference)``."""
-    table = pd.DataFrame(
-        {
-            "kind": [FACTORS[f].kind for f in model.features],
-            "modifiable": [FACTORS[f].modifiable for f in model.features],
-            "reference": model.mean.to_numpy(),
-            "coef": model.coef.to_numpy(),
-        },
-        index=pd.Index(model.features, name="feature"),
-    )
-    return pd.concat(
-        [table, pd.DataFrame({"coef": [model.reference]}, index=pd.Index(["(reference)"], name="feature"))]
-    )
-
-
-def model_from_coefficients(table: pd.DataFrame) -> LinearModel:
-    """Rebuild the model from its published specification (:func:`coefficient_table`)."""
-    body = table.drop(index="(reference)")
-    return LinearModel(
-        features=list(body.index),
-        coef=body["coef"].astype(float),
-        mean=body["reference"].astype(float),
-        reference=float(table.loc["(reference)", "coef"]),
-        C=np.nan,
-        recalibration=(np.nan, np.nan),
-    )
+def coefficient_table(model: ch.LinearModel) -> pd.DataFrame:
+    """The full model specification (:meth:`pact_analysis.chronicity.LinearModel.table`) with each
+    predictor's factor ``kind`` and whether it is ``modifiable``."""
+    table = model.table()
+    factors = [ch.factor_of(f) for f in table.index]
+    table.insert(0, "kind", [FACTORS[f].kind if f in FACTORS else None for f in factors])
+    table.insert(1, "modifiable", [FACTORS[f].modifiable if f in FACTORS else None for f in factors])
+    return table
 
 
 def stage_metrics(
     result: Mapping[str, Any], rates: Mapping[str, Any], cfg: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Counts, threshold and validation of a run (``metrics/alerts.json``)."""
+    """Counts and threshold of a run (``metrics/alerts.json``; the validation is in ``chronicity.json``)."""
     scores, model = result["scores"], result["model"]
     alerted = scores.loc[scores["alert"]]
-    val = result["validation"]["estimate"]
     return {
         "scoring_date": str(scores["scoring_date"].iloc[0].date()) if len(scores) else None,
         "threshold": float(cfg["threshold"]),
@@ -850,10 +635,9 @@ def stage_metrics(
         "interventions": {
             str(k): int(v) for k, v in alerted["intervention"].value_counts().sort_index().items()
         },
-        "auc": float(val["auc"]),
-        "auc_with_protected": float(result["validation_with_protected"].loc["auc", "estimate"]),
-        "calibration_slope": float(val["calibration_slope"]),
-        "calibration_in_the_large": float(val["calibration_in_the_large"]),
+        "months_on_spell_of_alerted": {
+            "median": float(alerted["months_on_spell"].median()) if len(alerted) else None,
+        },
         "recalibration": list(model.recalibration),
         "feedback": dict(rates),
     }
@@ -901,7 +685,6 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         n_lists = write_lists(lists, result["ceas"]["ceas_code"].dropna().unique(), tmp / "lists")
         result["scores"][list(dict.fromkeys(keep))].to_parquet(tmp / "scores.parquet", index=False)
         coefficient_table(result["model"]).to_parquet(tmp / "coefficients.parquet")
-        result["validation"].to_parquet(tmp / "validation.parquet")
         result["group_calibration"].to_parquet(tmp / "group_calibration.parquet", index=False)
         result["thresholds"].to_parquet(tmp / "thresholds.parquet")
         feedback.to_parquet(tmp / "feedback.parquet", index=False)
@@ -991,7 +774,7 @@ def read_outputs(root: Path) -> dict[str, Any]:
     folder = Path(root) / "data" / "alerts"
     out: dict[str, Any] = {
         name: pd.read_parquet(folder / f"{name}.parquet")
-        for name in ("scores", "coefficients", "validation", "group_calibration", "thresholds", "feedback")
+        for name in ("scores", "coefficients", "group_calibration", "thresholds", "feedback")
     }
     out["model"] = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     out["lists"] = sorted((folder / "lists").glob("*.csv"))

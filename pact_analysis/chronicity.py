@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "boosting": {"max_iter": 200, "learning_rate": 0.05, "max_depth": 3, "min_samples_leaf": 40},
     "bootstrap": 200,
     "history_months": 24,
+    "landmarks": [3, 6, 9, 12, 15, 18, 21],
+    "exclude_predictors": ["foreign", "female"],
     "alert_threshold": 0.5,
     "ph_cut_months": 12,
 }
@@ -1092,9 +1095,10 @@ def landmark_dataset(
     Returns
     -------
     DataFrame
-        The spell columns, :data:`FEATURES`, ``landmark_date``, ``still`` (1 = still receiving at the
-        horizon), ``time`` (months since the landmark, administratively censored at the horizon),
-        ``exited`` (exit before the horizon), ``split`` (``develop`` / ``validate``).
+        The spell columns, :data:`FEATURES` (missing inputs left missing: :func:`landmark_stack`
+        fills them), ``landmark_date``, ``still`` (1 = still receiving at the horizon), ``time``
+        (months since the landmark, administratively censored at the horizon), ``exited`` (exit
+        before the horizon), ``split`` (``develop`` / ``validate``).
     """
     cfg = chronicity_params(params)
     lm, hz = float(cfg["landmark_month"]), float(cfg["horizon_month"])
@@ -1116,13 +1120,118 @@ def landmark_dataset(
         if f not in d:
             d[f] = 0.0
         d[f] = pd.to_numeric(d[f], errors="coerce").astype(float)
-    d[FEATURES] = d[FEATURES].fillna(d[FEATURES].median()).fillna(0.0)
     return d.reset_index(drop=True)
+
+
+#: The landmark of a row of :func:`landmark_stack` (months on the spell): a predictor of the model.
+SPELL_MONTH = "months_on_spell"
+#: Suffix of a feature's interaction with the years on the spell since ``landmark_month``.
+BY_MONTH = ":by_year_on_spell"
+
+
+def predictors(params: Mapping[str, Any] | None = None) -> list[str]:
+    """The predictors of the chronicity model: :data:`FEATURES` without ``exclude_predictors``, the
+    month of the spell (:data:`SPELL_MONTH`) and each feature's interaction with the years on the
+    spell since ``landmark_month`` (:data:`BY_MONTH`, :func:`add_interactions`).
+
+    The one definition of what the model sees, used by the validation (report ``03_chronicity``) and
+    by the alerts (stage ``alerts``). Protected characteristics (nationality, sex) are excluded and
+    audited by group instead. At ``landmark_month`` the interactions are zero, so the main effects
+    are the effects at month 3 and the interactions their change per year on the spell.
+
+    Raises
+    ------
+    ValueError
+        If ``exclude_predictors`` names a column that is not a feature.
+    """
+    excluded = list(chronicity_params(params)["exclude_predictors"] or [])
+    unknown = sorted(set(excluded) - set(FEATURES))
+    if unknown:
+        raise ValueError(f"chronicity.exclude_predictors: {unknown} are not features ({FEATURES})")
+    base = [f for f in FEATURES if f not in excluded]
+    return [*base, SPELL_MONTH, *[f + BY_MONTH for f in base]]
+
+
+def factor_of(predictor: str) -> str:
+    """The factor a predictor belongs to (an interaction belongs to its feature)."""
+    return predictor.split(BY_MONTH)[0]
+
+
+def add_interactions(frame: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Add every feature's interaction with the years on the spell since ``landmark_month``."""
+    years = (frame[SPELL_MONTH].astype(float) - float(chronicity_params(params)["landmark_month"])) / 12.0
+    terms = {f + BY_MONTH: frame[f].astype(float) * years for f in FEATURES}
+    return frame.assign(**terms)
+
+
+def _at_landmark(params: Mapping[str, Any] | None, month: float) -> dict[str, Any]:
+    """Parameters of the landmark dataset at ``month``: the same prediction window at every landmark."""
+    params = dict(params or {})
+    cfg = chronicity_params(params)
+    window = float(cfg["horizon_month"]) - float(cfg["landmark_month"])
+    chron = {**dict(params.get("chronicity") or {}), "landmark_month": month, "horizon_month": month + window}
+    return {**params, "chronicity": chron}
+
+
+def landmark_stack(
+    spells: pd.DataFrame,
+    tables: str | Path | Mapping[str, pd.DataFrame],
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The landmark datasets at every month of ``landmarks``, stacked: the model's training rows.
+
+    A spell contributes one row per landmark it reached (with complete follow-up), with the landmark
+    as :data:`SPELL_MONTH`. The prediction window is the same at every landmark
+    (``horizon_month - landmark_month``: at month 3, still receiving at month 24; at month 11, still
+    receiving at month 32), so a risk means the same thing whatever the month a recipient is scored
+    at, with features measured then. Missing inputs
+    are filled with the medians of the development cohorts (:func:`fill_missing`): nothing of the
+    validation cohorts enters the model.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`landmark_dataset` plus :data:`SPELL_MONTH`; ``attrs["medians"]`` holds
+        the fill values (a dict).
+
+    Raises
+    ------
+    ValueError
+        If ``landmark_month`` (where the model is validated) is not one of ``landmarks``.
+    """
+    cfg = chronicity_params(params)
+    months = sorted(float(m) for m in cfg["landmarks"])
+    if float(cfg["landmark_month"]) not in months:
+        raise ValueError(f"chronicity.landmark_month {cfg['landmark_month']} is not in landmarks {months}")
+    parts = [
+        landmark_dataset(spells, tables, _at_landmark(params, m)).assign(**{SPELL_MONTH: m}) for m in months
+    ]
+    stack = pd.concat(parts, ignore_index=True)
+    medians = stack.loc[stack["split"] == "develop", FEATURES].median()
+    stack = add_interactions(fill_missing(stack, medians), params)
+    stack.attrs["medians"] = {k: float(v) for k, v in medians.fillna(0.0).items()}
+    return stack
+
+
+def fill_missing(frame: pd.DataFrame, medians: Mapping[str, float] | pd.Series) -> pd.DataFrame:
+    """Fill missing inputs of :data:`FEATURES` with the development medians (0 where none).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows to score or fit.
+    medians : mapping or Series
+        Feature -> development median (``landmark_stack(...).attrs["medians"]``).
+    """
+    out = frame.copy()
+    fill = pd.Series(dict(medians), dtype=float).reindex(FEATURES).fillna(0.0)
+    out[FEATURES] = out[FEATURES].astype(float).fillna(fill)
+    return out
 
 
 def fit_predictors(
     develop: pd.DataFrame,
-    features: Sequence[str] = tuple(FEATURES),
+    features: Sequence[str] | None = None,
     params: Mapping[str, Any] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -1132,8 +1241,8 @@ def fit_predictors(
     ----------
     develop : DataFrame
         Development part of :func:`landmark_dataset`.
-    features : sequence of str
-        Feature columns (known at the landmark).
+    features : sequence of str, optional
+        Feature columns (known at the landmark; default :func:`predictors`).
     params : mapping, optional
         Project parameters (``chronicity``: ``models``, ``logistic_C``, ``cox_penalizer``,
         ``boosting``, ``horizon_month``, ``landmark_month``).
@@ -1149,7 +1258,7 @@ def fit_predictors(
         (scikit-learn HistGradientBoostingClassifier).
     """
     cfg = chronicity_params(params)
-    features = list(features)
+    features = list(predictors(params) if features is None else features)
     window = float(cfg["horizon_month"]) - float(cfg["landmark_month"])
     models: dict[str, Any] = {}
     for name in cfg["models"]:
@@ -1166,6 +1275,8 @@ def fit_predictors(
 
 
 class _CoxPredictor:
+    """Cox model of exit on the time since the landmark, predicting survival over the window."""
+
     def __init__(self, develop: pd.DataFrame, features: list[str], window: float, penalizer: float) -> None:
         from lifelines import CoxPHFitter
 
@@ -1323,11 +1434,15 @@ def predictive_validation(
     n_boot: int | None = None,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    """The temporal validation of the predictive model, with the oracle when the truth is known.
+    """The temporal validation of the chronicity model, with the oracle when the truth is known.
 
-    Builds the head spells and the landmark dataset, fits every model on the earlier cohorts
-    (``develop_before``) and evaluates them on the later ones; with ``truth``, adds the oracle (the
-    generating model's probability, :func:`oracle_still_receiving`) on the same validation spells.
+    Builds the head spells and the stacked landmark rows (:func:`landmark_stack`), fits every
+    candidate on the earlier cohorts (``develop_before``) with :func:`predictors`, and evaluates them
+    on the later cohorts at ``landmark_month`` (the question: at month 3, still receiving at month
+    24?); with ``truth``, adds the oracle (:func:`oracle_still_receiving`) on the same spells. The
+    chosen model is then put in its deployed form (:func:`linear_model`: recalibrated on the later
+    cohorts), as ``p_deployed``; a refit with the excluded protected predictors measures what
+    excluding them costs.
 
     Parameters
     ----------
@@ -1345,63 +1460,349 @@ def predictive_validation(
     Returns
     -------
     dict
-        ``landmark`` (the dataset, with a ``p_<model>`` column per model and ``p_oracle``),
-        ``models`` (fitted), ``metrics`` (DataFrame: model, metric, estimate, ci_lower, ci_upper),
-        ``summary`` (``c_index``, ``oracle_c_index``, ``calibration_slope`` and more of the chosen
-        model), ``sizes`` (spells and events by split).
+        ``landmark`` (the validation landmark's rows, with a ``p_<model>`` column per model,
+        ``p_oracle`` and ``p_deployed``), ``stack`` (every landmark), ``models`` (fitted),
+        ``deployed`` (:class:`LinearModel`), ``metrics`` (DataFrame: model, metric, estimate,
+        ci_lower, ci_upper), ``summary`` (``c_index``, ``oracle_c_index``, ``calibration_slope`` and
+        more of the chosen model), ``sizes`` (spells and events by split at the landmark).
     """
     cfg = chronicity_params(params)
     seed = int((params or {}).get("seed", 0) if seed is None else seed)
     n_boot = int(cfg["bootstrap"] if n_boot is None else n_boot)
     tables = load_tables(processed)
-    spells = build_spells(tables, params)
-    lm = landmark_dataset(spells, tables, params)
-    dev, val = lm.loc[lm["split"] == "develop"], lm.loc[lm["split"] == "validate"]
+    stack = landmark_stack(build_spells(tables, params), tables, params)
+    dev = stack.loc[stack["split"] == "develop"]
     models = fit_predictors(dev, params=params, seed=seed)
+    lm = stack.loc[stack[SPELL_MONTH] == float(cfg["landmark_month"])].reset_index(drop=True)
     preds = {name: m.predict_still(lm) for name, m in models.items()}
     if truth is not None:
-        t = _read_truth(truth)
-        ts = truth_spells(t, params).set_index("spell_id")
-        design = ts.reindex(lm["spell_id"])
-        ok = design["profile"].notna().to_numpy()
-        p_or = np.full(len(lm), np.nan)
-        p_or[ok] = oracle_still_receiving(
-            design.loc[ok], t["hazard"], float(cfg["landmark_month"]), float(cfg["horizon_month"])
-        )
-        preds["oracle"] = p_or
+        preds["oracle"] = _oracle(lm, truth, params)
     for name, p in preds.items():
         lm[f"p_{name}"] = p
     val = lm.loc[lm["split"] == "validate"]
-    dev = lm.loc[lm["split"] == "develop"]
     rows = []
     for name in preds:
         v = val.loc[val[f"p_{name}"].notna()]
         table = evaluate_predictions(v, v[f"p_{name}"].to_numpy(), train=dev, n_boot=n_boot, seed=seed)
         rows.append(table.reset_index().assign(model=name))
     metrics = pd.concat(rows, ignore_index=True)[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
-    est = metrics.set_index(["model", "metric"])["estimate"]
-    chosen = cfg["chosen_model"]
-    summary = {
-        "chosen_model": chosen,
-        "c_index": float(est[(chosen, "c_index")]),
-        "auc": float(est[(chosen, "auc")]),
-        "calibration_slope": float(est[(chosen, "calibration_slope")]),
-        "calibration_in_the_large": float(est[(chosen, "calibration_in_the_large")]),
-        "brier": float(est[(chosen, "brier")]),
-    }
-    if "oracle" in preds:
-        summary["oracle_c_index"] = float(est[("oracle", "c_index")])
-        summary["oracle_auc"] = float(est[("oracle", "auc")])
-        summary["share_of_achievable_gain"] = (summary["c_index"] - 0.5) / (summary["oracle_c_index"] - 0.5)
+    deployed = linear_model(models[_require_logistic(cfg)], stack)
+    lm["p_deployed"] = deployed.risk(lm)
+    summary = _summary(metrics, cfg["chosen_model"], "oracle" in preds)
+    summary |= _with_protected(stack, lm, params, seed)
     sizes = lm.groupby("split").agg(
         spells=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
     )
-    return {"landmark": lm, "models": models, "metrics": metrics, "summary": summary, "sizes": sizes}
+    return {
+        "landmark": lm,
+        "stack": stack,
+        "models": models,
+        "deployed": deployed,
+        "metrics": metrics,
+        "summary": summary,
+        "sizes": sizes,
+    }
+
+
+def _oracle(
+    lm: pd.DataFrame, truth: str | Path | Mapping[str, Any], params: Mapping[str, Any] | None
+) -> np.ndarray:
+    """The generating model's probability of still receiving at the horizon (NaN where unmatched)."""
+    cfg = chronicity_params(params)
+    t = _read_truth(truth)
+    design = truth_spells(t, params).set_index("spell_id").reindex(lm["spell_id"])
+    ok = design["profile"].notna().to_numpy()
+    p = np.full(len(lm), np.nan)
+    p[ok] = oracle_still_receiving(
+        design.loc[ok], t["hazard"], float(cfg["landmark_month"]), float(cfg["horizon_month"])
+    )
+    return p
+
+
+def _summary(metrics: pd.DataFrame, chosen: str, oracle: bool) -> dict[str, Any]:
+    """Headline figures of the chosen model (and the oracle) on the later cohorts."""
+    est = metrics.set_index(["model", "metric"])["estimate"]
+    keys = ("c_index", "auc", "calibration_slope", "calibration_in_the_large", "brier")
+    summary: dict[str, Any] = {"chosen_model": chosen, **{k: float(est[(chosen, k)]) for k in keys}}
+    if oracle:
+        summary["oracle_c_index"] = float(est[("oracle", "c_index")])
+        summary["oracle_auc"] = float(est[("oracle", "auc")])
+        summary["share_of_achievable_gain"] = (summary["c_index"] - 0.5) / (summary["oracle_c_index"] - 0.5)
+    return summary
+
+
+def _with_protected(
+    stack: pd.DataFrame, lm: pd.DataFrame, params: Mapping[str, Any] | None, seed: int
+) -> dict[str, float]:
+    """C-index and AUC of the chosen model refitted with the excluded protected predictors."""
+    cfg = chronicity_params(params)
+    if not cfg["exclude_predictors"]:
+        return {}
+    chron = {**dict((params or {}).get("chronicity") or {}), "models": [cfg["chosen_model"]]}
+    every = {**dict(params or {}), "chronicity": {**chron, "exclude_predictors": []}}
+    develop = stack.loc[stack["split"] == "develop"]
+    model = fit_predictors(develop, predictors(every), every, seed)[cfg["chosen_model"]]
+    val = lm.loc[lm["split"] == "validate"]
+    point = _point_metrics(val, model.predict_still(val), None, ())
+    return {"c_index_with_protected": point["c_index"], "auc_with_protected": point["auc"]}
+
+
+# --------------------------------------------------------------------------------------------------
+# The deployed model: the chosen logistic model, recalibrated, in explainable form
+# --------------------------------------------------------------------------------------------------
+
+
+#: Row of :meth:`LinearModel.table` holding the reference logit.
+REFERENCE_ROW = "(reference)"
+
+
+@dataclass
+class LinearModel:
+    """The chronicity model as deployed: ``logit = reference + sum coef * (x - mean)``.
+
+    The chosen (logistic) model fitted on the development cohorts, with its linear predictor
+    recalibrated (intercept and slope) on the later cohorts, the closest to the present. Each term of
+    the sum is a factor's contribution for a person (the alerts' reasons).
+
+    Attributes
+    ----------
+    features : list of str
+        Predictors (:func:`predictors`).
+    coef : Series
+        Coefficients per unit of each feature (calibrated logit scale).
+    mean : Series
+        Reference values (development means).
+    reference : float
+        Calibrated logit of a person at the reference values.
+    C : float
+        Inverse L2 penalty chosen.
+    recalibration : tuple of float
+        Intercept and slope applied to the development model's linear predictor.
+    """
+
+    features: list[str]
+    coef: pd.Series
+    mean: pd.Series
+    reference: float
+    C: float
+    recalibration: tuple[float, float]
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per-person contributions ``coef_j * (x_j - mean_j)`` to the calibrated logit."""
+        x = frame[self.features].to_numpy(float)
+        values = (x - self.mean.to_numpy()) * self.coef.to_numpy()
+        return pd.DataFrame(values, index=frame.index, columns=self.features)
+
+    def factor_contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`contributions` summed per factor (a feature with its interaction, :func:`factor_of`)."""
+        contrib = self.contributions(frame)
+        return contrib.T.groupby([factor_of(f) for f in self.features], sort=False).sum().T
+
+    def logit(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated logit of still receiving at the horizon."""
+        return self.reference + self.contributions(frame).sum(axis=1).to_numpy()
+
+    def risk(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of still receiving at the horizon."""
+        return 1.0 / (1.0 + np.exp(-self.logit(frame)))
+
+    def table(self) -> pd.DataFrame:
+        """The full specification (publishable: weights, no data), indexed by ``feature``:
+        ``reference`` (development mean), ``coef`` (calibrated logit per unit) and ``odds_ratio``,
+        with the reference logit as the row ``(reference)``."""
+        body = pd.DataFrame({"reference": self.mean, "coef": self.coef}, index=self.features)
+        top = pd.DataFrame({"reference": [np.nan], "coef": [self.reference]}, index=[REFERENCE_ROW])
+        table = pd.concat([top, body]).rename_axis("feature")
+        return table.assign(odds_ratio=np.exp(table["coef"]).where(table.index != REFERENCE_ROW))
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> LinearModel:
+        """Rebuild the model from its specification (:meth:`table`)."""
+        body = table.drop(index=REFERENCE_ROW)
+        return cls(
+            features=list(body.index),
+            coef=body["coef"].astype(float),
+            mean=body["reference"].astype(float),
+            reference=float(table.loc[REFERENCE_ROW, "coef"]),
+            C=np.nan,
+            recalibration=(np.nan, np.nan),
+        )
+
+
+def recalibrate(outcome: np.ndarray, logit: np.ndarray) -> tuple[float, float]:
+    """Intercept and slope of a logistic regression of the outcome on a linear predictor."""
+    import statsmodels.api as sm
+
+    y, x = np.asarray(outcome, float), np.asarray(logit, float)
+    if len(np.unique(y)) < 2:
+        return 0.0, 1.0
+    fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial()).fit()
+    a, b = fit.params
+    return float(a), float(b)
+
+
+def linear_model(predictor: Any, stack: pd.DataFrame) -> LinearModel:
+    """The deployed form of a fitted logistic predictor: recalibrated on the later cohorts' rows.
+
+    Parameters
+    ----------
+    predictor : object
+        The ``logistic`` model of :func:`fit_predictors` (scaler + logistic regression).
+    stack : DataFrame
+        :func:`landmark_stack`; its ``validate`` rows (every landmark) recalibrate the model.
+    """
+    scaler, learner = predictor.model[0], predictor.model[-1]
+    intercept = float(np.ravel(learner.intercept_)[0])
+    coef, mean = np.ravel(learner.coef_) / scaler.scale_, scaler.mean_
+    val = stack.loc[stack["split"] == "validate"]
+    raw = intercept + (val[predictor.features].to_numpy(float) - mean) @ coef
+    a, b = recalibrate(val["still"].to_numpy(), raw)
+    return LinearModel(
+        features=list(predictor.features),
+        coef=pd.Series(b * coef, index=predictor.features),
+        mean=pd.Series(mean, index=predictor.features),
+        reference=a + b * intercept,
+        C=float(predictor.C),
+        recalibration=(a, b),
+    )
+
+
+def _require_logistic(cfg: Mapping[str, Any]) -> str:
+    """``chosen_model``, which must be ``logistic``: per-person reasons need an additive model."""
+    if cfg["chosen_model"] != "logistic":
+        raise ValueError(
+            f"chronicity.chosen_model is {cfg['chosen_model']!r}; the deployed model with per-person "
+            "reasons needs the logistic model (additive on the logit scale)"
+        )
+    return "logistic"
+
+
+def fit_deployed_model(
+    stack: pd.DataFrame, params: Mapping[str, Any] | None = None, seed: int = 0, c: float | str | None = None
+) -> LinearModel:
+    """Fit the chosen model on the development rows of ``stack`` and recalibrate it (:func:`linear_model`).
+
+    The same fit as :func:`predictive_validation` (same predictors, penalty search and seed), so
+    the alerts score with the model the report validates.
+
+    Parameters
+    ----------
+    stack : DataFrame
+        :func:`landmark_stack`.
+    params : mapping, optional
+        Project parameters (``chronicity``).
+    seed : int
+        Seed of the cross-validation folds.
+    c : float or "cv", optional
+        Inverse penalty (default ``chronicity.logistic_C``; the bootstrap refits hold it fixed).
+
+    Raises
+    ------
+    ValueError
+        If ``chosen_model`` is not ``logistic`` (per-person reasons need an additive model).
+    """
+    cfg = chronicity_params(params)
+    _require_logistic(cfg)
+    chron = {**dict((params or {}).get("chronicity") or {}), "models": ["logistic"]}
+    chron["logistic_C"] = cfg["logistic_C"] if c is None else c
+    dev = stack.loc[stack["split"] == "develop"]
+    predictor = fit_predictors(dev, params={**dict(params or {}), "chronicity": chron}, seed=seed)["logistic"]
+    return linear_model(predictor, stack)
+
+
+def current_recipients(
+    spells: pd.DataFrame,
+    tables: str | Path | Mapping[str, pd.DataFrame],
+    params: Mapping[str, Any] | None,
+    medians: Mapping[str, float],
+) -> pd.DataFrame:
+    """The spells open at the extraction date between the first landmark and the horizon, with the
+    model's inputs measured at the extraction date (records dated before it only).
+
+    Parameters
+    ----------
+    spells : DataFrame
+        :func:`build_spells` (heads).
+    tables : path or mapping
+        Processed tables (history features).
+    params : mapping
+        Project parameters (``chronicity``).
+    medians : mapping
+        Fill values of missing inputs (``landmark_stack(...).attrs["medians"]``: development cohorts).
+
+    Returns
+    -------
+    DataFrame
+        The spell columns, :data:`FEATURES`, :data:`SPELL_MONTH` (months on the spell so far) and
+        ``scoring_date``.
+    """
+    cfg = chronicity_params(params)
+    first, horizon = min(float(m) for m in cfg["landmarks"]), float(cfg["horizon_month"])
+    d = spells.loc[~spells["event"] & (spells["duration"] >= first) & (spells["duration"] < horizon)].copy()
+    d["scoring_date"] = pd.Timestamp(cfg["extraction_date"])
+    hist = history_features(d, tables, at="scoring_date", window_months=float(cfg["history_months"]))
+    d = pd.concat([d, hist], axis=1)
+    d["years_before"] = d["months_before"] / 12.0
+    d[SPELL_MONTH] = d["duration"]
+    for f in FEATURES:
+        d[f] = pd.to_numeric(d[f], errors="coerce").astype(float) if f in d else np.nan
+    return add_interactions(fill_missing(d, medians), params).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
 # Fairness audit
 # --------------------------------------------------------------------------------------------------
+
+
+def _group_bootstrap(
+    y: np.ndarray,
+    alert: np.ndarray,
+    p: np.ndarray,
+    member: np.ndarray,
+    n_groups: int,
+    clusters: np.ndarray,
+    n_boot: int,
+    seed: int = 0,
+    alpha: float = 0.05,
+    chunk: int = 25,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Cluster-bootstrap percentile intervals of the audit's rates per group and overall.
+
+    Every rate is a ratio of sums over rows (alerts / persons, alerts among leavers / leavers...), so
+    a replicate is a matrix product of the replicate's row weights (how often each row's cluster was
+    drawn) with the group indicators: all groups and replicates at once, in chunks of ``chunk``.
+
+    Returns
+    -------
+    (dict, dict)
+        Metric -> lower and upper bounds, one value per group (``member`` codes 0..n_groups-1) and
+        a last one for everyone.
+    """
+    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
+    onehot = np.zeros((len(y), n_groups + 1))
+    onehot[member >= 0, member[member >= 0]] = 1.0
+    onehot[:, -1] = 1.0
+    left, stayed = (y == 0).astype(float), (y == 1).astype(float)
+    ratios = {  # metric: (numerator, denominator) per row
+        "alert_rate": (alert.astype(float), np.ones(len(y))),
+        "false_positive_rate": (alert * left, left),
+        "false_negative_rate": (~alert * stayed, stayed),
+        "observed": (stayed, np.ones(len(y))),
+        "predicted": (p, np.ones(len(y))),
+    }
+    rng = np.random.default_rng(seed)
+    reps: dict[str, list[np.ndarray]] = {m: [] for m in ratios}
+    for start in range(0, int(n_boot), chunk):
+        size = min(chunk, int(n_boot) - start)
+        draws = rng.integers(0, n_clusters, (size, n_clusters))
+        counts = np.stack([np.bincount(d, minlength=n_clusters) for d in draws]).astype(float)
+        weights = counts[:, clusters]
+        for m, (num, den) in ratios.items():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                reps[m].append(((weights * num) @ onehot) / ((weights * den) @ onehot))
+    low = {m: np.nanquantile(np.vstack(r), alpha / 2, axis=0) for m, r in reps.items()}
+    high = {m: np.nanquantile(np.vstack(r), 1 - alpha / 2, axis=0) for m, r in reps.items()}
+    return low, high
 
 
 def fairness_audit(
@@ -1413,6 +1814,7 @@ def fairness_audit(
     n_boot: int = 200,
     seed: int = 0,
     alpha: float = 0.05,
+    cluster: str | None = "person_key",
 ) -> pd.DataFrame:
     """Error rates at the alert threshold and calibration within groups (fairlearn MetricFrame).
 
@@ -1432,11 +1834,14 @@ def fairness_audit(
     threshold : float
         Alert threshold.
     n_boot : int
-        Bootstrap replicates of fairlearn's MetricFrame (0: no intervals).
+        Bootstrap replicates of the intervals (0: none), resampling whole clusters
+        (:func:`_group_bootstrap`, vectorised: fast enough for every grouping at full scale).
     seed : int
         Seed of the bootstrap.
     alpha : float
         One minus the confidence level.
+    cluster : str, optional
+        Resample whole clusters (persons with repeated spells) when the column exists, else rows.
 
     Returns
     -------
@@ -1463,28 +1868,21 @@ def fairness_audit(
     }
     groups = [group] if isinstance(group, str) else list(group)
     sensitive = data[groups].astype("string").fillna("missing")
-    boot = (
-        {"n_boot": int(n_boot), "ci_quantiles": [alpha / 2, 1 - alpha / 2], "random_state": seed}
-        if n_boot
-        else {}
-    )
+    y, p = data[outcome].to_numpy(int), data[predicted].to_numpy(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mf = MetricFrame(
-            metrics=metrics,
-            y_true=data[outcome].to_numpy(int),
-            y_pred=data[predicted].to_numpy(float),
-            sensitive_features=sensitive,
-            **boot,
-        )
+        mf = MetricFrame(metrics=metrics, y_true=y, y_pred=p, sensitive_features=sensitive)
     table = mf.by_group.copy()
     table.loc["overall" if len(groups) == 1 else tuple(["overall"] * len(groups)), :] = mf.overall
     if n_boot:
-        low, high = mf.by_group_ci
-        olow, ohigh = mf.overall_ci
+        keys = sensitive[groups[0]] if len(groups) == 1 else pd.MultiIndex.from_frame(sensitive)
+        member = table.index[:-1].get_indexer(keys)
+        clusters = pd.factorize(data[cluster])[0] if cluster and cluster in data else np.arange(len(data))
+        low, high = _group_bootstrap(
+            y, p >= threshold, p, member, len(table) - 1, clusters, n_boot, seed, alpha
+        )
         for col in metrics:
-            table[f"{col}_lower"] = pd.concat([low[col], pd.Series([olow[col]], index=table.index[-1:])])
-            table[f"{col}_upper"] = pd.concat([high[col], pd.Series([ohigh[col]], index=table.index[-1:])])
+            table[f"{col}_lower"], table[f"{col}_upper"] = low[col], high[col]
     alerts = data[predicted].to_numpy(float) >= threshold
     counts = sensitive.assign(alert=alerts).groupby(groups, observed=True)["alert"].agg(["size", "sum"])
     counts = counts.reindex(table.index).fillna(0)  # empty intersections count 0

@@ -43,6 +43,9 @@ FAIRNESS_GROUPS = {
     "province": ["province"],
     "sex_nationality": ["sex", "nationality"],
 }
+#: The deployed model's risk (recalibrated chosen model): what the alerts, the decision curve and
+#: the fairness audit use.
+DEPLOYED = "p_deployed"
 #: Columns of the landmark dataset kept for the alerts and for re-use (pseudonymous, never published).
 LANDMARK_COLUMNS = [
     "person_key",
@@ -140,7 +143,8 @@ def reentry_results(spells: pd.DataFrame, extraction_date: Any) -> dict[str, pd.
 def predictive_results(
     paths: Paths, tables: dict[str, pd.DataFrame], params: dict[str, Any], truth: Path | None
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """Temporal validation of every candidate model, calibration, decision curve and specification."""
+    """Temporal validation of every candidate model, calibration, decision curve and the deployed
+    model's specification (the one the alerts use)."""
     cfg = ch.chronicity_params(params)
     result = ch.predictive_validation(tables, params, truth=truth)
     lm, chosen = result["landmark"], cfg["chosen_model"]
@@ -153,24 +157,30 @@ def predictive_results(
         cal = ch.calibration(val["still"], val[f"p_{model}"])
         bins.append(cal["table"].assign(model=model))
     out["calibration"] = pd.concat(bins, ignore_index=True)
-    curve = ch.decision_curve(val["still"], val[f"p_{chosen}"], THRESHOLDS)
+    curve = ch.decision_curve(val["still"], val[DEPLOYED], THRESHOLDS)
     out["decision_curve"] = curve
-    if chosen == "logistic":
-        out["specification"] = ch.logistic_specification(result["models"]["logistic"])
+    out["specification"] = result["deployed"].table()
     keep = [c for c in LANDMARK_COLUMNS if c in lm] + [c for c in lm if c.startswith("p_")]
     out["landmark"] = lm[keep]
     useful = curve.loc[curve["useful"], "threshold"]
     at = curve.iloc[(curve["threshold"] - threshold).abs().argmin()]
+    flagged = val[DEPLOYED] >= threshold
     values = {
         **result["summary"],
         "alert_threshold": threshold,
-        "alert_rate": float((val[f"p_{chosen}"] >= threshold).mean()),
+        "alert_rate": float(flagged.mean()),
+        "alert_ppv": float(val.loc[flagged, "still"].mean()) if flagged.any() else None,
         "net_benefit": float(at["net_benefit"]),
         "net_benefit_all": float(at["treat_all"]),
         "useful_from": float(useful.min()) if len(useful) else None,
         "useful_to": float(useful.max()) if len(useful) else None,
         "validation_still": float(val["still"].mean()),
-        "logistic_C": getattr(result["models"].get("logistic"), "C", None),
+        "logistic_C": result["deployed"].C,
+        "recalibration": list(result["deployed"].recalibration),
+        "landmarks": [float(m) for m in cfg["landmarks"]],
+        "excluded_predictors": list(cfg["exclude_predictors"]),
+        "predictors": len(result["deployed"].features),
+        "bootstrap": int(cfg["bootstrap"]),
     }
     return out, values
 
@@ -191,7 +201,7 @@ def fairness_results(
             table = ch.fairness_audit(
                 val,
                 "still",
-                f"p_{cfg['chosen_model']}",
+                DEPLOYED,
                 columns,
                 threshold=float(cfg["alert_threshold"]),
                 n_boot=int(cfg["bootstrap"]),
@@ -310,7 +320,8 @@ def stage_metrics(root: Path, params: dict[str, Any], values: dict[str, Any]) ->
     """The headline figures for ``metrics/chronicity.json``."""
     keys = (
         "chosen_model", "c_index", "oracle_c_index", "share_of_achievable_gain", "auc", "oracle_auc",
-        "calibration_slope", "calibration_in_the_large", "brier", "alert_threshold", "alert_rate",
+        "calibration_slope", "calibration_in_the_large", "brier", "c_index_with_protected",
+        "auc_with_protected", "alert_threshold", "alert_rate", "alert_ppv",
         "coverage_this_region", "coverage_observable", "spells", "exits",
     )  # fmt: skip
     metrics = {k: values[k] for k in keys if values.get(k) is not None}
@@ -451,9 +462,16 @@ def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
 
 
 def fairness_table(table: pd.DataFrame, min_cell: int, fmt: Any) -> pd.DataFrame:
-    """The fairness audit as published: small groups' rates blanked, error rates with intervals."""
+    """The fairness audit as published: small groups' rates blanked, error rates with intervals.
+
+    A group's share of the alerts is also blanked when it holds fewer than ``min_cell`` alerts (but
+    some): with the total it would give the count away.
+    """
     rates = ["false_positive_rate", "false_negative_rate"]
     masked = ch.mask_small_groups(table.loc[table["n"] > 0], "n", min_cell)  # empty intersections dropped
+    alerts = (table["share_of_alerts"] * table["n"].iloc[-1] * table["alert_rate"].iloc[-1]).round()
+    few = (alerts > 0) & (alerts < min_cell)
+    masked.loc[few.reindex(masked.index, fill_value=False), "share_of_alerts"] = np.nan
     shown = masked[
         [
             "n",
@@ -501,3 +519,15 @@ def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict
             )
             out[f"{short}_{end}_value"] = fmt(float(values[key]))
     return out
+
+
+def predictor_label(name: str, lang: str) -> str:
+    """Display text of a predictor of the deployed model (catalogue ``chronicity.value.*``), for the
+    specification tables of both reports."""
+    from pact_analysis.report import i18n
+
+    if name == ch.REFERENCE_ROW:
+        return i18n.t("chronicity.value.reference", lang)
+    factor = ch.factor_of(name)
+    text = i18n.t(f"chronicity.value.{factor}", lang)
+    return text if name == factor else i18n.t("chronicity.value.by_year_on_spell", lang, feature=text)

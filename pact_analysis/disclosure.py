@@ -115,12 +115,16 @@ class Protected:
         Cells suppressed because they hold 1..min_cell-1.
     secondary : int
         Complementary cells suppressed so that no primary cell can be recovered from totals.
+    derived : int
+        Cells of ``derived`` columns (shares, means, intervals computed from the counts) suppressed
+        because their row has a suppressed count.
     """
 
     table: pd.DataFrame
     mask: pd.DataFrame
     primary: int
     secondary: int
+    derived: int = 0
 
 
 def marker(min_cell: int | None = None) -> str:
@@ -370,6 +374,7 @@ def protect(
     *,
     count: str | None = None,
     by: list[str] | None = None,
+    derived: list[str] | None = None,
 ) -> Protected:
     """Protect a table for publication: suppress small counts, and complements if it is additive.
 
@@ -397,12 +402,16 @@ def protect(
         Long frame only: the dimensions of the table. With two or more, the last one is the columns
         of the crosstab and the others its rows; with one, the cells form a single line whose total is
         assumed known. Defaults to every column except ``count``.
+    derived : list of str, optional
+        Columns computed from the counts of their row (shares, rates, means, interval limits). A
+        share beside a suppressed count gives the count back (share x n), so in every row with a
+        suppressed count these are suppressed too.
 
     Returns
     -------
     Protected
         The published table (suppressed cells shown as :data:`SUPPRESSED`), the mask and the numbers
-        of primary and secondary suppressions.
+        of primary, secondary and derived suppressions.
     """
     if count is not None:
         columns = [count]
@@ -415,7 +424,13 @@ def protect(
     out[columns] = _round(table[columns], round_to).astype(object).mask(hidden, SUPPRESSED)
     values = table[columns].to_numpy(dtype=float, na_value=np.nan)
     primary = int(((values > 0) & (values < min_cell)).sum())
-    return Protected(out, mask, primary, int(hidden.sum()) - primary)
+    rows = mask.any(axis=1)
+    derived_cells = 0
+    for column in derived or []:
+        hit = rows & table[column].notna()
+        derived_cells += int(hit.sum())
+        out[column] = out[column].astype(object).mask(hit, SUPPRESSED)
+    return Protected(out, mask, primary, int(hidden.sum()) - primary, derived_cells)
 
 
 def suppress_small_cells(
@@ -876,14 +891,16 @@ class Sidecar:
     additive : bool or None
         ``"additive"``: whether the counts form a crosstab with known totals (None if undeclared: the
         check then cannot tell whether totals would give a suppressed cell away).
-    primary, secondary : int or None
-        ``"primary"``, ``"secondary"``: the suppressions made by :func:`protect` (None if not declared).
+    primary, secondary, derived : int or None
+        ``"primary"``, ``"secondary"``, ``"derived"``: the suppressions made by :func:`protect` (None
+        if not declared).
     """
 
     count_columns: list[str] | None = None
     additive: bool | None = None
     primary: int | None = None
     secondary: int | None = None
+    derived: int | None = None
 
 
 def read_sidecar(table_path: Path) -> Sidecar:
@@ -897,6 +914,7 @@ def read_sidecar(table_path: Path) -> Sidecar:
         None if data.get("additive") is None else bool(data["additive"]),
         _optional_int(data.get("primary")),
         _optional_int(data.get("secondary")),
+        _optional_int(data.get("derived")),
     )
 
 
@@ -966,11 +984,12 @@ def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
     if sidecar.additive is True and columns:
         other += check_recoverable(table, columns)
     suppressed = int(table.apply(_text).eq(SUPPRESSED).fillna(False).to_numpy().sum())
-    declared = (sidecar.primary or 0) + (sidecar.secondary or 0)
+    declared = (sidecar.primary or 0) + (sidecar.secondary or 0) + (sidecar.derived or 0)
     if (sidecar.primary is not None or sidecar.secondary is not None) and declared != suppressed:
         other.append(
             f"the sidecar declares {declared} suppressed cells ({sidecar.primary} primary, "
-            f"{sidecar.secondary} secondary) but the table shows {suppressed} {SUPPRESSED}"
+            f"{sidecar.secondary} secondary, {sidecar.derived or 0} derived) but the table shows "
+            f"{suppressed} {SUPPRESSED}"
         )
     return TableCheck(
         path.relative_to(tables).with_suffix("").as_posix(),
@@ -1055,7 +1074,9 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     # left out, so that what is scanned does not depend on whether an earlier run left them behind.
     outputs = [
         p
-        for p in files_under([paths.processed, paths.warehouse, paths.root / "data" / "alerts", paths.reports, paths.metrics])
+        for p in files_under(
+            [paths.processed, paths.warehouse, paths.root / "data" / "alerts", paths.reports, paths.metrics]
+        )
         if not written_after_check(p, paths)
     ]
     scan = scan_for_pii(outputs, who, root=paths.root)

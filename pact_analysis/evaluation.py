@@ -398,7 +398,7 @@ def share_table(flags: pd.Series, by: pd.Series, claim: float | None = None) -> 
     DataFrame
         Per group and ``TOTAL``: ``n``, ``agree`` (True), ``disagree`` (False), ``share``, ``ci_low``,
         ``ci_high`` and, with a ``claim``, ``claim_inside``. Both counts are given because a share
-        publishes both (:func:`suppress_derived`).
+        publishes both (``derived`` columns of :func:`pact_analysis.disclosure.protect`).
     """
     frame = pd.DataFrame({"flag": flags.astype(bool).to_numpy(), "by": by.to_numpy()})
     parts = [g for _, g in frame.groupby("by", sort=True)] + [frame]
@@ -430,7 +430,9 @@ def agreement(surveys: pd.DataFrame, respondent: str, claim: float) -> pd.DataFr
     return share_table(agree, part["territory"], claim)
 
 
-def suppressed_rows(table: pd.DataFrame, min_cell: int, counts: list[str], additive: bool = True) -> pd.Series:
+def suppressed_rows(
+    table: pd.DataFrame, min_cell: int, counts: list[str], additive: bool = True
+) -> pd.Series:
     """Rows of which the report suppresses at least one count (:func:`pact_analysis.disclosure.protect`).
 
     The same call as the report framework's ``table`` (same counts, same ``additive``), so the rows
@@ -439,46 +441,6 @@ def suppressed_rows(table: pd.DataFrame, min_cell: int, counts: list[str], addit
     from pact_analysis import disclosure
 
     return disclosure.protect(table, min_cell, columns=counts, additive=additive).mask.any(axis=1)
-
-
-def suppress_derived(
-    table: pd.DataFrame, min_cell: int, counts: list[str], derived: list[str], additive: bool = True
-) -> tuple[pd.DataFrame, int]:
-    """Suppress what is computed from a suppressed count: shares, rates, means and their intervals.
-
-    A share next to a suppressed count gives the count back (``share x n``), and so does an interval
-    (Wilson limits are a function of the count); a mean of fewer than ``min_cell`` persons publishes
-    a small group. In every row with a suppressed count (:func:`suppressed_rows`) the ``derived``
-    columns are shown as :data:`~pact_analysis.disclosure.SUPPRESSED` too; the counts themselves are
-    left for the report framework to suppress (with the same rule).
-
-    Parameters
-    ----------
-    table : DataFrame
-        Counts (``counts``) and statistics computed from them (``derived``).
-    min_cell : int
-        Minimum publishable count.
-    counts, derived : list of str
-        The count columns, and the columns computed from them.
-    additive : bool
-        As in :func:`pact_analysis.disclosure.protect` (complementary suppression for a crosstab).
-
-    Returns
-    -------
-    (DataFrame, int)
-        The table with suppressed derived cells, and their number (complementary suppressions to
-        declare beside the published table).
-    """
-    from pact_analysis import disclosure
-
-    hidden = suppressed_rows(table, min_cell, counts, additive)
-    out = table.copy()
-    cells = 0
-    for column in derived:
-        hit = hidden & out[column].notna()
-        cells += int(hit.sum())
-        out[column] = out[column].astype(object).mask(hit, disclosure.SUPPRESSED)
-    return out, cells
 
 
 def binned_change(
@@ -505,7 +467,9 @@ def binned_change(
     half = stats.t.ppf(1 - alpha / 2, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
     counts = out["n"].unstack("group").fillna(0)
-    keep = disclosure.rows_without_small_counts(counts, list(counts.columns), min_cell) & (counts > 0).all(axis=1)
+    keep = disclosure.rows_without_small_counts(counts, list(counts.columns), min_cell) & (counts > 0).all(
+        axis=1
+    )
     out = out.loc[out.index.get_level_values("bin").isin(keep.index[keep])]
     out["mid"] = [(b.left + b.right) / 2 for b in out.index.get_level_values("bin")]
     return out.drop(columns="sd")

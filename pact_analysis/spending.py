@@ -72,8 +72,9 @@ PUBLISHED_MONTHLY_AMOUNT_EUR = 536.0
 PACT_COST_EUR, PACT_PARTICIPANTS = 2.78e6, 184
 #: Label of the row that aggregates groups with fewer than ``min_cell`` persons.
 OTHER = "other"
-#: Risk bands of today's recipients, in reading order.
-BANDS = ("before_scoring", "low", "medium", "high", "past_horizon", "not_scored")
+#: Risk bands of today's recipients, in reading order (``below_threshold``: ``low`` and ``medium``
+#: merged when either is small, see :func:`merge_bands`).
+BANDS = ("before_scoring", "low", "medium", "below_threshold", "high", "past_horizon", "not_scored")
 
 
 def spending_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -555,6 +556,18 @@ def risk_bands(
     return pd.Series(band, index=current.index, name="band")
 
 
+def merge_bands(band: pd.Series, min_cell: int) -> pd.Series:
+    """Merge ``low`` and ``medium`` into ``below_threshold`` when either has fewer than ``min_cell`` persons.
+
+    Folding a small band into its neighbour keeps the alerted band (``high``) visible, which the
+    generic :func:`small_groups` (smallest first) could fold away.
+    """
+    counts = band.value_counts()
+    if min(counts.get("low", min_cell), counts.get("medium", min_cell)) < min_cell:
+        return band.replace({"low": "below_threshold", "medium": "below_threshold"})
+    return band
+
+
 # --------------------------------------------------------------------------------------------------
 # 4. The scenario: intensive case management for every alerted recipient
 # --------------------------------------------------------------------------------------------------
@@ -677,8 +690,9 @@ def simulate(
     rng = np.random.default_rng(seed)
     n = int(cfg["draws"])
     eff = rng.normal(effect["estimate"], effect_se(effect), n)
-    lo, hi = cfg["cost_per_case_range"]
-    cost = rng.triangular(lo, min(max(cfg["cost_per_case_eur"], lo), hi), hi, n)
+    lo, hi = (float(v) for v in cfg["cost_per_case_range"])
+    mode = min(max(float(cfg["cost_per_case_eur"]), lo), hi)
+    cost = rng.triangular(lo, mode, hi, n) if hi > lo else np.full(n, mode)
     reentry = rng.uniform(*cfg["reentry_share_range"], n)
     avoided = np.asarray(avoided_draws)[rng.integers(0, len(avoided_draws), n)]
     value = avoided @ discount_factors(float(cfg["discount_rate"]), avoided.shape[1])
@@ -756,35 +770,20 @@ def tornado(
 def pilot_effect(root: str | Path, params: Mapping[str, Any]) -> dict[str, Any]:
     """The pilot's effect on leaving the RGC within 12 months, with its 95% interval and its source.
 
-    In order: the pilot evaluation (:mod:`pact_analysis.evaluation`, the weighted comparison of
-    participants with non-pilot recipients, ``exit_12m``) on ``data/processed``; else the
-    ``exit_12m`` entry of ``metrics/pilot.json``; else ``spending.effect_default``.
+    The pilot evaluation publishes it in ``metrics/pilot.json`` (``exit_12m``: the weighted comparison
+    of participants with non-pilot recipients); without that file (a region with no pilot) the
+    documented assumption ``spending.effect_default`` is used, and the report says so.
 
     Returns
     -------
     dict
         ``estimate``, ``ci_low``, ``ci_high`` (differences in probability) and ``source``
-        (``evaluation``, ``metrics`` or ``default``).
+        (``metrics`` or ``default``).
     """
     keys = ("estimate", "ci_low", "ci_high")
-    try:
-        from pact_analysis import evaluation as ev
-
-        tables = ev.read_processed(Path(root) / "data" / "processed")
-        cfg = dict(params.get("evaluation") or {})
-        frames = ev.analysis_frames(tables, cfg["pilot_start"], params["data"]["extraction_date"])
-        eff = ev.matched_effect(
-            frames["pool"], "treated", "exit_12m", list(ev.MATCH_COVARIATES),
-            method=cfg.get("admin_method", "ipw"), cluster="ceas_code",
-        )  # fmt: skip
-        values = {k: float(v) for k, v in zip(keys, (eff.estimate, eff.ci_low, eff.ci_high), strict=True)}
-        if all(np.isfinite(list(values.values()))):
-            return values | {"source": "evaluation"}
-    except Exception:  # noqa: BLE001 - the evaluation is work in progress; fall back and say so
-        pass
     path = Path(root) / "metrics" / "pilot.json"
     stored = json.loads(path.read_text(encoding="utf-8")).get("exit_12m") if path.exists() else None
-    if isinstance(stored, Mapping) and all(k in stored for k in keys):
+    if isinstance(stored, Mapping) and all(stored.get(k) is not None for k in keys):
         return {k: float(stored[k]) for k in keys} | {"source": "metrics"}
     return {k: float(spending_params(params)["effect_default"][k]) for k in keys} | {"source": "default"}
 
@@ -868,9 +867,10 @@ def analyse(root: str | Path, params: Mapping[str, Any], min_cell: int = 10) -> 
     scale = scaling_factor(paid)
     yearly = yearly_spending(paid, int(cfg["chronic_months"]))
     current = current_recipients(episodes, spells)
-    landmarks = (params.get("alerts") or {}).get("landmarks") or [chron["landmark_month"]]
-    current["band"] = risk_bands(
-        current, alert_scores(root, params), float(min(landmarks)), float(chron["horizon_month"])
+    landmarks = chron.get("landmarks") or [chron["landmark_month"]]
+    current["band"] = merge_bands(
+        risk_bands(current, alert_scores(root, params), float(min(landmarks)), float(chron["horizon_month"])),
+        min_cell,
     )
     model = fit_remaining(episodes)
     draws = parameter_draws(model, int(cfg["model_draws"]), seed)
@@ -938,6 +938,11 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
             "ci_low": float(np.quantile(sims, 0.025)) if sims.size else None,
             "ci_high": float(np.quantile(sims, 0.975)) if sims.size else None,
             "probability_saving": float((sims > 0).mean()) if sims.size else None,
+        },
+        "net_5y_eur_regional_scale": {
+            "estimate": float(result["years"]["discounted_net_eur"].sum() * result["scale"]["factor"]),
+            "ci_low": float(np.quantile(sims, 0.025) * result["scale"]["factor"]) if sims.size else None,
+            "ci_high": float(np.quantile(sims, 0.975) * result["scale"]["factor"]) if sims.size else None,
         },
         "break_even_effect": float(result["break_even"]),
         "registry_total_eur": float(result["registry_total"]),

@@ -75,12 +75,13 @@ def test_contributions_add_up_to_the_logit_minus_the_reference(alerted):
     project, params = alerted
     folder = project.root / "data/alerts"
     scores = pd.read_parquet(folder / "scores.parquet")
-    model = al.model_from_coefficients(pd.read_parquet(folder / "coefficients.parquet"))
-    contrib = al.contributions(scores, model)
+    model = ch.LinearModel.from_table(pd.read_parquet(folder / "coefficients.parquet"))
+    contrib = model.factor_contributions(scores)
     logit = np.log(scores["risk"] / (1 - scores["risk"]))
     assert np.allclose(contrib.sum(axis=1) + model.reference, logit, atol=1e-9)
-    assert "foreign" not in model.features and "female" not in model.features
-    assert {"months_on_spell", "contracts_before"} <= set(model.features)
+    assert model.features == ch.predictors(params), "the alerts score with the chronicity model"
+    assert not {"foreign", "female", "foreign" + ch.BY_MONTH} & set(model.features)
+    assert {"months_on_spell", "contracts_before", "contracts_before" + ch.BY_MONTH} <= set(model.features)
     first = scores.loc[scores["reason_1"] != al.AVERAGE_PROFILE]
     top = [contrib.loc[i, f] for i, f in first["reason_1"].items()]
     assert np.allclose(top, first["reason_1_logit"]) and (np.asarray(top) > 0).all()
@@ -106,7 +107,7 @@ def test_threshold_and_top_k_do_what_they_say():
 
 
 def test_reasons_and_intervention_rules():
-    model = al.LinearModel(
+    model = ch.LinearModel(
         features=["contracts_before", "age_per_decade", "foreign", "svc_housing"],
         coef=pd.Series(
             [-0.5, 0.3, 2.0, 0.2], index=["contracts_before", "age_per_decade", "foreign", "svc_housing"]
@@ -126,7 +127,7 @@ def test_reasons_and_intervention_rules():
             "svc_housing": [0, 0.0],
         }
     )
-    contrib = al.contributions(frame, model)
+    contrib = model.factor_contributions(frame)
     reasons = al.top_reasons(contrib, frame, model, 2)
     # person 0: age +0.6 then fewer contracts +0.5; nationality (+1.8) is never a reason
     assert list(reasons.loc[0, ["reason_1", "reason_2"]]) == ["age_per_decade", "contracts_before"]
@@ -138,7 +139,7 @@ def test_reasons_and_intervention_rules():
         "CASE_REVIEW",
     ]
     frame.loc[1, "svc_housing"] = 3.0
-    contrib = al.contributions(frame, model)
+    contrib = model.factor_contributions(frame)
     assert al.interventions(contrib, model, rules, "CASE_REVIEW")[1] == "HOUSING_SUPPORT"
 
 
@@ -199,3 +200,18 @@ def test_shares_of_small_cells_are_not_published():
     shown = table.dropna(subset=["alert_share"])
     assert np.allclose(shown["alert_share"], shown["alerts"] / shown["scored"])
     assert (shown[["scored", "alerts"]] >= 10).all(axis=None)
+
+
+def test_alerts_use_the_model_and_threshold_the_report_validates(alerted):
+    project, params = alerted
+    cfg = ch.chronicity_params(params)
+    assert al.alerts_params(params)["threshold"] == cfg["alert_threshold"]
+    with pytest.raises(StageError, match="is set in the chronicity section"):
+        al.alerts_params({**params, "alerts": {"threshold": cfg["alert_threshold"] / 2}})
+    stack = ch.landmark_stack(ch.build_spells(project.processed, params), project.processed, params)
+    refit = ch.fit_deployed_model(stack, params, int(params.get("seed", 0)))
+    coefficients = pd.read_parquet(project.root / "data/alerts/coefficients.parquet")
+    assert np.allclose(coefficients.loc[refit.features, "coef"], refit.coef)
+    # missing inputs are filled with the development cohorts' medians only
+    develop = stack.loc[stack["split"] == "develop"]
+    assert stack.attrs["medians"]["household_size"] == pytest.approx(develop["household_size"].median())

@@ -17,6 +17,11 @@ from pact_analysis.config import load_params
 pytestmark = pytest.mark.xdist_group("tiny_region")
 
 
+#: Fewer boosting rounds and a fixed penalty: the tiny region checks wiring, not the candidates'
+#: precision (the cross-validated penalty runs in the alerts tests).
+LIGHT = {"boosting": {"max_iter": 20}, "logistic_C": 1.0}
+
+
 @pytest.fixture(scope="module")
 def rossi():
     data = load_rossi()
@@ -235,13 +240,27 @@ def test_oracle_formula():
 
 def test_predictive_validation_tiny(tiny):
     paths, params, _ = tiny
-    result = ch.predictive_validation(paths.processed, params, truth=paths.truth, n_boot=5)
-    lm = result["landmark"]
+    light = {**params, "chronicity": {**params.get("chronicity", {}), **LIGHT}}
+    result = ch.predictive_validation(paths.processed, light, truth=paths.truth, n_boot=5)
+    lm, stack = result["landmark"], result["stack"]
     assert (lm["duration"] > 3).all() and set(lm["split"]) == {"develop", "validate"}
+    assert (lm["months_on_spell"] == 3).all() and set(stack["months_on_spell"]) == {3, 6, 9, 12, 15, 18, 21}
+    # the same window at every landmark: at month 12, still receiving at month 33
+    at12 = stack.loc[stack["months_on_spell"] == 12]
+    assert (at12["still"] == (at12["duration"] > 33)).all()
+    assert result["deployed"].features == ch.predictors(params) and "foreign" not in ch.predictors(params)
+    assert lm["p_deployed"].between(0, 1).all() and result["deployed"].recalibration[1] > 0
     assert (lm.loc[lm["split"] == "develop", "start_date"] < pd.Timestamp("2014-01-01")).all()
     assert lm["p_oracle"].notna().all()  # every processed spell maps to its true spell
     s = result["summary"]
-    assert {"c_index", "oracle_c_index", "calibration_slope", "auc", "oracle_auc"} <= set(s)
+    assert {
+        "c_index",
+        "oracle_c_index",
+        "calibration_slope",
+        "auc",
+        "oracle_auc",
+        "c_index_with_protected",
+    } <= set(s)
     assert 0.5 < s["oracle_c_index"] < 0.9 and 0.5 < s["c_index"] < 0.9
     m = result["metrics"]
     assert set(m["model"]) == {"cox", "logistic", "boosting", "oracle"}
@@ -277,6 +296,15 @@ def test_fairness_audit_rates_and_shares():
     assert m["false_negative_rate"] == 0.0 and m["false_positive_rate"] == pytest.approx(1 / 3)
     assert h["share_of_alerts"] == 0.5 and h["share_of_recipients"] == 0.5
     assert table.loc["overall", "alert_rate"] == 0.5 and "false_positive_rate_upper" in table
+    # group M's stayer is always alerted: its false negative rate is 0 in every replicate
+    assert m["false_negative_rate_lower"] == m["false_negative_rate_upper"] == 0.0
+    inside = (table["alert_rate_lower"] <= table["alert_rate"]) & (
+        table["alert_rate"] <= table["alert_rate_upper"]
+    )
+    assert inside.all() and (table["alert_rate_upper"] > table["alert_rate_lower"]).any()
+    # resampling whole persons: a person holding every row of group H gives H no variation
+    one = ch.fairness_audit(data.assign(person_key=["a"] * 4 + list("bcde")), "still", "p", "sex", 0.5, 20, 1)
+    assert one.loc["H", "alert_rate_lower"] == one.loc["H", "alert_rate_upper"] == 0.5
 
 
 # --- the report's survival sections ---------------------------------------------------------------
@@ -375,19 +403,23 @@ def test_fairness_audit_intersections_count_empty_groups_as_zero():
 
 def test_logistic_specification_reproduces_the_predictions(tiny):
     _, params, tables = tiny
-    lm = ch.landmark_dataset(ch.build_spells(tables, params), tables, params)
+    lm = ch.landmark_stack(ch.build_spells(tables, params), tables, params)
+    features = ch.predictors(params)
     model = ch.fit_predictors(
         lm, params={**params, "chronicity": {"models": ["logistic"], "logistic_C": 1.0}}
     )
     spec = ch.logistic_specification(model["logistic"])
-    lp = (
-        spec.loc["intercept", "coef"]
-        + lm[ch.FEATURES].to_numpy(float) @ spec.loc[ch.FEATURES, "coef"].to_numpy()
-    )
+    lp = spec.loc["intercept", "coef"] + lm[features].to_numpy(float) @ spec.loc[features, "coef"].to_numpy()
     assert np.allclose(1 / (1 + np.exp(-lp)), model["logistic"].predict_still(lm))
     assert spec.loc["age_per_decade", "odds_ratio"] == pytest.approx(
         np.exp(spec.loc["age_per_decade", "coef"])
     )
+    deployed = ch.linear_model(model["logistic"], lm)
+    a, b = deployed.recalibration
+    assert np.allclose(deployed.logit(lm), a + b * lp)  # the deployed model: recalibrated, same ranking
+    again = ch.LinearModel.from_table(deployed.table())
+    assert np.allclose(again.risk(lm), deployed.risk(lm))
+    assert np.allclose(deployed.factor_contributions(lm).sum(axis=1) + deployed.reference, deployed.logit(lm))
 
 
 def test_observable_model_beside_the_truth(tiny):
@@ -411,7 +443,7 @@ def test_chronicity_stage_on_tiny(tiny, tmp_path):
     for sub in ("data/processed", "data/truth"):
         shutil.copytree(paths.root / sub, root / sub)
     local = Paths(root)
-    cs.run(local, {**params, "chronicity": {**params.get("chronicity", {}), "bootstrap": 3}})
+    cs.run(local, {**params, "chronicity": {**params.get("chronicity", {}), **LIGHT, "bootstrap": 3}})
     metrics = json.loads((local.metrics / "chronicity.json").read_text())
     assert {"coverage", "c_index", "oracle_c_index", "calibration_slope"} <= set(metrics)
     assert metrics["coverage_seeds"] == 1 and metrics["coverage"] == metrics["coverage_this_region"]

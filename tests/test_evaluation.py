@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pact_analysis import evaluation
+from pact_analysis import disclosure, evaluation
 from pact_analysis.config import ROOT, load_params
 
 pytestmark = pytest.mark.xdist_group("tiny_region")
@@ -114,9 +114,49 @@ def test_reliable_improvement_is_the_same_rule_for_everybody():
     assert flags.tolist() == [False, False, False, True]
 
 
+def test_derived_cells_of_a_suppressed_count_are_suppressed():
+    """A share or interval next to a suppressed count gives the count back: it must be hidden too."""
+    flags = pd.Series([True] * 37 + [False] * 3 + [True] * 5 + [False] * 35 + [True] * 30 + [False] * 30)
+    by = pd.Series(["A"] * 40 + ["B"] * 40 + ["C"] * 60)
+    table = evaluation.share_table(flags, by, claim=0.5)
+    assert table.loc["A", ["agree", "disagree"]].tolist() == [37, 3]
+    protected = disclosure.protect(
+        table, 10, columns=["n", "agree", "disagree"], derived=["share", "ci_low", "ci_high", "claim_inside"]
+    )
+    shown, cells = protected.table, protected.derived
+    hidden = evaluation.suppressed_rows(table, 10, ["n", "agree", "disagree"])
+    # A: 3 disagree (share 92.5% = 37/40 gives it away); B: 5 agree
+    assert hidden["A"] and hidden["B"]
+    for row in hidden.index[hidden]:
+        assert (shown.loc[row, ["share", "ci_low", "ci_high", "claim_inside"]] == disclosure.SUPPRESSED).all()
+    assert cells == 4 * int(hidden.sum())
+    for row in hidden.index[~hidden]:
+        assert shown.loc[row, "share"] == pytest.approx(table.loc[row, "share"])
+    # every hidden count stays hidden when the table is published the way the report does
+    published = disclosure.protect(shown, 10, columns=["n", "agree", "disagree"]).table
+    assert published.loc["A", "disagree"] == disclosure.SUPPRESSED
+    assert not disclosure.check_recoverable(published, ["n", "agree", "disagree"])
+
+
+def test_binned_change_draws_only_bands_without_small_groups():
+    rng = np.random.default_rng(7)
+    people = pd.DataFrame(
+        {
+            "chronicity": np.r_[rng.uniform(0, 0.3, 30), rng.uniform(0.4, 0.6, 30), rng.uniform(0.4, 0.6, 4)],
+            "group": ["PILOT"] * 15 + ["COMPARISON"] * 15 + ["PILOT"] * 30 + ["COMPARISON"] * 4,
+            "y": rng.normal(size=64),
+        }
+    )
+    bands = evaluation.binned_change(people, "y", "chronicity", [0.0, 1 / 3, 2 / 3, 1.01], 10)
+    assert set(bands.index.get_level_values("group")) == {"PILOT", "COMPARISON"}
+    assert (bands["n"] >= 10).all() and len(bands) == 2  # the middle band (4 comparison) is not drawn
+    assert (bands["ci_low"] < bands["mean"]).all()
+
+
 @pytest.fixture(scope="module")
 def tiny_result(tiny_project):
     params = load_params(tiny_project.params)
+    params["evaluation"]["imputations"] = 2  # a sensitivity analysis: its pooling is tested above
     tables = evaluation.read_processed(tiny_project.processed)
     return evaluation.evaluate(tables, params, evaluation.true_effects(tiny_project.truth))
 
@@ -128,6 +168,9 @@ def test_pilot_evaluation_on_the_tiny_region(tiny_result):
     assert len(tiny_result["verdicts"]) == 7
     balance = tiny_result["balance"]
     assert balance["smd_after"].abs().max() < balance["smd_before"].abs().max()
+    assert tiny_result["verdicts"].loc["empowerment", "verdict"] == evaluation._interval_verdict(
+        tiny_result["empowerment_gap"]
+    )
     check = tiny_result["validation"]
     assert {"personal", "exit_12m", "days_employed"} <= set(check.index)
     assert (check["ci_low"] <= check["estimate"]).all() and (check["estimate"] <= check["ci_high"]).all()
@@ -142,3 +185,32 @@ def test_recorded_benchmark_meets_the_done_criteria():
     assert len(bench["seeds"]) == 5
     assert bench["coverage"] >= 0.9
     assert bench["max_abs_smd"] < 0.1
+
+
+def test_share_tables_of_the_tiny_region_hide_what_small_counts_give_away(tiny_result):
+    """The leak of issue 11: a share or interval published next to a suppressed count."""
+    improved = tiny_result["improved"].drop(index="TOTAL")
+    for table in (improved, tiny_result["agree_users"], tiny_result["agree_professionals"]):
+        assert (table["agree"] + table["disagree"] == table["n"]).all()
+        shown = disclosure.protect(
+            table, 10, columns=["n", "agree", "disagree"], derived=["share", "ci_low", "ci_high"]
+        ).table
+        small = ((table[["agree", "disagree"]] > 0) & (table[["agree", "disagree"]] < 10)).any(axis=1)
+        assert (shown.loc[small, ["share", "ci_low", "ci_high"]] == disclosure.SUPPRESSED).all().all()
+
+
+@pytest.mark.slow
+def test_published_pilot_tables_show_no_number_beside_a_suppressed_count(rendered_reports):
+    """Every table of the rendered report: a row with a suppressed count shows no statistic either."""
+    tables = rendered_reports.reports / "tables"
+    checks = [c for c in disclosure.check_tables(rendered_reports.reports, 10) if "05_pilot" in c.name]
+    assert checks and not [p for c in checks for p in c.small + c.other]
+    for path in sorted((tables / "05_pilot_evaluation").rglob("*.csv")):
+        table = disclosure.read_published_csv(path)
+        counts = disclosure.read_sidecar(path).count_columns or []
+        if not counts:
+            continue
+        hidden = table[counts].astype(str).eq(disclosure.SUPPRESSED).any(axis=1)
+        others = table.drop(columns=[*counts, table.columns[0]])
+        numbers = others.apply(pd.to_numeric, errors="coerce").notna()
+        assert not numbers[hidden].any().any(), f"{path.name}: a statistic of a suppressed count is shown"

@@ -17,6 +17,13 @@ pytestmark = pytest.mark.xdist_group("tiny_region")
 REQUIRED_FIGURES = {
     "00_overview": ["overview.population.figure.alt", "overview.spells.km.alt"],
     "01_record_linkage": ["record_linkage.decisions.histogram.alt", "record_linkage.accuracy.curve.alt"],
+    "02_profiles": [
+        "profiles.selection.figure.alt",
+        "profiles.items.figure.alt",
+        "profiles.cards.km.alt",
+        "profiles.pathways.distribution.alt",
+        "profiles.pathways.index.alt",
+    ],
     "03_chronicity": [
         "chronicity.km.overall.alt",
         "chronicity.cox.forest.alt",
@@ -31,6 +38,12 @@ REQUIRED_FIGURES = {
         "pilot_evaluation.comparison.love.alt",
         "pilot_evaluation.effects.forest.alt",
         "pilot_evaluation.heterogeneity.figure.alt",
+    ],
+    "06_spending": [
+        "spending.yearly.figure.alt",
+        "spending.future.figure.alt",
+        "spending.breakeven.figure.alt",
+        "spending.tornado.figure.alt",
     ],
 }
 

@@ -192,9 +192,15 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     key = pseudonymise.load_key(params, paths.root)
     key_stage.check_key(paths, key)
     frames = ingest.read_clean(paths)
-    persons = {s: frames[s] for s in codebook.person_sources()}
+    delivered = ingest.delivered(paths)
+    persons = {s: frames[s] for s in codebook.person_sources() if delivered.get(s, True)}
     settings = params["linkage"]
-    log.info("linking %d person records from %d sources", sum(map(len, persons.values())), len(persons))
+    log.info(
+        "linking %d person records from %d delivered person sources (%s)",
+        sum(map(len, persons.values())),
+        len(persons),
+        ", ".join(persons),
+    )
     result = pipeline.link_records(
         persons,
         threshold=float(settings["threshold"]),

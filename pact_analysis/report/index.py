@@ -29,7 +29,15 @@ from pact_analysis.report.page import markdown_html, read_summary, short_name
 from pact_analysis.report.shell import page
 
 #: Reports in reading order (notebook names); their titles are ``<short name>.title`` in the catalogues.
-REPORTS = ["00_overview", "01_record_linkage", "03_chronicity", "04_alerts", "05_pilot_evaluation"]
+REPORTS = [
+    "00_overview",
+    "01_record_linkage",
+    "02_profiles",
+    "03_chronicity",
+    "04_alerts",
+    "05_pilot_evaluation",
+    "06_spending",
+]
 
 #: Packages whose versions are stated in the provenance.
 KEY_PACKAGES = [

@@ -199,6 +199,7 @@ class Report:
         additive: bool = True,
         decimals: dict[str, int] | int = 2,
         percent: list[str] | None = None,
+        derived: list[str] | None = None,
         **values: Any,
     ) -> None:
         """Publish a numbered, captioned table (small counts suppressed); its CSV is the published copy.
@@ -220,15 +221,21 @@ class Report:
             Decimal places of float columns (one for all, or per column).
         percent : list of str, optional
             Columns holding shares (0..1) shown as percentages.
+        derived : list of str, optional
+            Columns computed from the row's counts (shares, means, interval limits): suppressed in
+            every row with a suppressed count, since they would give it back.
         **values
             Placeholder values of the caption.
         """
         from pact_analysis import disclosure
 
-        published, primary, secondary = table, 0, 0
+        published, primary, secondary, derived_cells = table, 0, 0, 0
         if counts:
-            protected = disclosure.protect(table, self.min_cell, columns=counts, additive=additive)
+            protected = disclosure.protect(
+                table, self.min_cell, columns=counts, additive=additive, derived=derived
+            )
             published, primary, secondary = protected.table, protected.primary, protected.secondary
+            derived_cells = protected.derived
         stem = key.replace(".", "_")
         with atomic_file(self.tables_dir / f"{stem}.csv") as fh:
             published.to_csv(fh, index=True)
@@ -246,7 +253,7 @@ class Report:
         label = i18n.t("common.table", self.lang, n=self.tables)
         body = self._table_html(published, decimals, percent or [])
         note = ""
-        if primary + secondary:
+        if primary + secondary + derived_cells:
             note = f'<p class="table-note">{html.escape(i18n.t("common.suppressed_note", self.lang, min_cell=self.min_cell))}</p>'
         self._show(
             f'<div class="table-wrap"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '

@@ -1,0 +1,319 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (pact-analysis)
+#     language: python
+#     name: pact-analysis
+# ---
+
+# %% [markdown]
+# # Profiles and pathways of the persons known to social services (developer notes)
+#
+# Reads what the `profiles` stage computed (`data/profiles/`: latent class analysis with StepMix,
+# bootstrap stability, BCH-corrected covariates and outcomes, pathways, validation against the
+# truth) and shows it. Every word comes from `pact_analysis/locales/*/LC_MESSAGES/profiles.po`.
+
+# %% tags=["parameters"]
+root = "."
+lang = "es"
+data_source = "synthetic"
+data_extraction_date = "2018-10-31"
+disclosure_min_cell = 10
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from pact_analysis import pathways, profiles, report, warehouse
+from pact_analysis.config import Paths
+from pact_analysis.report import i18n
+
+r = report.start(
+    "02_profiles",
+    root,
+    lang,
+    disclosure_min_cell,
+    data_source=data_source,
+    data_extraction_date=data_extraction_date,
+)
+persons, tables, results = profiles.read_results(Paths(Path(root)))
+sizes = tables["sizes"].set_index("profile")
+validated = "ari" in results
+
+
+def name_of(code: str) -> str:
+    """Display name of a profile name code (``rgc_long_2`` -> the name of ``rgc_long`` and 2)."""
+    base, _, number = code.rpartition("_")
+    if number.isdigit():
+        return f"{r.t('name.' + base)} ({number})"
+    return r.t(f"name.{code}")
+
+
+labels = {p: f"{p}. {name_of(n)}" for p, n in sizes["name"].items()}
+largest = sizes["persons"].idxmax()
+stable = int((sizes["stability"] == "stable").sum())
+fit = tables["fit"].set_index("k")
+
+# %%
+r.title()
+r.banner(data_source)
+r.findings(
+    also="findings.truth" if validated else "findings.no_truth",
+    persons=r.n(results["n_persons"]),
+    k=r.n(results["k_chosen"]),
+    largest=labels[largest],
+    largest_share=r.pct(sizes.loc[largest, "share"]),
+    stable=r.n(stable),
+    pathways_ari=r.num(results["pathways_profile_ari"]),
+    ari=r.num(results.get("ari", np.nan)),
+    ceiling=r.num(results.get("supervised_ceiling_ari", np.nan)),
+    share_of_ceiling=r.pct(results.get("ari_share_of_ceiling", np.nan), 0),
+)
+
+# %%
+r.heading("about")
+r.say("about.text", persons=r.n(results["n_persons"]), date=r.date(data_extraction_date))
+indicators = pd.DataFrame(
+    [
+        (name, group, "bands" if cuts else "categorical")
+        for name, (group, cuts) in profiles.CATEGORICAL.items()
+    ]
+    + [(name, group, "continuous") for name, group in profiles.CONTINUOUS.items()],
+    columns=["indicator", "group", "kind"],
+).set_index("indicator")
+r.table(indicators, "about.indicators")
+
+# %%
+r.heading("selection")
+r.say(
+    "selection.text",
+    k=r.n(results["k_chosen"]),
+    k_sabic=r.n(results["k_sabic"]),
+    k_max=r.n(results["k_max"]),
+    n_init=r.n(results["n_init"]),
+    sample=r.n(results["n_selection"]),
+    min_share=r.pct(results.get("min_class_share", profiles.MIN_CLASS_SHARE), 0),
+    replicated=r.n(int(fit["replicated"].sum())),
+)
+if results["k_chosen"] == results["k_max"] == results.get("k_bic_minimum", results["k_max"]):
+    r.say("selection.at_max", k_max=r.n(results["k_max"]))
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for column in ("aic", "bic", "sabic"):
+    ax.plot(fit.index, fit[column], marker="o", label=r.label(column))
+ax.axvline(results["k_chosen"], color="grey", linestyle=":")
+ax.set_xlabel(r.label("k"))
+ax.set_ylabel(r.t("selection.ylabel"))
+ax.legend()
+r.figure(fig, "selection.figure", k=r.n(results["k_chosen"]))
+shown = fit[["loglik", "n_parameters", "aic", "bic", "sabic", "entropy", "smallest_n", "smallest_share"]]
+shown = shown.assign(replicated=fit["replicated"].astype(bool))
+r.table(
+    shown,
+    "selection.table",
+    counts=["smallest_n"],
+    additive=False,
+    percent=["smallest_share"],
+    decimals={"entropy": 3, "loglik": 1, "aic": 1, "bic": 1, "sabic": 1},
+)
+
+# %%
+r.heading("sizes")
+r.say("sizes.text", bootstrap=r.n(results["bootstrap"]), sample=r.n(results["n_bootstrap_persons"]))
+size_table = sizes.assign(name=[labels[p] for p in sizes.index])[
+    ["name", "persons", "share", "mean_posterior", "jaccard", "stability"]
+]
+r.table(size_table, "sizes.table", counts=["persons"], additive=False, percent=["share"])
+for p, code in sizes["name"].items():
+    r.say("sizes.why", name=labels[p], why=r.t(f"why.{code.rstrip('_0123456789')}"))
+
+# %%
+r.heading("items")
+r.say("items.text")
+items = tables["item_response"]
+traits = profiles.trait_shares(items)
+fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(traits.columns)))
+sns.heatmap(
+    traits.T.rename(index=lambda t: r.t(f"trait.{t}"), columns=lambda c: labels[c + 1]),
+    annot=True,
+    fmt=".0%",
+    cmap="Blues",
+    vmin=0,
+    vmax=1,
+    cbar=False,
+    ax=ax,
+)
+ax.set_xlabel("")
+ax.set_ylabel("")
+ax.tick_params(axis="x", rotation=30)
+plt.setp(ax.get_xticklabels(), ha="right")
+r.figure(fig, "items.figure")
+
+# %%
+r.heading("cards")
+r.say("cards.text")
+curves = tables["km_curves"].set_index("month")
+medians = tables["km_medians"].set_index("profile")["median_months"]
+exits = tables["exits"].set_index("profile")
+services = items[items["variable"].str.startswith("used_") & (items["value"] == "yes")]
+services = services.pivot(index="class", columns="variable", values="share")
+for p in sizes.index:
+    r.say("card.heading", name=labels[p])
+    median = medians.get(str(p), np.nan)
+    r.say(
+        "card.text",
+        persons=r.n(sizes.loc[p, "persons"]),
+        share=r.pct(sizes.loc[p, "share"]),
+        why=r.t(f"why.{sizes.loc[p, 'name'].rstrip('_0123456789')}"),
+        top=", ".join(
+            f"{r.t(f'trait.{t}')} ({i18n.percent(v, lang)})" for t, v in traits.loc[p - 1].nlargest(3).items()
+        ),
+        stability=r.t(f"stability.{sizes.loc[p, 'stability']}"),
+    )
+    if np.isfinite(median):
+        r.say("card.rgc", median=r.num(median, 0))
+fig, ax = plt.subplots(figsize=(7, 4))
+for column in curves.columns:
+    ax.step(curves.index, curves[column], where="post", label=labels[int(column)])
+ax.set_xlabel(r.t("common.months_on_rgc"))
+ax.set_ylabel(r.t("common.share_still_receiving"))
+ax.legend(fontsize="small")
+r.figure(fig, "cards.km")
+exit_table = exits.rename(index=lambda p: labels[int(p)]).rename_axis("profile")
+r.table(exit_table, "cards.exits", counts=list(exit_table.columns))
+service_table = services.T.rename(index=lambda v: r.value(v), columns=lambda c: f"p{c + 1}").rename_axis(
+    "service"
+)
+r.table(service_table, "cards.services", percent=list(service_table.columns))
+
+# %%
+r.heading("distal")
+r.say("distal.text")
+distal = tables["distal"]
+distal = distal[~distal["value"].isin(["no", "unknown"])]
+distal_table = distal.pivot_table(index=["variable", "value"], columns="class", values="share")
+distal_table.columns = [f"p{c + 1}" for c in distal_table.columns]
+r.table(distal_table, "distal.table", percent=list(distal_table.columns))
+
+# %%
+r.heading("baseline")
+r.say(
+    "baseline.text",
+    lca_ari=r.num(results["kprototypes_lca_ari"]),
+    sample=r.n(results["n_selection"]),
+)
+if validated:
+    r.say("baseline.truth", kproto=r.num(results["kprototypes_ari"]), ari=r.num(results["ari"]))
+
+# %%
+r.heading("pathways")
+r.say("pathways.text", months=r.n(results["study_months"]))
+dist = tables["state_distribution"]
+state_names = [r.t(f"state.{s}") for s in pathways.STATES]
+colours = sns.color_palette("colorblind", len(pathways.STATES))
+groups = sorted(dist["group"].unique())
+fig, axes = plt.subplots(len(groups), 1, figsize=(8, 1.3 * len(groups) + 0.8), sharex=True)
+for ax, group in zip(np.atleast_1d(axes), groups, strict=True):
+    wide = dist[dist["group"] == group].pivot(index="month", columns="state", values="share")
+    wide = wide[list(pathways.STATES)]
+    ax.stackplot(np.arange(len(wide)), wide.T.to_numpy(), colors=colours, labels=state_names)
+    ax.set_ylabel(f"P{group}", rotation=0, ha="right", va="center")
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+ticks = np.arange(0, len(wide), 12)
+ax.set_xticks(ticks, [wide.index[i][:4] for i in ticks])
+fig.legend(
+    state_names, loc="upper center", ncol=len(state_names), bbox_to_anchor=(0.5, 1.02), fontsize="small"
+)
+r.figure(fig, "pathways.distribution")
+
+sample = tables["index_sample"]
+fig, axes = plt.subplots(1, len(groups), figsize=(8, 4), sharey=True)
+cmap = plt.matplotlib.colors.ListedColormap(colours)
+for ax, group in zip(np.atleast_1d(axes), groups, strict=True):
+    part = sample[sample["profile"] == group].drop(columns="profile")
+    part = part.sort_values(list(part.columns))
+    ax.imshow(
+        part.to_numpy(),
+        aspect="auto",
+        cmap=cmap,
+        vmin=0,
+        vmax=len(pathways.STATES) - 1,
+        interpolation="nearest",
+    )
+    ax.set_title(f"P{group}")
+    ax.set_xticks([])
+np.atleast_1d(axes)[0].set_ylabel(r.t("pathways.index.ylabel"))
+handles = [plt.matplotlib.patches.Patch(color=c, label=n) for c, n in zip(colours, state_names, strict=True)]
+fig.legend(
+    handles=handles, loc="lower center", ncol=len(state_names), bbox_to_anchor=(0.5, -0.06), fontsize="small"
+)
+r.figure(fig, "pathways.index")
+
+transitions = tables["transitions"].set_index("from")
+transitions.index = [r.t(f"state.{s}") for s in transitions.index]
+transitions = transitions.rename_axis("from")
+rates = transitions[list(pathways.STATES)].rename(columns=lambda s: f"to_{s}")
+r.table(
+    rates.assign(person_months=transitions["person_months"]),
+    "pathways.transitions",
+    counts=["person_months"],
+    additive=False,
+    percent=list(rates.columns),
+)
+r.say(
+    "pathways.typology",
+    sample=r.n(results["pathway_sample"]),
+    types=r.n(results["pathway_types"]),
+    ari=r.num(results["pathways_profile_ari"]),
+)
+types = tables["pathway_types"].set_index("pathway_type")
+r.table(types, "pathways.types", counts=["persons"], additive=False, percent=list(pathways.STATES))
+cross = tables["pathways_by_profile"].set_index("pathway_type")
+cross.columns = [f"p{c}" for c in cross.columns]
+r.table(cross, "pathways.crosstab", counts=list(cross.columns))
+
+# %%
+r.heading("validation")
+if validated:
+    r.say(
+        "validation.text",
+        ari=r.num(results["ari"]),
+        ceiling=r.num(results["supervised_ceiling_ari"]),
+        share=r.pct(results["ari_share_of_ceiling"], 0),
+        k=r.n(results["k_chosen"]),
+        k_true=r.n(results["k_true"]),
+        persons=r.n(results["n_validated"]),
+    )
+    truth = tables["truth_crosstab"].set_index("profile")
+    truth.index = [labels[int(p)] for p in truth.index]
+    truth = truth.rename_axis("profile").rename(columns=lambda c: f"true_{c}")
+    r.table(truth, "validation.crosstab", counts=list(truth.columns))
+else:
+    r.say("validation.no_truth")
+
+# %%
+r.heading("warehouse")
+model = warehouse.logical_model()
+r.say("warehouse.text", tables=r.n(len(model["tables"])), links=r.n(len(model["relationships"])))
+kinds = ("dimension", "fact", "bridge", "derived", "aggregate")
+fig = profiles.draw_logical_model(model, {k: r.t(f"warehouse.kind.{k}") for k in kinds})
+r.figure(fig, "warehouse.figure")
+
+# %%
+r.heading("limitations")
+r.say("limitations.text")
+
+# %%
+r.heading("common.checklist")
+r.say("checklist")
+
+# %%
+r.footer()
