@@ -131,7 +131,9 @@ if lang == "es":
             "heterogeneity": het,
             "heterogeneity_detected": bool(het["ci_low"] > 0),
             # the effect on leaving the RGC within 12 months, read by the spending scenario
-            "exit_12m": {k: float(res["admin"].loc["exit_12m", k]) for k in ("estimate", "ci_low", "ci_high")},
+            "exit_12m": {
+                k: float(res["admin"].loc["exit_12m", k]) for k in ("estimate", "ci_low", "ci_high")
+            },
         },
     )
 

@@ -123,6 +123,8 @@ def test_every_report_is_a_stage_with_both_languages_and_a_catalogue(dvc_stages)
     for name, stage in rendered.items():
         for lang in i18n.LANGUAGES:
             assert f"reports/{lang}/{name}.html" in stage["outs"]
-            assert (ROOT / "pact_analysis" / "locales" / lang / "LC_MESSAGES" / f"{short_name(name)}.po").exists()
+            assert (
+                ROOT / "pact_analysis" / "locales" / lang / "LC_MESSAGES" / f"{short_name(name)}.po"
+            ).exists()
         assert f"reports/tables/{name}" in dvc_stages["check"]["deps"]
         assert f"reports/tables/{name}" in dvc_stages["index"]["deps"]

@@ -20,7 +20,11 @@ def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
     params["synthetic"]["n_persons"] = n_persons
     params["synthetic"]["pilot"]["per_territory"] = 12
     params["synthetic"]["pilot"]["comparison_per_territory"] = 12
-    for section in ("alerts", "chronicity", "profiles"):  # fewer refits: the tiny region checks wiring, not precision
+    for section in (
+        "alerts",
+        "chronicity",
+        "profiles",
+    ):  # fewer refits: the tiny region checks wiring, not precision
         if isinstance(params.get(section), dict) and "bootstrap" in params[section]:
             params[section]["bootstrap"] = 5
     if isinstance(params.get("profiles"), dict):

@@ -79,7 +79,9 @@ def simulate(params: dict[str, Any]) -> dict[str, Any]:
     # the pilot is chosen on the spells running at its start; its effect then changes the spells
     # of the participants after that day, before the services that follow from the spells
     pilot_outcomes = pilot.simulate_pilot(persons, rgc["spells"], ceas, params, rng["pilot"])
-    admin = pilot.apply_admin_effect(persons, rgc["spells"], pilot_outcomes["assignment"], params, rng["pilot_admin"])
+    admin = pilot.apply_admin_effect(
+        persons, rgc["spells"], pilot_outcomes["assignment"], params, rng["pilot_admin"]
+    )
     rgc = rgc | {"spells": admin["spells"]}
     outcomes = {
         "ceas": ceas,

@@ -295,7 +295,9 @@ def _job_exit_contracts(
         last + rng.integers(-21, 22, len(job)).astype("timedelta64[D]"),
         job["start_date"].to_numpy("datetime64[D]"),
     )
-    end = add_months(start, JOB_CONTRACT_MIN_MONTHS + rng.exponential(JOB_CONTRACT_MEAN_EXTRA_MONTHS, len(job)))
+    end = add_months(
+        start, JOB_CONTRACT_MIN_MONTHS + rng.exponential(JOB_CONTRACT_MEAN_EXTRA_MONTHS, len(job))
+    )
     return _episodes(
         job["person_id"].to_numpy(),
         "CONTRACT",
