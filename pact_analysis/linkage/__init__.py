@@ -192,7 +192,8 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     key = pseudonymise.load_key(params, paths.root)
     key_stage.check_key(paths, key)
     frames = ingest.read_clean(paths)
-    delivered = ingest.delivered(paths)
+    known = (paths.clean / ingest.DELIVERY_FILE).exists()  # clean tables written by hand (tests) have none
+    delivered = ingest.delivered(paths) if known else {}
     persons = {s: frames[s] for s in codebook.person_sources() if delivered.get(s, True)}
     settings = params["linkage"]
     log.info(
