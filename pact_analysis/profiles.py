@@ -1139,7 +1139,9 @@ def analyse(
         results["ari_share_of_ceiling"] = results["ari"] / ceiling
         truth_table = pd.crosstab(profile[known], y[known]).rename_axis(index="profile", columns=None)
     timing["total_s"] = time.perf_counter() - began
-    results["timing"] = timing
+    log.info(
+        "profiles timing (s): %s", {k: round(v, 1) for k, v in timing.items()}
+    )  # logged, not stored: same bytes
     out = {
         "fit": fit.reset_index(),
         "sizes": sizes.reset_index(),
@@ -1216,7 +1218,6 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         "n_selection",
         "n_validated",
         "stability",
-        "timing",
     ]
     write_json(paths.metrics / "profiles.json", {k: results[k] for k in keys if k in results})
     log.info(
