@@ -246,6 +246,7 @@ class Report:
                 "additive": additive,
                 "primary": primary,
                 "secondary": secondary,
+                "derived": derived_cells,
             },
         )
         self.tables += 1
