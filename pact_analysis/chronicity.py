@@ -102,7 +102,11 @@ def chronicity_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Return numeric covariates: booleans as 0/1, categoricals one-hot (first level dropped)."""
+    """Return numeric covariates: booleans as 0/1, categoricals one-hot (first level dropped).
+
+    A column without variation (a constant, or an indicator of a level nobody has) cannot be
+    estimated and makes the fit singular: it is left out, with a warning.
+    """
     parts = []
     for col in covariates:
         s = data[col]
@@ -112,6 +116,10 @@ def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame
             dummies = pd.get_dummies(s.astype("string"), prefix=col, prefix_sep="=", drop_first=True)
             parts.append(dummies.astype(float))
     x = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=data.index)
+    constant = [c for c in x.columns if x[c].nunique(dropna=True) <= 1]  # noqa: PD101
+    if constant:  # e.g. history counts when the optional extracts were not delivered: nothing to estimate
+        warnings.warn(f"covariates without variation left out of the model: {constant}", stacklevel=2)
+        x = x.drop(columns=constant)
     return x, list(x.columns)
 
 
