@@ -73,8 +73,9 @@ def test_report_renders_with_every_figure_it_draws(rendered_reports, name, lang)
 def test_report_publishes_its_tables_and_findings(rendered_reports, name):
     tables = rendered_reports.reports / "tables" / name
     assert any(tables.glob("*.csv")), "published tables are kept for the disclosure check"
-    summary = json.loads((tables / "summary.json").read_text())
-    assert summary["report"] == name and summary["values"]
+    for lang in i18n.LANGUAGES:
+        summary = json.loads((tables / f"summary.{lang}.json").read_text())
+        assert summary["report"] == name and summary["values"]
 
 
 def test_no_published_cell_claims_a_size(rendered_reports):

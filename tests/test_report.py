@@ -195,7 +195,8 @@ def test_index_summarises_each_report_in_both_languages(tmp_path):
         },
     }
     (paths.reports / "tables" / "00_overview").mkdir(parents=True)
-    (paths.reports / "tables" / "00_overview" / "summary.json").write_text(json.dumps(summary))
+    for lang in i18n.LANGUAGES:
+        (paths.reports / "tables" / "00_overview" / f"summary.{lang}.json").write_text(json.dumps(summary))
     params = {
         "seed": 7,
         "data": {"source": "synthetic"},

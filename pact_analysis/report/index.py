@@ -5,7 +5,7 @@ therefore declares no DVC outputs (it always runs, and its pages are not hashed 
 while every report is the same bytes for the same inputs.
 
 ``reports/<lang>/index.html`` states what was studied, the key findings of every report that exists
-(read from each report's ``summary.json``, written by :meth:`.page.Report.findings`), how sure we
+(read from each report's ``summary.<lang>.json``, written by :meth:`.page.Report.findings`), how sure we
 are, where to read more, a data-protection note and the provenance of the run. ``reports/index.html``
 opens the default language.
 """
@@ -198,7 +198,7 @@ def report_title(name: str, lang: str) -> str:
 
 
 def _finding(paths: Paths, name: str, lang: str) -> str:
-    summary = read_summary(paths.reports, name)
+    summary = read_summary(paths.reports, name, lang)
     title = html.escape(report_title(name, lang))
     if not (paths.reports / lang / f"{name}.html").exists():
         return f'<li class="missing">{title} ({html.escape(i18n.t("common.not_rendered", lang))})</li>'

@@ -6,7 +6,7 @@ Figures are embedded as PNG (offline), numbered, with a caption and alt text; ta
 captioned and published through the disclosure control (:func:`pact_analysis.disclosure.protect`),
 with a CSV copy under ``reports/tables/<report>/`` for the ``check`` stage.
 
-A notebook's key findings go to ``reports/tables/<report>/summary.json``: the index page builds its
+A notebook's key findings go to ``reports/tables/<report>/summary.<lang>.json``: the index page builds its
 executive summary from these files, so a new analysis reaches the index by calling
 :meth:`Report.findings`, never by editing the index.
 """
@@ -144,7 +144,8 @@ class Report:
             Catalogue key of the one-paragraph summary the index shows, filled with the same values.
         **values
             The figures (use :meth:`n`, :meth:`pct`, :meth:`num`); written to
-            ``reports/tables/<report>/summary.json`` for the index.
+            ``reports/tables/<report>/summary.<lang>.json`` for the index of that language (a value
+            already worded in the language, such as an interval phrase, stays right).
         """
         box = markdown_html(self.t(key, **values)) + (markdown_html(self.t(also, **values)) if also else "")
         self._show(
@@ -152,7 +153,7 @@ class Report:
         )
         serial = {k: v.to_json() if isinstance(v, Number) else v for k, v in values.items()}
         write_json(
-            self.tables_dir / "summary.json",
+            self.tables_dir / f"summary.{self.lang}.json",
             {"report": self.name, "index": self.key(index), "values": serial},
         )
 
@@ -418,7 +419,7 @@ def start(name: str, root: str | Path, lang: str, min_cell: int, **parameters: A
     return report
 
 
-def read_summary(reports: Path, name: str) -> dict[str, Any] | None:
-    """Return a report's recorded findings (``summary.json``) or None if it has none."""
-    path = Path(reports) / "tables" / name / "summary.json"
+def read_summary(reports: Path, name: str, lang: str) -> dict[str, Any] | None:
+    """Return a report's recorded findings in ``lang`` (``summary.<lang>.json``) or None if it has none."""
+    path = Path(reports) / "tables" / name / f"summary.{lang}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
