@@ -65,8 +65,9 @@ def test_report_renders_with_every_figure_it_draws(rendered_reports, name, lang)
     assert len(images) == counts["figures_drawn"], "every figure the notebook drew must be in the HTML"
     assert page.count("<figcaption>") == len(images)
     for key in REQUIRED_FIGURES[name]:
-        alt = i18n.t(key, lang).replace('"', "&quot;")
-        assert f'alt="{alt}"' in page, f"{name} ({lang}) lacks the figure {key}"
+        template = i18n.catalogue(lang)[key]  # an alt text may hold placeholders: match the text before them
+        alt = template.split("{")[0].replace('"', "&quot;")
+        assert f'alt="{alt}' in page, f"{name} ({lang}) lacks the figure {key}"
 
 
 @pytest.mark.parametrize("name", report.REPORTS)
