@@ -237,14 +237,17 @@ r.table(
 # %%
 r.heading("where")
 r.say("where.text", min_cell=r.n(disclosure_min_cell))
-by_province = sp.masked_crosstab(
+by_province, persons_paid = sp.spending_crosstab(
     paid.assign(province=paid["province_code"].map(provinces).fillna(paid["province_code"])),
     "province",
     "year",
-    disclosure_min_cell,
 )
-by_province = by_province.apply(lambda c: c.map(lambda v: v / 1e3 if not isinstance(v, str) else v))
-r.table(by_province.rename(columns=str), "where.province", decimals=0)
+r.table(
+    (by_province / 1e3).rename(columns=str),
+    "where.province",
+    behind=persons_paid.rename(columns=str),
+    decimals=0,
+)
 last_paid = paid.loc[paid["year"] == last_full]
 by_ceas = sp.spending_by_folded(last_paid, "ceas_code", disclosure_min_cell, cfg["chronic_months"])
 top_share = (

@@ -206,7 +206,11 @@ def plot_group_rates(table: pd.DataFrame, label: Label, metrics: dict[str, str],
         est = rows[metric].to_numpy(float)
         low = rows.get(f"{metric}_lower", rows[metric]).to_numpy(float)
         high = rows.get(f"{metric}_upper", rows[metric]).to_numpy(float)
-        ax.errorbar(est, y + (k - 0.5) * 0.3, xerr=[est - low, high - est], fmt="o", capsize=2, label=text)
+        # a percentile interval of a small group may leave out its own estimate: draw the interval
+        # and the point separately rather than as error bars around the point
+        at = y + (k - 0.5) * 0.3
+        (point,) = ax.plot(est, at, "o", label=text)
+        ax.hlines(at, low, high, color=point.get_color(), linewidth=1.2)
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

@@ -433,6 +433,41 @@ def protect(
     return Protected(out, mask, primary, int(hidden.sum()) - primary, derived_cells)
 
 
+def protect_by(values: pd.DataFrame, behind: pd.DataFrame, min_cell: int, additive: bool = True) -> Protected:
+    """Protect a table of amounts whose cells are decided by the counts of persons behind them.
+
+    A spending crosstab (EUR by province and year) holds no counts, but each cell describes the
+    persons behind it: the suppression pattern is the one :func:`suppression_mask` finds on
+    ``behind`` (small cells and, for an additive table, their complements), applied to ``values``.
+
+    Parameters
+    ----------
+    values : DataFrame
+        The published amounts.
+    behind : DataFrame
+        Persons behind each cell; same index and columns as ``values``.
+    min_cell : int
+        Minimum publishable count.
+    additive : bool
+        Whether the cells of ``behind`` add up to published or derivable totals.
+
+    Returns
+    -------
+    Protected
+        ``values`` with the suppressed cells shown as :data:`SUPPRESSED`; ``primary`` and
+        ``secondary`` count the cells hidden because of ``behind``.
+    """
+    if not (values.index.equals(behind.index) and values.columns.equals(behind.columns)):
+        raise ValueError(
+            "protect_by: the amounts and the persons behind them must have the same rows and columns"
+        )
+    mask = suppression_mask(behind, min_cell, additive)
+    counts = behind.to_numpy(dtype=float, na_value=np.nan)
+    primary = int(((counts > 0) & (counts < min_cell)).sum())
+    out = values.astype(object).mask(mask.to_numpy(), SUPPRESSED)
+    return Protected(out, mask, primary, int(mask.to_numpy().sum()) - primary, 0)
+
+
 def suppress_small_cells(
     table: pd.DataFrame,
     min_cell: int,

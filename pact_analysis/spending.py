@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import chronicity as ch
-from pact_analysis import disclosure
 
 #: Default parameters of the ``spending`` section of params.yaml (documented there).
 DEFAULTS: dict[str, Any] = {
@@ -312,24 +311,23 @@ def spending_by_folded(
     return ch.mask_small_groups(table, "persons", min_cell)
 
 
-def masked_crosstab(paid: pd.DataFrame, rows: str, columns: str, min_cell: int) -> pd.DataFrame:
-    """Spending crosstab (EUR) with the cells of fewer than ``min_cell`` persons suppressed.
+def spending_crosstab(paid: pd.DataFrame, rows: str, columns: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spending (EUR) by ``rows`` x ``columns`` and the persons paid behind each cell.
 
-    The persons crosstab decides: its small cells and their complements
-    (:func:`pact_analysis.disclosure.suppression_mask`, so no hidden cell is recoverable from the
-    totals) are shown as :data:`pact_analysis.disclosure.SUPPRESSED` in the spending table.
+    Publish the first with the second as ``behind`` (:meth:`pact_analysis.report.page.Report.table`,
+    :func:`pact_analysis.disclosure.protect_by`): cells of fewer than the minimum persons and their
+    complements are suppressed, so no hidden cell is recoverable from the totals.
 
     Returns
     -------
-    DataFrame
-        ``rows`` x ``columns``; float EUR or the suppression marker.
+    (DataFrame, DataFrame)
+        Spending in EUR and distinct persons paid, same rows and columns.
     """
     money = paid.pivot_table(index=rows, columns=columns, values="amount_eur", aggfunc="sum", fill_value=0.0)
     persons = paid.pivot_table(
         index=rows, columns=columns, values="person_key", aggfunc="nunique", fill_value=0
     )
-    mask = disclosure.suppression_mask(persons, min_cell)
-    return money.astype(object).mask(mask.to_numpy(), disclosure.SUPPRESSED)
+    return money, persons.reindex(index=money.index, columns=money.columns, fill_value=0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -849,18 +847,7 @@ def analyse(root: str | Path, params: Mapping[str, Any], min_cell: int = 10) -> 
     seed = int(params.get("seed", 0))
     chron = ch.chronicity_params(params)
     extraction = params["data"]["extraction_date"]
-    tables = ch.load_tables(
-        Path(root) / "data" / "processed",
-        (
-            "rgc_spells",
-            "rgc_members",
-            "persons",
-            "employment_episodes",
-            "sauss_interventions",
-            "ngo_attention",
-            "ceas",
-        ),
-    )
+    tables = ch.load_tables(Path(root) / "data" / "processed", ch.SCORING_TABLES)
     spells = tables["rgc_spells"]
     episodes = ch.exit_dataset(ch.build_spells(tables, params), tables, params)
     paid = payments(spells, extraction, tables["ceas"], episodes)

@@ -429,7 +429,7 @@ def test_a_planted_small_cell_in_a_language_folder_is_caught(project):
         disclosure.run(project, params())
     assert expected in str(err.value)
     assert (
-        "the sidecar declares 2 suppressed cells (2 primary, 0 secondary) but the table shows 1 [c]"
+        "the sidecar declares 2 suppressed cells (2 primary, 0 secondary, 0 derived) but the table shows 1 [c]"
         in str(err.value)
     )
     metrics = json.loads((project.metrics / "disclosure.json").read_text())

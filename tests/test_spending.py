@@ -92,15 +92,18 @@ def test_no_published_spending_sum_covers_fewer_than_min_cell_persons():
     assert table["spending_eur"].sum() == pytest.approx(30 * 12 * 500.0)
 
 
-def test_masked_crosstab_hides_small_cells_and_their_complements():
+def test_spending_crosstab_published_behind_its_persons_hides_small_cells_and_complements():
     rows = [(f"p{i}", "2016-01-01", "2017-12-31", 100.0) for i in range(40)]
     files = _files(rows)
     files["ceas_code"] = ["A"] * 20 + ["B"] * 17 + ["C"] * 3
-    table = sp.masked_crosstab(sp.payments(files, EXTRACTION), "ceas_code", "year", 10)
-    hidden = table == disclosure.SUPPRESSED
+    money, persons = sp.spending_crosstab(sp.payments(files, EXTRACTION), "ceas_code", "year")
+    assert persons.loc["C"].tolist() == [3, 3] and money.loc["A", 2016] == pytest.approx(20 * 12 * 100.0)
+    protected = disclosure.protect_by(money, persons, 10)
+    hidden = protected.table == disclosure.SUPPRESSED
     assert hidden.loc["C"].all(), "3 persons: suppressed"
     assert hidden.sum().sum() >= 4, "a lone suppressed cell per column would be recoverable from the total"
     assert not hidden.loc["A"].all()
+    assert (protected.primary, protected.primary + protected.secondary) == (2, int(hidden.sum().sum()))
 
 
 def test_scaling_factor_is_published_heads_over_heads_paid_that_month():

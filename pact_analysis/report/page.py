@@ -201,6 +201,7 @@ class Report:
         decimals: dict[str, int] | int = 2,
         percent: list[str] | None = None,
         derived: list[str] | None = None,
+        behind: pd.DataFrame | None = None,
         **values: Any,
     ) -> None:
         """Publish a numbered, captioned table (small counts suppressed); its CSV is the published copy.
@@ -225,15 +226,23 @@ class Report:
         derived : list of str, optional
             Columns computed from the row's counts (shares, means, interval limits): suppressed in
             every row with a suppressed count, since they would give it back.
+        behind : DataFrame, optional
+            For a table of amounts (no counts): the persons behind each of its cells, same rows and
+            columns; a cell is suppressed where they are too few (and, when ``additive``, its
+            complements), see :func:`pact_analysis.disclosure.protect_by`.
         **values
             Placeholder values of the caption.
         """
         from pact_analysis import disclosure
 
         published, primary, secondary, derived_cells = table, 0, 0, 0
-        if counts:
-            protected = disclosure.protect(
-                table, self.min_cell, columns=counts, additive=additive, derived=derived
+        if counts or behind is not None:
+            protected = (
+                disclosure.protect_by(table, behind, self.min_cell, additive)
+                if behind is not None
+                else disclosure.protect(
+                    table, self.min_cell, columns=counts, additive=additive, derived=derived
+                )
             )
             published, primary, secondary = protected.table, protected.primary, protected.secondary
             derived_cells = protected.derived
