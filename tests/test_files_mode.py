@@ -226,6 +226,14 @@ def test_required_extracts_only(files_run, tmp_path, key_file):
     for name in ("00_overview.html", "01_record_linkage.html"):
         assert reports(project, name), name
     assert pd.read_parquet(project / "data" / "processed" / "ngo_attention.parquet").empty
+    # no pilot extracts: the pilot report says which are missing, the spending scenario says it assumed
+    missing = ["pilot_assignment.csv", "mdtse_assessments.csv"]  # in the order of render.NEEDS
+    assert metrics(project, "pilot.json") == {"available": False, "not_delivered": missing}
+    assert all(
+        missing[0] in page.read_text(encoding="utf-8")
+        for page in reports(project, "05_pilot_evaluation.html")
+    )
+    assert metrics(project, "spending.json")["effect"]["source"] == "default"
 
 
 def test_one_bad_row_stops_ingest_with_one_message_and_marks_the_reports_stale(files_run, tmp_path, key_file):

@@ -224,3 +224,53 @@ def test_provenance_states_only_the_parameters_the_run_used():
     }
     assert "synthetic" not in report.index.params_used(real)
     assert "synthetic" in report.index.params_used(real | {"data": {"source": "synthetic"}})
+
+
+def test_amounts_published_behind_their_persons_declare_their_suppressions(tmp_path, monkeypatch):
+    """A spending table holds no counts: the persons behind its cells decide, and the sidecar says so."""
+    from pact_analysis import disclosure
+
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    r = _report(tmp_path)
+    rows = pd.Index(["León", "Soria", "Burgos"], name="province")
+    amounts = pd.DataFrame({"spells": [1200.0, 90.0, 800.0], "ongoing": [1300.0, 80.0, 700.0]}, index=rows)
+    persons = pd.DataFrame({"spells": [120, 4, 80], "ongoing": [130, 3, 70]}, index=rows)
+    r.table(amounts, "spells.by_province", behind=persons)
+    csv = tmp_path / "reports/tables/00_overview/spells_by_province.csv"
+    published = pd.read_csv(csv, index_col=0, dtype=str)
+    assert (published.loc["Soria"] == disclosure.SUPPRESSED).all()
+    assert (published == disclosure.SUPPRESSED).sum().sum() == 4  # Soria and the complements in its columns
+    sidecar = json.loads(csv.with_suffix(".json").read_text())
+    assert (sidecar["primary"], sidecar["secondary"]) == (2, 2)
+    check = disclosure.check_table(csv, 10, tmp_path / "reports/tables")
+    assert not check.small and not check.other, (check.small, check.other)
+    assert check.suppressed == 4
+    assert "confidencial" in shown[-1]
+
+
+def test_a_report_whose_extracts_were_not_delivered_says_so(tmp_path, monkeypatch):
+    """A region without a pilot: 05 is not executed; its page, index summary and metrics say why."""
+    from pact_analysis import ingest
+    from pact_analysis.config import Paths
+    from pact_analysis.report import index, render
+
+    paths = Paths(tmp_path)
+    delivered = {"pilot_assignment": False, "mdtse_assessments": True}
+    monkeypatch.setattr(ingest, "delivered", lambda _: delivered)
+    stale = paths.reports / "tables" / "05_pilot_evaluation" / "did.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an earlier run's table\n")
+    assert render.not_delivered("05_pilot_evaluation", paths) == ["pilot_assignment.csv"]
+    assert render.not_delivered("00_overview", paths) == []
+    written = render.render_notebook("05_pilot_evaluation", paths, {})
+    assert [p.parent.name for p in written] == ["es", "en"]
+    spanish = written[0].read_text(encoding="utf-8")
+    assert "pilot_assignment.csv" in spanish and "no se entregaron" in spanish
+    assert not stale.exists()
+    assert json.loads((paths.metrics / "pilot.json").read_text()) == {
+        "available": False,
+        "not_delivered": ["pilot_assignment.csv"],
+    }
+    entry = index._finding(paths, "05_pilot_evaluation", "en")
+    assert "were not delivered (pilot_assignment.csv)" in entry and 'href="05_pilot_evaluation.html"' in entry

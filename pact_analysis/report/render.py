@@ -8,6 +8,7 @@ nbconvert without code into the shared page (:mod:`.shell`) as ``reports/<lang>/
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
-from pact_analysis.io import atomic_file
+from pact_analysis.io import atomic_file, write_json
 from pact_analysis.report import i18n
 from pact_analysis.report.page import short_name
 from pact_analysis.report.shell import page
@@ -157,8 +158,69 @@ def execute(name: str, paths: Paths, params: dict[str, Any], lang: str) -> Path:
     return executed
 
 
+#: Reports that cannot be written without some optional extracts (codebook sources), and the metrics
+#: file each writes. When one of them was not delivered (a region without a pilot), the report is a
+#: page saying which extracts are missing, its summary says so in the index, and its metrics file
+#: records ``{"available": false, "not_delivered": [...]}`` instead of results.
+NEEDS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "05_pilot_evaluation": (("pilot_assignment", "mdtse_assessments"), "pilot.json"),
+}
+
+
+def not_delivered(name: str, paths: Paths) -> list[str]:
+    """The extracts ``name`` needs (:data:`NEEDS`) that were not delivered, as file names."""
+    from pact_analysis import codebook, ingest
+
+    needed = NEEDS.get(name, ((), None))[0]
+    if not needed:
+        return []
+    delivered = ingest.delivered(paths)
+    return [codebook.sources()[s]["file"] for s in needed if not delivered.get(s, False)]
+
+
+def unavailable_html(name: str, lang: str, missing: list[str]) -> str:
+    """The page of a report whose extracts were not delivered: its title and why it is empty."""
+    from pact_analysis.report.page import markdown_html
+
+    title = i18n.t(f"{short_name(name)}.title", lang)
+    text = i18n.t("common.unavailable", lang, files=", ".join(missing))
+    body = (
+        f"<h1>{html.escape(title)}</h1>"
+        f'<section class="findings"><h2>{html.escape(i18n.t("common.findings", lang))}</h2>'
+        f"{markdown_html(text)}</section>"
+    )
+    return offline_html(page(body, lang, title, f"{name}.html"))
+
+
+def write_unavailable(name: str, paths: Paths, missing: list[str]) -> list[Path]:
+    """Write the pages, index summaries and metrics of a report that cannot be written (:data:`NEEDS`)."""
+    folder = paths.reports / "tables" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*"):  # tables of an earlier run with the extracts must not stay published
+        if stale.is_file():
+            stale.unlink()
+    written = []
+    for lang in i18n.LANGUAGES:
+        target = paths.reports / lang / f"{name}.html"
+        with atomic_file(target) as fh:
+            fh.write(unavailable_html(name, lang, missing))
+        write_json(
+            folder / f"summary.{lang}.json",
+            {"report": name, "index": "common.unavailable", "values": {"files": ", ".join(missing)}},
+        )
+        written.append(target)
+    metrics = NEEDS[name][1]
+    if metrics:
+        write_json(paths.metrics / metrics, {"available": False, "not_delivered": missing})
+    log.warning("%s: not written, extracts not delivered: %s", name, ", ".join(missing))
+    return written
+
+
 def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Path]:
     """Execute a report notebook in every language and write ``reports/<lang>/<name>.html``.
+
+    A report whose optional extracts were not delivered (:data:`NEEDS`) is not executed: its page
+    says which extracts are missing (:func:`write_unavailable`).
 
     Parameters
     ----------
@@ -174,6 +236,9 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
     list of Path
         The HTML reports, one per language.
     """
+    missing = not_delivered(name, paths)
+    if missing:
+        return write_unavailable(name, paths, missing)
     written = []
     for lang in i18n.LANGUAGES:
         executed = execute(name, paths, params, lang)
