@@ -508,6 +508,24 @@ def replicated(start_logliks: Sequence[float], n: int, tol: float = 0.01) -> int
     return int((total >= np.nanmax(total) - tol).sum())
 
 
+def sample_size_adjusted_bic(loglik: float, n_parameters: int, n: int) -> float:
+    """Sclove's (1987) sample-size adjusted BIC: ``-2 loglik + p log((n + 2) / 24)``.
+
+    Computed here because ``StepMix.sabic`` (3.0.0) uses ``log(n (n + 2) / 24)``, a penalty larger than
+    BIC's instead of smaller, which would make the adjusted criterion choose fewer classes than BIC.
+
+    Parameters
+    ----------
+    loglik : float
+        Maximised log-likelihood of the model.
+    n_parameters : int
+        Free parameters.
+    n : int
+        Persons the model was fitted on.
+    """
+    return -2.0 * loglik + n_parameters * float(np.log((n + 2) / 24))
+
+
 def fit_row(model: Any, data: Encoded) -> dict[str, Any]:
     """Fit statistics of one model: log-likelihood, AIC, BIC, SABIC, entropy, smallest class, replication."""
     X = data.X.to_numpy(float)
@@ -520,7 +538,7 @@ def fit_row(model: Any, data: Encoded) -> dict[str, Any]:
         "n_parameters": int(model.n_parameters),
         "aic": float(model.aic(X)),
         "bic": float(model.bic(X)),
-        "sabic": float(model.sabic(X)),
+        "sabic": sample_size_adjusted_bic(float(model.score(X) * n), int(model.n_parameters), n),
         "entropy": float(model.relative_entropy(X)) if model.n_components > 1 else np.nan,
         "smallest_n": int(sizes.min()),
         "smallest_share": float(sizes.min() / n),

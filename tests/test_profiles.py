@@ -44,6 +44,11 @@ def test_fit_table_has_every_k_and_finds_two_groups():
     assert table["loglik"].is_monotonic_increasing
     assert profiles.choose_k(table) == 2
     assert table.loc[2, "replicated"]
+    # Sclove's adjusted BIC penalises each parameter by log((n + 2) / 24) < log(n): below BIC
+    n = len(frame)
+    penalty = (table["bic"] - table["sabic"]) / table["n_parameters"]
+    assert np.allclose(penalty, np.log(n) - np.log((n + 2) / 24))
+    assert (table["sabic"] < table["bic"]).all()
     labels = models[2].predict(data.X.to_numpy(float))
     assert profiles.agreement(labels, group) > 0.8
 
