@@ -517,7 +517,7 @@ def score(
     check_factors(params)
     seed = int(params.get("seed", 0))
     n_boot = int(cfg["bootstrap"] if n_boot is None else n_boot)
-    tables = _tables(processed)
+    tables = ch.load_tables(processed, ch.SCORING_TABLES)
     spells = ch.build_spells(tables, params)
     stack = ch.landmark_stack(spells, tables, params)
     model = ch.fit_deployed_model(stack, params, seed)
@@ -553,19 +553,6 @@ def current_share(current: pd.DataFrame, thresholds: Sequence[float]) -> pd.Data
         {"current_alerts": counts, "current_share": np.divide(counts, max(len(current), 1))},
         index=pd.Index([float(t) for t in thresholds], name="threshold"),
     )
-
-
-def _tables(processed: str | Path | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    names = (
-        "rgc_spells",
-        "rgc_members",
-        "persons",
-        "employment_episodes",
-        "sauss_interventions",
-        "ngo_attention",
-        "ceas",
-    )
-    return ch.load_tables(processed, names)
 
 
 def case_lists(scores: pd.DataFrame, feedback: pd.DataFrame, n_reasons: int) -> pd.DataFrame:

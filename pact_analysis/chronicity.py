@@ -104,8 +104,7 @@ def chronicity_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
 def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """Return numeric covariates: booleans as 0/1, categoricals one-hot (first level dropped).
 
-    A column without variation (a constant, or an indicator of a level nobody has) cannot be
-    estimated and makes the fit singular: it is left out, with a warning.
+    Columns without variation are left out, with a warning (:func:`_varying`).
     """
     parts = []
     for col in covariates:
@@ -116,11 +115,21 @@ def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame
             dummies = pd.get_dummies(s.astype("string"), prefix=col, prefix_sep="=", drop_first=True)
             parts.append(dummies.astype(float))
     x = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=data.index)
-    constant = [c for c in x.columns if x[c].nunique(dropna=True) <= 1]  # noqa: PD101
-    if constant:  # e.g. history counts when the optional extracts were not delivered: nothing to estimate
-        warnings.warn(f"covariates without variation left out of the model: {constant}", stacklevel=2)
-        x = x.drop(columns=constant)
+    x = x[_varying(x, x.columns)]
     return x, list(x.columns)
+
+
+def _varying(data: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns that vary in ``data``; the others are named in a warning.
+
+    A column without variation (a constant, e.g. the history counts when the optional extracts were
+    not delivered, or an indicator of a level nobody has) cannot be estimated and makes a fit
+    singular: it is left out.
+    """
+    constant = [c for c in columns if data[c].nunique(dropna=True) <= 1]  # noqa: PD101
+    if constant:
+        warnings.warn(f"covariates without variation left out of the model: {constant}", stacklevel=3)
+    return [c for c in columns if c not in constant]
 
 
 def fit_cox(
@@ -633,6 +642,19 @@ def kaplan_meier(
 # --------------------------------------------------------------------------------------------------
 
 
+#: Processed tables the chronicity model reads (spells, members and the history of each person).
+PROCESSED_TABLES = (
+    "rgc_spells",
+    "rgc_members",
+    "persons",
+    "employment_episodes",
+    "sauss_interventions",
+    "ngo_attention",
+)
+#: The same with the CEAS directory, for those that score today's recipients by CEAS (alerts, spending).
+SCORING_TABLES = (*PROCESSED_TABLES, "ceas")
+
+
 def load_tables(
     processed: str | Path | Mapping[str, pd.DataFrame], names: Sequence[str] | None = None
 ) -> dict[str, pd.DataFrame]:
@@ -643,16 +665,9 @@ def load_tables(
     processed : path or mapping
         ``data/processed`` or a dict of already loaded tables.
     names : sequence of str, optional
-        Tables wanted (default: the ones the chronicity analysis uses).
+        Tables wanted (default :data:`PROCESSED_TABLES`; :data:`SCORING_TABLES` adds the CEAS).
     """
-    names = names or (
-        "rgc_spells",
-        "rgc_members",
-        "persons",
-        "employment_episodes",
-        "sauss_interventions",
-        "ngo_attention",
-    )
+    names = names or PROCESSED_TABLES
     if isinstance(processed, Mapping):
         return {n: processed[n] for n in names if n in processed}
     folder = Path(processed)
@@ -1266,7 +1281,7 @@ def fit_predictors(
         (scikit-learn HistGradientBoostingClassifier).
     """
     cfg = chronicity_params(params)
-    features = list(predictors(params) if features is None else features)
+    features = _varying(develop, list(predictors(params) if features is None else features))
     window = float(cfg["horizon_month"]) - float(cfg["landmark_month"])
     models: dict[str, Any] = {}
     for name in cfg["models"]:
