@@ -1,0 +1,90 @@
+"""Benchmark the ``profiles``, ``chronicity`` and ``alerts`` stages on a 500,000-person region.
+
+Prepares a scratch project with the project's own stages (``synthesize``, ``ingest``, ``link`` as in
+:mod:`warehouse_500k`, then ``warehouse``; each skipped when its output already exists, so an
+interrupted run can resume with ``--project``), then runs each measured stage in its own process, as
+``dvc repro`` does, and reports its wall time and that process's peak memory, with the headline
+figures of its metrics file. Goals: profiles (issue 9), chronicity and alerts (issue 10) within
+10 minutes each on 2 cores.
+
+Usage::
+
+    .venv/bin/python benchmarks/analysis_500k.py [--n-persons 500000] [--project DIR] [--out FILE]
+        [--stages profiles chronicity alerts]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warehouse_500k import prepare
+
+from pact_analysis.config import Paths
+
+#: Headline figures copied from each stage's metrics file (those that exist).
+HEADLINES = {
+    "profiles": ["n_persons", "n_selection", "k_chosen", "k_true", "ari", "supervised_ceiling_ari"],
+    "chronicity": ["spells", "exits", "chosen_model", "c_index", "oracle_c_index", "calibration_slope"],
+    "alerts": ["recipients_scored", "alerts", "alert_share", "ceas_with_alerts"],
+}
+
+
+def run_stage(project: Path, stage: str) -> dict[str, float]:
+    """Run one stage in a child process; return its wall time and the child's own peak memory."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "pact_analysis", stage, "--root", str(project)])
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"stage {stage} failed with exit code {child.returncode}")
+    return {
+        "seconds": round(time.perf_counter() - start, 1),
+        "peak_memory_gb": round(usage.ru_maxrss / 1024**2, 2),
+    }
+
+
+def headline(paths: Paths, stage: str) -> dict[str, object]:
+    """The figures of :data:`HEADLINES` found in ``metrics/<stage>.json``."""
+    metrics = json.loads((paths.metrics / f"{stage}.json").read_text(encoding="utf-8"))
+    return {k: metrics[k] for k in HEADLINES.get(stage, []) if k in metrics}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print (and optionally write) its figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-persons", type=int, default=500_000)
+    parser.add_argument("--project", type=Path, default=None, help="scratch project to create or reuse")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--stages", nargs="+", default=["profiles", "chronicity", "alerts"])
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="analysis_bench_") as tmp:
+        project = args.project or Path(tmp)
+        paths = Paths(project)
+        figures: dict[str, object] = {
+            "n_persons": args.n_persons,
+            "cpus": os.cpu_count(),
+            "seconds_preparation": prepare(project, args.n_persons),
+        }
+        if not (paths.metrics / "warehouse.json").exists():
+            figures["seconds_preparation"]["warehouse"] = run_stage(project, "warehouse")["seconds"]
+        for stage in args.stages:
+            print(f">> {stage} on {args.n_persons:,} persons", file=sys.stderr, flush=True)
+            figures[stage] = run_stage(project, stage) | headline(paths, stage)
+            if args.out:  # keep what was measured if a later stage fails
+                args.out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(figures, indent=2, sort_keys=True)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
