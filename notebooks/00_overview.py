@@ -62,8 +62,8 @@ if synthetic:
 r.title()
 r.banner(data_source)
 r.findings(
-    persons=r.n(len(tables["sauss_persons"])),
-    spells=r.n(len(spells)),
+    persons=r.count(len(tables["sauss_persons"])),
+    spells=r.count(len(spells)),
     median=r.num(km.median_survival_time_, 0),
     still_24=r.pct(still_24),
     job_exits=r.pct(exits.get("JOB_INCOME", 0.0)),

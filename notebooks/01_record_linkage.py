@@ -68,9 +68,9 @@ if review is not None and review.get("precision") is None:
 r.title()
 r.banner(data_source)
 values = {
-    "records": r.n(metrics["records"]),
-    "persons": r.n(metrics["n_persons"]),
-    "exact_persons": r.n(exact_persons),
+    "records": r.count(metrics["records"]),
+    "persons": r.count(metrics["n_persons"]),
+    "exact_persons": r.count(exact_persons),
     "threshold": r.num(linkage_threshold, 2),
 }
 if quality is not None:
@@ -79,7 +79,7 @@ if quality is not None:
         "recall": r.pct(quality["pairwise"]["recall"], 2),
         "f1": r.num(quality["bcubed"]["f1"], 3),
         "exact_f1": r.num(quality["deterministic"]["bcubed"]["f1"], 3),
-        "true_persons": r.n(metrics["true_persons"]),
+        "true_persons": r.count(metrics["true_persons"]),
     }
     r.findings(also="findings.truth", index="index.truth", **values)
 elif review is not None:

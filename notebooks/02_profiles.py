@@ -67,7 +67,7 @@ r.title()
 r.banner(data_source)
 r.findings(
     also="findings.truth" if validated else "findings.no_truth",
-    persons=r.n(results["n_persons"]),
+    persons=r.count(results["n_persons"]),
     k=r.n(results["k_chosen"]),
     largest=labels[largest],
     largest_share=r.pct(sizes.loc[largest, "share"]),
@@ -80,7 +80,7 @@ r.findings(
 
 # %%
 r.heading("about")
-r.say("about.text", persons=r.n(results["n_persons"]), date=r.date(data_extraction_date))
+r.say("about.text", persons=r.count(results["n_persons"]), date=r.date(data_extraction_date))
 indicators = pd.DataFrame(
     [
         (name, group, "bands" if cuts else "categorical")
@@ -169,7 +169,7 @@ for p in sizes.index:
     median = medians.get(str(p), np.nan)
     r.say(
         "card.text",
-        persons=r.n(sizes.loc[p, "persons"]),
+        persons=r.count(sizes.loc[p, "persons"]),
         share=r.pct(sizes.loc[p, "share"]),
         why=r.t(f"why.{sizes.loc[p, 'name'].rstrip('_0123456789')}"),
         top=", ".join(
@@ -290,7 +290,7 @@ if validated:
         share=r.pct(results["ari_share_of_ceiling"], 0),
         k=r.n(results["k_chosen"]),
         k_true=r.n(results["k_true"]),
-        persons=r.n(results["n_validated"]),
+        persons=r.count(results["n_validated"]),
     )
     truth = tables["truth_crosstab"].set_index("profile")
     truth.index = [labels[int(p)] for p in truth.index]

@@ -79,8 +79,8 @@ ci = res["metrics"].loc[(chosen, "c_index")]
 r.title()
 r.banner(data_source)
 values = {
-    "spells": r.n(v["spells"]),
-    "heads": r.n(v["heads"]),
+    "spells": r.count(v["spells"]),
+    "heads": r.count(v["heads"]),
     "median": r.num(overall["median"], 1),
     "still_24": r.pct(overall["still_24"]),
     "still_36": r.pct(overall["still_36"]),
@@ -110,9 +110,9 @@ r.say(
     "about.text",
     extraction_date=r.date(data_extraction_date),
     gap=r.num(chronicity_merge_gap_months, 0),
-    spells=r.n(v["spells"]),
-    heads=r.n(v["heads"]),
-    exits=r.n(v["exits"]),
+    spells=r.count(v["spells"]),
+    heads=r.count(v["heads"]),
+    exits=r.count(v["exits"]),
 )
 
 # %% [markdown]
@@ -401,8 +401,8 @@ r.say(
     window=r.n(chronicity_horizon_month - chronicity_landmark_month),
     landmark=r.n(chronicity_landmark_month),
     horizon=r.n(chronicity_horizon_month),
-    develop=r.n(int(sizes.loc["develop", "spells"])),
-    validate=r.n(int(sizes.loc["validate", "spells"])),
+    develop=r.count(int(sizes.loc["develop", "spells"])),
+    validate=r.count(int(sizes.loc["validate", "spells"])),
     c_index=r.num(v["c_index"], 3),
     auc=r.num(v["auc"], 3),
     slope=r.num(v["calibration_slope"], 2),

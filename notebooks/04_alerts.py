@@ -98,21 +98,21 @@ r.title()
 r.banner(data_source)
 r.findings(
     also="findings.feedback" if rates["reviews"] else "findings.no_feedback",
-    recipients=r.n(len(scores)),
+    recipients=r.count(len(scores)),
     date=r.date(data_extraction_date),
     first=r.n(min(model["landmarks"])),
-    alerts=r.n(len(alerted)),
-    share=r.pct(len(alerted) / max(len(scores), 1)),
+    alerts=r.count(len(alerted)),
+    share=r.share(len(alerted), len(scores)),
     ceas_with=r.n(alerted["ceas_code"].nunique()),
     ceas_total=r.n(len(out["lists"])),
     top_reason=reason_text(top_reason),
-    top_reason_share=r.pct(reasons["share_of_alerts"].iloc[0] if len(reasons) else 0.0),
-    modifiable_share=r.pct(float(modifiable_any.mean()) if len(alerted) else 0.0),
+    top_reason_share=r.share(int(reasons["alerts"].iloc[0]) if len(reasons) else 0, len(alerted)),
+    modifiable_share=r.share(int(modifiable_any.sum()), len(alerted)),
     auc_lower=r.num(validation_table.loc["auc", "ci_lower"], 2),
     auc_upper=r.num(validation_table.loc["auc", "ci_upper"], 2),
-    reviews=r.n(rates["reviews"]),
-    override_rate=r.pct(rates["override_rate"] or 0.0),
-    acted_rate=r.pct(rates["acted_rate"] or 0.0),
+    reviews=r.count(rates["reviews"]),
+    override_rate=r.share(rates["disagree"], rates["reviews"]),
+    acted_rate=r.share(rates["acted"], rates["reviews"]),
     **common,
 )
 
@@ -242,9 +242,9 @@ r.heading("feedback")
 if rates["reviews"]:
     r.say(
         "feedback.text",
-        reviews=r.n(rates["reviews"]),
-        override_rate=r.pct(rates["override_rate"]),
-        acted_rate=r.pct(rates["acted_rate"]),
+        reviews=r.count(rates["reviews"]),
+        override_rate=r.share(rates["disagree"], rates["reviews"]),
+        acted_rate=r.share(rates["acted"], rates["reviews"]),
     )
     tables = alerts.feedback_tables(feedback)
     r.table(tables["responses"], "feedback.table", counts=["reviews"])

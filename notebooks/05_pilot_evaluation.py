@@ -250,8 +250,8 @@ publish(
 r.heading("comparison")
 r.say(
     "comparison.text",
-    treated=r.n(res["pool_sizes"][0]),
-    pool=r.n(res["pool_sizes"][1]),
+    treated=r.count(res["pool_sizes"][0]),
+    pool=r.count(res["pool_sizes"][1]),
     max_smd=r.num(res["max_abs_smd"], 3),
 )
 balance = res["balance"]

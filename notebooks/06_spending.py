@@ -165,11 +165,11 @@ r.findings(
     if pd.notna(comparison.loc[last_full, "published_eur"])
     else "–",
     factor=r.num(factor, 1),
-    current=r.n(int(future_total["persons"])),
+    current=r.count(int(future_total["persons"])),
     future=meur(future_total["expected_eur"], 2),
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
     horizon=r.n(cfg["horizon_years"]),
-    cases=r.n(cases),
+    cases=r.count(cases),
     cost=r.n(cfg["cost_per_case_eur"]),
     net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
     net=keur(abs(net5["estimate"])),
@@ -194,7 +194,7 @@ r.heading("yearly")
 r.say(
     "yearly.text",
     factor=r.num(factor, 1),
-    heads=r.n(scale["heads"]),
+    heads=r.count(scale["heads"]),
     published_heads=r.n(scale["published_heads"]),
     date=r.date(scale["date"]),
     amount=r.n(sp.PUBLISHED_MONTHLY_AMOUNT_EUR),
@@ -313,7 +313,7 @@ r.table(
 r.heading("future")
 r.say(
     "future.text",
-    current=r.n(int(future_total["persons"])),
+    current=r.count(int(future_total["persons"])),
     horizon=r.n(cfg["horizon_years"]),
     future=meur(future_total["expected_eur"], 2),
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
@@ -355,7 +355,7 @@ r.table(
 r.heading("scenario")
 r.say(
     "scenario.text",
-    cases=r.n(cases),
+    cases=r.count(cases),
     cost=r.n(cfg["cost_per_case_eur"]),
     effect=pp(effect["estimate"]),
     effect_ci=interval(pp(effect["ci_low"]), pp(effect["ci_high"])),
@@ -394,7 +394,7 @@ r.table(
     )[["cost_keur", "saving_keur", "net_keur", "discounted_net_keur"]],
     "scenario.years",
     decimals=1,
-    cases=r.n(cases),
+    cases=r.count(cases),
 )
 r.say(
     "scenario.result",
@@ -441,7 +441,7 @@ ax.axvline(100 * res["break_even"], color="C3", linestyle=":", label=r.t("breake
 ax.set_xlabel(r.t("breakeven.xlabel"))
 ax.set_ylabel(r.t("breakeven.ylabel"))
 ax.legend(fontsize="small", loc="upper left")
-r.figure(fig, "breakeven.figure", cases=r.n(cases), cost=r.n(cfg["cost_per_case_eur"]))
+r.figure(fig, "breakeven.figure", cases=r.count(cases), cost=r.n(cfg["cost_per_case_eur"]))
 
 # %%
 r.heading("tornado", level=3)

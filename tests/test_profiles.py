@@ -208,3 +208,16 @@ def test_kprototypes_baseline_with_and_without_continuous_indicators():
     assert profiles.agreement(mixed, group) > 0.6
     assert profiles.agreement(categorical, group) > 0.3
     assert set(np.unique(categorical)) == {0, 1}
+
+
+def test_the_truth_check_runs_on_a_sample_of_the_persons_known(rendered_reports):
+    """At region scale ARI and the supervised ceiling are computed on ``validation_sample`` persons."""
+    import json
+
+    metrics = json.loads((rendered_reports.metrics / "profiles.json").read_text(encoding="utf-8"))
+    assert metrics["n_validated"] == 1000 < metrics["n_persons"]
+    assert -1 <= metrics["ari"] <= 1 and 0 < metrics["supervised_ceiling_ari"] <= 1
+    crosstab = pd.read_parquet(
+        rendered_reports.root / "data" / "profiles" / "tables" / "truth_crosstab.parquet"
+    )
+    assert int(crosstab.drop(columns="profile").to_numpy().sum()) == 1000

@@ -274,3 +274,17 @@ def test_a_report_whose_extracts_were_not_delivered_says_so(tmp_path, monkeypatc
     }
     entry = index._finding(paths, "05_pilot_evaluation", "en")
     assert "were not delivered (pilot_assignment.csv)" in entry and 'href="05_pilot_evaluation.html"' in entry
+
+
+def test_counts_and_shares_in_sentences_never_give_back_a_small_count(tmp_path):
+    from pact_analysis.report import i18n
+
+    es, en = _report(tmp_path, "es"), _report(tmp_path, "en")
+    assert es.count(2) == "menos de 10" and en.count(9) == "fewer than 10"
+    assert i18n.fmt(es.count(0), "es") == "0" and i18n.fmt(es.count(12345), "es") == "12.345"
+    # 2 of 63: 3.2% would give back 2; "under 15.9%" holds and gives nothing away
+    assert en.share(2, 63) == "under 15.9%" and es.share(2, 63) == "menos del 15,9\xa0%"
+    assert en.share(60, 63) == "over 84.1%"  # the rest, 3, is small
+    assert en.share(9, 3000) == "under 0.4%"  # 10/3000 = 0.33%: rounded outwards, so the bound holds
+    assert i18n.fmt(en.share(30, 63), "en") == "47.6%"
+    assert i18n.fmt(en.share(0, 63), "en") == "0.0%" and i18n.fmt(en.share(0, 0), "en") == "0.0%"

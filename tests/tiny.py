@@ -28,7 +28,11 @@ def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
         if isinstance(params.get(section), dict) and "bootstrap" in params[section]:
             params[section]["bootstrap"] = 5
     if isinstance(params.get("profiles"), dict):
-        params["profiles"] |= {"k_max": min(params["profiles"].get("k_max", 4), 4), "n_init": 2}
+        params["profiles"] |= {
+            "k_max": min(params["profiles"].get("k_max", 4), 4),
+            "n_init": 2,
+            "validation_sample": 1000,  # fewer than the persons known: the sampled validation runs
+        }
     return params
 
 

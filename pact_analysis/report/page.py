@@ -17,6 +17,7 @@ import base64
 import html
 import io
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,34 @@ class Report:
     def pct(self, share: float, decimals: int = 1) -> Number:
         """A share (0..1) shown as a percentage."""
         return Number(share, "pct", decimals)
+
+    def count(self, value: int) -> Number | str:
+        """A count of persons (or of their records) for a sentence, under the minimum cell size.
+
+        From 1 to ``min_cell - 1`` it is worded as "fewer than <min_cell>", which is true and
+        gives nothing away; 0 and larger counts are shown as they are.
+        """
+        if 0 < value < self.min_cell:
+            return self.t("common.fewer_than", min_cell=Number(self.min_cell, "int"))
+        return Number(value, "int")
+
+    def share(self, part: int, whole: int, decimals: int = 1) -> Number | str:
+        """The share ``part / whole`` of persons for a sentence, without giving back a small count.
+
+        When ``part`` (or ``whole - part``) is from 1 to ``min_cell - 1``, the share would give it
+        back (share x whole): it is worded as a bound that holds, "under" ``min_cell / whole``
+        ("over" ``1 - min_cell / whole`` for a small rest).
+        """
+        if whole <= 0:
+            return Number(0.0, "pct", decimals)
+        scale = 10.0 ** (decimals + 2)  # bounds rounded outwards, so that the rounded bound still holds
+        if 0 < part < self.min_cell:
+            bound = math.ceil(self.min_cell / whole * scale) / scale
+            return self.t("common.under", value=Number(bound, "pct", decimals))
+        if 0 < whole - part < self.min_cell:
+            bound = math.floor((1 - self.min_cell / whole) * scale) / scale
+            return self.t("common.over", value=Number(bound, "pct", decimals))
+        return Number(part / whole, "pct", decimals)
 
     def num(self, value: float, decimals: int = 2) -> Number:
         """A decimal number."""
