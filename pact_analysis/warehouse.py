@@ -854,11 +854,15 @@ def write_lists(lists: pd.DataFrame, folder: Path) -> int:
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """Write every model table to ``folder/<table>.parquet`` (DuckDB-only: ``COPY ... TO``)."""
+    """Write every model table to ``folder/<table>.parquet``, rows sorted so the files are the same bytes.
+
+    DuckDB-only: ``COPY ... TO`` and ``ORDER BY ALL``. Without the sort, parallel scans write rows in
+    a different order from run to run, and DVC would see a changed output.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for t in progress(tables(), desc="warehouse: parquet"):
         target = str(folder / f"{t.name}.parquet").replace("'", "''")
-        con.execute(f"COPY {t.name} TO '{target}' (FORMAT PARQUET)")
+        con.execute(f"COPY (SELECT * FROM {t.name} ORDER BY ALL) TO '{target}' (FORMAT PARQUET)")
 
 
 def stage_metrics(con: duckdb.DuckDBPyConnection, counts: dict[str, int], settings: BuildSettings) -> dict:

@@ -117,7 +117,8 @@ def test_a_parameter_change_reruns_only_what_depends_on_it(repro_project):
         changed["linkage"]["threshold"] = original["linkage"]["threshold"]
         changed["synthetic"]["noise"]["typo"] = 0.05
         _write_params(repro_project, changed)
-        assert _changed_stages(repro_project) == {"synthesize"}  # downstream follows once its deps change
+        # downstream follows once its deps change; the index states every parameter in its provenance
+        assert _changed_stages(repro_project) == {"synthesize", "index"}
     finally:
         _write_params(repro_project, original)
     assert _changed_stages(repro_project) == set()
@@ -188,6 +189,11 @@ def test_no_identity_from_the_raw_extracts_reaches_a_published_output(repro_proj
     result = disclosure.scan_for_pii([p for p in published if p.exists()], identities, root=repro_project)
     assert result["findings"] == []
     scanned = set(result["scanned"])
-    assert {"reports/00_overview.html", "reports/01_record_linkage.html", "metrics/linkage.json"} <= scanned
+    reports = {
+        f"reports/{lang}/{name}.html"
+        for lang in ("es", "en")
+        for name in ("00_overview", "01_record_linkage")
+    }
+    assert reports | {"reports/index.html", "metrics/linkage.json"} <= scanned
     assert any(name.startswith("data/processed/") for name in scanned)
     assert not result["skipped"]

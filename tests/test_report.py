@@ -160,7 +160,7 @@ def test_figure_is_embedded_numbered_with_caption_and_alt(tmp_path, monkeypatch)
     r.figure(fig, "spells.km")
     assert shown[-1].startswith('<figure id="figure-1"><img src="data:image/png;base64,')
     assert 'alt="Falling curve' in shown[-1] and "<b>Figure 1.</b>" in shown[-1]
-    assert plt.get_fignums() == []
+    assert not plt.fignum_exists(fig.number), "a published figure is closed"
 
 
 def test_footer_refuses_a_figure_that_was_drawn_but_not_published(tmp_path, monkeypatch):
