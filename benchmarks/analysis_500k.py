@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from warehouse_500k import prepare
+from warehouse_500k import prepare, save_figures
 
 from pact_analysis.config import Paths
 
@@ -77,12 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         for stage in args.stages:
             print(f">> {stage} on {args.n_persons:,} persons", file=sys.stderr, flush=True)
             figures[stage] = run_stage(project, stage) | headline(paths, stage)
-            if args.out:  # keep what was measured if a later stage fails
-                args.out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    text = json.dumps(figures, indent=2, sort_keys=True)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+            save_figures(figures, args.out)  # keep what was measured if a later stage fails
+    save_figures(figures, args.out, echo=True)
     return 0
 
 

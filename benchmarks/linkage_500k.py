@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import resource
 import subprocess
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from warehouse_500k import save_figures
 
 from pact_analysis import codebook
 from pact_analysis.config import ROOT, Paths, load_params
@@ -81,10 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "bcubed": quality["bcubed"],
         "deterministic_bcubed": quality["deterministic"]["bcubed"],
     }
-    text = json.dumps(figures, indent=2, sort_keys=True)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    save_figures(figures, args.out, echo=True)
     return 0
 
 

@@ -68,6 +68,15 @@ def measure(project: Path) -> dict[str, object]:
     }
 
 
+def save_figures(figures: dict[str, object], out: Path | None, echo: bool = False) -> None:
+    """Write a benchmark's figures as sorted JSON to ``out`` (if given); print them when ``echo``."""
+    text = json.dumps(figures, indent=2, sort_keys=True)
+    if echo:
+        print(text)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print (and optionally write) its figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -86,10 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2, 2
         )
         figures |= measure(project)
-    text = json.dumps(figures, indent=2, sort_keys=True)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    save_figures(figures, args.out, echo=True)
     return 0
 
 
