@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -270,14 +271,25 @@ def analyse(paths: Paths, params: dict[str, Any]) -> tuple[dict[str, pd.DataFram
     cfg = ch.chronicity_params(params)
     synthetic = params.get("data", {}).get("source") == "synthetic" and (paths.truth / "hazard.json").exists()
     truth = paths.truth if synthetic else None
+    began = time.perf_counter()
+
+    def progress(step: str) -> None:
+        log.info("chronicity: %s (%.0f s since the start)", step, time.perf_counter() - began)
+
     tables = ch.load_tables(paths.processed)
     spells = spells_for_analysis(tables, params)
+    progress(f"{len(spells)} spells built")
     out, values = survival_results(spells, float(cfg["ph_cut_months"]))
+    progress("Kaplan-Meier, Cox with its checks and AFT fitted")
     out |= competing_results(spells)
+    progress("competing exits fitted")
     out |= reentry_results(spells, cfg["extraction_date"])
+    progress("re-entry fitted")
     predictive, pvalues = predictive_results(paths, tables, params, truth)
     out |= predictive
+    progress("predictive models fitted and validated")
     out |= fairness_results(predictive["landmark"], spells, params)
+    progress("fairness audited")
     values |= pvalues | {
         "synthetic": synthetic,
         "spells": int(len(spells)),

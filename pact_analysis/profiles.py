@@ -220,6 +220,20 @@ def _employment(tables: Mapping[str, pd.DataFrame], extraction: pd.Timestamp) ->
     )
 
 
+def household_units(persons: pd.DataFrame, index: pd.Index | None = None) -> pd.Series:
+    """Each person's unit: their RGC household (``household_key``), or themselves outside one.
+
+    Parameters
+    ----------
+    persons : DataFrame
+        ``dim_person`` indexed by ``person_key``.
+    index : Index, optional
+        The persons wanted, in this order (default: all of ``persons``).
+    """
+    persons = persons if index is None else persons.reindex(index)
+    return persons["household_key"].fillna(pd.Series(persons.index, index=persons.index))
+
+
 def _household_max(values: pd.DataFrame, unit: pd.Series) -> pd.DataFrame:
     """Return each person's values replaced by the maximum over their unit (household or self)."""
     return values.groupby(unit).transform("max")
@@ -304,8 +318,7 @@ def person_features(
         {"jobseeker": "no", "contracts": 0, "months_employed": 0, "ngo_attentions": 0}
     )
     if household:
-        unit = persons["household_key"].fillna(pd.Series(persons.index, index=persons.index))
-        out[shared] = _household_max(out[shared], unit)
+        out[shared] = _household_max(out[shared], household_units(persons))
     for name in ("rgc_at_extraction", "prior_imi"):
         out[name] = out[name].fillna("no")
     out["rgc_exit_route"] = exit_route(out)
@@ -986,6 +999,35 @@ def _sample(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
+def one_per_household(units: pd.Series, size: int, seed: int) -> np.ndarray:
+    """Sorted positions of a random sample of ``size`` persons, at most one per household.
+
+    Members of one RGC household share its household-level indicators (household type, benefit
+    history, and the services, employment and NGO indicators of :data:`HOUSEHOLD_SHARED`), so a
+    sample of persons would enter each household's records once per member. The likelihood, and the
+    BIC, assume independent observations: counted several times, the records of large households
+    earn extra classes that fit them. Models are therefore fitted on one person drawn at random per
+    household (all households when there are fewer than ``size``), then everyone is classified.
+
+    Parameters
+    ----------
+    units : Series
+        Each person's household (:func:`household_units`), in the order of the positions.
+    size : int
+        Persons wanted.
+    seed : int
+        Random seed.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(units))
+    codes = pd.factorize(units.to_numpy())[0][order]
+    _, first = np.unique(codes, return_index=True)
+    chosen = order[first]
+    if size < len(chosen):
+        chosen = rng.choice(chosen, size, replace=False)
+    return np.sort(chosen)
+
+
 #: Covariates and outcomes by profile (BCH): warehouse indicators at the reference date and territory.
 DISTAL_COVARIATES = ("sex", "age_band", "area")
 DISTAL_OUTCOMES = (
@@ -1078,7 +1120,8 @@ def analyse(
     data = encode(features)
     timing = {"indicators_s": time.perf_counter() - clock}
     clock = time.perf_counter()
-    selection = _sample(len(features), cfg["selection_sample"], seed)
+    units = household_units(tables["dim_person"].set_index("person_key"), features.index)
+    selection = one_per_household(units, cfg["selection_sample"], seed)
     chosen_data = data.take(selection)
     fit, models = fit_table(chosen_data, range(1, cfg["k_max"] + 1), cfg["n_init"], seed)
     k = choose_k(fit, "bic", cfg["min_class_share"])
@@ -1093,7 +1136,7 @@ def analyse(
     persons.insert(0, "name", names.reindex(labels).to_numpy())
     persons.insert(0, "profile", profile)
 
-    boot_rows = _sample(len(features), cfg["bootstrap_sample"], seed + 1)
+    boot_rows = one_per_household(units, cfg["bootstrap_sample"], seed + 1)
     clock = time.perf_counter()
     jaccard = bootstrap_stability(data.take(boot_rows), labels[boot_rows], k, cfg["bootstrap"], 1, seed)
     timing["bootstrap_s"] = time.perf_counter() - clock

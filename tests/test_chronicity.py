@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from lifelines import KaplanMeierFitter
+from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.datasets import load_rossi
 from lifelines.utils import concordance_index
 
@@ -62,6 +62,22 @@ def test_fit_cox_robust_entry_and_strata(rossi):
     late = late.loc[late["week"] > late["t0"]]
     truncated = ch.fit_cox(late, "week", "arrest", covs, entry="t0")
     assert not np.allclose(truncated["coef"], plain["coef"], atol=1e-4)
+
+
+def test_fit_cox_cluster_errors_match_lifelines_without_ties_and_ignore_row_order(rossi):
+    data, covs = rossi
+    data = data.assign(household=np.arange(len(data)) // 3)
+    untied = data.assign(week=data["week"] + np.arange(len(data)) * 1e-4)
+    ours = ch.fit_cox(untied, "week", "arrest", covs, cluster="household")
+    theirs = CoxPHFitter().fit(untied, "week", "arrest", cluster_col="household", robust=True)
+    assert np.allclose(ours["coef"], theirs.params_[ours.index], atol=1e-6)
+    assert np.allclose(ours["se"], theirs.standard_errors_[ours.index], rtol=1e-6)
+    # with tied times the sandwich does not depend on the order of the rows
+    tied = ch.fit_cox(data, "week", "arrest", covs, cluster="household")
+    shuffled = ch.fit_cox(data.sample(frac=1.0, random_state=3), "week", "arrest", covs, cluster="household")
+    assert np.allclose(tied[["coef", "se"]], shuffled[["coef", "se"]], rtol=1e-8)
+    with pytest.raises(ValueError, match="penalizer"):
+        ch.fit_cox(data, "week", "arrest", covs, cluster="household", penalizer=0.1)
     strat = ch.fit_cox(data, "week", "arrest", [c for c in covs if c != "wexp"], strata="wexp")
     assert "wexp" not in strat.index
     with pytest.raises(ValueError, match="ties"):

@@ -63,6 +63,22 @@ def test_choose_k_skips_models_with_a_tiny_class():
     assert profiles.choose_k(table.assign(smallest_share=0.0), "sabic") == 1
 
 
+def test_one_per_household_draws_independent_units():
+    persons = pd.DataFrame(
+        {"household_key": ["h1", "h1", "h1", None, "h2", "h2", None, "h3"]},
+        index=pd.Index([f"p{i}" for i in range(8)], name="person_key"),
+    )
+    units = profiles.household_units(persons)
+    assert units.tolist() == ["h1", "h1", "h1", "p3", "h2", "h2", "p6", "h3"]  # alone: own unit
+    every = profiles.one_per_household(units, 100, seed=1)
+    assert len(every) == 5 and units.iloc[every].is_unique  # one person of each of the 5 units
+    some = profiles.one_per_household(units, 3, seed=1)
+    assert len(some) == 3 and units.iloc[some].is_unique and (np.diff(some) > 0).all()
+    assert np.array_equal(some, profiles.one_per_household(units, 3, seed=1))  # same seed, same sample
+    drawn = {tuple(profiles.one_per_household(units, 5, seed=s)) for s in range(20)}
+    assert len(drawn) > 1  # the member drawn from each household varies with the seed
+
+
 def test_exit_route_joins_exits_and_current_receipt():
     history = pd.DataFrame(
         {
