@@ -60,9 +60,14 @@ lock:
 	  build/lockenv/bin/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | sort -f; } > requirements.lock
 	$(PYTHON) tools/environment_yml.py > environment.yml
 
+# The 500,000-person measurements (hours; print their figures as JSON). The warehouse and analysis
+# benchmarks share one scratch project, prepared once and reused by a later `make bench`.
+BENCH_PROJECT ?= build/bench500k
 bench: setup
 	python benchmarks/synth_500k.py
 	python benchmarks/linkage_500k.py
+	python benchmarks/warehouse_500k.py --project $(BENCH_PROJECT)
+	python benchmarks/analysis_500k.py --project $(BENCH_PROJECT)
 
 clean:
 	rm -rf build .pytest_cache

@@ -24,9 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from warehouse_500k import prepare, save_figures
 
-from pact_analysis.config import Paths
+from pact_analysis.config import ROOT, Paths, load_params
 
 #: Headline figures copied from each stage's metrics file (those that exist).
 HEADLINES = {
@@ -34,6 +35,20 @@ HEADLINES = {
     "chronicity": ["spells", "exits", "chosen_model", "c_index", "oracle_c_index", "calibration_slope"],
     "alerts": ["recipients_scored", "alerts", "alert_share", "ceas_with_alerts"],
 }
+
+
+def current_analysis_params(project: Path) -> None:
+    """Give the scratch project the repository's current parameters, keeping its own region.
+
+    A project prepared by an earlier run keeps the ``synthetic`` and ``data`` sections it was
+    generated with (its data depend on them); every analysis section is taken from the repository's
+    ``params.yaml``, so that the stages are measured as they are configured now.
+    """
+    paths = Paths(project)
+    params = load_params(ROOT / "params.yaml")
+    generated = load_params(paths.params)
+    params |= {key: generated[key] for key in ("seed", "synthetic", "data")}
+    paths.params.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
 
 def run_stage(project: Path, stage: str) -> dict[str, float]:
@@ -72,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "seconds_preparation": prepare(project, args.n_persons),
         }
+        current_analysis_params(project)
         if not (paths.metrics / "warehouse.json").exists():
             figures["seconds_preparation"]["warehouse"] = run_stage(project, "warehouse")["seconds"]
         for stage in args.stages:
