@@ -98,8 +98,20 @@ if truth:
     values |= {
         "oracle": r.num(v["oracle_c_index"], 3),
         "gain": r.pct(v["share_of_achievable_gain"], 0),
-        "coverage": r.pct(v["coverage_this_region"]),
+        "coverage": r.t(
+            "truth.coverage_region",
+            coverage=r.pct(v["coverage_this_region"]),
+            n=r.n(v["coverage_n_intervals_this_region"]),
+        ),
     }
+    if v.get("coverage_seeds", 1) > 1:  # the figure the evaluation is judged on: pooled over seeds
+        values["coverage"] = r.t(
+            "truth.coverage_pooled",
+            region=values["coverage"],
+            coverage=r.pct(v["coverage"]),
+            n=r.n(v["coverage_n_intervals"]),
+            seeds=r.n(v["coverage_seeds"]),
+        )
     r.findings(also="findings.truth", index="index.truth", **values)
 else:
     r.findings(**values)

@@ -249,6 +249,24 @@ def test_amounts_published_behind_their_persons_declare_their_suppressions(tmp_p
     assert "confidencial" in shown[-1]
 
 
+def test_published_csv_has_no_float_noise_even_beside_suppression_marks(tmp_path, monkeypatch):
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: None)
+    r = _report(tmp_path)
+    rows = pd.Index(["León", "Soria", "Burgos"], name="province")
+    noisy = [253.49305999999999, 90.0, 0.1 + 0.2]
+    amounts = pd.DataFrame({"spells": noisy, "ongoing": [1105.1348799999998, 80.0, 7.0]}, index=rows)
+    csv = tmp_path / "reports/tables/00_overview/spells_by_province.csv"
+    r.table(amounts, "spells.by_province")  # real-number columns
+    assert csv.read_text(encoding="utf-8").splitlines()[1:] == [
+        "León,253.49306,1105.13488",
+        "Soria,90.0,80.0",
+        "Burgos,0.3,7.0",
+    ]
+    persons = pd.DataFrame({"spells": [120, 4, 80], "ongoing": [130, 3, 70]}, index=rows)
+    r.table(amounts, "spells.by_province", behind=persons)  # Soria suppressed: numbers and marks
+    assert csv.read_text(encoding="utf-8").splitlines()[1] == "León,253.49306,1105.13488"
+
+
 def test_a_report_whose_extracts_were_not_delivered_says_so(tmp_path, monkeypatch):
     """A region without a pilot: 05 is not executed; its page, index summary and metrics say why."""
     from pact_analysis import ingest

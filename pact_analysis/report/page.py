@@ -47,6 +47,19 @@ def markdown_html(text: str) -> str:
     return MarkdownIt("commonmark", {"typographer": False}).enable("table").render(text)
 
 
+def without_float_noise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Round every real number of ``frame`` to 12 significant digits, in any column.
+
+    Sums of amounts carry binary representation noise (``253.49305999999999``) that a published CSV
+    should not; a suppressed column mixes numbers and marks, so a ``float_format`` would miss it.
+    """
+
+    def rounded(value: Any) -> Any:
+        return float(f"{value:.12g}") if isinstance(value, float) and math.isfinite(value) else value
+
+    return frame.map(rounded)
+
+
 class Report:
     """The page a notebook writes, in one language.
 
@@ -240,7 +253,8 @@ class Report:
         table : DataFrame
             The table; its index is shown as the row labels.
         key : str
-            Catalogue stem: ``<key>.caption`` is the caption; the table's CSV is ``<key>.csv``.
+            Catalogue stem: ``<key>.caption`` is the caption; the table's CSV is ``<key>.csv``
+            (real numbers to 12 significant digits).
         counts : list of str, optional
             Columns that count persons or records (disclosure control applies to them). ``None``:
             the table holds no counts (a dictionary, coefficients, rates).
@@ -277,7 +291,7 @@ class Report:
             derived_cells = protected.derived
         stem = key.replace(".", "_")
         with atomic_file(self.tables_dir / f"{stem}.csv") as fh:
-            published.to_csv(fh, index=True)
+            without_float_noise(published).to_csv(fh, index=True)
         write_json(
             self.tables_dir / f"{stem}.json",
             {
