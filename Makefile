@@ -31,7 +31,7 @@ pdf: setup
 	python -m pact_analysis pdf
 
 test: setup
-	pytest -n 2 --dist loadgroup
+	pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 setup: $(STAMP)
 

@@ -35,3 +35,23 @@ def rendered_reports(tiny_project):
         report.render_notebook(name, tiny_project, params)
     report.build_index(tiny_project, params)
     return tiny_project
+
+
+#: The xdist groups that take longest (each runs whole pipelines), in the order the workers start them.
+#: ``make test`` runs ``--dist loadgroup --no-loadscope-reorder``: xdist hands out groups in
+#: collection order, so the two slowest start at once on the two workers instead of one waiting for
+#: the other (xdist's default order, by number of tests, let them queue on one worker: 24 to 33 min).
+LONGEST_GROUPS = ("dvc", "files_mode", "tiny_region")
+
+
+def _group(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    return mark.args[0] if mark.args else mark.kwargs.get("name")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Collect the longest groups first (a stable sort: the order inside each group is kept)."""
+    rank = {name: i for i, name in enumerate(LONGEST_GROUPS)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))
