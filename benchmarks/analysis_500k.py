@@ -27,12 +27,14 @@ from pathlib import Path
 import yaml
 from warehouse_500k import prepare, save_figures
 
-from pact_analysis.config import ROOT, Paths, load_params
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT, Paths
 
-#: Headline figures copied from each stage's metrics file (those that exist).
+#: Headline figures copied from each stage's metrics file; a missing one is an error (a renamed
+#: metric must be renamed here too, not silently dropped).
 HEADLINES = {
-    "profiles": ["n_persons", "n_selection", "k_chosen", "k_true", "ari", "supervised_ceiling_ari"],
-    "chronicity": ["spells", "exits", "chosen_model", "c_index", "oracle_c_index", "calibration_slope"],
+    "profiles": ["n_persons", "k_chosen", "k_true", "ari", "supervised_ceiling_ari"],
+    "chronicity": ["spells", "median_months", "c_index", "share_of_achievable_gain", "calibration_slope"],
     "alerts": ["recipients_scored", "alerts", "alert_share", "ceas_with_alerts"],
 }
 
@@ -66,9 +68,9 @@ def run_stage(project: Path, stage: str) -> dict[str, float]:
 
 
 def headline(paths: Paths, stage: str) -> dict[str, object]:
-    """The figures of :data:`HEADLINES` found in ``metrics/<stage>.json``."""
-    metrics = json.loads((paths.metrics / f"{stage}.json").read_text(encoding="utf-8"))
-    return {k: metrics[k] for k in HEADLINES.get(stage, []) if k in metrics}
+    """The figures of :data:`HEADLINES` in ``metrics/<stage>.json``."""
+    metrics = json.loads(paths.metric(stage).read_text(encoding="utf-8"))
+    return {k: metrics[k] for k in HEADLINES.get(stage, [])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_preparation": prepare(project, args.n_persons),
         }
         current_analysis_params(project)
-        if not (paths.metrics / "warehouse.json").exists():
+        if not paths.metric("warehouse").exists():
             figures["seconds_preparation"]["warehouse"] = run_stage(project, "warehouse")["seconds"]
         for stage in args.stages:
             print(f">> {stage} on {args.n_persons:,} persons", file=sys.stderr, flush=True)

@@ -28,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from pact_analysis import chronicity
-from pact_analysis.config import ROOT, load_params
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT
 
 sys.path.insert(0, str(ROOT))
 from tests.tiny import make_project, run_stages  # noqa: E402

@@ -30,8 +30,9 @@ import yaml
 from warehouse_500k import save_figures
 
 from pact_analysis import codebook
-from pact_analysis.config import ROOT, Paths, load_params
 from pact_analysis.linkage import evaluate, pipeline
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT, Paths
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from pact_analysis import evaluation, synth
-from pact_analysis.config import ROOT, load_params
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT
 
 OUT = Path(__file__).with_suffix(".json")
 

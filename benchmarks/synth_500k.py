@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pact_analysis.config import load_params
+from pact_analysis.params import load_params
 from pact_analysis.synth import generate
 
 

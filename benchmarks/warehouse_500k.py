@@ -26,8 +26,9 @@ from pathlib import Path
 
 import yaml
 
-from pact_analysis import warehouse
-from pact_analysis.config import ROOT, Paths, load_params
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT, Paths
+from pact_analysis.stages import warehouse
 
 
 def prepare(project: Path, n_persons: int) -> dict[str, float]:
@@ -55,7 +56,7 @@ def measure(project: Path) -> dict[str, object]:
     start = time.perf_counter()
     warehouse.run(paths, params)
     seconds = time.perf_counter() - start
-    metrics = json.loads((paths.metrics / "warehouse.json").read_text(encoding="utf-8"))
+    metrics = json.loads((paths.warehouse_parquet / "summary.json").read_text(encoding="utf-8"))
     size = sum(p.stat().st_size for p in paths.warehouse.rglob("*") if p.is_file())
     return {
         "seconds_warehouse": round(seconds, 1),

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from pact_analysis import describe, disclosure, ingest, report
-from pact_analysis.config import Paths
+from pact_analysis.paths import Paths
 
 r = report.start(
     "00_overview",

@@ -33,8 +33,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from pact_analysis import codebook, ingest, report
-from pact_analysis.config import Paths
-from pact_analysis.linkage import diagnostics, evaluate, linkage_dir
+from pact_analysis.linkage import diagnostics, evaluate
+from pact_analysis.paths import Paths
 
 r = report.start(
     "01_record_linkage",
@@ -45,10 +45,10 @@ r = report.start(
     linkage_threshold=linkage_threshold,
 )
 paths = Paths(Path(root))
-folder = linkage_dir(paths)
+folder = paths.linkage
 frames = ingest.read_clean(paths)
 persons_frames = {s: frames[s] for s in codebook.person_sources() if s in frames}
-metrics = json.loads((paths.metrics / "linkage.json").read_text())
+metrics = json.loads(paths.linkage_summary.read_text())
 truth_file = paths.truth / "records.parquet"
 truth = pd.read_parquet(truth_file) if data_source == "synthetic" and truth_file.exists() else None
 pairs = pd.read_parquet(folder / "predictions.parquet")
@@ -117,6 +117,17 @@ r.say("identifiers.text")
 identifier_table = diagnostics.identifier_quality(persons_frames)
 shares = [c for c in identifier_table.columns if c != "records"]
 r.table(identifier_table, "identifiers.table", counts=["records"], additive=False, percent=shares)
+
+# %%
+r.heading("ingest_warnings")
+warnings = ingest.read_warnings(paths)
+if warnings.empty:
+    r.say("ingest_warnings.none")
+else:
+    r.say("ingest_warnings.text", n=r.n(len(warnings)))
+    shown = warnings.assign(kind=warnings["kind"].map(lambda k: r.t(f"ingest_warnings.kind.{k}")))
+    shown = shown[["file", "column", "kind", "n_rows", "share"]].set_index("file")
+    r.table(shown, "ingest_warnings.table", counts=["n_rows"], additive=False, percent=["share"])
 
 # %%
 r.heading("model")

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from pact_analysis import pathways, profiles, report, warehouse
-from pact_analysis.config import Paths
+from pact_analysis import profiles, report, warehouse
+from pact_analysis.paths import Paths
+from pact_analysis.profiles import pathways
 from pact_analysis.report import i18n
 
 r = report.start(
@@ -304,7 +305,7 @@ r.heading("warehouse")
 model = warehouse.logical_model()
 r.say("warehouse.text", tables=r.n(len(model["tables"])), links=r.n(len(model["relationships"])))
 kinds = ("dimension", "fact", "bridge", "derived", "aggregate")
-fig = profiles.draw_logical_model(model, {k: r.t(f"warehouse.kind.{k}") for k in kinds})
+fig = warehouse.draw_logical_model(model, {k: r.t(f"warehouse.kind.{k}") for k in kinds})
 r.figure(fig, "warehouse.figure")
 
 # %%

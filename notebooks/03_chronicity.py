@@ -16,7 +16,7 @@
 # Time on the RGC, what shortens or lengthens it, competing exits, returns, and the predictive model
 # at month 3 with its validation, fairness audit, model card and transparency record (TRIPOD+AI and
 # PROBAST items of `shared/design/REPORTING.md`). The estimates are computed once by the
-# `chronicity` stage (`pact_analysis/chronicity_stage.py`, results in `data/interim/chronicity`);
+# `chronicity` stage (`pact_analysis/stages/chronicity.py`, results in `data/interim/chronicity`);
 # this notebook shows them. Words come from `pact_analysis/locales/*/LC_MESSAGES/chronicity.po`.
 
 # %% tags=["parameters"]
@@ -31,17 +31,17 @@ chronicity_develop_before = "2014-01-01"
 chronicity_merge_gap_months = 1
 chronicity_ph_cut_months = 12
 chronicity_chosen_model = "logistic"
-chronicity_alert_threshold = 0.5
+chronicity_alert_threshold = 0.75
 
 # %%
 from functools import partial
 from pathlib import Path
 
 from pact_analysis import chronicity as ch
-from pact_analysis import chronicity_figures as fig
-from pact_analysis import chronicity_stage as cs
 from pact_analysis import report
-from pact_analysis.config import Paths
+from pact_analysis.chronicity import figures as fig
+from pact_analysis.chronicity import tables as cs
+from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
 
 r = report.start(
@@ -346,7 +346,7 @@ r.say("fairness.text", threshold=r.num(v["alert_threshold"], 2), min_cell=r.n(di
 rates = {"false_positive_rate": r.t("fairness.fpr"), "false_negative_rate": r.t("fairness.fnr")}
 audits = {
     name: ch.mask_small_groups(res[f"fairness_{name}"], "n", disclosure_min_cell)
-    for name in cs.FAIRNESS_GROUPS
+    for name in ch.FAIRNESS_GROUPS
 }
 ax = fig.plot_group_rates(audits["sex_nationality"], label, rates, r.t("fairness.xlabel"))
 r.figure(ax, "fairness.rates")

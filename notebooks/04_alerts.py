@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Chronicity alerts for case managers (developer notes)
 #
-# Counts of the alerts of the `alerts` stage (`data/alerts`, written by `pact_analysis/alerts.py`) per
+# Counts of the alerts of the `alerts` stage (`data/alerts`, written by `pact_analysis/stages/alerts.py`) per
 # province, CEAS and group, their reasons and suggested interventions, the threshold, the model's
 # validation, the case managers' feedback, and the model card / transparency items. Never persons.
 # Every word comes from `pact_analysis/locales/*/LC_MESSAGES/alerts.po`.
@@ -34,8 +34,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from pact_analysis import alerts, codebook, report
-from pact_analysis import chronicity_stage as cs
-from pact_analysis.config import Paths
+from pact_analysis.chronicity import tables as cs
+from pact_analysis.paths import Paths
 
 r = report.start(
     "04_alerts",

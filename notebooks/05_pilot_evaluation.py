@@ -15,33 +15,30 @@
 #
 # Did the person-centred case-management model improve people's situation, and for whom? Design and
 # power first, then attrition, MDTSE change, the matched comparison, heterogeneity, the "65% improved"
-# and satisfaction claims, a verdict per claim and the TREND / WWC checklist. Statistics live in
-# `pact_analysis/evaluation.py`; words in `pact_analysis/locales/*/LC_MESSAGES/pilot_evaluation.po`.
+# and satisfaction claims, a verdict per claim and the TREND / WWC checklist. The estimates are computed
+# once by the `pilot` stage (`pact_analysis/stages/pilot.py`, statistics in `pact_analysis/pilot/`,
+# results in `data/pilot`); this notebook shows them. Words come from
+# `pact_analysis/locales/*/LC_MESSAGES/pilot_evaluation.po`.
 
 # %% tags=["parameters"]
 root = "."
 lang = "es"
 data_source = "synthetic"
-data_extraction_date = "2018-10-31"
 disclosure_min_cell = 10
 evaluation_pilot_start = "2017-02-01"
-evaluation_mdtse_method = "ipw"
 evaluation_admin_method = "ipw"
 evaluation_imputations = 20
 evaluation_claim_improved = 0.65
 evaluation_claim_users = 0.89
 evaluation_claim_professionals = 0.84
-seed = 20151101
 
 # %%
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from pact_analysis import codebook, disclosure, evaluation, report
-from pact_analysis.config import Paths
-from pact_analysis.io import write_json
+from pact_analysis import codebook, disclosure, pilot, report
+from pact_analysis.paths import Paths
 
 r = report.start(
     "05_pilot_evaluation",
@@ -51,22 +48,7 @@ r = report.start(
     data_source=data_source,
     evaluation_pilot_start=evaluation_pilot_start,
 )
-paths = Paths(Path(root))
-params = {
-    "seed": seed,
-    "data": {"extraction_date": data_extraction_date},
-    "evaluation": {
-        "pilot_start": evaluation_pilot_start,
-        "mdtse_method": evaluation_mdtse_method,
-        "admin_method": evaluation_admin_method,
-        "imputations": evaluation_imputations,
-        "claim_improved": evaluation_claim_improved,
-        "claim_users": evaluation_claim_users,
-        "claim_professionals": evaluation_claim_professionals,
-    },
-}
-truth = evaluation.true_effects(paths.truth) if data_source == "synthetic" else None
-res = evaluation.evaluate(evaluation.read_processed(paths.processed), params, truth)
+res = pilot.load_results(Paths(Path(root)).pilot)
 did, admin, power, het = res["did"], res["admin"], res["power"], res["heterogeneity"]
 flow = res["flow"]
 improved = res["improved"].drop(index="TOTAL")
@@ -101,10 +83,10 @@ def publish(table, key, counts, derived, additive, **options):
 def share_or_mark(table, row, counts, interval=False):
     """A share (or its interval) for a sentence; the suppression mark if its row has a suppressed count.
 
-    Uses the same rule as the published table (:func:`evaluation.suppressed_rows`), so a sentence
+    Uses the same rule as the published table (:func:`pilot.suppressed_rows`), so a sentence
     never gives back a count that the table hides.
     """
-    if evaluation.suppressed_rows(table, disclosure_min_cell, counts).get(row, False):
+    if pilot.suppressed_rows(table, disclosure_min_cell, counts).get(row, False):
         return disclosure.SUPPRESSED
     if interval:
         return r.t("ci", low=r.pct(table.loc[row, "ci_low"]), high=r.pct(table.loc[row, "ci_high"]))
@@ -114,28 +96,6 @@ def share_or_mark(table, row, counts, interval=False):
 AGREE_COUNTS = ["n", "agree", "disagree"]
 users_share = share_or_mark(res["agree_users"], "TOTAL", AGREE_COUNTS)
 pros_share = share_or_mark(res["agree_professionals"], "TOTAL", AGREE_COUNTS)
-
-# metrics/pilot.json: coverage (single seed; pooled over 5 seeds from the benchmark), balance, heterogeneity
-if lang == "es":
-    bench = Path(root) / "benchmarks" / "pilot_coverage.json"
-    pooled = json.loads(bench.read_text()) if bench.exists() else None
-    validation = res.get("validation")
-    write_json(
-        paths.metrics / "pilot.json",
-        {
-            "coverage": None if validation is None else float(validation["covered"].mean()),
-            "coverage_intervals": None if validation is None else int(len(validation)),
-            "coverage_pooled_5_seeds": None if pooled is None else pooled["coverage"],
-            "max_abs_smd": res["max_abs_smd"],
-            "max_abs_smd_mdtse": float(res["mdtse_balance"]["smd_after"].abs().max()),
-            "heterogeneity": het,
-            "heterogeneity_detected": bool(het["ci_low"] > 0),
-            # the effect on leaving the RGC within 12 months, read by the spending scenario
-            "exit_12m": {
-                k: float(res["admin"].loc["exit_12m", k]) for k in ("estimate", "ci_low", "ci_high")
-            },
-        },
-    )
 
 # %%
 r.title()
@@ -333,9 +293,8 @@ r.say(
 )
 # mean change per band of years on the RGC and group; only bands where both groups reach min_cell
 # persons are drawn (a scatter of persons would publish microdata)
-people = res["people"].loc[lambda f: f["completed"] == 1]
-bands = evaluation.binned_change(
-    people, "change_living", "chronicity", [0.0, 1 / 3, 2 / 3, 1.0, 1.01], disclosure_min_cell
+bands = pilot.binned_change(
+    res["completers"], "change_living", "chronicity", [0.0, 1 / 3, 2 / 3, 1.0, 1.01], disclosure_min_cell
 )
 band_names = [r.t(f"heterogeneity.band{i}") for i in range(4)]
 fig, ax = plt.subplots(figsize=(7, 4))

@@ -31,22 +31,26 @@ import sys
 from pathlib import Path
 
 from pact_analysis import codebook, runstatus
-from pact_analysis.config import Paths, load_params
 from pact_analysis.errors import StageError
+from pact_analysis.params import load_params
+from pact_analysis.paths import Paths
 
-STAGES = {
-    "synthesize": "pact_analysis.synth",
-    "ingest": "pact_analysis.ingest",
-    "key": "pact_analysis.linkage.key_stage",
-    "link": "pact_analysis.linkage",
-    "warehouse": "pact_analysis.warehouse",
-    "profiles": "pact_analysis.profiles",
-    "chronicity": "pact_analysis.chronicity_stage",
-    "alerts": "pact_analysis.alerts",
-    "index": "pact_analysis.report",
-    "check": "pact_analysis.disclosure",
-    "pdf": "pact_analysis.report.browser",
-}
+#: The stages, each a module of :mod:`pact_analysis.stages` with ``run(paths, params)``.
+STAGES = (
+    "synthesize",
+    "ingest",
+    "key",
+    "link",
+    "warehouse",
+    "profiles",
+    "chronicity",
+    "alerts",
+    "pilot",
+    "spending",
+    "check",
+    "index",
+    "pdf",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,18 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=None, help="project root (default: this checkout)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.stage == "report" and not args.notebook:
+        parser.error("report needs a notebook name, e.g. 00_overview")
     paths = Paths(args.root)
-    params = load_params(paths.params)
     try:
+        params = load_params(paths.params)  # stops on an unknown key, a wrong type or a bad value
         codebook.validate_codebook()
+        stage = importlib.import_module(f"pact_analysis.stages.{args.stage}")
         if args.stage == "report":
-            if not args.notebook:
-                parser.error("report needs a notebook name, e.g. 00_overview")
-            from pact_analysis import report
-
-            report.render_notebook(args.notebook, paths, params)
+            stage.run(paths, params, args.notebook)
         else:
-            importlib.import_module(STAGES[args.stage]).run(paths, params)
+            stage.run(paths, params)
     except StageError as err:
         print(f"pact-analysis {args.stage}: {err}", file=sys.stderr)
         runstatus.record_failure(paths, _stage_label(args), runstatus.failure_message(err))

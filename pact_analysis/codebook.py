@@ -122,6 +122,67 @@ def pii_columns(source: str) -> list[str]:
     return [col for col, spec in columns(source).items() if spec.get("pii")]
 
 
+def blank_thresholds(source: str) -> dict[str, float]:
+    """Return the blank share above which each needed column of ``source`` gets a warning.
+
+    Parameters
+    ----------
+    source : str
+        Source name, for example ``"rgc_members"``.
+
+    Returns
+    -------
+    dict of str to float
+        Column -> share (0-1), for the columns of ``blank_warning.columns`` that ``source`` has, with
+        the source's own exceptions (``blank_warning.sources``); empty if the codebook has no
+        ``blank_warning`` section.
+    """
+    spec = load().get("blank_warning")
+    if not spec:
+        return {}
+    own = spec.get("sources", {}).get(source, {})
+    return {c: float(own.get(c, share)) for c, share in spec["columns"].items() if c in columns(source)}
+
+
+def blank_placeholders() -> frozenset[str]:
+    """Return the values counted as blank by the mostly-blank check, upper-cased (``"SIN DATOS"``)."""
+    spec = load().get("blank_warning") or {}
+    return frozenset(str(value).strip().upper() for value in spec.get("placeholders", []))
+
+
+def age_limits() -> tuple[int, int]:
+    """Return ``(max_age, unusual_age)``: ages over the first are refused, over the second warned about."""
+    period = load()["period"]
+    return int(period["max_age"]), int(period["unusual_age"])
+
+
+def iprem_table() -> dict[int, float]:
+    """Return the monthly IPREM (EUR) by year, in year order (codebook ``iprem``; empty if absent)."""
+    return {int(year): float(value) for year, value in sorted((load().get("iprem") or {}).items())}
+
+
+def iprem(year: int) -> tuple[int, float]:
+    """Return ``(year of the table used, monthly IPREM)`` for ``year``.
+
+    A year after the table's last takes the last figure, a year before its first the first figure.
+
+    Parameters
+    ----------
+    year : int
+        Calendar year.
+
+    Raises
+    ------
+    KeyError
+        If the codebook has no ``iprem`` table.
+    """
+    table = iprem_table()
+    if not table:
+        raise KeyError("codebook.yaml has no iprem table")
+    used = min(max(int(year), min(table)), max(table))
+    return used, table[used]
+
+
 def mdtse_dimensions() -> list[str]:
     """Return the MDTSE dimension keys in codebook order (six dimensions, then self-perception)."""
     return list(load()["mdtse"]["dimensions"])
@@ -232,6 +293,21 @@ def _list_of(item: Check) -> Check:
     return check
 
 
+def _year_mapping(value: Any, path: str) -> Iterator[str]:
+    """A mapping of calendar years (whole numbers) to positive numbers, with at least one entry."""
+    if not isinstance(value, dict) or not value:
+        yield f"{path}: expected a mapping of years to numbers, found {_kind(value)}"
+        return
+    for year, number in value.items():
+        if not isinstance(year, int) or isinstance(year, bool):
+            yield f"{path}: key {year!r} is {_kind(year)}, not a year"
+        yield from NUMBER(number, f"{path}.{year}")
+        if isinstance(number, int | float) and not isinstance(number, bool) and number <= 0:
+            yield f"{path}.{year}: {number} is not above 0"
+
+
+#: A bound: a number, or a date for a date column (checked by :func:`_bounds_problems`).
+BOUND = _is("a number or a date (yyyy-mm-dd)", int, float, dt.date)
 #: Keys of a column definition (see the header of ``codebook.yaml``).
 COLUMN_KEYS: dict[str, Check] = {
     "type": _one_of(*COLUMN_TYPES),
@@ -241,8 +317,13 @@ COLUMN_KEYS: dict[str, Check] = {
     "unique": FLAG,
     "codes": TEXT,
     "pii": FLAG,
-    "min": NUMBER,
-    "max": NUMBER,
+    "min": BOUND,
+    "max": BOUND,
+    "warn_min": BOUND,
+    "warn_max": BOUND,
+    "max_iprem": NUMBER,
+    "warn_max_iprem": NUMBER,
+    "iprem_period": _either(TEXT, _list_of(TEXT)),
     "pattern": TEXT,
     "references": TEXT,
 }
@@ -298,6 +379,15 @@ _SOURCE = _record(
     required=("file", "key", "description", "columns"),
 )
 _LABELS = _record({"es": TEXT, "en": TEXT}, required=("es", "en"))
+_BLANK_WARNING = _record(
+    {
+        "placeholders": _list_of(TEXT),
+        "columns": _mapping_of(NUMBER),
+        "sources": _mapping_of(_mapping_of(NUMBER)),
+    },
+    required=("columns",),
+)
+_PERIOD_KEYS = ("earliest_event", "earliest_birth", "usual_from", "max_age", "unusual_age", "rgc_head_age")
 _MDTSE = _record(
     {
         "score_min": WHOLE,
@@ -320,8 +410,10 @@ SCHEMA: Check = _record(
             required=("delimiter", "decimal", "date_format", "encoding", "true_value", "false_value"),
         ),
         "period": _record(
-            {"earliest_event": DATE, "earliest_birth": DATE}, ("earliest_event", "earliest_birth")
+            dict(zip(_PERIOD_KEYS, [DATE, DATE, DATE, WHOLE, WHOLE, WHOLE], strict=True)),
+            ("earliest_event", "earliest_birth", "max_age", "unusual_age"),
         ),
+        "iprem": _year_mapping,
         "provinces": _list_of(_NAMED),
         "pilot_territories": _list_of(_TERRITORY),
         "codes": _mapping_of(_mapping_of(TEXT)),
@@ -329,6 +421,7 @@ SCHEMA: Check = _record(
         "risk_situations": _either(_mapping_of(_RISK), _list_of(_record(RISK_KEYS, required=("id",)))),
         "identity_columns": _mapping_of(_column),
         "sources": _mapping_of(_SOURCE),
+        "blank_warning": _BLANK_WARNING,
     },
     required=("version", "raw_format", "period", "provinces", "codes", "mdtse", "sources"),
 )
@@ -345,12 +438,18 @@ def _cross_references(book: dict[str, Any]) -> Iterator[str]:
             yield f"mdtse.factors.{factor}.dimension: {spec['dimension']!r} is not an MDTSE dimension"
     for name, spec in book.get("identity_columns", {}).items():
         yield from _column_references(book, spec, f"identity_columns.{name}")
+    yield from _blank_warning_references(book)
+    period = book["period"]
+    if not 0 < period["unusual_age"] <= period["max_age"]:
+        yield f"period: unusual_age {period['unusual_age']} must be above 0 and at most max_age {period['max_age']}"
     for source, spec in book["sources"].items():
         columns = _source_column_names(book, spec)
         if spec["key"] not in columns:
             yield f"sources.{source}.key: {spec['key']!r} is not a column of {source}"
         for name, column in spec["columns"].items():
-            yield from _column_references(book, column, f"sources.{source}.columns.{name}")
+            path = f"sources.{source}.columns.{name}"
+            yield from _column_references(book, column, path)
+            yield from _iprem_references(book, spec, column, path)
 
 
 def _source_column_names(book: dict[str, Any], spec: dict[str, Any]) -> set[str]:
@@ -373,10 +472,73 @@ def _column_references(book: dict[str, Any], column: dict[str, Any], path: str) 
             re.compile(column["pattern"])
         except re.error as err:
             yield f"{path}.pattern: not a regular expression ({err})"
-    if "min" in column and "max" in column and column["min"] > column["max"]:
-        yield f"{path}: min {column['min']} is above max {column['max']}"
+    yield from _bounds_problems(column, path)
     if column.get("references") is not None:
         yield from _reference_target(book, column["references"], f"{path}.references")
+
+
+def _bounds_problems(column: dict[str, Any], path: str) -> Iterator[str]:
+    """Yield bounds of the wrong kind (a date column takes dates) and out of order (min <= ... <= max)."""
+    order = [key for key in ("min", "warn_min", "warn_max", "max") if key in column]
+    dates = column.get("type") == "date"
+    wrong = [key for key in order if isinstance(column[key], dt.date) != dates]
+    for key in wrong:
+        yield f"{path}.{key}: a {'date' if dates else 'number'} column takes a {'date' if dates else 'number'}"
+    if wrong:
+        return
+    for low, high in zip(order, order[1:], strict=False):
+        if column[low] > column[high]:
+            yield f"{path}: {low} {column[low]} is above {high} {column[high]}"
+    if (
+        "warn_max_iprem" in column
+        and "max_iprem" in column
+        and column["warn_max_iprem"] > column["max_iprem"]
+    ):
+        yield f"{path}: warn_max_iprem {column['warn_max_iprem']} is above max_iprem {column['max_iprem']}"
+
+
+def _iprem_references(
+    book: dict[str, Any], source: dict[str, Any], column: dict[str, Any], path: str
+) -> Iterator[str]:
+    """Yield the problems of a column bounded in IPREMs: no ``iprem`` table, a period not of dates."""
+    capped = "max_iprem" in column or "warn_max_iprem" in column
+    period = column.get("iprem_period")
+    if capped and period is None:
+        yield f"{path}: max_iprem/warn_max_iprem need iprem_period (the date column giving the year)"
+    if capped and not book.get("iprem"):
+        yield f"{path}: max_iprem/warn_max_iprem need the iprem table (iprem: {{year: EUR}})"
+    names = [period] if isinstance(period, str) else list(period or [])
+    if len(names) > 2:
+        yield f"{path}.iprem_period: expected a column or [start, end], found {len(names)} columns"
+    dates = {n for n, c in source["columns"].items() if isinstance(c, dict) and c.get("type") == "date"}
+    for name in names:
+        if name not in dates:
+            yield f"{path}.iprem_period: {name!r} is not a date column of the source"
+
+
+def _blank_warning_references(book: dict[str, Any]) -> Iterator[str]:
+    """Yield the names of ``blank_warning`` that are not columns, and shares outside 0-1."""
+    spec = book.get("blank_warning")
+    if not spec:
+        return
+    known = set(book.get("identity_columns", {}))
+    for source in book["sources"].values():
+        known |= _source_column_names(book, source)
+    shares = {f"blank_warning.columns.{name}": share for name, share in spec["columns"].items()}
+    for name in spec["columns"]:
+        if name not in known:
+            yield f"blank_warning.columns.{name}: not a column of any source"
+    for source, own in spec.get("sources", {}).items():
+        if source not in book["sources"]:
+            yield f"blank_warning.sources.{source}: not a source"
+            continue
+        for name, share in own.items():
+            shares[f"blank_warning.sources.{source}.{name}"] = share
+            if name not in _source_column_names(book, book["sources"][source]):
+                yield f"blank_warning.sources.{source}.{name}: not a column of {source}"
+    for path, share in shares.items():
+        if not 0 <= share <= 1:
+            yield f"{path}: {share} is not a share between 0 and 1"
 
 
 def _reference_target(book: dict[str, Any], target: str, path: str) -> Iterator[str]:

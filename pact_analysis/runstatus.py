@@ -22,9 +22,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
 from pact_analysis.io import atomic_file
+from pact_analysis.paths import Paths
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pact_analysis.config import ROOT
+from pact_analysis.paths import ROOT
 from pact_analysis.report import browser, i18n
 
 pytestmark = [
-    pytest.mark.xdist_group("tiny_region"),
+    pytest.mark.xdist_group("dvc"),  # the rendered reports of the tiny DVC run
     pytest.mark.skipif(
         browser.find_chromium() is None and not Path("/usr/bin/chromium").exists(),
         reason=browser.INSTALL_HINT + " (.ci/run installs it)",
@@ -27,7 +27,7 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave other modules; built once
 def chromium():
     with browser.chromium() as b:
         yield b

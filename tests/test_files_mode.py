@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from pact_analysis import codebook, ingest, synth
-from pact_analysis.config import ROOT, Paths
 from pact_analysis.linkage import prepare, pseudonymise
+from pact_analysis.paths import ROOT, Paths
 from tests.test_pipeline import _project_files, _write_params
 from tests.tiny import tiny_params
 
@@ -113,7 +113,7 @@ def clean_bytes(project: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave other modules; built once
 def extracts(tmp_path_factory) -> Path:
     """The tiny region's extracts, as the generator writes them (the embedded SAUSS export format)."""
     folder = tmp_path_factory.mktemp("region")
@@ -121,7 +121,7 @@ def extracts(tmp_path_factory) -> Path:
     return folder / "raw"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave other modules; built once
 def key_file(tmp_path_factory) -> Path:
     """The key, in a file outside every project folder."""
     path = tmp_path_factory.mktemp("secure") / "pact.key"
@@ -129,7 +129,7 @@ def key_file(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave other modules; built once
 def files_run(tmp_path_factory, extracts, key_file) -> Run:
     """The README's steps: every extract in data/extracts, data.source: files, `dvc repro`."""
     project = new_project(tmp_path_factory.mktemp("files"), extracts, ALL_FILES)
@@ -163,7 +163,10 @@ def test_processed_data_carry_person_keys_and_no_identity(files_run):
         assert not set(codebook.pii_columns(source)) & set(table.columns), source
     assert metrics(files_run.project, "ingest.json")["sources_delivered"] == len(ALL_FILES)
     assert metrics(files_run.project, "linkage.json")["n_persons"] == len(persons)
-    assert "quality" not in metrics(files_run.project, "linkage.json"), "real data have no truth"
+    summary = json.loads(Paths(files_run.project).linkage_summary.read_text())
+    assert "quality" not in summary and "precision" not in metrics(files_run.project, "linkage.json"), (
+        "real data have no truth"
+    )
 
 
 def expected_person_keys(project: Path, key: bytes) -> pd.Series:
@@ -202,7 +205,7 @@ def test_a_spanish_excel_export_reads_the_same(files_run, tmp_path, key_file):
         (project / "data" / "extracts" / "sauss_persons.csv").read_bytes().decode("utf-8")
     run = succeeded(dvc_repro(project, key_file))
     assert run.ran("ingest") and not run.ran("link")
-    assert metrics(project, "ingest.json")["sources"]["sauss_persons"]["encoding"] == "cp1252"
+    assert ingest.read_delivery(Paths(project))["sauss_persons"]["encoding"] == "cp1252"
     assert clean_bytes(project) == clean_bytes(files_run.project)
 
 
@@ -210,13 +213,17 @@ def test_required_extracts_only(files_run, tmp_path, key_file):
     project = copy_of(files_run, tmp_path)
     for name in ALL_FILES - REQUIRED:
         (project / "data" / "extracts" / name).unlink()
-    run = succeeded(dvc_repro(project, key_file))
-    assert run.ran("link") and run.ran("report_overview")
+    # the reports whose content depends on which extracts came (sizes, linkage, the pilot's page and
+    # the spending scenario's assumed effect), and every stage they need; the full README run with
+    # every extract renders all reports (files_run)
+    targets = ("report_overview", "report_linkage", "report_pilot_evaluation", "report_spending")
+    run = succeeded(dvc_repro(project, key_file, *targets))
+    assert run.ran("link") and run.ran("report_overview") and run.ran("spending")
     n = len(REQUIRED)
     assert f"{n} of {len(ALL_FILES)} sources delivered; not delivered: " in run.output
     ingested = metrics(project, "ingest.json")
     assert ingested["sources_delivered"] == n
-    assert ingested["sources"]["ngo_attention"] == {
+    assert ingest.read_delivery(Paths(project))["ngo_attention"] == {
         "file": "ngo_attention.csv",
         "delivered": False,
         "rows": None,
@@ -227,7 +234,7 @@ def test_required_extracts_only(files_run, tmp_path, key_file):
         assert reports(project, name), name
     assert pd.read_parquet(project / "data" / "processed" / "ngo_attention.parquet").empty
     # no pilot extracts: the pilot report says which are missing, the spending scenario says it assumed
-    missing = ["pilot_assignment.csv", "mdtse_assessments.csv"]  # in the order of render.NEEDS
+    missing = ["pilot_assignment.csv", "mdtse_assessments.csv"]  # in the order of pilot.REQUIRED_EXTRACTS
     assert metrics(project, "pilot.json") == {"available": False, "not_delivered": missing}
     assert all(
         missing[0] in page.read_text(encoding="utf-8")
@@ -248,7 +255,8 @@ def test_one_bad_row_stops_ingest_with_one_message_and_marks_the_reports_stale(f
     run = dvc_repro(project, key_file)
     assert run.returncode != 0
     message = (
-        "pact-analysis ingest: rgc_spells.csv: row 3, column household_size: 'tres' is not a whole number"
+        "pact-analysis ingest: data/extracts/rgc_spells.csv: row 3, column household_size: "
+        "'tres' is not a whole number"
     )
     assert [line for line in run.output.splitlines() if line.startswith("pact-analysis ")] == [message]
     assert not run.ran("link")

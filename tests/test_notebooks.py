@@ -11,7 +11,7 @@ import pytest
 from pact_analysis import report
 from pact_analysis.report import i18n
 
-pytestmark = pytest.mark.xdist_group("tiny_region")
+pytestmark = pytest.mark.xdist_group("dvc")  # the rendered reports of the tiny DVC run
 
 #: Figures each report must at least show (by their alt text's catalogue key).
 REQUIRED_FIGURES = {

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pact_analysis.config import ROOT
-from tests.tiny import tiny_params
+from pact_analysis.paths import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dvc")]
 
@@ -43,24 +42,6 @@ def _project_files() -> list[str]:
 
 def _write_params(project: Path, params: dict) -> None:
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def repro_project(tmp_path_factory) -> Path:
-    """A git + DVC copy of the project with tiny params after one full `dvc repro`."""
-    project = tmp_path_factory.mktemp("dvc") / "project"
-    for name in _project_files():
-        if name == "dvc.lock" or name.startswith("metrics/"):
-            continue
-        target = project / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
-    _write_params(project, tiny_params())
-    _run(["git", "init", "-q"], project)
-    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], project)
-    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"], project)
-    _run(["dvc", "repro"], project)
-    return project
 
 
 #: Stages that run on every `dvc repro` by design (the key check and the index with the run's time).
@@ -198,3 +179,31 @@ def test_no_identity_from_the_raw_extracts_reaches_a_published_output(repro_proj
     assert reports | {"reports/index.html", "metrics/linkage.json"} <= scanned
     assert any(name.startswith("data/processed/") for name in scanned)
     assert not result["skipped"]
+
+
+def test_metrics_diff_shows_what_a_new_alert_threshold_moves_and_a_bad_key_stops_repro(
+    repro_project, tmp_path
+):
+    """Issue 17: `dvc metrics diff` after a threshold change shows the alert figures that moved; a
+    misspelt key in params.yaml stops `dvc repro` within a minute, naming it."""
+    import time
+
+    project = Path(shutil.copytree(repro_project, tmp_path / "project", symlinks=True))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    _run([*git, "add", "-A"], project)
+    _run([*git, "commit", "-qm", "reference run", "--allow-empty"], project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["chronicity"]["alert_threshold"] = 0.6
+    _write_params(project, params)
+    _run(["dvc", "repro", "alerts"], project)
+    lines = _run(["dvc", "metrics", "diff", "--json"], project).strip().splitlines()
+    diff = json.loads(next(line for line in reversed(lines) if line.startswith("{")))
+    moved = set(diff.get("metrics/alerts.json", {}))
+    assert {"threshold", "alerts", "alert_share"} <= moved, diff
+    text = (project / "params.yaml").read_text().replace("alerts:\n", "alerts:\n  n_reasonz: 5\n", 1)
+    (project / "params.yaml").write_text(text, encoding="utf-8")
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    start = time.monotonic()
+    failed = subprocess.run(["dvc", "repro"], cwd=project, env=env, capture_output=True, text=True)
+    assert failed.returncode != 0 and time.monotonic() - start < 60
+    assert "unknown key alerts.n_reasonz" in failed.stdout + failed.stderr

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from pact_analysis.config import ROOT
+from pact_analysis.paths import ROOT
 from tools.environment_yml import environment_yml, lock_pins
 
 PIN = re.compile(r"^[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+$")
@@ -128,3 +128,19 @@ def test_every_report_is_a_stage_with_both_languages_and_a_catalogue(dvc_stages)
             ).exists()
         assert f"reports/tables/{name}" in dvc_stages["check"]["deps"]
         assert f"reports/tables/{name}" in dvc_stages["index"]["deps"]
+
+
+def _leaves(value) -> int:
+    if isinstance(value, dict):
+        return sum(_leaves(v) for v in value.values())
+    return 1
+
+
+def test_dvc_metrics_show_stays_readable():
+    """Issue 17: the committed reference run's metrics are the headline figures, about 60 in all (the
+    detail lives in the stages' outputs), so `dvc metrics diff` shows what a change moved."""
+    files = sorted((ROOT / "metrics").glob("*.json"))
+    assert len(files) >= 10
+    counts = {f.name: _leaves(json.loads(f.read_text(encoding="utf-8"))) for f in files}
+    assert sum(counts.values()) <= 62, counts
+    assert max(counts.values()) <= 12, counts

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from pact_analysis import report
-from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
+from pact_analysis.paths import Paths
 from pact_analysis.report import i18n, page
+from pact_analysis.report.provenance import params_used
 
 
 def test_flatten_and_dotted_names_are_inverse():
@@ -222,8 +223,8 @@ def test_provenance_states_only_the_parameters_the_run_used():
         "synthetic": {"n_persons": 5},
         "linkage": {"threshold": 0.9},
     }
-    assert "synthetic" not in report.index.params_used(real)
-    assert "synthetic" in report.index.params_used(real | {"data": {"source": "synthetic"}})
+    assert "synthetic" not in params_used(real)
+    assert "synthetic" in params_used(real | {"data": {"source": "synthetic"}})
 
 
 def test_amounts_published_behind_their_persons_declare_their_suppressions(tmp_path, monkeypatch):
@@ -268,14 +269,17 @@ def test_published_csv_has_no_float_noise_even_beside_suppression_marks(tmp_path
 
 
 def test_a_report_whose_extracts_were_not_delivered_says_so(tmp_path, monkeypatch):
-    """A region without a pilot: 05 is not executed; its page, index summary and metrics say why."""
+    """A region without a pilot: 05 is not executed; its page and index summary say why (the pilot stage
+    recorded which extracts were missing)."""
     from pact_analysis import ingest
-    from pact_analysis.config import Paths
+    from pact_analysis.paths import Paths
     from pact_analysis.report import index, render
+    from pact_analysis.stages import pilot as pilot_stage
 
     paths = Paths(tmp_path)
     delivered = {"pilot_assignment": False, "mdtse_assessments": True}
     monkeypatch.setattr(ingest, "delivered", lambda _: delivered)
+    pilot_stage.run(paths, {})
     stale = paths.reports / "tables" / "05_pilot_evaluation" / "did.csv"
     stale.parent.mkdir(parents=True)
     stale.write_text("an earlier run's table\n")
@@ -286,10 +290,6 @@ def test_a_report_whose_extracts_were_not_delivered_says_so(tmp_path, monkeypatc
     spanish = written[0].read_text(encoding="utf-8")
     assert "pilot_assignment.csv" in spanish and "no se entregaron" in spanish
     assert not stale.exists()
-    assert json.loads((paths.metrics / "pilot.json").read_text()) == {
-        "available": False,
-        "not_delivered": ["pilot_assignment.csv"],
-    }
     entry = index._finding(paths, "05_pilot_evaluation", "en")
     assert "were not delivered (pilot_assignment.csv)" in entry and 'href="05_pilot_evaluation.html"' in entry
 
@@ -306,3 +306,18 @@ def test_counts_and_shares_in_sentences_never_give_back_a_small_count(tmp_path):
     assert en.share(9, 3000) == "under 0.4%"  # 10/3000 = 0.33%: rounded outwards, so the bound holds
     assert i18n.fmt(en.share(30, 63), "en") == "47.6%"
     assert i18n.fmt(en.share(0, 63), "en") == "0.0%" and i18n.fmt(en.share(0, 0), "en") == "0.0%"
+
+
+def test_a_share_between_0_and_1_never_reads_as_0_or_100_percent():
+    assert i18n.percent(0.9999, "en") == "99.99%" and i18n.percent(0.9999, "es") == "99,99\u00a0%"
+    assert i18n.percent(0.99999999, "en") == "> 99.999%"
+    assert i18n.percent(1e-8, "en") == "< 0.001%"
+    assert i18n.percent(1.0, "en") == "100.0%" and i18n.percent(0.0, "en") == "0.0%"
+    assert i18n.percent(0.123, "en") == "12.3%"
+
+
+@pytest.mark.parametrize("share", [0.0005, 0.00005, 0.000005, 0.999995, 0.99995, 0.9995, 1e-9, 1 - 1e-9])
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_half_way_shares_never_round_to_0_or_100_percent(share, lang):
+    text = i18n.percent(share, lang).replace("\u00a0", " ")
+    assert not re.fullmatch(r"(0|100)([.,]0+)? ?%", text), text

@@ -8,8 +8,8 @@ import pytest
 
 from pact_analysis import __main__ as cli
 from pact_analysis import runstatus
-from pact_analysis.config import Paths
 from pact_analysis.errors import ExtractError
+from pact_analysis.paths import Paths
 
 WHEN = dt.datetime(2018, 11, 2, 9, 30, 5, tzinfo=dt.UTC)
 PAGE = '<!doctype html>\n<html lang="{lang}"><head><title>t</title></head>\n<body class="x">\n<h1>Informes</h1>\n</body></html>\n'
@@ -89,7 +89,7 @@ def test_a_failing_stage_marks_the_reports_stale(paths, capsys):
 
 
 def test_an_unexpected_exception_marks_the_reports_stale_and_propagates(paths, monkeypatch):
-    from pact_analysis import ingest
+    from pact_analysis.stages import ingest
 
     def crash(*_args):
         raise RuntimeError("value 12345678Z")

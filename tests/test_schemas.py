@@ -49,15 +49,24 @@ def test_extra_column_is_refused():
     ("source", "column", "value", "check"),
     [
         ("sauss_persons", "sex", "X", "is not a code of list sex (H, M)"),
-        ("sauss_persons", "disability_pct", 101, "is above the maximum 100"),
-        ("rgc_spells", "household_size", 0, "is below the minimum 1"),
+        ("sauss_persons", "disability_pct", 101, "is above the maximum 100 (plausible range 0 to 100)"),
+        ("rgc_spells", "household_size", 0, "is below the minimum 1 (plausible range 1 to 30)"),
+        ("rgc_spells", "household_size", 31, "is above the maximum 30 (plausible range 1 to 30)"),
+        ("rgc_spells", "monthly_amount_eur", -0.01, "is below the minimum 0"),
         ("ceas", "province_code", "4", r"does not match the pattern ^\d{2}$"),
         ("sauss_persons", "ceas_code", None, "not_nullable"),
         (
+            "rgc_spells",
+            "start_date",
+            pd.Timestamp("2010-12-20"),
+            "is before 21/12/2010, the earliest plausible date",
+        ),
+        (
             "sauss_interventions",
             "date",
-            pd.Timestamp("2009-12-31"),
-            "is before 01/01/2010, the earliest plausible date",
+            pd.Timestamp("1907-10-31"),
+            "is before 01/11/1907, the earliest plausible date (the birth date of a person aged 110 at the "
+            "extraction date)",
         ),
         (
             "sauss_interventions",
@@ -68,8 +77,8 @@ def test_extra_column_is_refused():
         (
             "sauss_persons",
             "birth_date",
-            pd.Timestamp("1899-12-31"),
-            "is before 01/01/1900, the earliest plausible date",
+            pd.Timestamp("1907-10-31"),
+            "is before 01/11/1907, the earliest plausible date (an age of 111 or more)",
         ),
     ],
 )
@@ -80,12 +89,137 @@ def test_a_bad_value_fails_the_named_check(source, column, value, check):
     assert found[["column", "check", "index"]].values.tolist() == [[column, check, 1]]
 
 
-def test_old_birth_dates_are_fine_but_old_events_are_not():
+def test_ages_run_from_0_to_110_at_the_extraction_date():
+    """An age of 110 is read, 111 is refused: born on 31/10/1907 is 111 on 31/10/2018."""
+    assert schemas.date_bounds("birth_date", "2018-10-31") == (
+        pd.Timestamp("1907-11-01"),
+        pd.Timestamp("2018-10-31"),
+    )
+    assert schemas.date_bounds("birth_date", "2005-06-30")[0] == pd.Timestamp("1900-01-01"), "earliest_birth"
+    assert schemas.date_bounds("birth_date", "2020-02-29")[0] == pd.Timestamp("1909-03-01"), "leap day"
+    assert schemas.number_bounds("birth_year", {}, "2018-10-31") == (1907, 2018)
+    frame = typed("sauss_persons")
+    frame.loc[0, "birth_date"] = pd.Timestamp("1907-11-01")
+    assert failures(frame, "sauss_persons").empty
+    frame.loc[0, "birth_date"] = pd.Timestamp("1907-10-31")
+    assert failures(frame, "sauss_persons")["column"].tolist() == ["birth_date"]
+
+
+@pytest.mark.parametrize(
+    ("year", "check"),
+    [
+        (1906, "is below the minimum 1907 (an age of 111 or more at the extraction date)"),
+        (2019, "is above the maximum 2018 (after the extraction year)"),
+    ],
+)
+def test_birth_years_follow_the_ages(year, check):
+    frame = typed("ngo_attention").reset_index(drop=True)
+    frame.loc[1, "birth_year"] = year
+    assert failures(frame, "ngo_attention")[["column", "check", "index"]].values.tolist() == [
+        ["birth_year", check, 1]
+    ]
+    frame.loc[1, "birth_year"] = 1907  # 110 or 111 on 31/10/2018: may be 110, read
+    assert failures(frame, "ngo_attention").empty
+
+
+def test_unusual_bounds_come_from_the_codebook_and_the_ages():
+    spells = codebook.columns("employment_episodes")["hours_week"]
+    assert schemas.unusual_bounds("hours_week", spells, EXTRACTION_DATE) == (None, 40)
+    # over 100: 101 or more, i.e. born on 31/10/1917 or before
+    assert schemas.unusual_bounds("birth_date", {}, EXTRACTION_DATE) == (pd.Timestamp("1917-11-01"), None)
+    assert schemas.unusual_bounds("birth_year", {}, EXTRACTION_DATE) == (1918, None)
+    assert schemas.unusual_bounds("record_id", {"type": "string"}, EXTRACTION_DATE) == (None, None)
+    registration = codebook.columns("sauss_persons")["registration_date"]
+    assert schemas.unusual_bounds("registration_date", registration, EXTRACTION_DATE) == (
+        pd.Timestamp("2000-01-01"),
+        None,
+    )
+    start = codebook.columns("rgc_spells")["start_date"]
+    assert schemas.unusual_bounds("start_date", start, EXTRACTION_DATE) == (None, None), "refused before 2010"
+
+
+def test_every_number_has_a_plausible_range():
+    """Every amount, count and score is bounded on both sides (birth years by the ages of `period`)."""
+    for source in codebook.sources():
+        for name, spec in codebook.columns(source).items():
+            if spec["type"] in ("int", "float"):
+                low, high = schemas.number_bounds(name, spec, EXTRACTION_DATE)
+                assert low is not None and high is not None, f"{source}.{name}"
+
+
+def test_old_events_are_read_back_to_the_earliest_birth_date_but_rgc_spells_start_in_2010():
     frame = typed("sauss_persons")
     frame.loc[0, "birth_date"] = pd.Timestamp("1930-05-01")
+    frame.loc[0, "registration_date"] = pd.Timestamp("2004-05-01")
     assert failures(frame, "sauss_persons").empty
-    frame.loc[0, "registration_date"] = pd.Timestamp("1930-05-01")
+    frame.loc[0, "registration_date"] = pd.Timestamp("1907-10-31")
     assert failures(frame, "sauss_persons")["column"].tolist() == ["registration_date"]
+    episodes = typed("employment_episodes")
+    episodes.loc[1, "start_date"] = pd.Timestamp("2008-03-01")  # a contract of 2008, still running
+    assert failures(episodes, "employment_episodes").empty
+    spells = typed("rgc_spells")
+    spells.loc[0, "start_date"] = pd.Timestamp("2010-12-21")  # the RGC's first day
+    assert failures(spells, "rgc_spells").empty
+    spells.loc[0, "start_date"] = pd.Timestamp("2010-12-20")
+    assert failures(spells, "rgc_spells")["column"].tolist() == ["start_date"]
+
+
+def _amount_failures(source: str, column: str, row: int, value: float, when: str = EXTRACTION_DATE) -> list:
+    frame = typed(source)
+    frame.loc[row, column] = value
+    try:
+        schemas.schema_for(source, when).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases[["check", "index"]].drop_duplicates()  # a check across columns: per column
+        return cases.values.tolist()
+    return []
+
+
+@pytest.mark.parametrize(
+    ("row", "cap"),
+    [
+        (0, 692.26),  # paid 2013-2015: 130% of the IPREM of 2010-2016 (532.51)
+        (1, 699.19),  # paid 2016-2017: the highest IPREM of those years is 2017's (537.84)
+        (2, 699.19),  # from 2018, still paid on 31/10/2018
+    ],
+)
+def test_the_benefit_is_refused_above_130_percent_of_the_iprem_of_its_years(row, cap):
+    check = schemas.IPREM_CHECK.format(column="monthly_amount_eur")
+    assert _amount_failures("rgc_spells", "monthly_amount_eur", row, cap) == []
+    assert _amount_failures("rgc_spells", "monthly_amount_eur", row, cap + 0.01) == [[check, row]]
+    assert _amount_failures("rgc_spells", "monthly_amount_eur", row, 780.0) == [[check, row]]
+
+
+def test_an_open_spell_may_reach_the_maximum_of_the_extraction_year():
+    check = schemas.IPREM_CHECK.format(column="monthly_amount_eur")
+    assert _amount_failures("rgc_spells", "monthly_amount_eur", 2, 780.0, "2023-06-30") == []
+    assert _amount_failures("rgc_spells", "monthly_amount_eur", 2, 780.01, "2030-06-30") == [[check, 2]]
+
+
+def test_iprem_bounds_name_the_year_and_the_period():
+    frame = typed("rgc_spells")
+    bounds = schemas.iprem_bounds(
+        frame, codebook.columns("rgc_spells")["monthly_amount_eur"], "max_iprem", EXTRACTION_DATE
+    )
+    assert bounds.values.tolist() == [
+        [692.26, 2015, 532.51, "2013-2015"],
+        [699.19, 2017, 537.84, "2016-2017"],
+        [699.19, 2018, 537.84, "2018"],
+    ]
+    spec = codebook.columns("sauss_interventions")["amount_eur"]
+    assert schemas.iprem_bounds(typed("sauss_interventions"), spec, "warn_max_iprem", EXTRACTION_DATE)[
+        "bound"
+    ].tolist() == [3195.06, 3195.06, 3195.06, 3227.04, 3195.06]
+    assert schemas.number_bounds(
+        "monthly_amount_eur", codebook.columns("rgc_spells")["monthly_amount_eur"], EXTRACTION_DATE
+    ) == (0, 780.0)
+
+
+def test_an_economic_provision_is_refused_above_a_year_of_the_rgc_maximum():
+    check = schemas.IPREM_CHECK.format(column="amount_eur")
+    # row 1 is dated 02/03/2016: 15.6 x 532.51 = 8,307.16
+    assert _amount_failures("sauss_interventions", "amount_eur", 1, 8307.16) == []
+    assert _amount_failures("sauss_interventions", "amount_eur", 1, 8307.17) == [[check, 1]]
 
 
 def test_extraction_date_moves_the_upper_bound():

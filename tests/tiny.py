@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from pact_analysis.config import ROOT, Paths, load_params
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT, Paths
 
 TINY_PERSONS = 3000
 
@@ -20,6 +21,7 @@ def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
     params["synthetic"]["n_persons"] = n_persons
     params["synthetic"]["pilot"]["per_territory"] = 12
     params["synthetic"]["pilot"]["comparison_per_territory"] = 12
+    params["evaluation"]["imputations"] = 2  # a sensitivity analysis: two imputations check its wiring
     for section in (
         "alerts",
         "chronicity",
@@ -59,9 +61,7 @@ def run_stages(paths: Paths, stages: tuple[str, ...] = ("synthesize", "ingest", 
     """Run the data-preparation stages in order on a project (as ``dvc repro`` would)."""
     import importlib
 
-    from pact_analysis.__main__ import STAGES
-
     params = load_params(paths.params)
     for stage in stages:
-        importlib.import_module(STAGES[stage]).run(paths, params)
+        importlib.import_module(f"pact_analysis.stages.{stage}").run(paths, params)
     return paths

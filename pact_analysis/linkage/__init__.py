@@ -9,12 +9,12 @@ reviewer has labelled one, ``data/review/clerical_review_labelled.csv``; writes:
   ``clerical_review.csv`` and ``model.json`` (the trained Splink settings);
 - ``data/processed/``: ``persons.parquet`` and every clean table de-identified
   (:mod:`pact_analysis.linkage.deidentify`);
-- ``metrics/linkage.json``: counts (timings go to the log, so the metrics are byte-identical across
-  runs), the exact DNI/NIE baseline's person count (``deterministic_n_persons``, real data too),
-  the clerical-review precision with its Wilson interval when the labelled file exists
+- ``data/interim/linkage/summary.json``: counts (timings go to the log, so the file is
+  byte-identical across runs), the exact DNI/NIE baseline's person count (``deterministic_n_persons``,
+  real data too), the clerical-review precision with its Wilson interval when the labelled file exists
   (``clerical_review``, :func:`pact_analysis.linkage.review.labelled_precision`) and, when the
-  synthetic truth exists, the quality figures of
-  :func:`pact_analysis.linkage.evaluate.quality_metrics`.
+  synthetic truth exists, the quality figures of :func:`pact_analysis.linkage.evaluate.quality_metrics`;
+- ``metrics/linkage.json``: the headline figures of that summary (:func:`headline_metrics`).
 
 Every file written is byte-identical between two runs on the same input and machine (see
 :mod:`~.pipeline`).
@@ -28,17 +28,15 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pact_analysis import codebook, ingest
-from pact_analysis.config import Paths
-from pact_analysis.io import atomic_dir, progress, write_json
-from pact_analysis.linkage import deidentify, evaluate, key_stage, pipeline, pseudonymise, review
+from pact_analysis.io import atomic_dir, progress
+from pact_analysis.linkage import evaluate, pipeline, pseudonymise, review
+from pact_analysis.paths import Paths
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +46,7 @@ LABELLED_REVIEW = "clerical_review_labelled.csv"
 
 def labelled_review_path(paths: Paths) -> Path:
     """Where a reviewer puts the labelled clerical review: ``data/review/clerical_review_labelled.csv``."""
-    return paths.root / "data" / "review" / LABELLED_REVIEW
-
-
-def linkage_dir(paths: Paths) -> Path:
-    """Folder of the stage's identity-bearing outputs (``data/interim/linkage``)."""
-    return paths.interim / "linkage"
+    return paths.review / LABELLED_REVIEW
 
 
 def crosswalk_from(result: pipeline.LinkageResult, key: bytes) -> pd.DataFrame:
@@ -148,6 +141,35 @@ def stage_metrics(
     return out
 
 
+def headline_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures the linkage is judged by, for ``metrics/linkage.json`` (the rest stays in the summary).
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`stage_metrics`.
+
+    Returns
+    -------
+    dict
+        ``records``, ``n_persons``, ``deterministic_n_persons``; with the synthetic
+        truth ``true_persons`` and the pairwise ``precision``, ``recall`` and B-cubed ``bcubed_f1``;
+        with a labelled clerical review its ``clerical_review_precision``.
+    """
+    keys = ("records", "n_persons", "deterministic_n_persons", "true_persons")
+    out = {k: summary[k] for k in keys if k in summary}
+    if "quality" in summary:
+        quality = summary["quality"]
+        out |= {
+            "precision": quality["pairwise"]["precision"],
+            "recall": quality["pairwise"]["recall"],
+            "bcubed_f1": quality["bcubed"]["f1"],
+        }
+    if "clerical_review" in summary:
+        out["clerical_review_precision"] = summary["clerical_review"].get("precision")
+    return out
+
+
 def clerical_review_metrics(paths: Paths, threshold: float) -> dict[str, Any] | None:
     """Precision from the labelled clerical review, or ``None`` when no reviewer has labelled one.
 
@@ -170,52 +192,3 @@ def clerical_review_metrics(paths: Paths, threshold: float) -> dict[str, Any] | 
     if not labelled.exists():
         return None
     return review.labelled_precision(pd.read_csv(labelled), threshold)
-
-
-def run(paths: Paths, params: dict[str, Any]) -> None:
-    """The ``link`` stage (see the module docstring).
-
-    Parameters
-    ----------
-    paths : Paths
-        Project paths.
-    params : dict
-        Reads ``seed``, ``data.source``, ``data.extraction_date``, ``linkage.threshold``,
-        ``linkage.max_pairs_em``, ``linkage.backend`` and ``linkage.duckdb_memory_limit``.
-
-    Raises
-    ------
-    StageError
-        No usable key, or a key other than the one recorded by the ``key`` stage.
-    """
-    start = time.perf_counter()
-    key = pseudonymise.load_key(params, paths.root)
-    key_stage.check_key(paths, key)
-    frames = ingest.read_clean(paths)
-    known = (paths.clean / ingest.DELIVERY_FILE).exists()  # clean tables written by hand (tests) have none
-    delivered = ingest.delivered(paths) if known else {}
-    persons = {s: frames[s] for s in codebook.person_sources() if delivered.get(s, True)}
-    settings = params["linkage"]
-    log.info(
-        "linking %d person records from %d delivered person sources (%s)",
-        sum(map(len, persons.values())),
-        len(persons),
-        ", ".join(persons),
-    )
-    result = pipeline.link_records(
-        persons,
-        threshold=float(settings["threshold"]),
-        max_pairs_em=float(settings["max_pairs_em"]),
-        seed=int(params["seed"]),
-        backend=settings.get("backend", "duckdb"),
-        memory_limit=settings.get("duckdb_memory_limit"),
-    )
-    crosswalk = crosswalk_from(result, key)
-    write_interim(linkage_dir(paths), result, crosswalk, persons, int(params["seed"]))
-    tables = deidentify.processed_tables(frames, crosswalk, key, params["data"]["extraction_date"])
-    write_processed(paths.processed, tables)
-    result.timings["stage_total"] = time.perf_counter() - start
-    metrics = stage_metrics(paths, params, result, crosswalk)
-    write_json(paths.metrics / "linkage.json", metrics)
-    timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.timings.items())
-    log.info("linked %d records into %d persons (%s)", metrics["records"], metrics["n_persons"], timings)

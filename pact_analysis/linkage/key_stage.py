@@ -17,12 +17,10 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
-from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
-from pact_analysis.io import write_json
 from pact_analysis.linkage import pseudonymise
+from pact_analysis.paths import Paths
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +33,6 @@ def key_metrics_path(paths: Paths) -> Path:
 def key_record(key: bytes, origin: str) -> dict[str, str]:
     """Return the content of ``metrics/key.json`` for ``key``: its fingerprint and origin only."""
     return {"key_fingerprint": pseudonymise.key_fingerprint(key), "key_origin": origin}
-
-
-def run(paths: Paths, params: dict[str, Any]) -> None:
-    """The ``key`` stage (see the module docstring).
-
-    Parameters
-    ----------
-    paths : Paths
-        Project paths.
-    params : dict
-        Reads ``data.source``.
-
-    Raises
-    ------
-    StageError
-        No usable key (see :func:`pact_analysis.linkage.pseudonymise.load_key`).
-    """
-    key, origin = pseudonymise.load_key_and_origin(params, paths.root)
-    record = key_record(key, origin)
-    write_json(key_metrics_path(paths), record)
-    log.info("pseudonymisation key: fingerprint %s (%s)", record["key_fingerprint"], origin)
 
 
 def check_key(paths: Paths, key: bytes) -> None:

@@ -154,6 +154,7 @@ def normalise_document(values: pd.Series) -> pd.DataFrame:
     norm[is_dni] = dni.loc[is_dni, 0].str.zfill(8) + dni.loc[is_dni, 1]
     digits = text.str.replace(r"[^0-9]", "", regex=True).str.lstrip("0")
     digits = digits.mask(digits.isna() | (digits == ""))
+    norm = norm.mask(digits.isna())  # no non-zero digit (00000000T, "-"): a placeholder, not a document
     return pd.DataFrame({"doc_norm": norm.astype("string"), "doc_digits": digits.astype("string")})
 
 

@@ -185,11 +185,3 @@ def write_pdfs(reports: Path) -> list[Path]:
                 print_pdf(browser, page, Path(reports) / "pdf" / page.parent.name / f"{page.stem}.pdf")
             )
     return written
-
-
-def run(paths: Any, params: dict[str, Any]) -> None:
-    """``python -m pact_analysis pdf``: write the PDF of every report (needs Debian's Chromium)."""
-    import logging
-
-    for pdf in write_pdfs(paths.reports):
-        logging.getLogger(__name__).info("wrote %s", pdf.relative_to(paths.root))

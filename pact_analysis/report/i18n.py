@@ -12,51 +12,19 @@ tests render every report in both languages, so a missing key fails them.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
-#: Report languages; the first is the default the index opens with.
-LANGUAGES = ("es", "en")
+from pact_analysis.labels import LANGUAGES, catalogue
+
+#: Report languages (:data:`pact_analysis.labels.LANGUAGES`); the first is the default the index opens with.
 DEFAULT_LANGUAGE = LANGUAGES[0]
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
 
 class MissingTranslation(KeyError):
     """A catalogue key that a report uses is not defined in one of the languages."""
-
-
-@cache
-def catalogue(lang: str) -> dict[str, str]:
-    """Return every message of a language as ``{key: text}``, merged from all its ``.po`` domains.
-
-    Parameters
-    ----------
-    lang : str
-        ``"es"`` or ``"en"``.
-
-    Raises
-    ------
-    ValueError
-        If a key is defined in two domains of the same language.
-    """
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown report language {lang!r}; expected one of {LANGUAGES}")
-    messages: dict[str, str] = {}
-    for path in sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po")):
-        with open(path, "rb") as fh:
-            domain = read_po(fh, locale=lang)
-        for message in domain:
-            if not message.id:
-                continue
-            if message.id in messages:
-                raise ValueError(f"{path.name}: key {message.id!r} is defined twice in {lang}")
-            messages[str(message.id)] = str(message.string)
-    return messages
 
 
 def missing_keys() -> dict[str, list[str]]:
@@ -101,7 +69,24 @@ def number(value: float, lang: str, decimals: int = 0) -> str:
 
 
 def percent(share: float, lang: str, decimals: int = 1) -> str:
-    """Format a share (0.123) as a percentage for ``lang``: ``12,3 %`` or ``12.3%``."""
+    """Format a share (0.123) as a percentage for ``lang``: ``12,3 %`` or ``12.3%``.
+
+    A share strictly between 0 and 1 never reads as 0 or 100 %: up to two more decimals are shown
+    (0.9999 is ``99.99%``), then the bound (``> 99.999%``, ``< 0.001%``). The test is made on Babel's
+    own formatted text, so its rounding decides.
+    """
+    if 0 < share < 1:
+        for extra in (0, 1, 2):
+            text = _percent(share, lang, decimals + extra)
+            if text not in (_percent(0, lang, decimals + extra), _percent(1, lang, decimals + extra)):
+                return text
+        step = 10.0 ** -(decimals + 2) / 100
+        bound = step if share < 0.5 else 1 - step
+        return ("< " if share < 0.5 else "> ") + _percent(bound, lang, decimals + 2)
+    return _percent(share, lang, decimals)
+
+
+def _percent(share: float, lang: str, decimals: int) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + ("\u00a0%" if lang == "es" else "%")
     return format_percent(share, format=pattern, locale=lang)
 

@@ -24,10 +24,11 @@ from typing import Any
 
 import pandas as pd
 
-from pact_analysis.config import Paths
 from pact_analysis.io import atomic_file, write_json
+from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
 from pact_analysis.report.i18n import Number
+from pact_analysis.report.shell import markdown_html
 
 #: Figure resolution (dots per inch) of the embedded PNGs: sharp on screen and in print.
 FIGURE_DPI = 110
@@ -38,13 +39,6 @@ LONG_TABLE = 40
 def short_name(name: str) -> str:
     """Return the catalogue prefix of a report: ``00_overview`` -> ``overview``."""
     return name.split("_", 1)[1] if name[:2].isdigit() else name
-
-
-def markdown_html(text: str) -> str:
-    """Render catalogue Markdown (paragraphs, lists, emphasis, tables) to HTML."""
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"typographer": False}).enable("table").render(text)
 
 
 def without_float_noise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -371,7 +365,7 @@ class Report:
         """
         import matplotlib.pyplot as plt
 
-        from pact_analysis.report import index
+        from pact_analysis.report.provenance import provenance, provenance_html
 
         left = plt.get_fignums()
         if left or self.drawn != self.figures:
@@ -383,7 +377,7 @@ class Report:
             self.tables_dir / f"figures.{self.lang}.json",
             {"figures_drawn": self.drawn, "figures_published": self.figures, "tables": self.tables},
         )
-        self._show(index.provenance_html(index.provenance(self.paths, used=self.parameters), self.lang))
+        self._show(provenance_html(provenance(self.paths, used=self.parameters), self.lang))
 
 
 _NUMBER_LABEL = re.compile(r"^\$?[\u2212+\-]?[\d.,]+(?:e[+\-]?\d+)?\s*%?\$?$")

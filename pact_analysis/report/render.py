@@ -1,7 +1,7 @@
 """Executing the report notebooks with papermill and rendering them to HTML in every language.
 
-A report is a jupytext notebook under ``notebooks/`` executed once per language by papermill, with
-its parameters cell filled from ``params.yaml`` (a notebook parameter ``disclosure_min_cell`` is the
+A report is a jupytext notebook under ``notebooks/`` executed once per language by papermill (both
+languages in one kernel, emptied between them: :func:`report_kernel`), with its parameters cell filled from ``params.yaml`` (a notebook parameter ``disclosure_min_cell`` is the
 key ``disclosure.min_cell``; ``root`` is the project root; ``lang`` the language), then exported by
 nbconvert without code into the shared page (:mod:`.shell`) as ``reports/<lang>/<name>.html``.
 """
@@ -11,12 +11,14 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
 from pact_analysis.io import atomic_file, write_json
+from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
 from pact_analysis.report.page import short_name
 from pact_analysis.report.shell import page
@@ -135,8 +137,61 @@ def notebook_parameters(notebook: Path, params: dict[str, Any], root: Path, lang
     return {name: flat[name] for name in declared}
 
 
-def execute(name: str, paths: Paths, params: dict[str, Any], lang: str) -> Path:
-    """Execute ``notebooks/<name>.py`` in ``lang`` with papermill; return the executed notebook."""
+@contextmanager
+def report_kernel(root: Path) -> Iterator[Any]:
+    """A kernel of the project's environment, started in ``root``, that renders every language.
+
+    Starting a kernel and importing the scientific stack takes most of a small report's time; the
+    languages of one report share them. Between two languages the kernel's namespace is emptied and
+    its figures closed (:func:`reset_kernel`), so each language runs the notebook from a clean slate.
+
+    Parameters
+    ----------
+    root : Path
+        Project root (the notebooks' working directory).
+    """
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel(cwd=str(root))
+    try:
+        yield km
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def reset_kernel(km: Any) -> None:
+    """Empty the namespace of a :func:`report_kernel` and close its figures (modules stay imported)."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive(_RESET, timeout=60, output_hook=lambda _msg: None)
+        if reply["content"]["status"] != "ok":
+            raise StageError(f"could not reset the report kernel: {reply['content'].get('ename')}")
+    finally:
+        kc.stop_channels()
+
+
+_RESET = "get_ipython().reset(new_session=False, aggressive=False)\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
+
+
+def execute(name: str, paths: Paths, params: dict[str, Any], lang: str, km: Any = None) -> Path:
+    """Execute ``notebooks/<name>.py`` in ``lang`` with papermill; return the executed notebook.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name without extension.
+    paths : Paths
+        Project paths.
+    params : dict
+        Study parameters.
+    lang : str
+        Report language.
+    km : KernelManager, optional
+        A started kernel to run in (:func:`report_kernel`); by default papermill starts its own.
+    """
     import papermill
 
     source = paths.notebooks / f"{name}.py"
@@ -154,28 +209,23 @@ def execute(name: str, paths: Paths, params: dict[str, Any], lang: str) -> Path:
         cwd=str(paths.root),
         progress_bar=True,
         log_output=False,
+        **({"km": km} if km is not None else {}),
     )
     return executed
 
 
-#: Reports that cannot be written without some optional extracts (codebook sources), and the metrics
-#: file each writes. When one of them was not delivered (a region without a pilot), the report is a
-#: page saying which extracts are missing, its summary says so in the index, and its metrics file
-#: records ``{"available": false, "not_delivered": [...]}`` instead of results.
-NEEDS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "05_pilot_evaluation": (("pilot_assignment", "mdtse_assessments"), "pilot.json"),
-}
-
-
 def not_delivered(name: str, paths: Paths) -> list[str]:
-    """The extracts ``name`` needs (:data:`NEEDS`) that were not delivered, as file names."""
-    from pact_analysis import codebook, ingest
+    """The extracts whose absence kept ``name``'s analysis from running, as file names.
 
-    needed = NEEDS.get(name, ((), None))[0]
-    if not needed:
+    Only the pilot evaluation needs optional extracts; its stage decides, once, whether it could run
+    and records which files were missing in ``data/pilot/results.json``
+    (:func:`pact_analysis.pilot.not_evaluated`). Every other report needs only required extracts.
+    """
+    if name != "05_pilot_evaluation":
         return []
-    delivered = ingest.delivered(paths)
-    return [codebook.sources()[s]["file"] for s in needed if not delivered.get(s, False)]
+    from pact_analysis import pilot
+
+    return pilot.not_evaluated(paths.pilot)
 
 
 def unavailable_html(name: str, lang: str, missing: list[str]) -> str:
@@ -193,8 +243,8 @@ def unavailable_html(name: str, lang: str, missing: list[str]) -> str:
 
 
 def write_unavailable(name: str, paths: Paths, missing: list[str]) -> list[Path]:
-    """Write the pages, index summaries and metrics of a report that cannot be written (:data:`NEEDS`)."""
-    folder = paths.reports / "tables" / name
+    """Write the pages and index summaries of a report whose extracts were not delivered (:func:`not_delivered`)."""
+    folder = paths.tables(name)
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*"):  # tables of an earlier run with the extracts must not stay published
         if stale.is_file():
@@ -209,9 +259,6 @@ def write_unavailable(name: str, paths: Paths, missing: list[str]) -> list[Path]
             {"report": name, "index": "common.unavailable", "values": {"files": ", ".join(missing)}},
         )
         written.append(target)
-    metrics = NEEDS[name][1]
-    if metrics:
-        write_json(paths.metrics / metrics, {"available": False, "not_delivered": missing})
     log.warning("%s: not written, extracts not delivered: %s", name, ", ".join(missing))
     return written
 
@@ -219,7 +266,7 @@ def write_unavailable(name: str, paths: Paths, missing: list[str]) -> list[Path]
 def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Path]:
     """Execute a report notebook in every language and write ``reports/<lang>/<name>.html``.
 
-    A report whose optional extracts were not delivered (:data:`NEEDS`) is not executed: its page
+    A report whose optional extracts were not delivered (:func:`not_delivered`) is not executed: its page
     says which extracts are missing (:func:`write_unavailable`).
 
     Parameters
@@ -240,12 +287,15 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
     if missing:
         return write_unavailable(name, paths, missing)
     written = []
-    for lang in i18n.LANGUAGES:
-        executed = execute(name, paths, params, lang)
-        target = paths.reports / lang / f"{name}.html"
-        with atomic_file(target) as fh:
-            fh.write(notebook_html(executed, name, lang))
-        written.append(target)
+    with report_kernel(paths.root) as km:
+        for number, lang in enumerate(i18n.LANGUAGES):
+            if number:
+                reset_kernel(km)
+            executed = execute(name, paths, params, lang, km)
+            target = paths.reports / lang / f"{name}.html"
+            with atomic_file(target) as fh:
+                fh.write(notebook_html(executed, name, lang))
+            written.append(target)
     return written
 
 

@@ -13,6 +13,14 @@ from pact_analysis.report import i18n
 
 STYLE = (Path(__file__).resolve().parent / "style.css").read_text(encoding="utf-8")
 
+
+def markdown_html(text: str) -> str:
+    """Render catalogue Markdown (paragraphs, lists, emphasis, tables) to HTML."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"typographer": False}).enable("table").render(text)
+
+
 _PAGE = """<!DOCTYPE html>
 <html lang="{lang}">
 <head>

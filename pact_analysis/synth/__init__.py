@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook
-from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
 from pact_analysis.extracts import write_extract
 from pact_analysis.io import atomic_dir, progress, write_json
@@ -43,6 +42,10 @@ _NO_TRUTH = (
     "These extracts were delivered as real data (data.source: files).\n"
     "There is no ground truth for real data: validation against truth is skipped.\n"
 )
+
+
+#: File of the truth folder with the rows per extract and the identity errors per source and kind.
+COUNTS_FILE = "counts.json"
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
@@ -128,7 +131,9 @@ def generate(
     truth_dir : Path
         Destination of the truth files (replaced as a whole).
     metrics : Path, optional
-        Where to write the row counts as JSON (``metrics/synthesize.json``).
+        Where to write the headline counts as JSON (``metrics/synthesize.json``: persons, rows of every
+        extract, identity errors introduced); the rows per extract and the errors per source and kind
+        go to ``truth_dir/counts.json``.
 
     Returns
     -------
@@ -144,14 +149,16 @@ def generate(
             _write_parquet(sim["truth"][name], tmp / f"{name}.parquet")
         write_json(tmp / "hazard.json", sim["hazard"])
     counts = {source: int(len(sim["raw"][source])) for source in sorted(sim["raw"])}
+    noise = sim["truth"]["noise_log"].groupby(["source", "noise_type"]).size().unstack(fill_value=0)
+    detail = {"n_persons": int(len(sim["truth"]["persons"])), "rows": counts, "noise": noise.to_dict("index")}
+    write_json(Path(truth_dir) / COUNTS_FILE, detail)
     if metrics is not None:
-        log = sim["truth"]["noise_log"]
         write_json(
             Path(metrics),
             {
-                "n_persons": int(len(sim["truth"]["persons"])),
-                "rows": counts,
-                "noise": log.groupby(["source", "noise_type"]).size().unstack(fill_value=0).to_dict("index"),
+                "n_persons": detail["n_persons"],
+                "rows": int(sum(counts.values())),
+                "identity_errors": int(noise.to_numpy().sum()),
             },
         )
     return counts
@@ -240,19 +247,3 @@ def staged_metrics(raw_dir: Path, staged: list[str]) -> dict[str, Any]:
             if name not in staged
         },
     }
-
-
-def run(paths: Paths, params: dict[str, Any]) -> None:
-    """The ``synthesize`` stage: generate the synthetic region or stage the delivered extracts.
-
-    Both modes write ``metrics/synthesize.json`` (a DVC output of the stage): row counts and noise of
-    the synthetic region, or the extracts staged and those not delivered (:func:`staged_metrics`).
-    """
-    source = params["data"]["source"]
-    if source == "synthetic":
-        generate(params, paths.raw, paths.truth, paths.metrics / "synthesize.json")
-    elif source == "files":
-        staged = stage_files(paths.extracts, paths.raw, paths.truth)
-        write_json(paths.metrics / "synthesize.json", staged_metrics(paths.raw, staged))
-    else:
-        raise StageError(f"params.yaml data.source must be 'synthetic' or 'files', not {source!r}")

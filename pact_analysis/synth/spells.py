@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pact_analysis import codebook
 from pact_analysis.synth.timeline import (
     DAYS_PER_MONTH,
     add_months,
@@ -255,16 +256,37 @@ def draw_exits(
     return months, np.array(CAUSES, dtype=object)[np.minimum(pick, len(CAUSES) - 1)]
 
 
+def legal_maximum(start: np.ndarray) -> np.ndarray:
+    """Return the RGC's legal monthly maximum (EUR) in each spell's start year: 130% of that year's IPREM.
+
+    The IPREM table and its sources are in the codebook (``iprem``; Ley 7/2010, Decreto Legislativo
+    1/2019 de Castilla y León): 692.26 EUR in 2010-2016, 699.19 EUR in 2017-2020.
+    """
+    years = pd.DatetimeIndex(start).year
+    table = {int(y): round(1.3 * codebook.iprem(int(y))[1], 2) for y in pd.unique(years.dropna())}
+    return np.array([table.get(int(y), np.nan) if pd.notna(y) else np.nan for y in years], dtype=float)
+
+
 def monthly_amount(
-    heads: pd.DataFrame, work_income: np.ndarray, params: dict[str, Any], rng: np.random.Generator
+    heads: pd.DataFrame,
+    work_income: np.ndarray,
+    params: dict[str, Any],
+    rng: np.random.Generator,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the average monthly amount (EUR): base plus a complement per member, capped; part-time
-    work income reduces it (calibration.md: about 536 EUR on average)."""
+    work income reduces it (calibration.md: about 536 EUR on average).
+
+    The cap is ``amount_max_eur`` and, given the spells' ``start`` dates, never more than the legal
+    maximum of the start year (:func:`legal_maximum`), whatever the parameters say.
+    """
     cfg = params["synthetic"]["rgc"]
     size = heads["household_size"].to_numpy(float)
     full = np.minimum(
         cfg["amount_base_eur"] + cfg["amount_per_member_eur"] * (size - 1), cfg["amount_max_eur"]
     )
+    if start is not None:
+        full = np.fmin(full, legal_maximum(start))
     cut = np.where(work_income, rng.beta(2.0, 2.0 / cfg["work_income_cut"] - 2.0, len(size)), 0.0)
     return np.round(full * (1.0 - cut), 2)
 
@@ -357,7 +379,7 @@ def _spell_frame(
             "end_date": to_column(end),
             "exit_reason": np.where(censored, None, cause).astype(object),
             "censored": censored,
-            "monthly_amount_eur": monthly_amount(sub, work, params, rng),
+            "monthly_amount_eur": monthly_amount(sub, work, params, rng, start),
             "household_type": sub["household_type"].to_numpy(),
             "household_size": sub["household_size"].to_numpy("int64"),
             "prior_imi": design["prior_imi"].to_numpy() == 1,

@@ -2,7 +2,8 @@
 
 Dates are handled as ``numpy.datetime64[D]`` arrays inside the simulators (vectorised, no Python
 loop over persons) and returned to callers as ``datetime64[ns]`` pandas columns. Durations are in
-months of :data:`DAYS_PER_MONTH` days.
+months of :data:`DAYS_PER_MONTH` days. The month and :func:`age_years` live on the ground floor
+(:mod:`pact_analysis.timeline`), shared with the analyses.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Mean length of a calendar month in days (365.25 / 12).
-DAYS_PER_MONTH = 30.4375
+from pact_analysis.timeline import DAYS_PER_MONTH, age_years
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "add_months",
+    "age_years",
+    "as_day",
+    "logistic",
+    "months_between",
+    "to_column",
+    "to_days",
+    "uniform_days",
+]
 
 
 def as_day(value: Any) -> np.datetime64:
@@ -69,12 +81,6 @@ def uniform_days(
     shape = np.broadcast(low, high).shape if size is None else (size,)
     offset = np.floor(rng.random(shape) * np.maximum(span, 1)).astype("int64")
     return low + offset.astype("timedelta64[D]")
-
-
-def age_years(birth: np.ndarray, on: np.ndarray | np.datetime64) -> np.ndarray:
-    """Return age in (fractional) years on the given date(s)."""
-    days = (np.asarray(on, dtype="datetime64[D]") - np.asarray(birth, dtype="datetime64[D]")).astype(float)
-    return days / 365.25
 
 
 def logistic(x: np.ndarray | float) -> np.ndarray:

@@ -9,9 +9,10 @@ import shutil
 import pytest
 import yaml
 
-from pact_analysis import linkage
-from pact_analysis.config import ROOT, Paths, load_params
 from pact_analysis.linkage import pseudonymise
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT, Paths
+from pact_analysis.stages import link as stages_link
 from tests.fixtures import valid_frames
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -30,7 +31,7 @@ def tiny_linked(tmp_path_factory):
     mp.setenv(pseudonymise.KEY_ENV, SECRET)
     try:
         logging.getLogger("splink").setLevel(logging.ERROR)
-        linkage.run(paths, params)
+        stages_link.run(paths, params)
     finally:
         mp.undo()
     return root, SECRET

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from pact_analysis import codebook
-from pact_analysis.config import Paths
 from pact_analysis.linkage import deidentify
+from pact_analysis.paths import Paths
 from tests.fixtures import valid_frames
 
 

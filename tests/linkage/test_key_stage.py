@@ -24,10 +24,13 @@ import yaml
 
 from pact_analysis import codebook, linkage
 from pact_analysis.__main__ import main
-from pact_analysis.config import ROOT, Paths, load_params
 from pact_analysis.errors import StageError
 from pact_analysis.linkage import key_stage, prepare
 from pact_analysis.linkage import pseudonymise as ps
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT, Paths
+from pact_analysis.stages import key as stages_key
+from pact_analysis.stages import link as stages_link
 from tests.linkage.conftest import linkable_copy
 
 NEW_KEY = "rotated-key-2025-0123456789abcdef"
@@ -65,11 +68,11 @@ def test_fingerprint_is_an_hmac_of_a_fixed_label_never_a_hash_of_the_key():
 def test_key_stage_records_fingerprint_and_origin_only(tmp_path, monkeypatch, caplog):
     paths = Paths(tmp_path / "project")
     with caplog.at_level(logging.INFO):
-        key_stage.run(paths, SYNTHETIC)
+        stages_key.run(paths, SYNTHETIC)
         assert _read_key_json(paths) == {"key_fingerprint": DEMO_FINGERPRINT, "key_origin": "demo"}
 
         monkeypatch.setenv(ps.KEY_ENV, NEW_KEY)
-        key_stage.run(paths, FILES)
+        stages_key.run(paths, FILES)
         from_env = _read_key_json(paths)
         assert from_env == {
             "key_fingerprint": ps.key_fingerprint(NEW_KEY.encode()),
@@ -81,7 +84,7 @@ def test_key_stage_records_fingerprint_and_origin_only(tmp_path, monkeypatch, ca
         key_file.write_text(NEW_KEY + "\n")
         monkeypatch.delenv(ps.KEY_ENV)
         monkeypatch.setenv(ps.KEY_FILE_ENV, str(key_file))
-        key_stage.run(paths, FILES)
+        stages_key.run(paths, FILES)
         assert _read_key_json(paths) == {**from_env, "key_origin": "file"}  # same key, same fingerprint
     text = (paths.metrics / "key.json").read_text()
     assert NEW_KEY not in text and str(key_file) not in text
@@ -102,14 +105,14 @@ def test_missing_key_for_real_data_fails_at_the_key_stage(tmp_path, capsys):
 def test_link_refuses_a_key_other_than_the_recorded_one(tmp_path, monkeypatch):
     paths = Paths(tmp_path / "project")
     monkeypatch.setenv(ps.KEY_ENV, NEW_KEY)
-    key_stage.run(paths, FILES)
+    stages_key.run(paths, FILES)
     key_stage.check_key(paths, NEW_KEY.encode())  # the recorded key passes
     monkeypatch.setenv(ps.KEY_ENV, OTHER_KEY)
     params = load_params(ROOT / "params.yaml") | {
         "data": {"source": "files", "extraction_date": "2018-10-31"}
     }
     with pytest.raises(StageError, match="key changed since the key stage ran") as err:
-        linkage.run(paths, params)  # refused before reading any data
+        stages_link.run(paths, params)  # refused before reading any data
     assert NEW_KEY not in str(err.value) and OTHER_KEY not in str(err.value)
 
 
@@ -154,8 +157,8 @@ def rotated(tiny_project, tmp_path_factory):
     mp.setenv(ps.KEY_ENV, NEW_KEY)
     try:
         params = load_params(paths.params)
-        key_stage.run(paths, params)
-        linkage.run(paths, params)
+        stages_key.run(paths, params)
+        stages_link.run(paths, params)
     finally:
         mp.undo()
         logging.getLogger().removeHandler(handler)
@@ -199,13 +202,15 @@ class TestRotatedKey:
 
     def test_real_data_metrics_keep_the_baseline_and_the_clerical_review(self, rotated, tiny_project):
         paths, _ = rotated
-        metrics = json.loads((paths.metrics / "linkage.json").read_text())
-        synthetic = json.loads((tiny_project.metrics / "linkage.json").read_text())
+        metrics = json.loads(paths.linkage_summary.read_text())
+        synthetic = json.loads(tiny_project.linkage_summary.read_text())
+        headline = json.loads((paths.metrics / "linkage.json").read_text())
         assert "quality" not in metrics and "true_persons" not in metrics
+        assert "precision" not in headline and headline["n_persons"] == metrics["n_persons"]
         assert metrics["deterministic_n_persons"] == synthetic["quality"]["deterministic"]["n_persons"]
         assert synthetic["deterministic_n_persons"] == metrics["deterministic_n_persons"]
         assert metrics["deterministic_n_persons"] > metrics["n_persons"]  # exact matching splits persons
-        labelled = pd.read_csv(paths.root / "data" / "review" / linkage.LABELLED_REVIEW)
+        labelled = pd.read_csv(paths.review / linkage.LABELLED_REVIEW)
         linked = labelled[labelled["match_probability"] >= metrics["threshold"]]
         review = metrics["clerical_review"]
         assert review["labelled_pairs"] == len(labelled) > 0

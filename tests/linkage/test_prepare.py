@@ -66,3 +66,10 @@ def test_standardise_moves_lone_second_surname_and_builds_keys():
     assert out.loc[1, "surname1_norm"] == "EL AMRANI" and pd.isna(out.loc[1, "surname2_norm"])
     assert out.loc[0, "province_code"] == "47"
     assert list(out.columns) == ["unique_id", *prepare.LINKAGE_COLUMNS]
+
+
+def test_a_document_with_no_nonzero_digit_is_missing_not_a_shared_identifier():
+    """``00000000T`` passes the check letter but is a placeholder: two persons must not share it."""
+    out = prepare.normalise_document(pd.Series(["00000000T", "-", "12345678Z", None]))
+    assert out["doc_norm"].isna().tolist() == [True, True, False, True]
+    assert out["doc_digits"].isna().tolist() == [True, True, False, True]

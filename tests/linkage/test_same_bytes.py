@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pact_analysis import linkage
-from pact_analysis.config import load_params
 from pact_analysis.linkage import pipeline
 from pact_analysis.linkage import pseudonymise as ps
+from pact_analysis.params import load_params
+from pact_analysis.stages import link as stages_link
 from tests.linkage.conftest import linkable_copy
 
 pytestmark = pytest.mark.xdist_group("tiny_region")
@@ -29,7 +29,7 @@ def test_two_link_runs_in_two_folders_write_identical_bytes(tiny_project, tmp_pa
     monkeypatch.delenv(ps.KEY_ENV, raising=False)
     monkeypatch.delenv(ps.KEY_FILE_ENV, raising=False)
     again = linkable_copy(tiny_project, tmp_path / "again")
-    linkage.run(again, load_params(again.params))
+    stages_link.run(again, load_params(again.params))
     for part in ("data/interim/linkage", "data/processed"):
         first, second = _tree_bytes(tiny_project.root / part), _tree_bytes(again.root / part)
         assert "model.json" in first or part != "data/interim/linkage"

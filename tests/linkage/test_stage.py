@@ -14,7 +14,7 @@ pytestmark = pytest.mark.xdist_group("tiny_region")
 
 @pytest.fixture(scope="module")
 def linkage_metrics(tiny_project):
-    return json.loads((tiny_project.metrics / "linkage.json").read_text())
+    return json.loads(tiny_project.linkage_summary.read_text())
 
 
 def test_quality_meets_the_issue_targets(linkage_metrics):

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pact_analysis.config import ROOT, load_params
+from pact_analysis.params import load_params
+from pact_analysis.paths import ROOT
 from pact_analysis.synth import pilot, spells
 from pact_analysis.synth.population import make_population
 from pact_analysis.synth.region import make_ceas

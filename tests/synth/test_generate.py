@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from pact_analysis import codebook
-from pact_analysis.config import Paths, load_params
 from pact_analysis.errors import StageError
-from pact_analysis.synth import generate, run
+from pact_analysis.params import load_params, validate_params
+from pact_analysis.paths import Paths
+from pact_analysis.stages.synthesize import run
+from pact_analysis.synth import generate
 from pact_analysis.synth.identities import is_valid_doc
 
 N = 1_500
@@ -26,9 +28,14 @@ def _params() -> dict:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory) -> Path:
-    logging.getLogger("pact_analysis").setLevel(logging.ERROR)  # tiny region: pilot shortfall warnings
-    out = tmp_path_factory.mktemp("region")
-    generate(_params(), out / "raw", out / "truth", out / "synthesize.json")
+    logger = logging.getLogger("pact_analysis")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # tiny region: pilot shortfall warnings
+    try:
+        out = tmp_path_factory.mktemp("region")
+        generate(_params(), out / "raw", out / "truth", out / "synthesize.json")
+    finally:
+        logger.setLevel(level)  # other tests read warnings from the pact_analysis loggers
     return out
 
 
@@ -100,8 +107,14 @@ def test_truth_files_and_metrics(region):
         "pilot_effects.parquet",
     }
     metrics = pd.read_json(region / "synthesize.json", typ="series")
-    assert metrics["n_persons"] == N
-    assert metrics["rows"]["sauss_persons"] == len(_read(region / "raw" / "sauss_persons.csv"))
+    counts = pd.read_json(region / "truth" / "counts.json", typ="series")
+    assert metrics["n_persons"] == counts["n_persons"] == N
+    assert counts["rows"]["sauss_persons"] == len(_read(region / "raw" / "sauss_persons.csv"))
+    assert metrics["rows"] == sum(counts["rows"].values())
+    noise_log = pd.read_parquet(region / "truth" / "noise_log.parquet")
+    assert (
+        metrics["identity_errors"] == len(noise_log) == sum(sum(n.values()) for n in counts["noise"].values())
+    )
 
 
 def test_files_mode_stages_extracts(tmp_path):
@@ -117,5 +130,5 @@ def test_files_mode_stages_extracts(tmp_path):
     assert sorted(p.name for p in paths.raw.iterdir()) == ["sauss_persons.csv"]
     assert (paths.truth / "README.txt").read_text(encoding="utf-8").startswith("These extracts")
     params["data"]["source"] = "nonsense"
-    with pytest.raises(StageError, match="synthetic"):
-        run(paths, params)
+    with pytest.raises(StageError, match="data.source.*'synthetic' or 'files'"):
+        validate_params(params)  # refused before any stage runs

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pact_analysis.config import load_params
+from pact_analysis.params import load_params
 from pact_analysis.synth import noise, population
 from pact_analysis.synth.identities import is_valid_doc, make_dni, make_nie
 

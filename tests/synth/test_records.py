@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pact_analysis.config import load_params
 from pact_analysis.errors import StageError
+from pact_analysis.params import load_params
 from pact_analysis.synth import population, records
 
 PARAMS = load_params()

@@ -87,6 +87,30 @@ def test_amounts_positive_and_bounded(region):
     assert (amount > 0).all() and (amount <= cfg["amount_max_eur"]).all()
 
 
+def _legal_cap(start: pd.Series) -> pd.Series:
+    """130% of the monthly IPREM of each start year (codebook ``iprem``)."""
+    return start.dt.year.map(lambda y: round(1.3 * codebook.iprem(int(y))[1], 2))
+
+
+def test_no_amount_exceeds_the_legal_maximum_of_its_start_year(region):
+    s = region["spells"]
+    assert (s["monthly_amount_eur"] <= _legal_cap(s["start_date"])).all()
+    cfg = region["params"]["synthetic"]["rgc"]
+    assert cfg["amount_max_eur"] <= 692.26, "the lowest legal maximum of the period (IPREM 532.51)"
+    assert cfg["amount_base_eur"] <= round(0.8 * codebook.iprem(2011)[1], 2), "80% of the IPREM"
+
+
+def test_the_legal_maximum_binds_whatever_the_parameters():
+    heads = pd.DataFrame({"household_size": [1, 9, 9, 9]})
+    params = project_params()
+    params["synthetic"]["rgc"] = params["synthetic"]["rgc"] | {"amount_max_eur": 900}
+    start = np.array(["2013-05-01", "2013-05-01", "2017-05-01", "2023-05-01"], dtype="datetime64[D]")
+    got = spells.monthly_amount(heads, np.zeros(4, bool), params, np.random.default_rng(1), start)
+    base = params["synthetic"]["rgc"]["amount_base_eur"]
+    assert got.tolist() == [base, 692.26, 699.19, 780.0]
+    assert spells.legal_maximum(start).tolist() == [692.26, 692.26, 699.19, 780.0]
+
+
 def test_hazard_is_json_and_complete(region):
     hazard = region["hazard"]
     text = json.dumps(hazard, sort_keys=True)

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from pact_analysis import codebook, ingest, synth
-from pact_analysis.config import Paths
 from pact_analysis.errors import StageError
+from pact_analysis.paths import Paths
+from pact_analysis.stages import synthesize
 from tests.fixtures import params, valid_frames, write_valid_raw
 
 
@@ -26,7 +27,7 @@ def files_params() -> dict:
 
 
 def test_files_mode_writes_the_synthesize_metrics(delivered):
-    synth.run(delivered, files_params())
+    synthesize.run(delivered, files_params())
     metrics = json.loads((delivered.metrics / "synthesize.json").read_text())
     assert metrics["source"] == "files"
     required = {codebook.sources()[s]["file"] for s in ingest.required_sources()}
@@ -40,7 +41,7 @@ def test_files_mode_writes_the_synthesize_metrics(delivered):
 
 
 def test_the_synthesize_metrics_hold_no_value_of_an_extract(delivered):
-    synth.run(delivered, files_params())
+    synthesize.run(delivered, files_params())
     text = (delivered.metrics / "synthesize.json").read_text()
     persons = valid_frames()["sauss_persons"]
     for value in [*persons["doc_number"].dropna(), *persons["surname1"].dropna()]:
@@ -56,4 +57,4 @@ def test_data_lines_ignores_blank_lines_and_spreadsheets(tmp_path):
 
 def test_files_mode_without_extracts_says_what_to_do(tmp_path):
     with pytest.raises(StageError, match="holds no extract"):
-        synth.run(Paths(tmp_path), files_params())
+        synthesize.run(Paths(tmp_path), files_params())

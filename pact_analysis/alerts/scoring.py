@@ -1,0 +1,248 @@
+"""Score today's recipients with the chronicity model: risks with intervals, alerts, reasons.
+
+:func:`score` fits the deployed model (:func:`pact_analysis.chronicity.fit_deployed_model`), scores
+the current recipients with bootstrap intervals (:func:`bootstrap_risk`), selects the alerts
+(:func:`select_alerts`), explains them (:func:`top_reasons`: for a logistic model the logit is
+``reference + sum_j b_j (x_j - mean_j)`` with the development means as reference, so each term is the
+factor's contribution for that person, and the largest positive ones are the reasons) and suggests an
+intervention (:func:`interventions`); :func:`group_calibration` and :func:`threshold_table` say what
+the model and the candidate thresholds do on the later cohorts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import chronicity as ch
+from pact_analysis.alerts.factors import AVERAGE_PROFILE, FACTORS, check_factors, shown_factors
+from pact_analysis.alerts.params import alerts_params
+
+#: Group columns the report compares alerts with recipients on.
+GROUPS = ("sex", "nationality", "disability")
+
+
+def bootstrap_risk(
+    stack: pd.DataFrame,
+    current: pd.DataFrame,
+    model: ch.LinearModel,
+    params: Mapping[str, Any] | None,
+    n_boot: int,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Percentile interval of each current recipient's risk: refit and recalibrate on resampled persons.
+
+    Persons (all their spells and landmarks) are resampled; the penalty is held at ``model.C``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``current``: ``risk_lower``, ``risk_upper`` (NaN when ``n_boot`` is 0).
+    """
+    if not n_boot or current.empty:
+        return pd.DataFrame({"risk_lower": np.nan, "risk_upper": np.nan}, index=current.index)
+    rng = np.random.default_rng(seed)
+    codes, persons = pd.factorize(stack["person_key"])
+    members = pd.Series(np.arange(len(stack))).groupby(codes).apply(np.asarray).to_list()
+    draws = []
+    for _ in range(int(n_boot)):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(persons), len(persons))])
+        sample = stack.iloc[idx]
+        if sample.loc[sample["split"] == "develop", "still"].nunique() < 2:
+            continue
+        draws.append(ch.fit_deployed_model(sample, params, seed, c=model.C).risk(current))
+    low, high = np.quantile(np.vstack(draws), [alpha / 2, 1 - alpha / 2], axis=0)
+    return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
+
+
+def group_calibration(
+    stack: pd.DataFrame, model: ch.LinearModel, threshold: float, groups: Sequence[str] = GROUPS
+) -> pd.DataFrame:
+    """Observed and predicted shares still receiving, and alert rates, by group on the later cohorts.
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``value``, ``n``, ``observed``, ``predicted``, ``alert_rate``.
+    """
+    val = stack.loc[stack["split"] == "validate"].assign(p=lambda d: model.risk(d))
+    rows = []
+    for group in groups:
+        table = ch.fairness_audit(val, "still", "p", group, threshold=threshold, n_boot=0)
+        table = table.reset_index(names="value").assign(group=group)
+        rows.append(table[["group", "value", "n", "observed", "predicted", "alert_rate"]])
+    return pd.concat(rows, ignore_index=True)
+
+
+def threshold_table(stack: pd.DataFrame, model: ch.LinearModel, thresholds: Sequence[float]) -> pd.DataFrame:
+    """What each candidate threshold would have done on the later cohorts (all landmarks).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``threshold``: ``alert_rate`` (share flagged), ``ppv`` (share of the flagged still
+        receiving at the horizon) and ``sensitivity`` (share of those still receiving who were flagged).
+    """
+    val = stack.loc[stack["split"] == "validate"]
+    risk, still = model.risk(val), val["still"].to_numpy(bool)
+    rows = []
+    for t in thresholds:
+        flag = risk >= t
+        rows.append(
+            {
+                "threshold": float(t),
+                "alert_rate": flag.mean() if len(flag) else np.nan,
+                "ppv": still[flag].mean() if flag.any() else np.nan,
+                "sensitivity": flag[still].mean() if still.any() else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("threshold")
+
+
+def select_alerts(
+    scores: pd.DataFrame, threshold: float | None, top_k: int | None = None, by: str = "ceas_code"
+) -> pd.Series:
+    """Which recipients get an alert: risk at or above ``threshold``, at most ``top_k`` per ``by``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``risk``, ``person_key`` and ``by``.
+    threshold : float or None
+        Minimum risk (``None``: no minimum, pure top-k).
+    top_k : int or None
+        The most a CEAS can attend (highest risk first, ties by ``person_key``); ``None``: no cap.
+
+    Returns
+    -------
+    Series of bool
+        Indexed like ``scores``.
+    """
+    chosen = pd.Series(True, index=scores.index) if threshold is None else scores["risk"] >= float(threshold)
+    if top_k is not None:
+        order = scores.loc[chosen].sort_values(["risk", "person_key"], ascending=[False, True])
+        rank = order.groupby(by, dropna=False).cumcount()
+        chosen = pd.Series(scores.index.isin(rank.index[rank < int(top_k)]), index=scores.index)
+    return chosen
+
+
+def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: ch.LinearModel, n: int) -> pd.DataFrame:
+    """The ``n`` shown factors with the largest positive contributions per person.
+
+    ``contrib`` holds one column per factor (:meth:`pact_analysis.chronicity.LinearModel.factor_contributions`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``contrib``: per ``i`` in 1..n ``reason_i`` (factor, or
+        :data:`AVERAGE_PROFILE` for the first when no factor raises the risk), ``reason_i_direction``
+        (``high``/``low``: the person's value against the reference), ``reason_i_modifiable``,
+        ``reason_i_logit`` (contribution).
+    """
+    shown = shown_factors(contrib.columns)
+    values = contrib[shown].to_numpy(float)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :n]
+    above = frame[shown].to_numpy(float) > model.mean[shown].to_numpy()
+    out = pd.DataFrame(index=contrib.index)
+    rows = np.arange(len(contrib))
+    for i in range(n):
+        col, value = order[:, i], values[rows, order[:, i]]
+        positive = value > 0
+        names = np.where(positive, np.asarray(shown, dtype=object)[col], None)
+        if i == 0:
+            names = np.where(positive, names, AVERAGE_PROFILE)
+        out[f"reason_{i + 1}"] = names
+        out[f"reason_{i + 1}_direction"] = np.where(positive, np.where(above[rows, col], "high", "low"), None)
+        out[f"reason_{i + 1}_modifiable"] = pd.array(
+            [FACTORS[f].modifiable if f in FACTORS else None for f in names], dtype="boolean"
+        )
+        out[f"reason_{i + 1}_logit"] = np.where(positive, value, np.nan)
+    return out
+
+
+def interventions(
+    contrib: pd.DataFrame, model: ch.LinearModel, rules: Mapping[str, str], default: str
+) -> pd.Series:
+    """The suggested proactive intervention: the rule for the top modifiable factor that raised the
+    risk (by factor name, else by its kind), else ``default``.
+
+    Returns
+    -------
+    Series
+        The intervention code per person (``alerts.interventions`` of params.yaml).
+    """
+    modifiable = [f for f in shown_factors(contrib.columns) if FACTORS[f].modifiable]
+    values = contrib[modifiable]
+    raised = (values > 0).any(axis=1)
+    top = values.idxmax(axis=1).where(raised) if len(modifiable) else pd.Series(np.nan, index=contrib.index)
+    return top.map(
+        lambda f: rules.get(f, rules.get(FACTORS[f].kind, default)) if isinstance(f, str) else default
+    )
+
+
+def score(
+    processed: str | Path | Mapping[str, pd.DataFrame], params: Mapping[str, Any], n_boot: int | None = None
+) -> dict[str, Any]:
+    """Fit, validate and score: everything the stage writes, in memory.
+
+    Parameters
+    ----------
+    processed : path or mapping
+        ``data/processed`` or its tables (``ceas`` included).
+    params : mapping
+        Project parameters.
+    n_boot : int, optional
+        Bootstrap refits of the risk intervals (default ``alerts.bootstrap``).
+
+    Returns
+    -------
+    dict
+        ``scores`` (every current recipient: risk, interval, alert, reasons, intervention, groups),
+        ``model`` (:class:`pact_analysis.chronicity.LinearModel`), ``group_calibration``,
+        ``thresholds``, ``stack_sizes``, ``spells``, ``ceas``.
+    """
+    cfg = alerts_params(params)
+    check_factors(params)
+    seed = int(params.get("seed", 0))
+    n_boot = int(cfg["bootstrap"] if n_boot is None else n_boot)
+    tables = ch.load_tables(processed, ch.SCORING_TABLES)
+    spells = ch.build_spells(tables, params)
+    stack = ch.landmark_stack(spells, tables, params)
+    model = ch.fit_deployed_model(stack, params, seed)
+    current = ch.current_recipients(spells, tables, params, stack.attrs["medians"])
+    current["risk"] = model.risk(current)
+    current = current.join(bootstrap_risk(stack, current, model, params, n_boot, seed))
+    ceas = tables["ceas"].set_index("ceas_code")
+    current["province_code"] = (
+        current["ceas_code"].map(ceas["province_code"]).fillna(current["province_code"])
+    )
+    current["alert"] = select_alerts(current, cfg["threshold"], cfg["top_k"])
+    contrib = model.factor_contributions(current)
+    current = current.join(top_reasons(contrib, current, model, int(cfg["n_reasons"])))
+    current["intervention"] = interventions(contrib, model, cfg["interventions"], cfg["default_intervention"])
+    candidates = sorted({0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, float(cfg["threshold"])})
+    return {
+        "scores": current,
+        "model": model,
+        "group_calibration": group_calibration(stack, model, float(cfg["threshold"])),
+        "thresholds": threshold_table(stack, model, candidates).join(current_share(current, candidates)),
+        "stack_sizes": stack.groupby("split").agg(
+            rows=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
+        ),
+        "spells": spells,
+        "ceas": tables["ceas"],
+    }
+
+
+def current_share(current: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFrame:
+    """Today's recipients each candidate threshold would alert: ``current_alerts`` and their share."""
+    counts = [int((current["risk"] >= t).sum()) for t in thresholds]
+    return pd.DataFrame(
+        {"current_alerts": counts, "current_share": np.divide(counts, max(len(current), 1))},
+        index=pd.Index([float(t) for t in thresholds], name="threshold"),
+    )

@@ -1,0 +1,399 @@
+"""Every estimate of report ``03_chronicity``, computed once from the processed tables.
+
+:func:`analyse` builds the RGC spells, fits the survival models (Kaplan-Meier, Cox with its checks
+and remedy, AFT, competing exits, re-entry), validates the predictive model on the later cohorts,
+audits its fairness and (on the synthetic region) checks the estimators against the truth. It returns
+result tables and scalar values, which the ``chronicity`` stage (:mod:`pact_analysis.stages.chronicity`)
+writes with :func:`save_results` and the reports read with
+:func:`~pact_analysis.chronicity.tables.load_results`; :func:`headline_metrics` picks the figures of
+``metrics/chronicity.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import codebook
+from pact_analysis.chronicity.fairness import FAIRNESS_GROUPS, fairness_audit
+from pact_analysis.chronicity.metrics import calibration, decision_curve
+from pact_analysis.chronicity.params import CAUSES, chronicity_params
+from pact_analysis.chronicity.spells import EXIT_COVARIATES, build_spells, exit_dataset, reentry_dataset
+from pact_analysis.chronicity.survival import (
+    cause_specific_cox,
+    cox_with_remedy,
+    cumulative_incidence,
+    fit_aft,
+    fit_cox,
+    kaplan_meier,
+)
+from pact_analysis.chronicity.truth import observable_versus_truth
+from pact_analysis.chronicity.validation import predictive_validation
+from pact_analysis.io import atomic_dir, write_json
+
+log = logging.getLogger(__name__)
+
+#: Months at which the share still receiving (and the cumulative incidences) are reported.
+AT_MONTHS = (12, 24, 36)
+#: Thresholds of the decision curve.
+THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
+#: The deployed model's risk (recalibrated chosen model): what the alerts, the decision curve and
+#: the fairness audit use.
+DEPLOYED = "p_deployed"
+#: Columns of the landmark dataset kept for the alerts and for re-use (pseudonymous, never published).
+LANDMARK_COLUMNS = [
+    "person_key",
+    "household_key",
+    "spell_id",
+    "ceas_code",
+    "province",
+    "split",
+    "still",
+    "time",
+    "exited",
+]
+#: The headline figures of ``metrics/chronicity.json`` (those present); every value, these included,
+#: is in ``values.json`` of the stage's results.
+HEADLINES = (
+    "spells",
+    "median_months",
+    "c_index",
+    "share_of_achievable_gain",
+    "auc",
+    "calibration_slope",
+    "coverage",
+)
+
+
+def province_names() -> dict[str, str]:
+    """Return province code -> name from the codebook."""
+    return {p["code"]: p["name"] for p in codebook.load()["provinces"]}
+
+
+def spells_for_analysis(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
+    """Head spells with the critical factors at their start and the province's name.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        The processed tables (:func:`~pact_analysis.chronicity.spells.load_tables`).
+    params : dict
+        Project parameters.
+    """
+    spells = exit_dataset(build_spells(tables, params), tables, params)
+    return spells.assign(province=spells["province_code"].map(province_names()).fillna("unknown"))
+
+
+# -- survival -------------------------------------------------------------------------------------
+
+
+def survival_results(spells: pd.DataFrame, cut: float) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Kaplan-Meier overall and by group, the Cox model of exit with its remedy, and the AFT check.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        :func:`spells_for_analysis`.
+    cut : float
+        Months at which a covariate failing the proportional-hazards check may change its effect.
+
+    Returns
+    -------
+    (dict, dict)
+        Tables (``km_<grouping>``, ``km_curves_<grouping>``, ``cox_check``, ``cox``, ``aft``) and
+        values (``cox_remedied``, ``aft_distribution``, ``aft_aic``, ``median_months``).
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    groups = {"all": None, "province": "province", "household_type": "household_type"}
+    if "profile" in spells and spells["profile"].notna().any():
+        groups["profile"] = "profile"
+    for name, by in groups.items():
+        km = kaplan_meier(spells, "duration", "event", by=by, entry="entry", at=AT_MONTHS)
+        tables[f"km_{name}"], tables[f"km_curves_{name}"] = km["summary"], km["curves"]
+    cox = cox_with_remedy(
+        spells, "duration", "event", EXIT_COVARIATES, strata="province", cluster="household_key", cut=cut
+    )
+    tables["cox_check"], tables["cox"] = cox["check"], cox["table"]
+    aft = {
+        d: fit_aft(spells, "duration", "event", EXIT_COVARIATES, distribution=d)
+        for d in ("weibull", "lognormal")
+    }
+    best = min(aft, key=lambda d: aft[d]["aic"])
+    tables["aft"] = (
+        aft[best]["table"].loc[lambda t: t.index.get_level_values(0).isin(["lambda_", "mu_"])].droplevel(0)
+    )
+    median = float(tables["km_all"]["median"].iloc[0])
+    values = {
+        "cox_remedied": cox["remedied"],
+        "aft_distribution": best,
+        "aft_aic": {d: aft[d]["aic"] for d in aft},
+        "median_months": None if math.isnan(median) else median,
+    }
+    return tables, values
+
+
+def competing_results(spells: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Aalen-Johansen cumulative incidence per exit cause and the cause-specific Cox models."""
+    causes = [c for c in CAUSES if (spells["cause"] == c).any()]
+    grid = np.arange(0.0, float(spells["duration"].max()) + 1.0, 1.0)
+    cif = cumulative_incidence(spells, "duration", "cause", censored="censored", entry="entry", times=grid)
+    cox = cause_specific_cox(
+        spells,
+        "duration",
+        "cause",
+        EXIT_COVARIATES,
+        causes=causes,
+        strata="province",
+        cluster="household_key",
+    )
+    return {"cif": cif, "cause_cox": cox.set_index(["cause", "covariate"])}
+
+
+def reentry_results(spells: pd.DataFrame, extraction_date: Any) -> dict[str, pd.DataFrame]:
+    """Time from an exit back to the RGC by exit cause, and what predicts a return (Cox)."""
+    back = reentry_dataset(spells, extraction_date)
+    km = kaplan_meier(back, "time_out", "returned", by="exit_cause", at=AT_MONTHS)
+    # exits to care or a move leave the RGC's reach: the model compares exits to a job and sanctions
+    back = back.loc[back["exit_cause"].isin(["JOB_INCOME", "NON_COMPLIANCE"])]
+    back = back.assign(exit_non_compliance=(back["exit_cause"] == "NON_COMPLIANCE").astype(float))
+    covariates = ["exit_non_compliance", "spell_years", *[c for c in EXIT_COVARIATES if c != "prior_imi"]]
+    cox = fit_cox(back, "time_out", "returned", covariates, cluster="household_key")
+    return {"reentry_km": km["summary"], "reentry_curves": km["curves"], "reentry_cox": cox}
+
+
+# -- the predictive model --------------------------------------------------------------------------
+
+
+def predictive_results(
+    tables: dict[str, pd.DataFrame], params: dict[str, Any], truth: Path | None
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Temporal validation of every candidate model, calibration, decision curve and the deployed
+    model's specification (the one the alerts use).
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        The processed tables.
+    params : dict
+        Project parameters.
+    truth : Path, optional
+        ``data/truth`` on the synthetic region (adds the oracle), else ``None``.
+    """
+    cfg = chronicity_params(params)
+    result = predictive_validation(tables, params, truth=truth)
+    lm, chosen = result["landmark"], cfg["chosen_model"]
+    lm["province"] = lm["province_code"].map(province_names()).fillna("unknown")
+    val = lm.loc[lm["split"] == "validate"]
+    threshold = float(cfg["alert_threshold"])
+    out = {"metrics": result["metrics"].set_index(["model", "metric"]), "sizes": result["sizes"]}
+    bins = []
+    for model in [chosen, *(["oracle"] if "p_oracle" in lm else [])]:
+        cal = calibration(val["still"], val[f"p_{model}"])
+        bins.append(cal["table"].assign(model=model))
+    out["calibration"] = pd.concat(bins, ignore_index=True)
+    curve = decision_curve(val["still"], val[DEPLOYED], THRESHOLDS)
+    out["decision_curve"] = curve
+    out["specification"] = result["deployed"].table()
+    keep = [c for c in LANDMARK_COLUMNS if c in lm] + [c for c in lm if c.startswith("p_")]
+    out["landmark"] = lm[keep]
+    useful = curve.loc[curve["useful"], "threshold"]
+    at = curve.iloc[(curve["threshold"] - threshold).abs().argmin()]
+    flagged = val[DEPLOYED] >= threshold
+    values = {
+        **result["summary"],
+        "alert_threshold": threshold,
+        "alert_rate": float(flagged.mean()),
+        "alert_ppv": float(val.loc[flagged, "still"].mean()) if flagged.any() else None,
+        "net_benefit": float(at["net_benefit"]),
+        "net_benefit_all": float(at["treat_all"]),
+        "useful_from": float(useful.min()) if len(useful) else None,
+        "useful_to": float(useful.max()) if len(useful) else None,
+        "validation_still": float(val["still"].mean()),
+        "logistic_C": result["deployed"].C,
+        "recalibration": list(result["deployed"].recalibration),
+        "landmarks": [float(m) for m in cfg["landmarks"]],
+        "excluded_predictors": list(cfg["exclude_predictors"]),
+        "predictors": len(result["deployed"].features),
+        "bootstrap": int(cfg["bootstrap"]),
+    }
+    return out, values
+
+
+def fairness_results(
+    landmark: pd.DataFrame, spells: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """The fairness audit of the chosen model on the validation spells, one table per grouping of
+    :data:`~pact_analysis.chronicity.fairness.FAIRNESS_GROUPS`."""
+    cfg = chronicity_params(params)
+    attrs = spells.drop_duplicates("spell_id").set_index("spell_id")[["sex", "nationality", "disability"]]
+    val = landmark.loc[landmark["split"] == "validate"].join(attrs, on="spell_id")
+    val["disability_status"] = np.where(val["disability"] > 0, "with_disability", "without_disability")
+    seed = int(params.get("seed", 0))
+    out = {}
+    for name, columns in FAIRNESS_GROUPS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = fairness_audit(
+                val,
+                "still",
+                DEPLOYED,
+                columns,
+                threshold=float(cfg["alert_threshold"]),
+                n_boot=int(cfg["bootstrap"]),
+                seed=seed,
+            )
+        out[f"fairness_{name}"] = table
+    return out
+
+
+# -- validation against the truth ------------------------------------------------------------------
+
+
+def truth_results(truth: Path, params: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """True-covariate and observable-covariate cause-specific Cox against the true log hazard ratios."""
+    table = observable_versus_truth(truth, params)
+    values = {
+        "coverage_this_region": table.attrs["coverage"],
+        "coverage_observable": table.attrs["coverage_observable"],
+        "observable_slope": table.attrs["attenuation"],
+        "coverage_n_intervals_this_region": int(len(table)),
+    }
+    return {"truth": table}, values
+
+
+def pooled_coverage(
+    bench: Path | None, params: dict[str, Any], this_region: float, n_intervals: int
+) -> dict[str, Any]:
+    """The coverage pooled over seeds by ``benchmarks/chronicity_coverage.py``, when it matches this run.
+
+    The benchmark is used only when it was run for this region's size and seed; otherwise the
+    coverage is this region's alone (one seed), and ``coverage_seeds`` says so.
+
+    Parameters
+    ----------
+    bench : Path or None
+        The benchmark's JSON (``benchmarks/chronicity_coverage.json``), which may not exist.
+    params : dict
+        Project parameters (``seed``, ``synthetic.n_persons``).
+    this_region : float
+        This region's coverage.
+    n_intervals : int
+        This region's number of intervals.
+
+    Returns
+    -------
+    dict
+        ``coverage``, ``coverage_seeds``, ``coverage_n_intervals``.
+    """
+    if bench is not None and Path(bench).is_file():
+        data = json.loads(Path(bench).read_text(encoding="utf-8"))
+        same = data.get("n_persons") == params.get("synthetic", {}).get("n_persons") and (
+            data.get("seeds") or [None]
+        )[0] == params.get("seed")
+        if same:
+            return {
+                "coverage": data["coverage"],
+                "coverage_seeds": len(data["seeds"]),
+                "coverage_n_intervals": data["coverage_n_intervals"],
+            }
+    return {"coverage": this_region, "coverage_seeds": 1, "coverage_n_intervals": n_intervals}
+
+
+# -- everything ------------------------------------------------------------------------------------
+
+
+def analyse(
+    tables: dict[str, pd.DataFrame],
+    params: dict[str, Any],
+    truth: Path | None = None,
+    bench: Path | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Compute every result of the report.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        The processed tables (:func:`~pact_analysis.chronicity.spells.load_tables`).
+    params : dict
+        Project parameters (``seed``, ``data``, ``synthetic``, ``chronicity``).
+    truth : Path, optional
+        ``data/truth`` on the synthetic region (oracle and validation against the truth); ``None`` on
+        real extracts.
+    bench : Path, optional
+        ``benchmarks/chronicity_coverage.json`` (the coverage pooled over seeds, :func:`pooled_coverage`).
+
+    Returns
+    -------
+    (dict, dict)
+        Result tables by name, and scalar values (JSON-serialisable).
+    """
+    cfg = chronicity_params(params)
+    began = time.perf_counter()
+
+    def progress(step: str) -> None:
+        log.info("chronicity: %s (%.0f s since the start)", step, time.perf_counter() - began)
+
+    spells = spells_for_analysis(tables, params)
+    progress(f"{len(spells)} spells built")
+    out, values = survival_results(spells, float(cfg["ph_cut_months"]))
+    progress("Kaplan-Meier, Cox with its checks and AFT fitted")
+    out |= competing_results(spells)
+    progress("competing exits fitted")
+    out |= reentry_results(spells, cfg["extraction_date"])
+    progress("re-entry fitted")
+    predictive, pvalues = predictive_results(tables, params, truth)
+    out |= predictive
+    progress("predictive models fitted and validated")
+    out |= fairness_results(predictive["landmark"], spells, params)
+    progress("fairness audited")
+    values |= pvalues | {
+        "synthetic": truth is not None,
+        "spells": int(len(spells)),
+        "heads": int(spells["person_key"].nunique()),
+        "exits": int(spells["event"].sum()),
+    }
+    if truth is not None:
+        tt, tv = truth_results(truth, params)
+        out |= tt
+        values |= tv
+        values |= pooled_coverage(
+            bench, params, tv["coverage_this_region"], tv["coverage_n_intervals_this_region"]
+        )
+    return out, values
+
+
+def headline_metrics(values: dict[str, Any]) -> dict[str, Any]:
+    """The figures of ``metrics/chronicity.json``: those of :data:`HEADLINES` that were computed.
+
+    Parameters
+    ----------
+    values : dict
+        The values of :func:`analyse`.
+    """
+    return {k: values[k] for k in HEADLINES if values.get(k) is not None}
+
+
+def save_results(folder: Path, tables: dict[str, pd.DataFrame], values: dict[str, Any]) -> None:
+    """Write the result tables (parquet) and values (``values.json``) to ``folder`` atomically.
+
+    Parameters
+    ----------
+    folder : Path
+        The stage's results folder (``Paths.chronicity``).
+    tables : dict of DataFrame
+        Result tables by name.
+    values : dict
+        Scalar values (JSON-serialisable).
+    """
+    with atomic_dir(folder) as tmp:
+        for name, table in tables.items():
+            table.to_parquet(tmp / f"{name}.parquet")
+        write_json(tmp / "values.json", values)

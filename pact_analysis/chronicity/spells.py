@@ -1,0 +1,354 @@
+"""RGC spells from the processed (pseudonymised) tables, their history, exits and returns.
+
+:func:`build_spells` (episodes per head or person, merged across short gaps, left-truncated and
+censored), :func:`history_features` (employment, services and NGO contact known at a date, no
+look-ahead), :func:`exit_dataset` (spells with the critical factors at their start) and
+:func:`reentry_dataset` (ended spells followed to a return). Durations are in months of
+:data:`~pact_analysis.timeline.DAYS_PER_MONTH` days since the spell started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pact_analysis.chronicity.params import CAUSES, PROVISIONS, chronicity_params
+from pact_analysis.timeline import DAYS_PER_MONTH
+
+#: Processed tables the chronicity model reads (spells, members and the history of each person).
+PROCESSED_TABLES = (
+    "rgc_spells",
+    "rgc_members",
+    "persons",
+    "employment_episodes",
+    "sauss_interventions",
+    "ngo_attention",
+)
+
+
+#: The same with the CEAS directory, for those that score today's recipients by CEAS (alerts, spending).
+SCORING_TABLES = (*PROCESSED_TABLES, "ceas")
+
+
+def load_tables(
+    processed: str | Path | Mapping[str, pd.DataFrame], names: Sequence[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Return the processed tables as DataFrames (read ``<name>.parquet`` when given a folder).
+
+    Parameters
+    ----------
+    processed : path or mapping
+        ``data/processed`` or a dict of already loaded tables.
+    names : sequence of str, optional
+        Tables wanted (default :data:`PROCESSED_TABLES`; :data:`SCORING_TABLES` adds the CEAS).
+    """
+    names = names or PROCESSED_TABLES
+    if isinstance(processed, Mapping):
+        return {n: processed[n] for n in names if n in processed}
+    folder = Path(processed)
+    return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").exists()}
+
+
+def _months(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / 86400.0 / DAYS_PER_MONTH
+
+
+def build_spells(
+    tables: str | Path | Mapping[str, pd.DataFrame],
+    params: Mapping[str, Any] | None = None,
+    unit: str = "head",
+) -> pd.DataFrame:
+    """RGC episodes per household head (or per person) from the processed tables.
+
+    Benefit files of the same person separated by a gap shorter than ``merge_gap_months`` are merged
+    into one episode (an administrative interruption, not an exit); a spell that began before the
+    observation window (``observation_start``) is left-truncated (``entry`` > 0) and one still paid at
+    the extraction date is censored there. A re-entry is its own spell, with the months already
+    spent on the RGC (``months_before``) and the number of earlier spells as covariates.
+
+    Parameters
+    ----------
+    tables : path or mapping
+        ``data/processed`` or its tables (``rgc_spells``, ``rgc_members``, ``persons``).
+    params : mapping, optional
+        Project parameters (``data.extraction_date``; ``chronicity.merge_gap_months`` and
+        ``chronicity.observation_start``, default ``synthetic.start_date``).
+    unit : {"head", "person"}
+        One row per head's spell, or per spell of every person in the file (members included).
+
+    Returns
+    -------
+    DataFrame
+        One row per spell: ``person_key``, ``household_key``, ``spell_id`` (first file's),
+        ``n_files``, ``role``, ``ceas_code``, ``province_code``, ``start_date``, ``end_date`` (last
+        payment, NaT if censored), ``exit_date`` (end or extraction date), ``duration`` (months),
+        ``entry`` (months already elapsed at the start of observation), ``event`` (bool),
+        ``cause`` (exit reason or ``"censored"``), ``cause_code`` (0 censored, 1.. in
+        :data:`CAUSES` order, further reasons after), ``spell_number``, ``prior_spells``,
+        ``months_before``, ``months_since_last_exit``, ``cohort`` (start year), ``prior_imi``,
+        ``household_type``, ``household_size``, ``sex``, ``birth_year``, ``age``, ``age_per_decade``,
+        ``nationality``, ``foreign``, ``education``, ``low_education``, ``disability``,
+        ``lone_parent``.
+    """
+    cfg = chronicity_params(params)
+    t = load_tables(tables, ("rgc_spells", "rgc_members", "persons"))
+    spells = t["rgc_spells"].copy()
+    if unit == "person":
+        members = t["rgc_members"][["file_id", "person_key", "role"]].dropna(subset=["person_key"])
+        spells = spells.drop(columns=["person_key"]).merge(
+            members.drop_duplicates(["file_id", "person_key"]), on="file_id"
+        )
+    elif unit == "head":
+        spells = spells.assign(role="HEAD")
+    else:
+        raise ValueError(f"unit must be 'head' or 'person', not {unit!r}")
+    spells = spells.dropna(subset=["person_key", "start_date"])
+    extraction = pd.Timestamp(cfg["extraction_date"])
+    obs_start = pd.Timestamp(cfg["observation_start"]) if cfg.get("observation_start") else None
+    spells["start_date"] = pd.to_datetime(spells["start_date"])
+    spells["end_date"] = pd.to_datetime(spells["end_date"])
+    spells.loc[spells["end_date"] > extraction, ["end_date", "exit_reason"]] = [pd.NaT, None]
+    spells = spells.sort_values(["person_key", "start_date", "spell_id"], kind="stable").reset_index(
+        drop=True
+    )
+    # merge files separated by a short gap
+    prev_end = spells.groupby("person_key")["end_date"].shift()
+    gap = _months(spells["start_date"] - prev_end)
+    new = gap.isna() | (gap >= float(cfg["merge_gap_months"]))
+    new |= spells["person_key"] != spells["person_key"].shift()
+    spells["episode"] = new.cumsum()
+    agg = spells.groupby("episode", sort=False).agg(
+        person_key=("person_key", "first"),
+        spell_id=("spell_id", "first"),
+        n_files=("spell_id", "size"),
+        role=("role", "first"),
+        ceas_code=("ceas_code", "first"),
+        start_date=("start_date", "first"),
+        end_date=("end_date", "last"),
+        exit_reason=("exit_reason", "last"),
+        prior_imi=("prior_imi", "first"),
+        household_type=("household_type", "first"),
+        household_size=("household_size", "first"),
+    )
+    out = agg.reset_index(drop=True)
+    out["event"] = out["end_date"].notna() & out["exit_reason"].notna()
+    out["exit_date"] = out["end_date"].where(out["event"], extraction)
+    out["duration"] = _months(out["exit_date"] - out["start_date"]).clip(lower=1.0 / DAYS_PER_MONTH)
+    out["cause"] = out["exit_reason"].where(out["event"], "censored").astype(str)
+    extra = sorted(set(out.loc[out["event"], "cause"]) - set(CAUSES))
+    order = {c: i + 1 for i, c in enumerate([*CAUSES, *extra])}
+    out["cause_code"] = out["cause"].map(order).fillna(0).astype(int)
+    # history of earlier spells of the same person (observed part only)
+    g = out.groupby("person_key", sort=False)
+    out["spell_number"] = g.cumcount() + 1
+    out["prior_spells"] = out["spell_number"] - 1
+    out["months_before"] = g["duration"].cumsum() - out["duration"]
+    last_exit = g["exit_date"].shift()
+    out["months_since_last_exit"] = _months(out["start_date"] - last_exit)
+    # observation window: left truncation
+    out["entry"] = 0.0
+    if obs_start is not None:
+        out = out.loc[out["exit_date"] > obs_start].copy()
+        out["entry"] = _months(obs_start - out["start_date"]).clip(lower=0.0)
+    out["cohort"] = out["start_date"].dt.year
+    out = _add_person_attributes(out, t.get("persons"))
+    out["prior_imi"] = out["prior_imi"].fillna(False).astype(bool)
+    out["lone_parent"] = (out["household_type"] == "LONE_PARENT").astype(float)
+    return out.reset_index(drop=True)
+
+
+def _add_person_attributes(spells: pd.DataFrame, persons: pd.DataFrame | None) -> pd.DataFrame:
+    if persons is None:
+        return spells
+    cols = [
+        "person_key",
+        "household_key",
+        "sex",
+        "birth_year",
+        "nationality",
+        "province_code",
+        "education",
+        "disability_pct",
+        "profile",  # only when the profiles stage has added it
+    ]
+    p = persons[[c for c in cols if c in persons]].drop_duplicates("person_key")
+    out = spells.merge(p, on="person_key", how="left")
+    by = pd.to_numeric(out["birth_year"], errors="coerce")
+    out["age"] = out["start_date"].dt.year - by + 0.5 - out["start_date"].dt.dayofyear / 365.25
+    out["age_per_decade"] = (out["age"] - 45.0) / 10.0
+    out["foreign"] = (out["nationality"].astype("string") != "ES").astype(float)
+    out["low_education"] = out["education"].isin(["NONE", "PRIMARY"]).astype(float)
+    out["disability"] = (pd.to_numeric(out["disability_pct"], errors="coerce").fillna(0) >= 33).astype(float)
+    out["female"] = (out["sex"].astype("string") == "M").astype(float)
+    return out
+
+
+def _count_before(
+    spells: pd.DataFrame, events: pd.DataFrame, date_col: str, at: str, window_months: float | None, name: str
+) -> pd.Series:
+    """Count rows of ``events`` of the same person dated in [at - window, at) for every spell."""
+    if events is None or events.empty:
+        return pd.Series(0.0, index=spells.index, name=name)
+    left = spells[["person_key", at]].reset_index()
+    right = events[["person_key", date_col]].dropna()
+    m = left.merge(right, on="person_key")
+    keep = m[date_col] < m[at]
+    if window_months is not None:
+        keep &= m[date_col] >= m[at] - pd.to_timedelta(window_months * DAYS_PER_MONTH, unit="D")
+    counts = m.loc[keep].groupby("index").size()
+    return counts.reindex(spells.index, fill_value=0).astype(float).rename(name)
+
+
+def history_features(
+    spells: pd.DataFrame,
+    tables: str | Path | Mapping[str, pd.DataFrame],
+    at: str = "start_date",
+    window_months: float = 24,
+) -> pd.DataFrame:
+    """The person's history of employment, services and NGO contact known at a date.
+
+    Only records dated strictly before ``spells[at]`` are used (no look-ahead).
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Spells with ``person_key``, ``start_date`` and the column ``at``.
+    tables : path or mapping
+        ``employment_episodes``, ``sauss_interventions``, ``ngo_attention`` (processed).
+    at : str
+        Date column at which the features are measured (``start_date`` or a landmark date).
+    window_months : float
+        Look-back window for the counts of services, contracts and NGO attentions.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``spells``: ``recent_employment`` (a contract ended in the 12 months before the
+        spell started), ``contract_since_start`` (a contract started between the spell's start and
+        ``at``: work income while on the benefit), ``contracts_before`` (contracts started in the
+        window), ``services_before`` (SAUSS provisions in the window, the RGC claim excluded),
+        ``svc_<provision>`` per provision of :data:`PROVISIONS`, ``ngo_before`` (NGO attentions in
+        the window).
+    """
+    t = load_tables(tables, ("employment_episodes", "sauss_interventions", "ngo_attention"))
+    out = pd.DataFrame(index=spells.index)
+    emp = t.get("employment_episodes")
+    if emp is not None:
+        contracts = emp.loc[emp["episode_type"] == "CONTRACT", ["person_key", "start_date", "end_date"]]
+        left = spells[list(dict.fromkeys(["person_key", "start_date", at]))].reset_index()
+        m = left.merge(
+            contracts.rename(columns={"start_date": "c_start", "end_date": "c_end"}), on="person_key"
+        )
+        c_end = m["c_end"].fillna(pd.Timestamp.max)
+        year_before = m["start_date"] - pd.to_timedelta(365, unit="D")
+        recent = (c_end < m["start_date"]) & (c_end >= year_before) & (c_end < m[at])
+        since = (m["c_start"] >= m["start_date"]) & (m["c_start"] < m[at])
+        out["recent_employment"] = (
+            m.loc[recent].groupby("index").size().reindex(spells.index).notna().astype(float)
+        )
+        out["contract_since_start"] = (
+            m.loc[since].groupby("index").size().reindex(spells.index).notna().astype(float)
+        )
+        out["contracts_before"] = _count_before(
+            spells,
+            contracts.rename(columns={"start_date": "date"}),
+            "date",
+            at,
+            window_months,
+            "contracts_before",
+        )
+    sauss = t.get("sauss_interventions")
+    if sauss is not None:
+        svc = sauss.loc[sauss["provision_code"] != "RGC_PROCESSING"]
+        out["services_before"] = _count_before(spells, svc, "date", at, window_months, "services_before")
+        for code in PROVISIONS:
+            part = svc.loc[svc["provision_code"] == code]
+            out[f"svc_{code.lower()}"] = _count_before(spells, part, "date", at, window_months, code)
+    ngo = t.get("ngo_attention")
+    if ngo is not None:
+        out["ngo_before"] = _count_before(spells, ngo, "date", at, window_months, "ngo_before")
+    return out
+
+
+#: Critical factors of the exit models, all measured at the start of the spell.
+EXIT_COVARIATES = [
+    "age_per_decade",
+    "female",
+    "foreign",
+    "low_education",
+    "disability",
+    "lone_parent",
+    "household_size",
+    "prior_imi",
+    "years_before",
+    "recent_employment",
+    "services_before",
+    "ngo_before",
+]
+
+
+def exit_dataset(
+    spells: pd.DataFrame,
+    tables: str | Path | Mapping[str, pd.DataFrame],
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Spells with the critical factors of :data:`EXIT_COVARIATES` measured at their start.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Output of :func:`build_spells`.
+    tables : path or mapping
+        The processed tables (history of services, contracts and NGO contact).
+    params : mapping, optional
+        Project parameters (``chronicity.history_months``).
+
+    Returns
+    -------
+    DataFrame
+        ``spells`` with the history features at ``start_date`` and ``years_before`` (years on the
+        RGC before the spell); missing numeric covariates filled with the median.
+    """
+    cfg = chronicity_params(params)
+    hist = history_features(spells, tables, at="start_date", window_months=float(cfg["history_months"]))
+    out = pd.concat([spells, hist.drop(columns=[c for c in hist if c in spells])], axis=1)
+    out["years_before"] = out["months_before"] / 12.0
+    out["prior_imi"] = out["prior_imi"].astype(float)
+    out["household_size"] = pd.to_numeric(out["household_size"], errors="coerce").astype(float)
+    for col in EXIT_COVARIATES:
+        out[col] = pd.to_numeric(out.get(col, 0.0), errors="coerce").astype(float)
+        out[col] = out[col].fillna(out[col].median()).fillna(0.0)
+    return out
+
+
+def reentry_dataset(spells: pd.DataFrame, extraction_date: Any) -> pd.DataFrame:
+    """Ended spells followed from their exit to the person's next RGC spell (a return) or censoring.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Output of :func:`build_spells` (or :func:`exit_dataset`); one person's spells are ordered by
+        ``start_date``.
+    extraction_date : date-like
+        End of follow-up (censoring of those who have not returned).
+
+    Returns
+    -------
+    DataFrame
+        One row per ended spell with ``time_out`` (months from the exit to the return or the
+        extraction date), ``returned`` (bool), ``exit_cause`` and ``spell_years`` (length of the
+        spell that ended, years).
+    """
+    s = spells.sort_values(["person_key", "start_date"], kind="stable")
+    following = s.groupby("person_key", sort=False)["start_date"].shift(-1)
+    ended = s.loc[s["event"].astype(bool)].copy()
+    nxt = following.loc[ended.index]
+    ended["returned"] = nxt.notna()
+    until = nxt.fillna(pd.Timestamp(extraction_date))
+    ended["time_out"] = _months(until - ended["exit_date"]).clip(lower=1.0 / DAYS_PER_MONTH)
+    ended["exit_cause"] = ended["cause"].astype(str)
+    ended["spell_years"] = ended["duration"] / 12.0
+    return ended.reset_index(drop=True)

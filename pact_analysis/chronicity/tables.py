@@ -1,0 +1,233 @@
+"""The chronicity stage's results as the reports show them.
+
+:func:`load_results` reads what the ``chronicity`` stage wrote (``Paths.chronicity``); the other
+functions turn result tables into the published ones (ratios, intervals in one cell, small groups
+blanked) for reports ``03_chronicity`` and ``04_alerts``. Words come from the catalogues through the
+ground floor (:mod:`pact_analysis.labels`), never from the report layer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import labels
+from pact_analysis.chronicity.deployed import REFERENCE_ROW
+from pact_analysis.chronicity.fairness import mask_small_groups
+from pact_analysis.chronicity.landmark import factor_of
+from pact_analysis.chronicity.results import AT_MONTHS
+from pact_analysis.paths import Paths
+
+
+def load_results(paths: Paths) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Read the stage's results: (tables by name, values).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths; the results are in ``paths.chronicity``.
+    """
+    folder = paths.chronicity
+    tables = {p.stem: _python_bools(pd.read_parquet(p)) for p in sorted(folder.glob("*.parquet"))}
+    return tables, json.loads((folder / "values.json").read_text(encoding="utf-8"))
+
+
+def _python_bools(table: pd.DataFrame) -> pd.DataFrame:
+    """Hold yes/no columns as Python booleans (and None), which the report's tables show as words."""
+    flags = [c for c in table.columns if pd.api.types.is_bool_dtype(table[c])]
+    for c in flags:
+        table[c] = pd.Series(
+            [None if pd.isna(x) else bool(x) for x in table[c]], index=table.index, dtype=object
+        )
+    return table
+
+
+def km_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Kaplan-Meier summaries of every grouping in one table indexed by (grouping, group)."""
+    names = [n for n in ("all", "province", "household_type", "profile") if f"km_{n}" in tables]
+    parts = [tables[f"km_{n}"].assign(grouping=n) for n in names]
+    cols = ["n", "events", "median", "median_lower", "median_upper", *[f"still_{t}" for t in AT_MONTHS]]
+    return pd.concat(parts).set_index(["grouping", "group"])[cols]
+
+
+def ratio_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Coefficient table (``coef``, ``ci_lower``, ``ci_upper``, ``p``) as ratios: ``hr``, ``hr_lower``, ``hr_upper``, ``p``."""
+    return pd.DataFrame(
+        {
+            "hr": np.exp(table["coef"]),
+            "hr_lower": np.exp(table["ci_lower"]),
+            "hr_upper": np.exp(table["ci_upper"]),
+            "p": table["p"],
+        },
+        index=table.index,
+    )
+
+
+def forest_frame(table: pd.DataFrame, series: str | None = None) -> pd.DataFrame:
+    """A coefficient table as the input of :func:`.figures.plot_forest`.
+
+    Terms of a (covariate, period) index are ``covariate`` or ``covariate@period``; ``series`` names
+    an index level drawn as separate series (e.g. ``cause``).
+    """
+    flat = table.reset_index()
+    if "period" in flat:
+        flat["term"] = np.where(
+            flat["period"] == "all", flat["covariate"], flat["covariate"] + "@" + flat["period"]
+        )
+    else:
+        flat["term"] = flat["covariate"]
+    out = pd.DataFrame(
+        {
+            "term": flat["term"],
+            "ratio": np.exp(flat["coef"]),
+            "lower": np.exp(flat["ci_lower"]),
+            "upper": np.exp(flat["ci_upper"]),
+        }
+    )
+    if series:
+        out["series"] = flat[series]
+    return out
+
+
+def cif_at(cif: pd.DataFrame, at: tuple[int, ...] = AT_MONTHS) -> pd.DataFrame:
+    """Cumulative incidence of each exit cause at the months ``at``, indexed by (cause, month)."""
+    picked = cif.loc[cif["time"].isin([float(t) for t in at])].assign(month=lambda d: d["time"].astype(int))
+    return picked.set_index(["cause", "month"])[["cif", "ci_lower", "ci_upper"]]
+
+
+def aft_beside_cox(aft: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
+    """Time ratios of the AFT model beside the Cox hazard ratios; ``agree``: opposite directions.
+
+    A hazard ratio below 1 (slower exit) should come with a time ratio above 1 (longer on the
+    benefit); for a covariate with a time interaction the early-period hazard ratio is compared.
+    """
+    hr = cox["coef"].groupby(level="covariate").first()
+    terms = [c for c in aft.index if c in hr.index]
+    out = pd.DataFrame(
+        {
+            "hr": np.exp(hr.reindex(terms)),
+            "time_ratio": np.exp(aft.loc[terms, "coef"]),
+            "tr_lower": np.exp(aft.loc[terms, "ci_lower"]),
+            "tr_upper": np.exp(aft.loc[terms, "ci_upper"]),
+        }
+    )
+    out["agree"] = np.sign(np.log(out["hr"])) == -np.sign(np.log(out["time_ratio"]))
+    return out.rename_axis("covariate")
+
+
+def with_intervals(
+    table: pd.DataFrame, columns: list[str], fmt: Any, lower: str = "_lower", upper: str = "_upper"
+) -> pd.DataFrame:
+    """Replace ``<c>``, ``<c>_lower``, ``<c>_upper`` by one text cell ``est (low–high)`` per column.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table.
+    columns : list of str
+        Estimate columns with interval columns beside them.
+    fmt : callable
+        Number formatter (language-aware), e.g. a percentage.
+    lower, upper : str
+        Suffixes of the interval columns.
+    """
+    out = table.copy()
+    for c in columns:
+        est, lo, hi = out[c], out[f"{c}{lower}"], out[f"{c}{upper}"]
+        text = [
+            "–" if pd.isna(e) else f"{fmt(e)} ({fmt(a)}–{fmt(b)})" if pd.notna(a) and pd.notna(b) else fmt(e)
+            for e, a, b in zip(est, lo, hi, strict=True)
+        ]
+        out[c] = pd.Series(text, index=out.index, dtype=object)
+        out = out.drop(columns=[f"{c}{lower}", f"{c}{upper}"])
+    return out
+
+
+def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
+    """Validation metrics (model, metric) as one row per model with ``est (low–high)`` cells."""
+    wide = metrics.unstack("metric")
+    wide.columns = [f"{m}{'' if s == 'estimate' else s.removeprefix('ci')}" for s, m in wide.columns]
+    names = list(dict.fromkeys(m for _, m in metrics.index))
+    return with_intervals(wide, names, fmt)[names]
+
+
+def fairness_table(table: pd.DataFrame, min_cell: int, fmt: Any) -> pd.DataFrame:
+    """The fairness audit as published: small groups' rates blanked, error rates with intervals.
+
+    A group's share of the alerts is also blanked when it holds fewer than ``min_cell`` alerts (but
+    some): with the total it would give the count away.
+    """
+    rates = ["false_positive_rate", "false_negative_rate"]
+    masked = mask_small_groups(table.loc[table["n"] > 0], "n", min_cell)  # empty intersections dropped
+    alerts = (table["share_of_alerts"] * table["n"].iloc[-1] * table["alert_rate"].iloc[-1]).round()
+    few = (alerts > 0) & (alerts < min_cell)
+    masked.loc[few.reindex(masked.index, fill_value=False), "share_of_alerts"] = np.nan
+    shown = masked[
+        [
+            "n",
+            "share_of_recipients",
+            "share_of_alerts",
+            *rates,
+            *[f"{r}_{s}" for r in rates for s in ("lower", "upper")],
+            "observed",
+            "predicted",
+        ]
+    ]
+    return with_intervals(shown, rates, fmt)
+
+
+def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict[str, Any] | None:
+    """The groups with the highest and lowest error rates, for a sentence stating the gaps.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`.fairness.fairness_audit` output (``overall`` last).
+    min_cell : int
+        Groups smaller than this are left out.
+    label : callable
+        Display text of a group value (intersections are joined with " × ").
+    fmt : callable
+        Formatter of a rate (e.g. ``Report.pct``).
+
+    Returns
+    -------
+    dict or None
+        ``fpr_high``, ``fpr_high_value``, ``fpr_low``, ``fpr_low_value`` and the same for ``fnr``;
+        ``None`` when fewer than two groups are large enough.
+    """
+    rows = table.iloc[:-1]
+    rows = rows.loc[rows["n"] >= min_cell]
+    out: dict[str, Any] = {}
+    for short, metric in (("fpr", "false_positive_rate"), ("fnr", "false_negative_rate")):
+        values = rows[metric].dropna()
+        if len(values) < 2:
+            return None
+        for end, key in (("high", values.idxmax()), ("low", values.idxmin())):
+            out[f"{short}_{end}"] = " × ".join(
+                label(str(k)) for k in (key if isinstance(key, tuple) else (key,))
+            )
+            out[f"{short}_{end}_value"] = fmt(float(values[key]))
+    return out
+
+
+def predictor_label(name: str, lang: str) -> str:
+    """Display text of a predictor of the deployed model (catalogue ``chronicity.value.*``), for the
+    specification tables of both reports.
+
+    Parameters
+    ----------
+    name : str
+        A predictor (:func:`~pact_analysis.chronicity.landmark.predictors`), an interaction with the
+        years on the spell, or :data:`~pact_analysis.chronicity.deployed.REFERENCE_ROW`.
+    lang : str
+        Language of the catalogue.
+    """
+    if name == REFERENCE_ROW:
+        return labels.text("chronicity.value.reference", lang)
+    factor = factor_of(name)
+    text = labels.text(f"chronicity.value.{factor}", lang)
+    return text if name == factor else labels.text("chronicity.value.by_year_on_spell", lang, feature=text)

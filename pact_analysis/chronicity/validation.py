@@ -1,0 +1,148 @@
+"""The temporal validation of the chronicity model, with the oracle when the truth is known.
+
+:func:`predictive_validation` fits every candidate model
+(:func:`~pact_analysis.chronicity.landmark.fit_predictors`) on the earlier cohorts, evaluates them on
+the later ones (:func:`~pact_analysis.chronicity.metrics.evaluate_predictions`) beside the generating
+model's probabilities on the synthetic region, and puts the chosen model in its deployed form.
+
+A module of its own because it joins the landmark data, the metrics, the truth and the deployed model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis.chronicity.deployed import _require_logistic, linear_model
+from pact_analysis.chronicity.landmark import SPELL_MONTH, fit_predictors, landmark_stack, predictors
+from pact_analysis.chronicity.metrics import _ValidationMetrics, evaluate_predictions
+from pact_analysis.chronicity.params import chronicity_params
+from pact_analysis.chronicity.spells import build_spells, load_tables
+from pact_analysis.chronicity.truth import _read_truth, oracle_still_receiving, truth_spells
+
+
+def predictive_validation(
+    processed: str | Path | Mapping[str, pd.DataFrame],
+    params: Mapping[str, Any] | None = None,
+    truth: str | Path | Mapping[str, Any] | None = None,
+    n_boot: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The temporal validation of the chronicity model, with the oracle when the truth is known.
+
+    Builds the head spells and the stacked landmark rows (:func:`landmark_stack`), fits every
+    candidate on the earlier cohorts (``develop_before``) with :func:`predictors`, and evaluates them
+    on the later cohorts at ``landmark_month`` (the question: at month 3, still receiving at month
+    24?); with ``truth``, adds the oracle (:func:`oracle_still_receiving`) on the same spells. The
+    chosen model is then put in its deployed form (:func:`linear_model`: recalibrated on the later
+    cohorts), as ``p_deployed``; a refit with the excluded protected predictors measures what
+    excluding them costs.
+
+    Parameters
+    ----------
+    processed : path or mapping
+        ``data/processed`` or its tables.
+    params : mapping, optional
+        Project parameters (``seed``, ``data``, ``synthetic``, ``chronicity``).
+    truth : path or mapping, optional
+        ``data/truth``; ``None`` on real extracts (no oracle).
+    n_boot : int, optional
+        Bootstrap replicates (default ``chronicity.bootstrap``).
+    seed : int, optional
+        Seed (default the project's ``seed``).
+
+    Returns
+    -------
+    dict
+        ``landmark`` (the validation landmark's rows, with a ``p_<model>`` column per model,
+        ``p_oracle`` and ``p_deployed``), ``stack`` (every landmark), ``models`` (fitted),
+        ``deployed`` (:class:`LinearModel`), ``metrics`` (DataFrame: model, metric, estimate,
+        ci_lower, ci_upper), ``summary`` (``c_index``, ``oracle_c_index``, ``calibration_slope`` and
+        more of the chosen model), ``sizes`` (spells and events by split at the landmark).
+    """
+    cfg = chronicity_params(params)
+    seed = int((params or {}).get("seed", 0) if seed is None else seed)
+    n_boot = int(cfg["bootstrap"] if n_boot is None else n_boot)
+    tables = load_tables(processed)
+    stack = landmark_stack(build_spells(tables, params), tables, params)
+    dev = stack.loc[stack["split"] == "develop"]
+    models = fit_predictors(dev, params=params, seed=seed)
+    lm = stack.loc[stack[SPELL_MONTH] == float(cfg["landmark_month"])].reset_index(drop=True)
+    preds = {name: m.predict_still(lm) for name, m in models.items()}
+    if truth is not None:
+        preds["oracle"] = _oracle(lm, truth, params)
+    for name, p in preds.items():
+        lm[f"p_{name}"] = p
+    val = lm.loc[lm["split"] == "validate"]
+    # the censoring distribution of the time-dependent AUC: development spells on the same clock
+    # (months since the validation landmark), not the whole stack, re-read at every replicate
+    dev_lm = lm.loc[lm["split"] == "develop"]
+    rows = []
+    for name in preds:
+        v = val.loc[val[f"p_{name}"].notna()]
+        table = evaluate_predictions(v, v[f"p_{name}"].to_numpy(), train=dev_lm, n_boot=n_boot, seed=seed)
+        rows.append(table.reset_index().assign(model=name))
+    metrics = pd.concat(rows, ignore_index=True)[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
+    deployed = linear_model(models[_require_logistic(cfg)], stack)
+    lm["p_deployed"] = deployed.risk(lm)
+    summary = _summary(metrics, cfg["chosen_model"], "oracle" in preds)
+    summary |= _with_protected(stack, lm, params, seed)
+    sizes = lm.groupby("split").agg(
+        spells=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
+    )
+    return {
+        "landmark": lm,
+        "stack": stack,
+        "models": models,
+        "deployed": deployed,
+        "metrics": metrics,
+        "summary": summary,
+        "sizes": sizes,
+    }
+
+
+def _oracle(
+    lm: pd.DataFrame, truth: str | Path | Mapping[str, Any], params: Mapping[str, Any] | None
+) -> np.ndarray:
+    """The generating model's probability of still receiving at the horizon (NaN where unmatched)."""
+    cfg = chronicity_params(params)
+    t = _read_truth(truth)
+    design = truth_spells(t, params).set_index("spell_id").reindex(lm["spell_id"])
+    ok = design["profile"].notna().to_numpy()
+    p = np.full(len(lm), np.nan)
+    p[ok] = oracle_still_receiving(
+        design.loc[ok], t["hazard"], float(cfg["landmark_month"]), float(cfg["horizon_month"])
+    )
+    return p
+
+
+def _summary(metrics: pd.DataFrame, chosen: str, oracle: bool) -> dict[str, Any]:
+    """Headline figures of the chosen model (and the oracle) on the later cohorts."""
+    est = metrics.set_index(["model", "metric"])["estimate"]
+    keys = ("c_index", "auc", "calibration_slope", "calibration_in_the_large", "brier")
+    summary: dict[str, Any] = {"chosen_model": chosen, **{k: float(est[(chosen, k)]) for k in keys}}
+    if oracle:
+        summary["oracle_c_index"] = float(est[("oracle", "c_index")])
+        summary["oracle_auc"] = float(est[("oracle", "auc")])
+        summary["share_of_achievable_gain"] = (summary["c_index"] - 0.5) / (summary["oracle_c_index"] - 0.5)
+    return summary
+
+
+def _with_protected(
+    stack: pd.DataFrame, lm: pd.DataFrame, params: Mapping[str, Any] | None, seed: int
+) -> dict[str, float]:
+    """C-index and AUC of the chosen model refitted with the excluded protected predictors."""
+    cfg = chronicity_params(params)
+    if not cfg["exclude_predictors"]:
+        return {}
+    chron = {**dict((params or {}).get("chronicity") or {}), "models": [cfg["chosen_model"]]}
+    every = {**dict(params or {}), "chronicity": {**chron, "exclude_predictors": []}}
+    develop = stack.loc[stack["split"] == "develop"]
+    model = fit_predictors(develop, predictors(every), every, seed)[cfg["chosen_model"]]
+    val = lm.loc[lm["split"] == "validate"]
+    point = _ValidationMetrics(val, model.predict_still(val), None, ())()
+    return {"c_index_with_protected": point["c_index"], "auc_with_protected": point["auc"]}

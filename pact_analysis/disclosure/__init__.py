@@ -1,0 +1,124 @@
+"""Statistical disclosure control and the identity scan of everything that is published.
+
+Two guarantees, checked by the ``check`` stage (:mod:`pact_analysis.stages.check`):
+
+1. **Small cells** (:mod:`.suppression`, :mod:`.tables`). Published counts below
+   ``disclosure.min_cell`` are suppressed and shown as :data:`SUPPRESSED` (``[c]``, never ``<N``) by
+   :func:`protect`; an additive table also gets the fewest and smallest complementary suppressions
+   that keep every suppressed cell unrecoverable. :func:`check_table` refuses counts
+   1..min_cell-1, ``<N`` labels and recoverable suppressed cells in the tables the reports publish
+   under ``reports/tables``, and counts the primary and secondary suppressions.
+2. **No direct identifier after linkage** (:mod:`.identity`). :func:`scan_for_pii` looks for
+   identities taken from the raw person extracts in every published file. A finding names the file,
+   the kind of identifier and where it is -- never the value.
+
+Every public name of the three modules is importable from here (``pact_analysis.disclosure.protect``).
+"""
+
+from __future__ import annotations
+
+from pact_analysis.disclosure.identity import (
+    DB_SUFFIXES,
+    IDENTIFIER_SYNONYMS,
+    TEXT_SUFFIXES,
+    VALUE_KINDS,
+    Finding,
+    Identities,
+    clean_markup,
+    collect_identities,
+    files_under,
+    find_in_text,
+    identifier_column,
+    identities_from_frame,
+    normalise_text,
+    published_outputs,
+    read_table,
+    scan_file,
+    scan_for_pii,
+    scan_frame,
+    scan_text_file,
+    written_after_check,
+)
+from pact_analysis.disclosure.suppression import (
+    EXACT_MAX_CELLS,
+    EXACT_MAX_ROUNDS,
+    SUPPRESSED,
+    Protected,
+    back_solvable,
+    marker,
+    protect,
+    protect_by,
+    rows_without_small_counts,
+    suppress_small_cells,
+    suppression_mask,
+)
+from pact_analysis.disclosure.tables import (
+    COUNT_COLUMN,
+    Sidecar,
+    TableCheck,
+    check_details_path,
+    check_labels,
+    check_min_cell,
+    check_recoverable,
+    check_table,
+    check_tables,
+    count_columns,
+    declared_count_columns,
+    published_tables,
+    read_published_csv,
+    read_sidecar,
+    small_cell_problems,
+    suppression_metrics,
+    table_problems,
+)
+
+__all__ = [
+    "COUNT_COLUMN",
+    "DB_SUFFIXES",
+    "EXACT_MAX_CELLS",
+    "EXACT_MAX_ROUNDS",
+    "IDENTIFIER_SYNONYMS",
+    "SUPPRESSED",
+    "TEXT_SUFFIXES",
+    "VALUE_KINDS",
+    "Finding",
+    "Identities",
+    "Protected",
+    "Sidecar",
+    "TableCheck",
+    "back_solvable",
+    "check_details_path",
+    "check_labels",
+    "check_min_cell",
+    "check_recoverable",
+    "check_table",
+    "check_tables",
+    "clean_markup",
+    "collect_identities",
+    "count_columns",
+    "declared_count_columns",
+    "files_under",
+    "find_in_text",
+    "identifier_column",
+    "identities_from_frame",
+    "marker",
+    "normalise_text",
+    "protect",
+    "protect_by",
+    "published_outputs",
+    "published_tables",
+    "read_published_csv",
+    "read_sidecar",
+    "read_table",
+    "rows_without_small_counts",
+    "scan_file",
+    "scan_for_pii",
+    "scan_frame",
+    "scan_text_file",
+    "small_cell_problems",
+    "suppress_small_cells",
+    "suppression_mask",
+    "suppression_metrics",
+    "table_problems",
+    "written_after_check",
+]

@@ -1,0 +1,270 @@
+"""The whole pilot evaluation (:func:`evaluate`): every table and number the report shows.
+
+Design (TREND; What Works Clearinghouse v5): 184 recipients in 8 CEAS, not randomised; the estimand is
+the average effect on the treated (ATT) for all enrolled participants (intention to treat), attrition
+handled by inverse-probability-of-completion weights and, as a sensitivity analysis, multiple
+imputation. Standard errors are clustered by CEAS with the CR1 small-sample correction and *t*
+reference on ``G - 1`` degrees of freedom (Cameron & Miller 2015).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pact_analysis import codebook
+from pact_analysis.pilot.claims import agreement, cronbach_alpha, reliable_improvement, share_table, verdicts
+from pact_analysis.pilot.data import LIVING, MATCH_COVARIATES, analysis_frames
+from pact_analysis.pilot.effects import (
+    admin_effects,
+    coverage,
+    e_value,
+    imputed_effect,
+    mdtse_effects,
+    mixed_change,
+    paired_changes,
+)
+from pact_analysis.pilot.heterogeneity import interaction, slope
+from pact_analysis.pilot.power import detectable_effects, flow
+from pact_analysis.pilot.weighting import completion_weights, matched_effect
+
+#: The counts and intensities of positive and negative MDTSE factors, compared before and after.
+FACTOR_MEASURES = ["n_positive", "n_negative", "intensity_positive", "intensity_negative"]
+
+
+def evaluate(
+    tables: dict[str, pd.DataFrame], params: dict[str, Any], truth: pd.Series | None = None
+) -> dict[str, Any]:
+    """Run the whole pilot evaluation on the de-identified tables.
+
+    Parameters
+    ----------
+    tables : dict
+        :func:`pact_analysis.pilot.data.read_processed` output.
+    params : dict
+        Project parameters (``seed``, ``data.extraction_date``, ``evaluation``).
+    truth : Series, optional
+        True effects of a synthetic region (:func:`pact_analysis.pilot.data.true_effects`): adds
+        ``validation``.
+
+    Returns
+    -------
+    dict
+        Every table and number the report shows and the ``pilot`` stage records.
+    """
+    cfg = params["evaluation"]
+    frames = analysis_frames(tables, cfg["pilot_start"], params["data"]["extraction_date"])
+    people, pool = frames["people"], frames["pool"]
+    covs = list(MATCH_COVARIATES)
+    people["w_complete"] = completion_weights(people, [*covs, "treated", "baseline_living"])
+    pilot = people.loc[people["treated"] == 1]
+    done = pilot.loc[pilot["completed"] == 1]
+    result: dict[str, Any] = {
+        "flow": flow(people),
+        "people": people,
+        "pool_sizes": pool["treated"].value_counts().reindex([1, 0]).fillna(0).astype(int).to_list(),
+    }
+    result |= change_results(done)
+    result["power"] = detectable_effects(pilot, result["icc"])
+    result |= comparison_results(people, pool, covs, cfg)
+    result |= heterogeneity_results(people, done, covs)
+    result |= claim_results(people, tables["satisfaction_surveys"], cfg)
+    result["imputed"] = imputed_effect(
+        people,
+        "treated",
+        "change_living",
+        covs,
+        ["baseline_living"],
+        cluster="ceas_code",
+        m=cfg["imputations"],
+        seed=int(params["seed"]),
+    )
+    result["sd_baseline"] = people["baseline_living"].std()
+    result["verdicts"] = verdicts(result, cfg)
+    if truth is not None:
+        result["validation"] = validation(result, truth)
+        result["heterogeneity"]["truth"] = float(truth["heterogeneity"])
+    return result
+
+
+def change_results(done: pd.DataFrame) -> dict[str, Any]:
+    """Change of the participants followed up: paired per dimension and factor, and the mixed model.
+
+    Parameters
+    ----------
+    done : DataFrame
+        Participants assessed at follow-up (the wide frame of :func:`analysis_frames`).
+
+    Returns
+    -------
+    dict
+        ``paired`` and ``factors`` (:func:`paired_changes`), ``mixed`` (per dimension and ``living``,
+        :func:`mixed_change` with CEAS random intercepts) and ``icc`` (of ``living``).
+    """
+    dims = [*codebook.mdtse_dimensions()]
+    mixed = {d: mixed_change(done, f"change_{d}", "ceas_code") for d in [*dims, "living"]}
+    return {
+        "paired": paired_changes(*_waves(done, dims)),
+        "factors": paired_changes(*_waves(done, FACTOR_MEASURES)),
+        "mixed": mixed,
+        "icc": mixed["living"]["icc"],
+    }
+
+
+def comparison_results(
+    people: pd.DataFrame, pool: pd.DataFrame, covs: list[str], cfg: dict[str, Any]
+) -> dict[str, Any]:
+    """Weighted comparisons: MDTSE difference in differences and administrative outcomes, with balance.
+
+    Parameters
+    ----------
+    people : DataFrame
+        The assigned persons, with completion weights ``w_complete``.
+    pool : DataFrame
+        Participants and the pool of non-pilot recipients.
+    covs : list of str
+        Covariates of the propensity models.
+    cfg : dict
+        The ``evaluation`` parameters (``mdtse_method``, ``admin_method``).
+
+    Returns
+    -------
+    dict
+        ``did`` and ``did_psm`` (:func:`mdtse_effects`), ``admin`` and ``admin_check`` (the other
+        method), ``balance`` and ``max_abs_smd`` of the administrative comparison, ``mdtse_balance``,
+        ``empowerment_gap`` and ``e_values``.
+    """
+    completers = people.loc[people["completed"] == 1]
+    did = mdtse_effects(people, covs, method=cfg["mdtse_method"])
+    did_psm = mdtse_effects(people, covs, method="psm")
+    check = {"psm": "ipw", "ipw": "psm"}[cfg["admin_method"]]
+    admin, balance = admin_effects(pool, covs, method=cfg["admin_method"])
+    admin_check, _ = admin_effects(pool, covs, method=check)
+    mdtse_balance = matched_effect(
+        completers,
+        "treated",
+        "change_living",
+        [*covs, "baseline_living"],
+        method=cfg["mdtse_method"],
+        weights="w_complete",
+    ).balance
+    gap = matched_effect(
+        completers,
+        "treated",
+        "change_empowerment_gap",
+        [*covs, "baseline_empowerment_gap"],
+        method=cfg["mdtse_method"],
+        cluster="ceas_code",
+        weights="w_complete",
+    )
+    ev = {
+        d: e_value(r["estimate"], r["ci_low"], r["ci_high"], did.loc[d, "sd_change"])
+        for d, r in did.iterrows()
+    }
+    return {
+        "did": did,
+        "did_psm": did_psm,
+        "mdtse_balance": mdtse_balance,
+        "admin": admin,
+        "admin_check": admin_check,
+        "balance": balance,
+        "max_abs_smd": float(balance["smd_after"].abs().max()),
+        "e_values": pd.DataFrame.from_dict(ev, orient="index"),
+        "empowerment_gap": gap.as_dict(),
+    }
+
+
+def heterogeneity_results(people: pd.DataFrame, done: pd.DataFrame, covs: list[str]) -> dict[str, Any]:
+    """Effect modification by chronicity, and regression to the mean in each group.
+
+    Parameters
+    ----------
+    people : DataFrame
+        The assigned persons, with completion weights ``w_complete``.
+    done : DataFrame
+        Participants assessed at follow-up.
+    covs : list of str
+        Covariates of the ANCOVA.
+
+    Returns
+    -------
+    dict
+        ``heterogeneity`` (the ``treated x chronicity`` interaction, :func:`interaction`),
+        ``rtm_comparison`` and ``rtm_pilot`` (slope of the change on the baseline score, :func:`slope`).
+    """
+    completers = people.loc[people["completed"] == 1].assign(
+        followup_living=lambda f: f["baseline_living"] + f["change_living"]
+    )
+    het = interaction(
+        completers,
+        "followup_living",
+        "treated",
+        "chronicity",
+        [*covs, "baseline_living"],
+        weights="w_complete",
+        cluster="ceas_code",
+    )
+    comparison_done = people.loc[(people["treated"] == 0) & (people["completed"] == 1)]
+    return {
+        "heterogeneity": het.as_dict(),
+        "rtm_comparison": slope(comparison_done, "change_living", "baseline_living").as_dict(),
+        "rtm_pilot": slope(done, "change_living", "baseline_living").as_dict(),
+    }
+
+
+def claim_results(people: pd.DataFrame, surveys: pd.DataFrame, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The "65% improved" claim (reliable change) and the satisfaction claims.
+
+    Parameters
+    ----------
+    people : DataFrame
+        The assigned persons.
+    surveys : DataFrame
+        The satisfaction surveys.
+    cfg : dict
+        The ``evaluation`` parameters (``claim_improved``, ``claim_users``, ``claim_professionals``).
+
+    Returns
+    -------
+    dict
+        ``reliability`` (Cronbach's alpha of the living dimensions at baseline), ``improved``,
+        ``agree_users`` and ``agree_professionals`` (:func:`share_table`).
+    """
+    reliability = cronbach_alpha(people[[f"baseline_{d}" for d in LIVING]])
+    improved = reliable_improvement(people["change_living"], people["baseline_living"].std(), reliability)
+    completed = people["completed"] == 1
+    return {
+        "reliability": reliability,
+        "improved": share_table(
+            improved[completed], people.loc[completed, "group"], claim=cfg["claim_improved"]
+        ),
+        "agree_users": agreement(surveys, "USER", cfg["claim_users"]),
+        "agree_professionals": agreement(surveys, "PROFESSIONAL", cfg["claim_professionals"]),
+    }
+
+
+def validation(result: dict[str, Any], truth: pd.Series) -> pd.DataFrame:
+    """Whether each true effect lies inside its interval (MDTSE dimensions and administrative outcomes).
+
+    Parameters
+    ----------
+    result : dict
+        The evaluation (``did`` and ``admin``).
+    truth : Series
+        True effects (:func:`pact_analysis.pilot.data.true_effects`).
+    """
+    cols = ["estimate", "ci_low", "ci_high"]
+    estimates = pd.concat(
+        [
+            result["did"].loc[codebook.mdtse_dimensions(), cols],
+            result["admin"].loc[["exit_12m", "exit_end", "days_employed"], cols],
+        ]
+    )
+    return coverage(estimates, truth)
+
+
+def _waves(people: pd.DataFrame, measures: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Baseline and follow-up of ``measures`` (columns named by measure) from the wide frame."""
+    base = people[[f"baseline_{m}" for m in measures]].set_axis(measures, axis=1)
+    return base, base + people[[f"change_{m}" for m in measures]].set_axis(measures, axis=1).to_numpy()

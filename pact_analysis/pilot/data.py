@@ -1,0 +1,228 @@
+"""The pilot's data: analysis frames from the de-identified tables, and the synthetic region's truth.
+
+:func:`analysis_frames` builds, from ``data/processed`` (:func:`read_processed`), one row per assigned
+person (pilot and assessed comparison: covariates, MDTSE baseline and change, attrition, administrative
+outcomes) and the pool of non-pilot RGC recipients for the matched comparison. :func:`true_effects`
+reads what the synthetic region's generator put in (``data/truth``). :func:`missing_extracts` says
+which of the pilot's optional extracts were not delivered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import codebook, ingest
+from pact_analysis.paths import Paths
+
+#: Covariates of the matched comparison (profile is latent: not in the data).
+MATCH_COVARIATES = [
+    "age",
+    "female",
+    "foreign",
+    "lone_parent",
+    "household_size",
+    "months_rgc",
+    "prior_employment",
+]
+#: Administrative outcomes (from the pilot start).
+ADMIN_OUTCOMES = ("exit_12m", "exit_end", "days_employed", "reentry")
+#: Dimensions that describe living conditions (self-perception is the person's own view).
+LIVING = ("economic", "housing", "employment", "health", "personal", "relational")
+#: The dimensions of the claim "above all empowerment and motivation" (tested against the other five).
+EMPOWERMENT = ("personal", "self_perception")
+#: Months on the RGC counted as fully chronic (6 years): the scale of the heterogeneity interaction.
+CHRONIC_MONTHS = 72.0
+#: The optional extracts without which there is no pilot to evaluate (codebook sources).
+REQUIRED_EXTRACTS = ("pilot_assignment", "mdtse_assessments")
+
+PROCESSED = (
+    "pilot_assignment",
+    "mdtse_assessments",
+    "satisfaction_surveys",
+    "rgc_spells",
+    "employment_episodes",
+    "persons",
+    "ceas",
+)
+
+
+def read_processed(processed: Path) -> dict[str, pd.DataFrame]:
+    """Read the de-identified tables the evaluation uses from ``data/processed``."""
+    return {name: pd.read_parquet(Path(processed) / f"{name}.parquet") for name in PROCESSED}
+
+
+def _months(days: pd.Series) -> pd.Series:
+    return days.dt.days / 30.4375
+
+
+def rgc_history(spells: pd.DataFrame, start: pd.Timestamp, extraction: pd.Timestamp) -> pd.DataFrame:
+    """Per head on the RGC at ``start``: CEAS, months on the RGC before, and the outcomes after ``start``.
+
+    Outcomes: ``exit_12m`` (the running spell ended within 12 months), ``exit_end`` (ended by the
+    extraction date), ``reentry`` (a later spell began by the extraction date).
+    """
+    s = spells.copy()
+    end = s["end_date"].fillna(extraction)
+    before = _months(end.clip(upper=start) - s["start_date"].clip(upper=start)).clip(lower=0)
+    months = before.groupby(s["person_key"]).sum().rename("months_rgc")
+    running = s.loc[(s["start_date"] <= start) & (s["end_date"].isna() | (s["end_date"] > start))]
+    running = (
+        running.sort_values("start_date").drop_duplicates("person_key", keep="last").set_index("person_key")
+    )
+    later = s.loc[s["start_date"] > start].groupby("person_key")["start_date"].min()
+    out = pd.DataFrame(index=running.index)
+    out["ceas_code"] = running["ceas_code"]
+    out["household_size"] = running["household_size"].astype(float)
+    out["months_rgc"] = months.reindex(out.index)
+    out["chronicity"] = (out["months_rgc"] / CHRONIC_MONTHS).clip(upper=1.0)
+    ended = running["end_date"]
+    out["exit_12m"] = (ended.notna() & (ended <= start + pd.DateOffset(months=12))).astype(float)
+    out["exit_end"] = (ended.notna() & (ended <= extraction)).astype(float)
+    out["reentry"] = (later.reindex(out.index) <= extraction).astype(float)
+    return out
+
+
+def days_employed(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Days with at least one contract between ``start`` and ``end``, per person (contracts merged)."""
+    c = episodes.loc[episodes["episode_type"] == "CONTRACT", ["person_key", "start_date", "end_date"]].copy()
+    c["start_date"] = c["start_date"].clip(lower=start)
+    c["end_date"] = c["end_date"].fillna(end).clip(upper=end)
+    c = c.loc[c["end_date"] > c["start_date"]].sort_values(["person_key", "start_date"])
+    total: dict[str, float] = {}
+    for key, part in c.groupby("person_key", sort=False):
+        days, reach = 0, None
+        for s, e in zip(part["start_date"], part["end_date"], strict=True):
+            s = s if reach is None else max(s, reach)
+            if e > s:
+                days += (e - s).days
+            reach = e if reach is None else max(reach, e)
+        total[key] = days
+    return pd.Series(total, dtype=float, name="days_employed")
+
+
+def analysis_frames(tables: dict[str, pd.DataFrame], start: Any, extraction: Any) -> dict[str, pd.DataFrame]:
+    """Build the evaluation frames from the de-identified tables.
+
+    Returns
+    -------
+    dict
+        ``"people"``: one row per assigned person (pilot and assessed comparison) with covariates,
+        ``baseline_<dim>``, ``change_<dim>`` (NaN when lost), ``completed`` and the administrative
+        outcomes; ``"pool"``: every RGC head on the benefit at ``start`` in a non-pilot CEAS of the
+        pilot provinces plus the participants (``treated``), with covariates and administrative
+        outcomes.
+    """
+    start, extraction = pd.Timestamp(start), pd.Timestamp(extraction)
+    history = rgc_history(tables["rgc_spells"], start, extraction)
+    persons = tables["persons"].set_index("person_key")
+    cov = pd.DataFrame(index=history.index)
+    cov["age"] = (start.year - persons["birth_year"]).reindex(cov.index).astype(float)
+    cov["female"] = (persons["sex"] == "M").reindex(cov.index).astype(float)
+    cov["foreign"] = (persons["nationality"] != "ES").reindex(cov.index).astype(float)
+    cov["lone_parent"] = (persons["household_type"] == "LONE_PARENT").reindex(cov.index).astype(float)
+    before = days_employed(tables["employment_episodes"], start - pd.DateOffset(months=24), start)
+    cov["prior_employment"] = (before.reindex(cov.index).fillna(0) > 0).astype(float)
+    cov["days_employed"] = (
+        days_employed(tables["employment_episodes"], start, extraction).reindex(cov.index).fillna(0.0)
+    )
+    base = history.join(cov)
+    assignment = tables["pilot_assignment"].set_index("person_key")
+    ceas = tables["ceas"].set_index("ceas_code")
+    pilot_provinces = set(ceas.loc[ceas["pilot_territory"].notna(), "province_code"])
+    centre = ceas.reindex(base["ceas_code"])
+    eligible = (
+        centre["province_code"].isin(pilot_provinces).to_numpy() & centre["pilot_territory"].isna().to_numpy()
+    )
+    participants = assignment.index[assignment["group"] == "PILOT"]
+    pool = base.loc[eligible | base.index.isin(participants)].copy()
+    pool["treated"] = pool.index.isin(participants).astype(int)
+    people = assignment[["group", "territory", "ceas_code", "status"]].join(
+        base.drop(columns="ceas_code"), how="left"
+    )
+    people["treated"] = (people["group"] == "PILOT").astype(int)
+    people["completed"] = (people["status"] == "COMPLETED").astype(int)
+    people = people.join(mdtse_wide(tables["mdtse_assessments"]), how="left")
+    return {"people": people.reset_index(), "pool": pool.reset_index()}
+
+
+def mdtse_wide(assessments: pd.DataFrame) -> pd.DataFrame:
+    """Baseline score, change, and positive/negative factor counts and intensity per person (wide)."""
+    dims = codebook.mdtse_dimensions()
+    factors = list(codebook.mdtse_factors())
+    a = assessments.set_index(["person_key", "wave"])[[f"dim_{d}" for d in dims] + factors].astype(float)
+    f = a[factors]
+    summary = pd.DataFrame(
+        {
+            "n_positive": (f > 0).sum(axis=1),
+            "n_negative": (f < 0).sum(axis=1),
+            "intensity_positive": f.clip(lower=0).sum(axis=1),
+            "intensity_negative": (-f).clip(lower=0).sum(axis=1),
+        }
+    )
+    scores = pd.concat([a[[f"dim_{d}" for d in dims]].rename(columns=lambda c: c[4:]), summary], axis=1)
+    scores["living"] = scores[list(LIVING)].mean(axis=1)
+    others = [d for d in dims if d not in EMPOWERMENT]
+    scores["empowerment_gap"] = scores[list(EMPOWERMENT)].mean(axis=1) - scores[others].mean(axis=1)
+    base = scores.xs("BASELINE", level="wave")
+    follow = scores.xs("FOLLOWUP", level="wave").reindex(base.index)
+    return pd.concat([base.add_prefix("baseline_"), (follow - base).add_prefix("change_")], axis=1)
+
+
+def true_effects(truth: Path) -> pd.Series | None:
+    """The true effects of ``data/truth`` (:func:`true_effects_from`); None for real data."""
+    truth = Path(truth)
+    if not (truth / "pilot_admin_effects.parquet").exists():
+        return None
+    names = ("pilot_effects", "pilot_admin_effects")
+    return true_effects_from({n: pd.read_parquet(truth / f"{n}.parquet") for n in names})
+
+
+def true_effects_from(truth: dict[str, pd.DataFrame]) -> pd.Series:
+    """The average true effect on the participants (ATT) per MDTSE dimension and administrative outcome.
+
+    Parameters
+    ----------
+    truth : dict
+        ``pilot_effects`` (per person and dimension, points) and ``pilot_admin_effects`` (expected
+        effect per participant, :data:`pact_analysis.synth.pilot.ADMIN_TRUTH_COLUMNS`).
+
+    Returns
+    -------
+    Series
+        Per dimension, ``living`` (mean of the six living dimensions), the administrative outcomes and
+        ``heterogeneity``: the slope of the true living effect on chronicity (the interaction that
+        :func:`evaluate` estimates).
+    """
+    per_person = truth["pilot_effects"].pivot(index="person_id", columns="dimension", values="true_effect")
+    admin = truth["pilot_admin_effects"]
+    living = per_person[list(LIVING)].mean(axis=1)
+    chron = admin.set_index("person_id")["chronicity"].reindex(living.index)
+    extra = pd.Series({"living": living.mean(), "heterogeneity": float(np.polyfit(chron, living, 1)[0])})
+    return pd.concat([per_person.mean(), extra, admin[["exit_12m", "exit_end", "days_employed"]].mean()])
+
+
+def missing_extracts(paths: Paths) -> list[str]:
+    """Return the files of the pilot's extracts (:data:`REQUIRED_EXTRACTS`) that were not delivered.
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths; reads ``data/interim/clean/delivery.json`` (:func:`pact_analysis.ingest.delivered`).
+
+    Returns
+    -------
+    list of str
+        File names (``pilot_assignment.csv``...) in the order of :data:`REQUIRED_EXTRACTS`; empty when
+        the pilot can be evaluated.
+
+    Raises
+    ------
+    StageError
+        If the ``ingest`` stage has not recorded what was delivered.
+    """
+    delivered = ingest.delivered(paths)
+    return [codebook.sources()[s]["file"] for s in REQUIRED_EXTRACTS if not delivered.get(s, False)]

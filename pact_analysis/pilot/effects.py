@@ -1,0 +1,210 @@
+"""Effects of the pilot: MDTSE change (paired, mixed model, difference in differences), administrative
+outcomes, sensitivity to attrition (multiple imputation) and to unmeasured confounding (E-values), and
+the coverage of the true effects on a synthetic region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from pact_analysis import codebook
+from pact_analysis.pilot.data import ADMIN_OUTCOMES
+from pact_analysis.pilot.weighting import design, matched_effect
+
+
+def paired_changes(baseline: pd.DataFrame, followup: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Paired change per column: mean with *t* interval, Cohen's d_z, Wilcoxon check, Holm correction.
+
+    Parameters
+    ----------
+    baseline, followup : DataFrame
+        Same persons (rows) and measures (columns).
+
+    Returns
+    -------
+    DataFrame
+        Per measure: n, baseline, followup, change, ci_low, ci_high, d_z (mean change / SD of change),
+        p_t, p_holm (Holm over the measures), p_wilcoxon.
+    """
+    rows = {}
+    for column in baseline.columns:
+        diff = (followup[column] - baseline[column]).dropna().astype(float)
+        n, mean, sd = len(diff), diff.mean(), diff.std(ddof=1)
+        half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+        rows[column] = {
+            "n": n,
+            "baseline": baseline[column].mean(),
+            "followup": followup[column].mean(),
+            "change": mean,
+            "ci_low": mean - half,
+            "ci_high": mean + half,
+            "d_z": mean / sd if sd > 0 else np.nan,
+            "p_t": stats.ttest_1samp(diff, 0.0).pvalue,
+            "p_wilcoxon": stats.wilcoxon(diff, zero_method="zsplit").pvalue if (diff != 0).any() else 1.0,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.insert(out.columns.get_loc("p_t") + 1, "p_holm", multipletests(out["p_t"], method="holm")[1])
+    return out
+
+
+def mixed_change(data: pd.DataFrame, outcome: str, group: str, alpha: float = 0.05) -> dict[str, Any]:
+    """Mean change with CEAS random intercepts (statsmodels ``MixedLM``, REML).
+
+    Returns
+    -------
+    dict
+        estimate, ci_low, ci_high, group_var, residual_var, icc, and ``boundary``: True when the CEAS
+        variance is (practically) zero, in which case the model reduces to the ordinary mean.
+    """
+    import warnings
+
+    frame = data.dropna(subset=[outcome])
+    y = frame[outcome].to_numpy(float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sm.MixedLM(y, np.ones((len(frame), 1)), groups=frame[group].to_numpy()).fit(reml=True)
+    except np.linalg.LinAlgError:  # the CEAS variance ran into zero: the model is the ordinary mean
+        half = stats.t.ppf(1 - alpha / 2, len(y) - 1) * y.std(ddof=1) / np.sqrt(len(y))
+        return {
+            "estimate": y.mean(),
+            "ci_low": y.mean() - half,
+            "ci_high": y.mean() + half,
+            "group_var": 0.0,
+            "residual_var": y.var(ddof=1),
+            "icc": 0.0,
+            "boundary": True,
+        }
+    low, high = np.asarray(fit.conf_int(alpha))[0]
+    group_var, resid = float(np.asarray(fit.cov_re)[0, 0]), float(fit.scale)
+    return {
+        "estimate": float(fit.fe_params[0]),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "group_var": group_var,
+        "residual_var": resid,
+        "icc": group_var / (group_var + resid) if group_var + resid > 0 else 0.0,
+        "boundary": bool(group_var < 1e-6 * max(resid, 1e-12)),
+    }
+
+
+def e_value(estimate: float, ci_low: float, ci_high: float, sd: float) -> dict[str, float]:
+    """E-value of a mean difference (VanderWeele & Ding 2017): ``RR = exp(0.91 d)``, ``d`` in SD units.
+
+    Returns the E-value of the estimate and of the interval limit closest to the null (1 when the
+    interval includes it).
+    """
+
+    def ev(d: float) -> float:
+        rr = np.exp(0.91 * abs(d))
+        return float(rr + np.sqrt(rr * (rr - 1)))
+
+    d, lo, hi = estimate / sd, ci_low / sd, ci_high / sd
+    limit = 0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi))
+    return {"estimate": ev(d), "ci": ev(limit) if limit else 1.0}
+
+
+def rubin(estimates: np.ndarray, variances: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
+    """Pool multiple-imputation estimates with Rubin's rules (Barnard-Rubin df not applied: t on m-1 ... large)."""
+    m = len(estimates)
+    qbar, ubar, b = estimates.mean(), variances.mean(), estimates.var(ddof=1)
+    total = ubar + (1 + 1 / m) * b
+    df = (m - 1) * (1 + ubar / ((1 + 1 / m) * b)) ** 2 if b > 0 else np.inf
+    half = stats.t.ppf(1 - alpha / 2, df) * np.sqrt(total)
+    return {
+        "estimate": float(qbar),
+        "ci_low": float(qbar - half),
+        "ci_high": float(qbar + half),
+        "se": float(np.sqrt(total)),
+    }
+
+
+def imputed_effect(
+    data: pd.DataFrame,
+    treatment: str,
+    outcome: str,
+    covariates: list[str],
+    auxiliary: list[str],
+    cluster: str | None = None,
+    m: int = 20,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Sensitivity analysis of attrition: impute the missing outcomes ``m`` times, pool with Rubin's rules.
+
+    sklearn ``IterativeImputer`` with ``sample_posterior=True`` on outcome, covariates and ``auxiliary``
+    columns (e.g. the baseline score); each completed data set is analysed by :func:`matched_effect`
+    (IPW).
+    """
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    cols = list(dict.fromkeys([outcome, *design(data, covariates).columns, *auxiliary]))
+    numeric = pd.concat([data[[outcome, *auxiliary]], design(data, covariates)], axis=1).loc[:, cols]
+    numeric[treatment + "_"] = data[treatment].astype(float).to_numpy()
+    estimates, variances = [], []
+    for i in range(m):
+        filled = IterativeImputer(sample_posterior=True, random_state=seed + i, max_iter=10).fit_transform(
+            numeric
+        )
+        frame = data.copy()
+        frame[outcome] = filled[:, 0]
+        eff = matched_effect(frame, treatment, outcome, covariates, method="ipw", cluster=cluster)
+        estimates.append(eff.estimate)
+        variances.append(eff.se**2)
+    return rubin(np.array(estimates), np.array(variances))
+
+
+def coverage(estimates: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
+    """Whether each true effect lies inside its interval (``estimates`` indexed like ``truth``)."""
+    shared = estimates.index.intersection(truth.index)
+    out = estimates.loc[shared, ["estimate", "ci_low", "ci_high"]].assign(truth=truth.loc[shared])
+    out["covered"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
+    return out
+
+
+# -- the whole evaluation -----------------------------------------------------------------------------
+
+
+def mdtse_effects(
+    people: pd.DataFrame, covariates: list[str], method: str = "ipw", cluster: str = "ceas_code"
+) -> pd.DataFrame:
+    """Difference in differences of the MDTSE change per dimension (pilot vs assessed comparison).
+
+    The change (follow-up minus baseline) of completers is compared by :func:`matched_effect`,
+    weighted by the inverse probability of completing (``w_complete``) and adjusted for the baseline
+    score of the dimension.
+    """
+    rows = {}
+    for dim in [*codebook.mdtse_dimensions(), "living"]:
+        frame = people.loc[people["completed"] == 1]
+        eff = matched_effect(
+            frame,
+            "treated",
+            f"change_{dim}",
+            [*covariates, f"baseline_{dim}"],
+            method=method,
+            cluster=cluster,
+            weights="w_complete",
+        )
+        rows[dim] = eff.as_dict() | {"sd_change": frame[f"change_{dim}"].std()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def admin_effects(
+    pool: pd.DataFrame, covariates: list[str], method: str = "psm", cluster: str = "ceas_code"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Matched effects on the administrative outcomes, and the balance table of the matching."""
+    rows, balance = {}, None
+    for outcome in ADMIN_OUTCOMES:
+        eff = matched_effect(pool, "treated", outcome, covariates, method=method, cluster=cluster)
+        rows[outcome] = eff.as_dict() | {
+            "control_mean": float(np.average(pool.loc[pool["treated"] == 0, outcome]))
+        }
+        balance = eff.balance if balance is None else balance
+    return pd.DataFrame.from_dict(rows, orient="index"), balance

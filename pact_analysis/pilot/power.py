@@ -1,0 +1,55 @@
+"""Design and power of the pilot: minimum detectable effects and the cohort flow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def mde(n: int, clusters: int, icc: float, alpha: float = 0.05, power: float = 0.8, groups: int = 1) -> float:
+    """Minimum detectable effect in SD units: ``(z_{1-a/2} + z_power) * sqrt(deff * groups / n)``.
+
+    ``deff = 1 + (n / clusters - 1) * icc`` (Kish); ``groups=1`` for a pre-post (paired, SD of change)
+    comparison, ``groups=2`` for two independent groups of ``n`` each.
+    """
+    deff = 1 + (n / clusters - 1) * icc
+    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * np.sqrt(deff * groups / n))
+
+
+def flow(people: pd.DataFrame) -> pd.DataFrame:
+    """Cohort flow per group: enrolled, assessed at follow-up, lost."""
+    g = people.groupby("group")
+    out = pd.DataFrame({"enrolled": g.size(), "followed_up": g["completed"].sum()})
+    out["lost"] = out["enrolled"] - out["followed_up"]
+    return out.reindex(["PILOT", "COMPARISON"]).astype(int)
+
+
+def detectable_effects(pilot: pd.DataFrame, icc: float, cluster: str = "ceas_code") -> dict[str, float]:
+    """The design's minimum detectable effects (:func:`mde`) for the participants in ``pilot``.
+
+    Parameters
+    ----------
+    pilot : DataFrame
+        One row per participant, with the cluster column.
+    icc : float
+        The intra-cluster correlation estimated on the data (negative values count as 0).
+    cluster : str
+        Column of the clusters (CEAS).
+
+    Returns
+    -------
+    dict
+        ``n``, ``clusters``, and the MDE without clustering (``mde_unclustered``), with an ICC of 0.05
+        (``mde_icc05``), with the estimated ICC (``mde_icc_estimated``) and for two independent groups
+        with an ICC of 0.05 (``mde_two_groups_icc05``).
+    """
+    n, clusters = len(pilot), pilot[cluster].nunique()
+    return {
+        "n": int(n),
+        "clusters": int(clusters),
+        "mde_unclustered": mde(n, clusters, 0.0),
+        "mde_icc05": mde(n, clusters, 0.05),
+        "mde_icc_estimated": mde(n, clusters, max(icc, 0.0)),
+        "mde_two_groups_icc05": mde(n, clusters, 0.05, groups=2),
+    }

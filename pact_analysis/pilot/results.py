@@ -1,0 +1,216 @@
+"""The ``pilot`` stage's results in ``data/pilot``: written once, read by report ``05_pilot_evaluation``.
+
+``data/pilot/`` holds one parquet file per result table (:data:`TABLES`, and ``validation`` on a
+synthetic region) and ``results.json`` with the scalars: ``available`` (false, with ``not_delivered``,
+when the pilot's extracts were not delivered), the power figures, the heterogeneity interaction, the
+imputation pooling and ``exit_12m`` (the effect on leaving the RGC within 12 months, with its 95%
+interval, read by the spending scenario). Nothing there names a person: ``completers`` keeps only the
+group, chronicity and change of each participant or comparison person followed up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pact_analysis.io import atomic_dir, write_json
+
+#: The scalars file of ``data/pilot``.
+RESULTS_FILE = "results.json"
+#: Result tables of :func:`pact_analysis.pilot.evaluate` written as parquet (``validation`` too when present).
+TABLES = (
+    "flow",
+    "paired",
+    "factors",
+    "did",
+    "did_psm",
+    "mdtse_balance",
+    "admin",
+    "admin_check",
+    "balance",
+    "e_values",
+    "improved",
+    "agree_users",
+    "agree_professionals",
+    "verdicts",
+)
+#: Scalars and small dicts of the evaluation kept in ``results.json``.
+VALUES = (
+    "pool_sizes",
+    "icc",
+    "power",
+    "max_abs_smd",
+    "empowerment_gap",
+    "heterogeneity",
+    "rtm_comparison",
+    "rtm_pilot",
+    "reliability",
+    "imputed",
+    "sd_baseline",
+)
+#: Columns of the persons followed up that the report draws (mean change per band of chronicity).
+COMPLETER_COLUMNS = ["group", "chronicity", "change_living"]
+#: The interval of an effect as the spending scenario reads it.
+INTERVAL = ("estimate", "ci_low", "ci_high")
+
+
+def result_tables(result: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Return the evaluation's tables as they are stored, by file name.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`pact_analysis.pilot.evaluate` output.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        :data:`TABLES`, ``validation`` (synthetic region), ``mixed`` (one row per dimension, in
+        order) and ``completers`` (:data:`COMPLETER_COLUMNS` of the persons followed up).
+    """
+    tables = {name: result[name] for name in (*TABLES, "validation") if name in result}
+    tables["mixed"] = pd.DataFrame.from_dict(result["mixed"], orient="index")
+    people = result["people"]
+    tables["completers"] = people.loc[people["completed"] == 1, COMPLETER_COLUMNS].reset_index(drop=True)
+    return tables
+
+
+def result_values(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the evaluation's scalars for ``results.json`` (``available`` true, ``exit_12m`` included).
+
+    Parameters
+    ----------
+    result : dict
+        :func:`pact_analysis.pilot.evaluate` output.
+    """
+    values = {name: _plain(result[name]) for name in VALUES}
+    exit_12m = {k: float(result["admin"].loc["exit_12m", k]) for k in INTERVAL}
+    return {"available": True, "not_delivered": [], "exit_12m": exit_12m} | values
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value of the same number: numpy scalars as Python ones, dicts and lists element-wise."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") else value
+
+
+def save_results(folder: Path, result: dict[str, Any]) -> None:
+    """Write the evaluation to ``folder`` (``data/pilot``) atomically: tables as parquet, ``results.json``.
+
+    Parameters
+    ----------
+    folder : Path
+        The stage's output folder (``paths.pilot``).
+    result : dict
+        :func:`pact_analysis.pilot.evaluate` output.
+    """
+    with atomic_dir(folder) as tmp:
+        for name, table in result_tables(result).items():
+            table.to_parquet(tmp / f"{name}.parquet")
+        write_json(tmp / RESULTS_FILE, result_values(result))
+
+
+def save_unavailable(folder: Path, missing: list[str]) -> None:
+    """Write a ``data/pilot`` that says the pilot was not evaluated, and which extracts are missing.
+
+    Parameters
+    ----------
+    folder : Path
+        The stage's output folder (``paths.pilot``).
+    missing : list of str
+        The files that were not delivered (``pilot_assignment.csv``...).
+    """
+    with atomic_dir(folder) as tmp:
+        write_json(tmp / RESULTS_FILE, unavailable_record(missing))
+
+
+def unavailable_record(missing: list[str]) -> dict[str, Any]:
+    """The record of a pilot that could not be evaluated: ``{"available": false, "not_delivered": [...]}``."""
+    return {"available": False, "not_delivered": list(missing)}
+
+
+def read_values(folder: Path) -> dict[str, Any]:
+    """Read ``results.json`` of ``data/pilot``.
+
+    Parameters
+    ----------
+    folder : Path
+        The stage's output folder (``paths.pilot``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the ``pilot`` stage has not run.
+    """
+    return json.loads((Path(folder) / RESULTS_FILE).read_text(encoding="utf-8"))
+
+
+def not_evaluated(folder: Path) -> list[str]:
+    """Return the extracts whose absence kept the pilot from being evaluated (empty when it was).
+
+    Parameters
+    ----------
+    folder : Path
+        The stage's output folder (``paths.pilot``).
+    """
+    values = read_values(folder)
+    return [] if values.get("available", True) else list(values["not_delivered"])
+
+
+def load_results(folder: Path) -> dict[str, Any]:
+    """Read the evaluation back in the shape :func:`pact_analysis.pilot.evaluate` returned it.
+
+    Tables come back with the same index, columns and dtypes; ``mixed`` as a dict per dimension (in
+    order); ``completers`` replaces ``people`` (only the columns the report draws).
+
+    Parameters
+    ----------
+    folder : Path
+        The stage's output folder (``paths.pilot``).
+
+    Raises
+    ------
+    ValueError
+        If the pilot was not evaluated (its extracts were not delivered).
+    """
+    folder = Path(folder)
+    values = read_values(folder)
+    if not values.get("available", True):
+        raise ValueError(f"{folder}: the pilot was not evaluated; not delivered: {values['not_delivered']}")
+    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    tables["mixed"] = tables["mixed"].to_dict(orient="index")
+    return values | tables
+
+
+def headline(result: dict[str, Any], pooled: dict[str, Any] | None) -> dict[str, Any]:
+    """The figures of ``metrics/pilot.json``: coverage of the true effects, balance, heterogeneity.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`pact_analysis.pilot.evaluate` output.
+    pooled : dict, optional
+        ``benchmarks/pilot_coverage.json`` (the coverage pooled over 5 seeds), if it exists.
+
+    Returns
+    -------
+    dict
+        ``coverage`` (this region; None without a truth), ``coverage_pooled_5_seeds``,
+        ``max_abs_smd`` (administrative comparison), ``heterogeneity`` (``estimate`` and, on a synthetic region,
+        ``truth``) and ``heterogeneity_detected`` (its interval lies above 0).
+    """
+    validation = result.get("validation")
+    het = result["heterogeneity"]
+    return {
+        "coverage": None if validation is None else float(validation["covered"].mean()),
+        "coverage_pooled_5_seeds": None if pooled is None else pooled["coverage"],
+        "max_abs_smd": result["max_abs_smd"],
+        "heterogeneity": {k: het[k] for k in ("estimate", "truth") if k in het},
+        "heterogeneity_detected": bool(het["ci_low"] > 0),
+    }

@@ -1,0 +1,322 @@
+"""Latent class analysis of the indicators: fitting, model selection, the baseline and the BCH correction.
+
+- **Latent class analysis** with StepMix (:func:`fit_table`): one model per number of classes ``k``
+  from 1 up, several random starts each; log-likelihood, AIC, BIC, sample-size adjusted BIC, relative
+  entropy, smallest class and whether the best log-likelihood was replicated. ``k`` is the BIC
+  minimum among the models whose smallest class is not too small (:func:`choose_k`). Model selection
+  may run on a sample of one person per household (:func:`one_per_household`); everyone is then
+  classified.
+- **k-prototypes** (``kmodes``) as a baseline (:func:`kprototypes_labels`).
+- **Covariates and outcomes by profile** with the BCH correction for classification error
+  (:func:`bch_distal`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis.errors import StageError
+from pact_analysis.profiles.features import Encoded, category_order
+
+
+def fit_lca(data: Encoded, k: int, n_init: int, seed: int, max_iter: int = 500) -> Any:
+    """Fit a latent class model with StepMix (maximum likelihood by EM, ``n_init`` random starts).
+
+    Parameters
+    ----------
+    data : Encoded
+        Indicators (:func:`encode`).
+    k : int
+        Number of classes.
+    n_init : int
+        Random starts; the best log-likelihood is kept and every start's is in ``lower_bound_buffer_``.
+    seed : int
+        Random state.
+    max_iter : int
+        EM iterations per start.
+
+    Returns
+    -------
+    stepmix.StepMix
+        The fitted model.
+    """
+    from stepmix.stepmix import StepMix
+
+    model = StepMix(
+        n_components=k,
+        measurement=data.descriptor,
+        n_init=n_init,
+        max_iter=max_iter,
+        abs_tol=1e-7,
+        random_state=seed,
+        progress_bar=0,
+        verbose=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(data.X.to_numpy(float))
+    return model
+
+
+def replicated(start_logliks: Sequence[float], n: int, tol: float = 0.01) -> int:
+    """Number of random starts whose log-likelihood is within ``tol`` of the best one.
+
+    Parameters
+    ----------
+    start_logliks : sequence of float
+        Average (per person) log-likelihood of each start.
+    n : int
+        Number of persons (the total log-likelihood is ``n`` times the average).
+    tol : float
+        Tolerance on the total log-likelihood.
+    """
+    total = np.asarray(start_logliks, dtype=float) * n
+    return int((total >= np.nanmax(total) - tol).sum())
+
+
+def sample_size_adjusted_bic(loglik: float, n_parameters: int, n: int) -> float:
+    """Sclove's (1987) sample-size adjusted BIC: ``-2 loglik + p log((n + 2) / 24)``.
+
+    Computed here because ``StepMix.sabic`` (3.0.0) uses ``log(n (n + 2) / 24)``, a penalty larger than
+    BIC's instead of smaller, which would make the adjusted criterion choose fewer classes than BIC.
+
+    Parameters
+    ----------
+    loglik : float
+        Maximised log-likelihood of the model.
+    n_parameters : int
+        Free parameters.
+    n : int
+        Persons the model was fitted on.
+    """
+    return -2.0 * loglik + n_parameters * float(np.log((n + 2) / 24))
+
+
+def fit_row(model: Any, data: Encoded) -> dict[str, Any]:
+    """Fit statistics of one model: log-likelihood, AIC, BIC, SABIC, entropy, smallest class, replication.
+
+    Parameters
+    ----------
+    model : stepmix.StepMix
+        A fitted model (:func:`fit_lca`).
+    data : Encoded
+        The indicators it was fitted on.
+
+    Returns
+    -------
+    dict
+        ``k, loglik, n_parameters, aic, bic, sabic, entropy, smallest_n, smallest_share, starts,
+        starts_at_best``.
+    """
+    X = data.X.to_numpy(float)
+    n = len(X)
+    labels = model.predict(X)
+    sizes = np.bincount(labels, minlength=model.n_components)
+    return {
+        "k": model.n_components,
+        "loglik": float(model.score(X) * n),
+        "n_parameters": int(model.n_parameters),
+        "aic": float(model.aic(X)),
+        "bic": float(model.bic(X)),
+        "sabic": sample_size_adjusted_bic(float(model.score(X) * n), int(model.n_parameters), n),
+        "entropy": float(model.relative_entropy(X)) if model.n_components > 1 else np.nan,
+        "smallest_n": int(sizes.min()),
+        "smallest_share": float(sizes.min() / n),
+        "starts": len(model.lower_bound_buffer_),
+        "starts_at_best": replicated(model.lower_bound_buffer_, n),
+    }
+
+
+def fit_table(
+    data: Encoded, ks: Sequence[int], n_init: int, seed: int
+) -> tuple[pd.DataFrame, dict[int, Any]]:
+    """Fit one latent class model per ``k`` and tabulate the fit statistics.
+
+    Parameters
+    ----------
+    data : Encoded
+        Indicators.
+    ks : sequence of int
+        Numbers of classes, e.g. ``range(1, 9)``.
+    n_init : int
+        Random starts per ``k``.
+    seed : int
+        Random state (the same for every ``k``).
+
+    Returns
+    -------
+    table : DataFrame
+        Indexed by ``k``: ``loglik, n_parameters, aic, bic, sabic, entropy, smallest_n,
+        smallest_share, starts, starts_at_best, replicated`` (best log-likelihood reached by at
+        least two starts).
+    models : dict of int to StepMix
+    """
+    models = {k: fit_lca(data, k, n_init, seed) for k in ks}
+    table = pd.DataFrame([fit_row(m, data) for m in models.values()]).set_index("k")
+    table["replicated"] = table["starts_at_best"] >= 2
+    return table, models
+
+
+#: Smallest class a chosen model may have, as a share of the persons it was fitted on.
+MIN_CLASS_SHARE = 0.05
+
+
+def choose_k(table: pd.DataFrame, criterion: str = "bic", min_share: float = MIN_CLASS_SHARE) -> int:
+    """Return the ``k`` that minimises ``criterion`` among models whose every class is large enough.
+
+    The rule, stated before any comparison with the truth: the lowest ``criterion`` (``bic`` or
+    ``sabic``) among the models whose smallest class (modal assignment) holds at least ``min_share``
+    of the persons; a class smaller than that is too small to plan services for and is often a split
+    of another class that fits the indicators' shape rather than a new situation.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`fit_table`.
+    criterion : str
+        ``bic`` or ``sabic``.
+    min_share : float
+        Smallest class share allowed (``1`` class always qualifies).
+    """
+    allowed = table[(table["smallest_share"] >= min_share) | (table.index == table.index.min())]
+    return int(allowed[criterion].idxmin())
+
+
+def relabel_by_size(posterior: np.ndarray) -> np.ndarray:
+    """Reorder posterior columns so that class 0 is the largest (modal assignment) and so on.
+
+    Parameters
+    ----------
+    posterior : ndarray of shape (n, k)
+        Posterior class probabilities.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        The same columns, largest class first (ties keep their order).
+    """
+    sizes = np.bincount(posterior.argmax(axis=1), minlength=posterior.shape[1])
+    return posterior[:, np.argsort(-sizes, kind="stable")]
+
+
+def one_per_household(units: pd.Series, size: int, seed: int) -> np.ndarray:
+    """Sorted positions of a random sample of ``size`` persons, at most one per household.
+
+    Members of one RGC household share its household-level indicators (household type, benefit
+    history, and the services, employment and NGO indicators of :data:`HOUSEHOLD_SHARED`), so a
+    sample of persons would enter each household's records once per member. The likelihood, and the
+    BIC, assume independent observations: counted several times, the records of large households
+    earn extra classes that fit them. Models are therefore fitted on one person drawn at random per
+    household (all households when there are fewer than ``size``), then everyone is classified.
+
+    Parameters
+    ----------
+    units : Series
+        Each person's household (:func:`household_units`), in the order of the positions.
+    size : int
+        Persons wanted.
+    seed : int
+        Random seed.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(units))
+    codes = pd.factorize(units.to_numpy())[0][order]
+    _, first = np.unique(codes, return_index=True)
+    chosen = order[first]
+    if size < len(chosen):
+        chosen = rng.choice(chosen, size, replace=False)
+    return np.sort(chosen)
+
+
+def kprototypes_labels(data: Encoded, k: int, seed: int, n_init: int = 2) -> np.ndarray:
+    """k-prototypes clustering (``kmodes``) of the same indicators: the baseline.
+
+    Continuous indicators are standardised; categorical codes are matched by simple dissimilarity.
+    With categorical indicators only, k-prototypes is k-modes, which is used. When Cao's
+    initialisation fails (too few distinct rows), Huang's is used instead.
+
+    Parameters
+    ----------
+    data : Encoded
+        Indicators (:func:`~.features.encode`).
+    k : int
+        Number of clusters.
+    seed : int
+        Random state.
+    n_init : int
+        Initialisations.
+
+    Returns
+    -------
+    ndarray
+        Cluster of each row (0..k-1).
+
+    Raises
+    ------
+    StageError
+        Neither initialisation worked.
+    """
+    from kmodes.kmodes import KModes
+    from kmodes.kprototypes import KPrototypes
+
+    X = data.X.copy()
+    for c in data.continuous:
+        X[c] = (X[c] - X[c].mean()) / (X[c].std() or 1.0)
+    cat_idx = [i for i, c in enumerate(X.columns) if c in data.categories]
+    last: ValueError | None = None
+    for init in ("Cao", "Huang"):
+        try:
+            if not data.continuous:
+                model = KModes(n_clusters=k, init=init, n_init=n_init, random_state=seed, n_jobs=1)
+                return model.fit_predict(X.to_numpy(int))
+            model = KPrototypes(n_clusters=k, init=init, n_init=n_init, random_state=seed, n_jobs=1)
+            return model.fit_predict(X.to_numpy(object), categorical=cat_idx)
+        except ValueError as error:  # kmodes: "could not initialize"
+            last = error
+    raise StageError(f"profiles: k-prototypes baseline failed with k={k}: {last}")
+
+
+def bch_distal(posterior: np.ndarray, distal: pd.DataFrame) -> pd.DataFrame:
+    """Distribution of categorical covariates or outcomes per class, corrected for classification error.
+
+    The BCH correction (Bolck, Croon & Hagenaars 2004; Vermunt 2010), as StepMix computes it
+    (``stepmix.corrections.compute_bch_matrix``): each person's modal class is weighted by the inverse
+    of the classification-error matrix, so the class distributions are not those of modal assignments
+    treated as known. StepMix's ``n_steps=3, correction="BCH"`` fit would refit the measurement model;
+    here the fitted model's posterior is used so that classes keep their labels.
+
+    Parameters
+    ----------
+    posterior : ndarray of shape (n, k)
+        Posterior class probabilities.
+    distal : DataFrame
+        Categorical covariates or outcomes (strings), same rows.
+
+    Returns
+    -------
+    DataFrame
+        Long table ``variable, value, class, share`` (shares of each class add up to one per variable;
+        negative BCH masses are set to zero first).
+    """
+    from stepmix import utils
+    from stepmix.corrections import compute_bch_matrix
+
+    _, d_inv = compute_bch_matrix(posterior, "modal")
+    weights = utils.modal(posterior, clip=True) @ d_inv
+    rows = []
+    for variable in distal.columns:
+        values = distal[variable].astype(str).to_numpy()
+        for value in category_order(pd.Series(values)):
+            mass = weights[values == value].sum(axis=0)
+            rows += [
+                {"variable": variable, "value": value, "class": c, "mass": m} for c, m in enumerate(mass)
+            ]
+    out = pd.DataFrame(rows)
+    out["mass"] = out["mass"].clip(lower=0)
+    out["share"] = out["mass"] / out.groupby(["variable", "class"])["mass"].transform("sum")
+    return out.drop(columns="mass")

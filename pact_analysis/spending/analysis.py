@@ -1,0 +1,254 @@
+"""The whole spending analysis in one call (:func:`analyse`), on data already read.
+
+The ``spending`` stage (:mod:`pact_analysis.stages.spending`) reads the inputs
+(:func:`pact_analysis.spending.inputs.read_inputs`), calls :func:`analyse` once and stores what the
+report shows (:mod:`pact_analysis.spending.results`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import chronicity as ch
+from pact_analysis.spending.bands import last_year_by_band, merge_bands, risk_bands
+from pact_analysis.spending.by_profile import (
+    check_coverage,
+    profile_coverage,
+    profile_names,
+    spending_by_profile,
+)
+from pact_analysis.spending.future import (
+    conditional_survival,
+    current_recipients,
+    fit_remaining,
+    future_spending,
+    parameter_draws,
+)
+from pact_analysis.spending.paid import (
+    OTHER,
+    fold,
+    last_full_year,
+    overlapping_head_months,
+    payments,
+    registry_total,
+    small_groups,
+    spending_by_folded,
+    spending_crosstab,
+    yearly_spending,
+)
+from pact_analysis.spending.params import spending_params
+from pact_analysis.spending.scale import published_comparison, scaling_factor
+from pact_analysis.spending.scenario import (
+    avoided_per_leaver,
+    break_even_effect,
+    breakeven_line,
+    inputs_table,
+    scenario_years,
+    simulate,
+    tornado,
+)
+
+
+def where_paid(
+    paid: pd.DataFrame, year: int, min_cell: int, chronic_months: int, provinces: Mapping[str, str]
+) -> dict[str, Any]:
+    """Spending by province and year, and by CEAS in one year (small CEAS folded).
+
+    Parameters
+    ----------
+    paid : DataFrame
+        :func:`~pact_analysis.spending.paid.payments` (with ``province_code``).
+    year : int
+        Year of the CEAS table (the last full year).
+    min_cell : int
+        Minimum publishable number of persons.
+    chronic_months : int
+        Months of an episode after which its payments count as chronic receipt.
+    provinces : mapping
+        Province name by code (codes without a name are shown as such).
+
+    Returns
+    -------
+    dict
+        ``by_province`` (EUR, province x year), ``by_province_persons`` (persons paid behind each
+        cell), ``by_ceas`` (:func:`~pact_analysis.spending.paid.spending_by_folded`), ``top_share``
+        (share of the year's spending in the 10 CEAS that spend most), ``n_ceas`` (CEAS paying that
+        year).
+    """
+    named = paid["province_code"].map(dict(provinces)).fillna(paid["province_code"])
+    money, persons = spending_crosstab(paid.assign(province=named), "province", "year")
+    in_year = paid.loc[paid["year"] == year]
+    by_ceas = spending_by_folded(in_year, "ceas_code", min_cell, chronic_months)
+    top = by_ceas["spending_eur"].drop(index=OTHER, errors="ignore").head(10).sum()
+    return {
+        "by_province": money,
+        "by_province_persons": persons,
+        "by_ceas": by_ceas,
+        "top_share": float(top / by_ceas["spending_eur"].sum()),
+        "n_ceas": int(in_year["ceas_code"].nunique()),
+    }
+
+
+def banded_recipients(
+    episodes: pd.DataFrame,
+    spells: pd.DataFrame,
+    scores: pd.DataFrame,
+    chron: Mapping[str, Any],
+    min_cell: int,
+) -> pd.DataFrame:
+    """Today's recipients (:func:`~pact_analysis.spending.future.current_recipients`) with their risk
+    ``band`` (:func:`~pact_analysis.spending.bands.risk_bands`, small bands merged)."""
+    current = current_recipients(episodes, spells)
+    landmarks = chron.get("landmarks") or [chron["landmark_month"]]
+    bands = risk_bands(current, scores, float(min(landmarks)), float(chron["horizon_month"]))
+    current["band"] = merge_bands(bands, min_cell)
+    return current
+
+
+def avoided_draws(alerted: pd.DataFrame, draws: pd.DataFrame, cfg: Mapping[str, Any]) -> np.ndarray:
+    """:func:`~pact_analysis.spending.scenario.avoided_per_leaver` of the alerted recipients for each
+    parameter vector of ``draws`` (row 0 the estimate); zeros when nobody is alerted.
+
+    Returns
+    -------
+    ndarray, shape (draws, years)
+    """
+    years = int(cfg["horizon_years"])
+    if not len(alerted):
+        return np.zeros((len(draws), years))
+    elapsed, amounts = alerted["elapsed"].to_numpy(), alerted["amount_eur"].to_numpy()
+    return np.array(
+        [
+            avoided_per_leaver(
+                conditional_survival(draws.iloc[i], alerted, elapsed, 12 * years),
+                amounts,
+                int(cfg["months_to_exit"]),
+                years,
+            )
+            for i in range(len(draws))
+        ]
+    )
+
+
+def run_scenario(
+    current: pd.DataFrame,
+    draws: pd.DataFrame,
+    effect: Mapping[str, Any],
+    cfg: Mapping[str, Any],
+    seed: int,
+) -> dict[str, Any]:
+    """The scenario of intensive case management for every alerted (``band == "high"``) recipient.
+
+    Returns
+    -------
+    dict
+        ``cases``, ``avoided`` (draws x years; row 0 the estimate), ``years``
+        (:func:`~pact_analysis.spending.scenario.scenario_years` at the defaults), ``break_even``,
+        ``simulated``, ``tornado``, ``inputs`` and ``breakeven_line``.
+    """
+    alerted = current.loc[current["band"] == "high"]
+    avoided = avoided_draws(alerted, draws, cfg)
+    cases = int(len(alerted))
+    rate, reentry, cost = float(cfg["discount_rate"]), float(cfg["reentry_share"]), cfg["cost_per_case_eur"]
+    rest = avoided[1:] if len(avoided) > 1 else avoided
+    bounds = np.quantile(rest, [0.025, 0.975], axis=0)
+    break_even = break_even_effect(cost, avoided[0], reentry, rate)
+    swings = tornado(cases, effect, avoided[0], bounds, cfg)
+    return {
+        "cases": cases,
+        "avoided": avoided,
+        "years": scenario_years(cases, effect["estimate"], cost, avoided[0], reentry, rate),
+        "break_even": break_even,
+        "simulated": simulate(cases, effect, rest, cfg, seed),
+        "tornado": swings,
+        "inputs": inputs_table(effect, cfg, avoided[0], swings),
+        "breakeven_line": breakeven_line(cases, effect, break_even, avoided[0], cfg),
+    }
+
+
+def analyse(
+    tables: Mapping[str, pd.DataFrame],
+    scores: pd.DataFrame,
+    profiles: pd.DataFrame,
+    effect: Mapping[str, Any],
+    params: Mapping[str, Any],
+    min_cell: int = 10,
+    provinces: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the spending report shows, in memory.
+
+    Parameters
+    ----------
+    tables : mapping of DataFrame
+        Linked tables (:data:`pact_analysis.chronicity.SCORING_TABLES`: ``rgc_spells``, ``ceas``...).
+    scores : DataFrame
+        The alerts stage's scores (``person_key``, ``risk``, ``alert``).
+    profiles : DataFrame
+        The profiles stage's persons (``person_key``, ``profile``).
+    effect : mapping
+        The pilot's effect (``estimate``, ``ci_low``, ``ci_high``, ``source``;
+        :func:`pact_analysis.spending.inputs.pilot_effect`).
+    params : mapping
+        Project parameters (``seed``, ``data``, ``synthetic.start_date``, ``chronicity``, ``spending``).
+    min_cell : int
+        Minimum publishable number of persons (groups below it are folded into :data:`OTHER`).
+    provinces : mapping, optional
+        Province name by code, for the table by province.
+
+    Returns
+    -------
+    dict
+        ``cfg``, ``chronicity`` (its parameters), ``paid`` (:func:`payments`), ``registry_total``,
+        ``yearly``, ``last_full``, ``scale``, ``comparison``, ``current`` (today's recipients with
+        ``band``), ``future`` (by band, small bands folded), ``last_year`` (by band),
+        ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
+        one included), ``profile_coverage``, ``profile_names``, the tables of :func:`where_paid`,
+        ``effect`` and the results of :func:`run_scenario`.
+
+    Raises
+    ------
+    StageError
+        When no calendar year is full (:func:`~pact_analysis.spending.paid.last_full_year`), or too few
+        heads paid in it have a profile
+        (:func:`~pact_analysis.spending.by_profile.check_coverage`).
+    """
+    cfg = spending_params(params)
+    chron = ch.chronicity_params(params)
+    chronic = int(cfg["chronic_months"])
+    spells = tables["rgc_spells"]
+    episodes = ch.exit_dataset(ch.build_spells(tables, params), tables, params)
+    paid = payments(spells, params["data"]["extraction_date"], tables["ceas"], episodes)
+    yearly = yearly_spending(paid, chronic)
+    last_full = last_full_year(yearly, params["data"]["extraction_date"])
+    coverage = profile_coverage(paid, profiles, last_full)
+    check_coverage(coverage)  # before the models are fitted: stale profiles fail fast
+    scale = scaling_factor(paid)
+    current = banded_recipients(episodes, spells, scores, chron, min_cell)
+    draws = parameter_draws(fit_remaining(episodes), int(cfg["model_draws"]), int(params.get("seed", 0)))
+    folded = current.assign(
+        band=fold(current["band"], small_groups(current["band"].value_counts(), min_cell))
+    )
+    return {
+        "cfg": cfg,
+        "chronicity": chron,
+        "paid": paid,
+        "registry_total": registry_total(spells, params["data"]["extraction_date"]),
+        "yearly": yearly,
+        "last_full": last_full,
+        "scale": scale,
+        "comparison": published_comparison(yearly, scale["factor"]),
+        "current": current,
+        "future": future_spending(folded, draws, 12 * int(cfg["horizon_years"]), "band"),
+        "last_year": last_year_by_band(paid, current, min_cell, chronic),
+        "overlapping_head_months": overlapping_head_months(paid),
+        "by_profile": spending_by_profile(paid, profiles, last_full, min_cell, chronic),
+        "profile_coverage": coverage,
+        "profile_names": profile_names(profiles),
+        **where_paid(paid, last_full, min_cell, chronic, provinces or {}),
+        "effect": dict(effect),
+        **run_scenario(current, draws, effect, cfg, int(params.get("seed", 0))),
+    }

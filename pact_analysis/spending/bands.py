@@ -1,0 +1,61 @@
+"""Chronicity-risk bands of today's recipients, from the alerts stage's scores, and their spending."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis.spending.paid import spending_by_folded
+
+#: Risk bands of today's recipients, in reading order (``below_threshold``: ``low`` and ``medium``
+#: merged when either is small, see :func:`merge_bands`).
+BANDS = ("before_scoring", "low", "medium", "below_threshold", "high", "past_horizon", "not_scored")
+
+
+def risk_bands(
+    current: pd.DataFrame, scores: pd.DataFrame, first_landmark: float, horizon: float
+) -> pd.Series:
+    """Chronicity-risk band of each current recipient, from the alerts stage's scores.
+
+    Bands: ``high`` (alerted), ``medium`` (risk at least 0.5, not alerted), ``low`` (risk below 0.5),
+    ``before_scoring`` (fewer than ``first_landmark`` months on the episode), ``past_horizon``
+    (``horizon`` months or more: already chronic, not scored) and ``not_scored`` (otherwise).
+
+    Returns
+    -------
+    Series of str
+        Indexed like ``current``.
+    """
+    s = scores.drop_duplicates("person_key").set_index("person_key")
+    risk = current["person_key"].map(s["risk"])
+    alert = current["person_key"].map(s["alert"]).astype("boolean").fillna(False).astype(bool)
+    band = np.select(
+        [alert, risk >= 0.5, risk < 0.5, current["elapsed"] < first_landmark, current["elapsed"] >= horizon],
+        ["high", "medium", "low", "before_scoring", "past_horizon"],
+        default="not_scored",
+    )
+    return pd.Series(band, index=current.index, name="band")
+
+
+def merge_bands(band: pd.Series, min_cell: int) -> pd.Series:
+    """Merge ``low`` and ``medium`` into ``below_threshold`` when either has fewer than ``min_cell`` persons.
+
+    Folding a small band into its neighbour keeps the alerted band (``high``) visible, which the
+    generic :func:`small_groups` (smallest first) could fold away.
+    """
+    counts = band.value_counts()
+    if min(counts.get("low", min_cell), counts.get("medium", min_cell)) < min_cell:
+        return band.replace({"low": "below_threshold", "medium": "below_threshold"})
+    return band
+
+
+def last_year_by_band(
+    paid: pd.DataFrame, current: pd.DataFrame, min_cell: int, chronic_months: int
+) -> pd.DataFrame:
+    """Spending of the 12 months before the extraction by today's risk band (``left``: no longer paid).
+
+    Bands of fewer than ``min_cell`` persons are folded into :data:`OTHER`.
+    """
+    last = paid.loc[paid["month"] > paid["month"].max() - pd.DateOffset(months=12)]
+    band = last["person_key"].map(current.drop_duplicates("person_key").set_index("person_key")["band"])
+    return spending_by_folded(last.assign(band=band.fillna("left")), "band", min_cell, chronic_months)

@@ -1,0 +1,315 @@
+"""Spending paid by the benefit registry (RGC): one row per file and calendar month paid, and sums.
+
+Every benefit file of ``rgc_spells`` is expanded into the calendar months it paid, from the month of
+``start_date`` (first month paid) to the month of ``end_date`` (last month paid) or, when still paid,
+the month of the extraction date; each month pays ``monthly_amount_eur``. Totals are therefore
+exactly ``sum(amount x months paid)`` over the registry (:func:`registry_total`). Each month also
+carries its rank in the person's episode (files separated by less than
+``chronicity.merge_gap_months`` are one episode, :func:`pact_analysis.chronicity.build_spells`), so
+the spending beyond month 24 of an episode is known. Sums over groups of fewer than the minimum
+publishable persons are folded into one row (:func:`spending_by_folded`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis import chronicity as ch
+from pact_analysis.errors import StageError
+
+#: Label of the row that aggregates groups with fewer than ``min_cell`` persons.
+OTHER = "other"
+
+
+def _month_index(dates: pd.Series) -> pd.Series:
+    """Months since year 0 of each date (``year * 12 + month - 1``), NaN for missing dates."""
+    d = pd.to_datetime(dates)
+    return d.dt.year * 12 + d.dt.month - 1
+
+
+def months_paid(spells: pd.DataFrame, extraction_date: Any) -> pd.Series:
+    """Calendar months paid by each benefit file, first and last month included.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        ``rgc_spells`` (``start_date``, ``end_date``; ``end_date`` empty while still paid).
+    extraction_date : date-like
+        Files still paid (or ending after it) are paid up to its month.
+
+    Returns
+    -------
+    Series of int
+        Indexed like ``spells``.
+    """
+    extraction = pd.Timestamp(extraction_date)
+    end = pd.to_datetime(spells["end_date"]).fillna(extraction).clip(upper=extraction)
+    n = _month_index(end) - _month_index(spells["start_date"]) + 1
+    return n.clip(lower=0).astype(int)
+
+
+def registry_total(spells: pd.DataFrame, extraction_date: Any) -> float:
+    """Total paid by the benefit registry: ``sum(monthly_amount_eur x months paid)``, EUR."""
+    return float((spells["monthly_amount_eur"].astype(float) * months_paid(spells, extraction_date)).sum())
+
+
+def episode_start(spells: pd.DataFrame, episodes: pd.DataFrame) -> pd.Series:
+    """Start of the episode each benefit file belongs to (its own start when it has no episode).
+
+    Parameters
+    ----------
+    spells : DataFrame
+        ``rgc_spells`` (``person_key``, ``start_date``).
+    episodes : DataFrame
+        :func:`pact_analysis.chronicity.build_spells` (heads): merged files of one person.
+
+    Returns
+    -------
+    Series of datetime
+        Indexed like ``spells``.
+    """
+    files = spells[["person_key", "start_date"]].assign(
+        person_key=spells["person_key"].astype(object),
+        start_date=pd.to_datetime(spells["start_date"]),
+        _row=np.arange(len(spells)),
+    )
+    known = files.dropna(subset=["person_key"]).sort_values("start_date")
+    eps = episodes[["person_key", "start_date"]].rename(columns={"start_date": "episode_start"})
+    eps = eps.assign(
+        person_key=eps["person_key"].astype(object), episode_start=pd.to_datetime(eps["episode_start"])
+    ).sort_values("episode_start")
+    matched = pd.merge_asof(
+        known,
+        eps.assign(start_date=eps["episode_start"]),
+        on="start_date",
+        by="person_key",
+        direction="backward",
+    ).set_index("_row")["episode_start"]
+    out = pd.Series(files["start_date"].to_numpy(), index=spells.index)
+    found = matched.reindex(np.arange(len(spells))).to_numpy()
+    return out.where(pd.isna(found), pd.Series(found, index=spells.index))
+
+
+def payments(
+    spells: pd.DataFrame,
+    extraction_date: Any,
+    ceas: pd.DataFrame | None = None,
+    episodes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per benefit file and calendar month paid.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        ``rgc_spells`` of ``data/processed``.
+    extraction_date : date-like
+        End of the data (open files are paid up to its month).
+    ceas : DataFrame, optional
+        ``ceas`` table (``ceas_code``, ``province_code``): adds ``province_code``.
+    episodes : DataFrame, optional
+        :func:`pact_analysis.chronicity.build_spells` output: ``spell_month`` counts from the start of
+        the episode (merged files) instead of the file.
+
+    Returns
+    -------
+    DataFrame
+        ``file_id``, ``person_key`` (the head; the file id when unlinked), ``ceas_code``,
+        ``province_code``, ``month`` (first day), ``year``, ``amount_eur``, ``spell_month`` (1 = the
+        episode's first month).
+    """
+    n = months_paid(spells, extraction_date)
+    first = _month_index(spells["start_date"])
+    origin = first if episodes is None else _month_index(episode_start(spells, episodes))
+    rows = np.repeat(np.arange(len(spells)), n.to_numpy())
+    offset = np.arange(len(rows)) - np.repeat(np.cumsum(n.to_numpy()) - n.to_numpy(), n.to_numpy())
+    month_index = first.to_numpy()[rows] + offset
+    base = spells.iloc[rows]
+    out = pd.DataFrame(
+        {
+            "file_id": base["file_id"].to_numpy(),
+            "person_key": base["person_key"].astype(object).fillna(base["file_id"]).to_numpy(),
+            "ceas_code": base["ceas_code"].to_numpy(),
+            "year": (month_index // 12).astype(int),
+            "amount_eur": base["monthly_amount_eur"].astype(float).to_numpy(),
+            "spell_month": (month_index - origin.to_numpy()[rows] + 1).astype(int),
+        }
+    )
+    out.insert(3, "month", pd.to_datetime({"year": out["year"], "month": month_index % 12 + 1, "day": 1}))
+    if ceas is not None:
+        out.insert(3, "province_code", out["ceas_code"].map(ceas.set_index("ceas_code")["province_code"]))
+    return out
+
+
+def spending_by(paid: pd.DataFrame, by: str | Sequence[str], chronic_months: int = 24) -> pd.DataFrame:
+    """Spending, persons, months paid and the share beyond ``chronic_months`` per group.
+
+    Parameters
+    ----------
+    paid : DataFrame
+        :func:`payments`.
+    by : str or sequence of str
+        Grouping columns.
+    chronic_months : int
+        Months of an episode after which its payments count as chronic receipt.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``by``: ``spending_eur``, ``persons`` (distinct heads paid), ``months``,
+        ``mean_amount_eur`` (per month paid), ``chronic_share`` (share of spending paid beyond month
+        ``chronic_months`` of an episode).
+    """
+    chronic = paid["amount_eur"].where(paid["spell_month"] > chronic_months, 0.0)
+    g = paid.assign(_chronic=chronic).groupby(by, sort=True)
+    out = pd.DataFrame(
+        {
+            "spending_eur": g["amount_eur"].sum(),
+            "persons": g["person_key"].nunique(),
+            "months": g.size(),
+        }
+    )
+    out["mean_amount_eur"] = out["spending_eur"] / out["months"]
+    out["chronic_share"] = g["_chronic"].sum() / out["spending_eur"]
+    return out
+
+
+def yearly_spending(paid: pd.DataFrame, chronic_months: int = 24) -> pd.DataFrame:
+    """:func:`spending_by` calendar year, with ``months_covered`` (months of the year in the data)."""
+    out = spending_by(paid, "year", chronic_months)
+    covered = paid.groupby("year")["month"].agg(lambda m: m.dt.month.nunique())
+    out["months_covered"] = covered.astype(int)
+    return out
+
+
+def last_full_year(yearly: pd.DataFrame, extraction_date: Any) -> int:
+    """The last calendar year that is complete in the data.
+
+    A year is full only if the extraction date is on or after its 31 December (an extraction on
+    15 December already counts December as paid, but the year is not over) and the data hold all 12
+    of its months (the first year of the window may start late).
+
+    Parameters
+    ----------
+    yearly : DataFrame
+        :func:`yearly_spending` (indexed by year, with ``months_covered``).
+    extraction_date : date-like
+        End of the data.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    StageError
+        When no year paid is full (the tables by profile and CEAS need one).
+    """
+    extraction = pd.Timestamp(extraction_date).normalize()
+    full = [
+        int(year)
+        for year, months in yearly["months_covered"].items()
+        if months == 12 and pd.Timestamp(int(year), 12, 31) <= extraction
+    ]
+    if not full:
+        years = f"{yearly.index.min()}-{yearly.index.max()}" if len(yearly) else "none"
+        raise StageError(
+            f"spending: no full calendar year in the data (years paid: {years}; extraction date "
+            f"{extraction.date()}): a year is full when all 12 months are paid and the extraction is on "
+            "or after its 31 December; the tables by profile and CEAS need one"
+        )
+    return max(full)
+
+
+def overlapping_head_months(paid: pd.DataFrame) -> int:
+    """Head-months paid more than once: by overlapping spells of the same head, of one file or several.
+
+    Overlapping spells of one head in a calendar month are each counted in :func:`payments` (a known
+    issue, not corrected here), whether they belong to different files or repeat one file (duplicate
+    payments): this counts the head-months with more than one payment row, so the report can say how
+    often.
+
+    Parameters
+    ----------
+    paid : DataFrame
+        :func:`payments` (``person_key``, ``month``).
+
+    Returns
+    -------
+    int
+    """
+    rows = paid.groupby(["person_key", "month"], sort=False).size()
+    return int((rows > 1).sum())
+
+
+def small_groups(persons: pd.Series, min_cell: int) -> list[Any]:
+    """Groups to fold into one row: those with fewer than ``min_cell`` persons, and then the next
+    smallest while the folded ones hold fewer than ``min_cell`` persons together.
+
+    A spending sum over a few persons discloses their amounts as surely as a count does; folding
+    leaves every published row with at least ``min_cell`` persons (unless the whole table has fewer).
+
+    Parameters
+    ----------
+    persons : Series
+        Distinct persons per group (indexed by group).
+    min_cell : int
+        Minimum publishable number of persons.
+
+    Returns
+    -------
+    list
+        Labels of the groups to fold (empty when none is small).
+    """
+    order = persons.sort_values(kind="stable")
+    small = (order < min_cell).to_numpy()
+    while small.any() and not small.all() and order[small].sum() < min_cell:
+        small[int(np.argmin(small))] = True
+    return list(order.index[small])
+
+
+def fold(values: pd.Series, folded: Sequence[Any], other: str = OTHER) -> pd.Series:
+    """Replace the labels in ``folded`` by ``other`` (see :func:`small_groups`)."""
+    return values.astype(object).where(~values.isin(list(folded)), other)
+
+
+def spending_by_folded(
+    paid: pd.DataFrame, by: str, min_cell: int, chronic_months: int = 24, other: str = OTHER
+) -> pd.DataFrame:
+    """:func:`spending_by` one column, groups of fewer than ``min_cell`` persons folded into ``other``.
+
+    Returns
+    -------
+    DataFrame
+        Largest spending first, ``other`` last; rows still under ``min_cell`` persons (a table whose
+        every group is small) have their figures blanked.
+    """
+    persons = paid.groupby(by)["person_key"].nunique()
+    table = spending_by(
+        paid.assign(**{by: fold(paid[by], small_groups(persons, min_cell), other)}), by, chronic_months
+    )
+    table = table.sort_values("spending_eur", ascending=False)
+    table = pd.concat([table.drop(index=[other], errors="ignore"), table.loc[table.index == other]])
+    return ch.mask_small_groups(table, "persons", min_cell)
+
+
+def spending_crosstab(paid: pd.DataFrame, rows: str, columns: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spending (EUR) by ``rows`` x ``columns`` and the persons paid behind each cell.
+
+    Publish the first with the second as ``behind`` (:meth:`pact_analysis.report.page.Report.table`,
+    :func:`pact_analysis.disclosure.protect_by`): cells of fewer than the minimum persons and their
+    complements are suppressed, so no hidden cell is recoverable from the totals.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Spending in EUR and distinct persons paid, same rows and columns.
+    """
+    money = paid.pivot_table(index=rows, columns=columns, values="amount_eur", aggfunc="sum", fill_value=0.0)
+    persons = paid.pivot_table(
+        index=rows, columns=columns, values="person_key", aggfunc="nunique", fill_value=0
+    )
+    return money, persons.reindex(index=money.index, columns=money.columns, fill_value=0)

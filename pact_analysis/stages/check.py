@@ -1,0 +1,85 @@
+"""The ``check`` stage: data protection of everything published, before the index is written.
+
+Scans every published output for the identities of the raw person extracts
+(:func:`pact_analysis.disclosure.scan_for_pii` on :func:`pact_analysis.disclosure.published_outputs`)
+and checks every table the reports publish under ``reports/tables``
+(:func:`pact_analysis.disclosure.check_tables`: unsuppressed small counts, ``<N`` labels, suppressed
+cells that totals give away, inconsistent declarations).
+
+Writes ``metrics/disclosure.json`` (the headline figures, :data:`HEADLINE`) and
+``reports/tables/disclosure.json`` (the full record: files scanned and skipped, problems, suppressions
+per table; :func:`pact_analysis.disclosure.check_details_path`), then fails naming every problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pact_analysis.disclosure import (
+    check_details_path,
+    check_tables,
+    collect_identities,
+    published_outputs,
+    scan_for_pii,
+    suppression_metrics,
+    table_problems,
+)
+from pact_analysis.errors import ExtractError, StageError
+from pact_analysis.io import write_json
+from pact_analysis.paths import Paths
+
+#: The figures of ``metrics/disclosure.json``: the rest of the record is in ``reports/tables/disclosure.json``.
+HEADLINE = ("tables_checked", "suppressed_primary", "suppressed_secondary", "pii_findings")
+#: Problems named in the error message (the rest are counted).
+SHOWN_PROBLEMS = 20
+
+
+def run(paths: Paths, params: dict[str, Any]) -> None:
+    """Run the stage (see the module docstring).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+    params : dict
+        Validated parameters; reads ``disclosure.min_cell``.
+
+    Raises
+    ------
+    StageError
+        If the raw person extracts cannot be read, or if any identifier, unsuppressed small count,
+        ``<N`` label, recoverable suppressed cell or inconsistent table declaration is found (the
+        metrics and the record are written first).
+    """
+    min_cell = int(params["disclosure"]["min_cell"])
+    try:
+        who = collect_identities(paths.raw)
+    except ExtractError as err:
+        raise StageError(f"cannot read the identities to look for: {err}") from None
+    scan = scan_for_pii(published_outputs(paths), who, root=paths.root)
+    checks = check_tables(paths.reports, min_cell)
+    small = table_problems(checks, paths.reports, paths.root, "small")
+    other = table_problems(checks, paths.reports, paths.root, "other")
+    record = {
+        "files_scanned": len(scan["scanned"]),
+        "files_skipped": scan["skipped"],
+        "tables_checked": len(checks),
+        "pii_findings": len(scan["findings"]),
+        "small_cells": len(small),
+        "table_problems": len(other),
+        "min_cell": min_cell,
+        **suppression_metrics(checks),
+    }
+    write_json(check_details_path(paths), record)
+    write_json(paths.metric("disclosure"), {key: record[key] for key in HEADLINE})
+    problems = [str(f) for f in scan["findings"]] + small + other
+    if problems:
+        raise StageError(
+            f"{len(problems)} data-protection problems in published outputs: {_summary(problems)}"
+        )
+
+
+def _summary(problems: list[str]) -> str:
+    """The first :data:`SHOWN_PROBLEMS` problems, then how many more."""
+    more = len(problems) - SHOWN_PROBLEMS
+    return "; ".join(problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")

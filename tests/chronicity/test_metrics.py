@@ -1,0 +1,125 @@
+"""Validation metrics equal lifelines' and scikit-survival's, with weights and by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines.utils import concordance_index
+
+from pact_analysis.chronicity.metrics import (
+    _ValidationMetrics,
+    calibration,
+    concordance,
+    decision_curve,
+    evaluate_predictions,
+)
+
+
+def test_concordance_matches_lifelines(rossi):
+    data, _ = rossi
+    risk = data["prio"] + 0.01 * data["age"]
+    ours = concordance(data["week"], data["arrest"], risk)
+    assert ours == pytest.approx(concordance_index(data["week"], -risk, data["arrest"]), abs=1e-9)
+    assert concordance([1, 2, 3], [1, 1, 1], [3, 2, 1]) == 1.0
+    assert concordance([1, 2, 3], [1, 1, 1], [1, 2, 3]) == 0.0
+
+
+def test_concordance_counts_ties_and_weights_as_lifelines():
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        n = int(rng.integers(5, 80))
+        time = rng.integers(0, 8, n).astype(float)  # many tied times, exits and censorings among them
+        event = rng.random(n) < 0.6
+        risk = rng.integers(0, 5, n).astype(float)  # many tied risks
+        if event.any() and len(np.unique(time)) > 1:
+            ours = concordance(time, event, risk)
+            assert ours == pytest.approx(concordance_index(time, -risk, event), abs=1e-12)
+        weights = rng.integers(0, 4, n)
+        rows = np.repeat(np.arange(n), weights)
+        if event[rows].any() and len(np.unique(time[rows])) > 1:
+            ours = concordance(time, event, risk, weights=weights)
+            expected = concordance_index(time[rows], -risk[rows], event[rows])
+            assert ours == pytest.approx(expected, abs=1e-12)
+
+
+def _validation_frame(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    time = np.minimum(rng.exponential(np.exp(1.0 + 0.8 * x) * 10), 21.0)
+    censored = rng.random(n) < 0.2
+    time = np.where(censored, rng.uniform(0, 21, n), time).round(1)
+    frame = pd.DataFrame(
+        {
+            "time": time,
+            "exited": (time < 21) & ~censored,
+            "person_key": rng.integers(0, n // 2, n).astype(str),
+        }
+    )
+    frame["still"] = (frame["time"] >= 21).astype(int)
+    p = 1 / (1 + np.exp(-(x - 0.5 + rng.normal(0, 0.5, n))))
+    return frame, p
+
+
+def test_time_dependent_auc_matches_scikit_survival():
+    from sksurv.metrics import cumulative_dynamic_auc
+    from sksurv.util import Surv
+
+    frame, p = _validation_frame(600, 4)
+    train, _ = _validation_frame(800, 5)
+    ours = evaluate_predictions(frame, p, train=train, td_times=(5, 12), n_boot=0)["estimate"]
+    expected, _ = cumulative_dynamic_auc(
+        Surv.from_arrays(train["exited"], train["time"]),
+        Surv.from_arrays(frame["exited"], frame["time"]),
+        1 - p,
+        [5, 12],
+    )
+    assert ours[["td_auc_5", "td_auc_12"]].to_numpy() == pytest.approx(expected, abs=1e-9)
+
+
+def test_bootstrap_weights_equal_repeated_rows():
+    frame, p = _validation_frame(500, 6)
+    train, _ = _validation_frame(500, 7)
+    weights = np.random.default_rng(8).integers(0, 3, len(frame))
+    rows = np.repeat(np.arange(len(frame)), weights)
+    weighted = _ValidationMetrics(frame, p, train, (5, 12))(weights)
+    repeated = _ValidationMetrics(frame.iloc[rows], p[rows], train, (5, 12))()
+    assert weighted == pytest.approx(repeated, abs=1e-6)
+
+
+def test_calibration_recovers_slope():
+    rng = np.random.default_rng(7)
+    lp = rng.normal(0, 1.2, 20000)
+    p = 1 / (1 + np.exp(-lp))
+    y = rng.random(len(p)) < p
+    good = calibration(y, p)
+    assert good["slope"] == pytest.approx(1.0, abs=0.06) and good["citl"] == pytest.approx(0.0, abs=0.05)
+    extreme = calibration(y, 1 / (1 + np.exp(-2 * lp)))
+    assert extreme["slope"] == pytest.approx(0.5, abs=0.04)
+    shifted = calibration(y, 1 / (1 + np.exp(-(lp - 0.5))))
+    assert shifted["citl"] == pytest.approx(0.5, abs=0.06)  # risk underestimated: positive intercept
+    assert len(good["table"]) == 10 and good["table"]["n"].sum() == len(y)
+
+
+def test_bootstrap_is_seeded():
+    rng = np.random.default_rng(3)
+    n = 300
+    frame = pd.DataFrame({"still": rng.integers(0, 2, n), "person_key": rng.integers(0, 200, n).astype(str)})
+    frame["exited"] = frame["still"] == 0
+    frame["time"] = np.where(frame["exited"], rng.uniform(0, 21, n), 21.0)
+    p = np.clip(0.3 + 0.4 * frame["still"] + rng.normal(0, 0.2, n), 0.01, 0.99)
+    a = evaluate_predictions(frame, p, train=frame, n_boot=20, seed=5)
+    b = evaluate_predictions(frame, p, train=frame, n_boot=20, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_decision_curve_hand_example():
+    y = np.array([1, 1, 0, 0])
+    p = np.array([0.9, 0.4, 0.6, 0.1])
+    curve = decision_curve(y, p, [0.5]).iloc[0]
+    # at 0.5: one true and one needless alert among 4, weight 1
+    assert curve["net_benefit"] == pytest.approx(1 / 4 - 1 / 4)
+    assert curve["treat_all"] == pytest.approx(0.5 - 0.5) and curve["alert_rate"] == 0.5
+    assert not curve["useful"]
+    better = decision_curve(y, np.array([0.9, 0.8, 0.2, 0.1]), [0.5]).iloc[0]
+    assert better["net_benefit"] == pytest.approx(0.5) and better["useful"]

@@ -1,0 +1,44 @@
+"""The ``chronicity`` stage on the tiny region: results once, headline metrics, detail in values.json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from pact_analysis import chronicity
+from pact_analysis.paths import Paths
+from pact_analysis.stages import chronicity as stage
+from tests.chronicity.conftest import LIGHT
+
+pytestmark = pytest.mark.xdist_group("tiny_region")
+
+
+def test_chronicity_stage_on_tiny(tiny, tmp_path):
+    paths, params, _ = tiny
+    local = Paths(tmp_path / "project")
+    for source, target in ((paths.processed, local.processed), (paths.truth, local.truth)):
+        shutil.copytree(source, target)
+    stage.run(local, {**params, "chronicity": {**params.get("chronicity", {}), **LIGHT, "bootstrap": 3}})
+    metrics = json.loads(local.metric("chronicity").read_text())
+    assert {"coverage", "c_index", "calibration_slope", "median_months"} <= set(metrics)
+    assert values_have_oracle(local)
+    assert set(metrics) <= set(chronicity.HEADLINES) and len(metrics) <= 10  # dvc metrics: headlines only
+    tables, values = chronicity.load_results(local)
+    assert values["coverage_seeds"] == 1 and values["coverage"] == values["coverage_this_region"]
+    assert all(values[k] == v for k, v in metrics.items())  # every headline is also in values.json
+    assert (local.chronicity / "values.json").exists()
+    assert {"km_all", "cox", "cif", "cause_cox", "reentry_cox", "metrics", "decision_curve", "truth"} <= set(
+        tables
+    )
+    assert {f"fairness_{g}" for g in chronicity.FAIRNESS_GROUPS} <= set(tables)
+    assert values["spells"] == int(tables["km_all"]["n"].iloc[0])
+    assert values["median_months"] == pytest.approx(float(tables["km_all"]["median"].iloc[0]))
+    assert "person_key" not in tables["cox"].reset_index()  # estimates, never persons
+
+
+def values_have_oracle(paths) -> bool:
+    """The oracle's C-index (synthetic region) stays in values.json though not a headline metric."""
+    values = json.loads((paths.chronicity / "values.json").read_text())
+    return values.get("oracle_c_index") is not None

@@ -1,0 +1,163 @@
+"""Survival models against published answers (lifelines' Rossi data) and hand examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter, KaplanMeierFitter
+
+from pact_analysis.chronicity.survival import (
+    cause_specific_cox,
+    cox_with_remedy,
+    cumulative_incidence,
+    fit_aft,
+    fit_cox,
+    kaplan_meier,
+    schoenfeld_check,
+    split_episodes,
+)
+
+
+def test_fit_cox_reproduces_rossi(rossi):
+    data, covs = rossi
+    table = fit_cox(data, "week", "arrest", covs)
+    assert list(table.columns[:5]) == ["coef", "se", "ci_lower", "ci_upper", "p"]
+    assert round(table.loc["fin", "coef"], 3) == -0.379
+    assert round(table.loc["age", "coef"], 3) == -0.057
+    assert round(table.loc["prio", "coef"], 3) == 0.091
+    assert round(table.loc["fin", "se"], 3) == 0.191
+    breslow = fit_cox(data, "week", "arrest", covs, ties="breslow")
+    assert np.allclose(breslow["coef"], table["coef"], atol=0.005)
+
+
+def test_fit_cox_robust_entry_and_strata(rossi):
+    data, covs = rossi
+    plain = fit_cox(data, "week", "arrest", covs)
+    clustered = fit_cox(data.assign(id=np.arange(len(data)) // 2), "week", "arrest", covs, cluster="id")
+    assert np.allclose(clustered["coef"], plain["coef"], atol=1e-6)  # same point estimates
+    assert not np.allclose(clustered["se"], plain["se"], atol=1e-4)  # sandwich standard errors
+    entry = fit_cox(data.assign(t0=0.0), "week", "arrest", covs, entry="t0")
+    assert np.allclose(entry["coef"], plain["coef"], atol=1e-6)
+    late = data.assign(t0=np.where(np.arange(len(data)) % 3 == 0, 5.0, 0.0))
+    late = late.loc[late["week"] > late["t0"]]
+    truncated = fit_cox(late, "week", "arrest", covs, entry="t0")
+    assert not np.allclose(truncated["coef"], plain["coef"], atol=1e-4)
+
+
+def test_fit_cox_cluster_errors_match_lifelines_without_ties_and_ignore_row_order(rossi):
+    data, covs = rossi
+    data = data.assign(household=np.arange(len(data)) // 3)
+    untied = data.assign(week=data["week"] + np.arange(len(data)) * 1e-4)
+    ours = fit_cox(untied, "week", "arrest", covs, cluster="household")
+    theirs = CoxPHFitter().fit(untied, "week", "arrest", cluster_col="household", robust=True)
+    assert np.allclose(ours["coef"], theirs.params_[ours.index], atol=1e-6)
+    assert np.allclose(ours["se"], theirs.standard_errors_[ours.index], rtol=1e-6)
+    # with tied times the sandwich does not depend on the order of the rows
+    tied = fit_cox(data, "week", "arrest", covs, cluster="household")
+    shuffled = fit_cox(data.sample(frac=1.0, random_state=3), "week", "arrest", covs, cluster="household")
+    assert np.allclose(tied[["coef", "se"]], shuffled[["coef", "se"]], rtol=1e-8)
+    with pytest.raises(ValueError, match="penalizer"):
+        fit_cox(data, "week", "arrest", covs, cluster="household", penalizer=0.1)
+    strat = fit_cox(data, "week", "arrest", [c for c in covs if c != "wexp"], strata="wexp")
+    assert "wexp" not in strat.index
+    with pytest.raises(ValueError, match="ties"):
+        fit_cox(data, "week", "arrest", covs, ties="exact")
+
+
+def test_fit_aft_rossi(rossi):
+    data, covs = rossi
+    weibull = fit_aft(data, "week", "arrest", covs)
+    assert weibull["log_likelihood"] == pytest.approx(-679.917, abs=1e-3)  # lifelines documentation
+    assert weibull["table"].loc[("lambda_", "fin"), "coef"] == pytest.approx(0.272, abs=1e-3)
+    # Weibull PH and AFT are the same model: beta_PH = -beta_AFT * shape (rho)
+    rho = np.exp(weibull["table"].loc[("rho_", "Intercept"), "coef"])
+    cox = fit_cox(data, "week", "arrest", covs)
+    assert -weibull["table"].loc[("lambda_", "prio"), "coef"] * rho == pytest.approx(
+        cox.loc["prio", "coef"], abs=0.01
+    )
+    lognormal = fit_aft(data, "week", "arrest", covs, distribution="lognormal")
+    assert (
+        np.isfinite(lognormal["log_likelihood"]) and lognormal["log_likelihood"] != weibull["log_likelihood"]
+    )
+    with pytest.raises(ValueError):
+        fit_aft(data, "week", "arrest", covs, distribution="gamma")
+
+
+def test_cumulative_incidence_hand_example():
+    data = pd.DataFrame({"t": [1.0, 2.0, 3.0, 4.0], "cause": ["a", "b", None, "a"]})
+    cif = cumulative_incidence(data, "t", "cause", times=[1, 2, 3, 4])
+    a = cif.loc[cif["cause"] == "a", "cif"].to_numpy()
+    b = cif.loc[cif["cause"] == "b", "cif"].to_numpy()
+    # S: 3/4 after t=1, 1/2 after t=2; the last at-risk spell exits at 4 with S(4-) = 1/2
+    assert np.allclose(a, [0.25, 0.25, 0.25, 0.75])
+    assert np.allclose(b, [0.0, 0.25, 0.25, 0.25])
+
+
+def test_cumulative_incidence_sums_with_km_to_one():
+    rng = np.random.default_rng(1)
+    n = 400
+    t = rng.exponential(10, n)
+    c = rng.exponential(25, n)
+    cause = rng.choice([1, 2, 3], n, p=[0.5, 0.4, 0.1])
+    data = pd.DataFrame({"time": np.minimum(t, c), "cause": np.where(t <= c, cause, 0)})
+    grid = np.linspace(0.5, 30, 40)
+    cif = cumulative_incidence(data, "time", "cause", times=grid)
+    total = cif.groupby("time")["cif"].sum().to_numpy()
+    km = KaplanMeierFitter().fit(data["time"], data["cause"] > 0).survival_function_at_times(grid).to_numpy()
+    assert np.allclose(total + km, 1.0, atol=1e-9)
+    assert (cif["ci_lower"] <= cif["cif"] + 1e-12).all() and (cif["cif"] <= cif["ci_upper"] + 1e-12).all()
+
+
+def test_schoenfeld_flags_rossi_age_and_wexp(rossi):
+    data, covs = rossi
+    check = schoenfeld_check(data, "week", "arrest", covs)
+    assert set(check.index[check["violated"]]) == {"age", "wexp"}  # lifelines' documented result
+    stratified = schoenfeld_check(data, "week", "arrest", [c for c in covs if c != "wexp"], strata="wexp")
+    assert "wexp" not in stratified.index
+
+
+def test_kaplan_meier_by_group(rossi):
+    data, _ = rossi
+    km = kaplan_meier(data, "week", "arrest", by="fin", at=(12, 24, 36))
+    summary = km["summary"].set_index("group")
+    direct = KaplanMeierFitter().fit(data.loc[data["fin"] == 1, "week"], data.loc[data["fin"] == 1, "arrest"])
+    assert summary.loc[1, "still_24"] == pytest.approx(float(direct.survival_function_at_times(24).iloc[0]))
+    assert summary["n"].sum() == len(data)
+    assert summary["median"].isna().all()  # fewer than half re-arrested within the year
+    s = summary.loc[0]
+    assert s["still_12_lower"] <= s["still_12"] <= s["still_12_upper"]
+    assert set(km["curves"].columns) >= {"group", "time", "survival", "ci_lower", "ci_upper", "at_risk"}
+
+
+def test_cause_specific_cox_is_cox_on_the_cause_indicator(rossi):
+    data, covs = rossi
+    data = data.assign(cause=np.where(data["arrest"] == 1, np.where(data["prio"] > 2, "a", "b"), "censored"))
+    table = cause_specific_cox(data, "week", "cause", covs).set_index(["cause", "covariate"])
+    assert set(table.index.get_level_values("cause")) == {"a", "b"}
+    direct = fit_cox(data.assign(y=(data["cause"] == "a").astype(float)), "week", "y", covs)
+    assert np.allclose(table.loc["a", "coef"].reindex(direct.index), direct["coef"])
+    assert table.loc["a", "events"].iloc[0] == int((data["cause"] == "a").sum())
+
+
+def test_split_episodes_hand_example():
+    data = pd.DataFrame({"t": [5.0, 20.0, 12.0], "e": [1, 1, 0], "x": [1.0, 2.0, 3.0]})
+    ep = split_episodes(data, "t", "e", cut=12.0)
+    assert list(ep["_row"]) == [0, 1, 1, 2]
+    assert list(ep["_start"]) == [0.0, 0.0, 12.0, 0.0] and list(ep["t"]) == [5.0, 12.0, 20.0, 12.0]
+    assert list(ep["e"]) == [1.0, 0.0, 1.0, 0.0]  # the exit is on the last episode only
+    assert list(ep["_period"]) == ["early", "early", "late", "early"]
+
+
+def test_cox_with_remedy_gives_failing_covariates_a_time_interaction(rossi):
+    data, covs = rossi
+    result = cox_with_remedy(data, "week", "arrest", covs, cut=20)
+    assert set(result["remedied"]) == {"age", "wexp"}  # lifelines' documented violations
+    table = result["table"]
+    assert {("age", "early"), ("age", "late"), ("wexp", "early"), ("fin", "all")} <= set(table.index)
+    assert ("age", "all") not in table.index
+    plain = fit_cox(data, "week", "arrest", covs)
+    assert table.loc[("fin", "all"), "coef"] == pytest.approx(plain.loc["fin", "coef"], abs=0.03)
+    # without failing covariates the model is the plain Cox model with robust errors
+    kept = cox_with_remedy(data, "week", "arrest", ["fin", "prio"])
+    assert kept["remedied"] == [] and set(kept["table"].index.get_level_values("period")) == {"all"}

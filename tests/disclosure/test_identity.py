@@ -1,0 +1,94 @@
+"""The identity scan: what a direct identifier from the raw extracts looks like, and where it is found."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pact_analysis import disclosure
+from tests.fixtures import write_valid_raw
+
+# --- identities and matching ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def who(tmp_path_factory) -> disclosure.Identities:
+    raw = write_valid_raw(tmp_path_factory.mktemp("raw"))
+    return disclosure.collect_identities(raw)
+
+
+def test_identities_come_from_every_person_source(who):
+    assert "MARIA JOSE MARTIN" in who.names and "MARTIN MARIA JOSE" in who.names
+    assert "12345678Z" in who.documents and "12345678" in who.documents and "X1234567L" in who.documents
+    assert "600123456" in who.phones
+    assert pd.Timestamp("1975-03-14") in who.birth_dates
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Atendida: María José Martín, CEAS Delicias", "a full name"),
+        ("MARTIN, MARIA JOSE", "a full name"),
+        ("documento 12345678-Z", "a DNI/NIE"),
+        ("dni 12345678", "a DNI/NIE"),
+        ("NIE x1234567l", "a DNI/NIE"),
+        ("tel. +34 600 123 456", "a phone number"),
+        ("nacida el 14/03/1975", "a birth date"),
+        ('"birth": "1975-03-14"', "a birth date"),
+    ],
+)
+def test_identifiers_are_found(who, text, kind):
+    assert kind in disclosure.find_in_text(text, who)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MARIA: most frequent given name; GARCIA most frequent surname",  # a lone name is not a person
+        "Martín (2017) and Núñez (2019) found that...",
+        "pseudonym 9f3a12345678z0c1e5",  # digits inside a pseudonym
+        "amount 1123456789 EUR",  # a longer number
+        "extraction 2018-10-31, pilot 01/11/2015",  # event dates
+        "Juan Carlos García López".replace("García", "Gómez"),  # a different person
+        "",
+    ],
+)
+def test_no_false_alarms(who, text):
+    assert disclosure.find_in_text(text, who) == []
+
+
+def test_short_surnames_do_not_make_name_patterns():
+    found = disclosure.identities_from_frame(
+        pd.DataFrame({"given_name": ["ANA", "LI"], "surname1": ["LI", "WEI"]})
+    )
+    assert found.names == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "flagged"),
+    [
+        ("given_name", True),
+        ("SURNAME1", True),
+        ("surname2_l", True),
+        ("doc_number", True),
+        ("fecha_nacimiento", True),
+        ("apellidos", True),
+        ("phone", True),
+        ("doc_type", False),
+        ("birth_year", False),
+        ("n_surnames_missing", False),
+        ("person_key", False),
+    ],
+)
+def test_identifier_columns(name, flagged):
+    assert disclosure.identifier_column(name) is flagged
+
+
+def test_html_markup_base64_and_escapes(who, tmp_path):
+    page = tmp_path / "r.html"
+    page.write_text(
+        '<img src="data:image/png;base64,MTIzNDU2NzhaCg12345678Z==">\n<p>ok</p>\n'
+        "<table><tr><td>MARÍA JOSÉ</td><td>MARTÍN</td></tr></table>\n"
+        '<script>var d = ["JUAN CARLOS GARC\\u00cdA"];</script>\n'
+    )
+    assert disclosure.scan_text_file(page, who) == [("a full name", "line 3"), ("a full name", "line 4")]

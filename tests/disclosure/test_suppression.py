@@ -1,0 +1,135 @@
+"""Small-cell suppression of crosstabs, long frames and wide tables, and the check of published counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pact_analysis import disclosure
+
+C = disclosure.SUPPRESSED  # "[c]"
+
+# --- small cells ------------------------------------------------------------------------------------
+
+
+def crosstab(rows: list[list[int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, index=[f"r{i}" for i in range(len(rows))], columns=[f"c{j}" for j in range(len(rows[0]))]
+    )
+
+
+def test_primary_suppression_hides_small_counts_only():
+    table = crosstab([[3, 20, 30, 0], [1, 25, 40, 12], [50, 60, 70, 80]])
+    out = disclosure.suppress_small_cells(table, 10)
+    assert out.loc["r0", "c0"] == C and out.loc["r1", "c0"] == C
+    assert out.loc["r2", "c2"] == 70
+    assert out.loc["r0", "c3"] == 0  # zeros are not disclosive counts
+    assert disclosure.check_min_cell(out, 10) == []
+
+
+def test_a_row_with_one_suppressed_cell_and_a_total_cannot_be_back_solved():
+    table = crosstab([[3, 20, 30], [15, 25, 40]])
+    mask = disclosure.suppression_mask(table, 10)
+    assert mask.to_numpy().sum() > 1
+    assert mask.sum(axis=1).isin([0, 2, 3]).all() and mask.sum(axis=0).isin([0, 2]).all()
+    assert disclosure.back_solvable(mask.to_numpy()) == []
+    # Two different tables give the same published cells and the same row and column totals:
+    published = disclosure.suppress_small_cells(table, 10)
+    other = table.copy()
+    (r0, c0), (r1, c1) = np.argwhere(mask.to_numpy())[[0, -1]]
+    assert (r0, c0) != (r1, c1)
+    delta = np.zeros(table.shape, dtype=int)
+    delta[r0, c0], delta[r0, c1], delta[r1, c0], delta[r1, c1] = 1, -1, -1, 1
+    other += delta
+    assert disclosure.suppress_small_cells(other, 10).equals(published)
+    assert other.sum(axis=1).equals(table.sum(axis=1)) and other.sum(axis=0).equals(table.sum(axis=0))
+
+
+def test_secondary_suppression_with_margins_in_the_table():
+    table = crosstab([[3, 20, 30], [15, 25, 40], [12, 11, 60]])
+    table.loc["total"] = table.sum()
+    table["total"] = table.sum(axis=1)
+    mask = disclosure.suppression_mask(table, 10)
+    assert mask.loc["r0", "c0"]
+    assert mask.loc["r0"].sum() >= 2
+    assert disclosure.back_solvable(mask.to_numpy()) == []
+
+
+def test_back_solvable_detects_a_lone_suppressed_cell():
+    mask = np.zeros((3, 3), dtype=bool)
+    mask[1, 2] = True
+    assert disclosure.back_solvable(mask) == [(1, 2)]
+    mask[1, 0] = mask[2, 0] = mask[2, 2] = True
+    assert disclosure.back_solvable(mask) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_tables_never_leave_a_recoverable_cell(seed):
+    rng = np.random.default_rng(seed)
+    table = crosstab(rng.choice([0, 1, 2, 5, 9, 12, 30, 80], size=(5, 4)).tolist())
+    mask = disclosure.suppression_mask(table, 10)
+    assert disclosure.back_solvable(mask.to_numpy()) == []
+    small = (table > 0) & (table < 10)
+    assert mask.to_numpy()[small.to_numpy()].all()
+
+
+def test_long_frame_gives_the_same_suppression_as_its_crosstab():
+    table = crosstab([[3, 20, 30], [15, 25, 40]])
+    long = (
+        table.rename_axis(index="province")
+        .reset_index()
+        .melt(id_vars="province", var_name="sex", value_name="n")
+    )
+    out = disclosure.suppress_small_cells(long, 10, count="n", by=["province", "sex"])
+    wide = disclosure.suppress_small_cells(table, 10)
+    for row in out.itertuples():
+        assert row.n == wide.loc[row.province, row.sex]
+
+
+def test_long_frame_with_one_dimension_suppresses_two_cells():
+    long = pd.DataFrame({"ceas": ["A", "B", "C", "D"], "n": [4, 50, 20, 33]})
+    out = disclosure.suppress_small_cells(long, 10, count="n")
+    assert out["n"].tolist() == [C, 50, C, 33]
+
+
+def test_wide_table_with_label_and_count_columns():
+    table = pd.DataFrame(
+        {
+            "profile": ["stayer", "cycler", "leaver"],
+            "H": [4, 30, 50],
+            "M": [25, 35, 60],
+            "share": [0.1, 0.4, 0.5],
+        }
+    )
+    out = disclosure.suppress_small_cells(table, 10, columns=["H", "M"])
+    assert out["profile"].equals(table["profile"]) and out["share"].equals(table["share"])
+    assert out.loc[0, "H"] == C
+    mask = out[["H", "M"]].eq(C).to_numpy()
+    assert mask.sum() >= 4 and disclosure.back_solvable(mask) == []
+
+
+def test_single_count_column_suppresses_a_second_cell():
+    table = pd.DataFrame({"n": [4, 50, 20, 33]}, index=["A", "B", "C", "D"])
+    out = disclosure.suppress_small_cells(table, 10, columns=["n"])
+    assert out["n"].tolist() == [C, 50, C, 33]
+
+
+def test_rounding_keeps_suppression_and_rounds_the_rest():
+    table = crosstab([[3, 22, 31], [15, 27, 44]])
+    out = disclosure.suppress_small_cells(table, 10, round_to=5)
+    shown = [v for v in out.to_numpy().ravel() if v != C]
+    assert shown and all(v % 5 == 0 for v in shown)
+    assert out.loc["r0", "c0"] == C
+
+
+def test_check_min_cell_finds_unsuppressed_small_counts():
+    table = pd.DataFrame({"ceas": ["A", "B", "C", "D"], "n": ["3", C, "0", "25"], "mean_score": ["3.5"] * 4})
+    table.index = table.index + 2
+    assert disclosure.check_min_cell(table, 10) == ["row 2, column n: count 3 below the minimum cell size 10"]
+
+
+def test_check_min_cell_on_a_crosstab_ignores_non_count_columns():
+    table = pd.DataFrame({"province": ["León", "Soria"], "H": [12, 4], "M": [30, C], "share": [0.5, 0.25]})
+    assert disclosure.count_columns(table) == ["H", "M"]
+    assert disclosure.check_min_cell(table, 10) == ["row 1, column H: count 4 below the minimum cell size 10"]

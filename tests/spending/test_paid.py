@@ -1,0 +1,164 @@
+"""Spending paid: exact reconciliation with the benefit registry, disclosure of small sums, the last full
+year and overlapping files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pact_analysis import chronicity as ch
+from pact_analysis import disclosure
+from pact_analysis import spending as sp
+from pact_analysis.errors import StageError
+from pact_analysis.params import load_params
+from tests.spending.helpers import EXTRACTION, benefit_files
+
+pytestmark = pytest.mark.xdist_group("tiny_region")
+
+
+def test_months_paid_counts_first_and_last_month_and_stops_at_the_extraction():
+    files = benefit_files(
+        [
+            ("a", "2018-01-15", "2018-03-02", 500.0),  # Jan, Feb, Mar
+            ("b", "2018-10-01", None, 400.0),  # still paid: October only
+            ("c", "2018-09-20", "2019-05-01", 300.0),  # ends after the extraction: Sep, Oct
+        ]
+    )
+    assert sp.months_paid(files, EXTRACTION).tolist() == [3, 1, 2]
+    assert sp.registry_total(files, EXTRACTION) == 3 * 500 + 400 + 2 * 300
+
+
+def test_spending_reconciles_exactly_with_the_benefit_registry(tiny_project):
+    """The same total computed independently: one calendar-month period range per file."""
+    params = load_params(tiny_project.params)
+    tables = ch.load_tables(tiny_project.processed, ("rgc_spells", "rgc_members", "persons", "ceas"))
+    spells = tables["rgc_spells"]
+    extraction = pd.Timestamp(params["data"]["extraction_date"])
+    independent = 0.0
+    for start, end, amount in spells[["start_date", "end_date", "monthly_amount_eur"]].itertuples(
+        index=False
+    ):
+        last = extraction if pd.isna(end) or end > extraction else end
+        independent += amount * len(pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"))
+    paid = sp.payments(spells, extraction, tables["ceas"], ch.build_spells(tables, params))
+    yearly = sp.yearly_spending(paid)
+    assert independent > 0
+    assert paid["amount_eur"].sum() == pytest.approx(independent, rel=1e-12)
+    assert yearly["spending_eur"].sum() == pytest.approx(independent, rel=1e-12)
+    assert sp.spending_by(paid, "province_code")["spending_eur"].sum() == pytest.approx(
+        independent, rel=1e-12
+    )
+    assert yearly["months"].sum() == sp.months_paid(spells, extraction).sum()
+    assert paid["spell_month"].min() == 1
+    assert 0 < yearly["chronic_share"].max() < 1
+
+
+def test_spell_month_counts_from_the_start_of_the_merged_episode():
+    files = benefit_files(
+        [("a", "2015-01-10", "2015-06-20", 500.0), ("a", "2015-07-05", "2015-08-10", 500.0)]
+    )
+    episodes = pd.DataFrame({"person_key": ["a"], "start_date": pd.to_datetime(["2015-01-10"])})
+    paid = sp.payments(files, EXTRACTION, episodes=episodes)
+    assert paid.loc[paid["file_id"] == "F1", "spell_month"].tolist() == [7, 8]
+    alone = sp.payments(files, EXTRACTION)
+    assert alone.loc[alone["file_id"] == "F1", "spell_month"].tolist() == [1, 2]
+
+
+def test_small_groups_fold_until_the_folded_row_is_publishable():
+    persons = pd.Series({"a": 3, "b": 4, "c": 20, "d": 50})
+    assert sp.small_groups(persons, 10) == ["a", "b", "c"]
+    assert sp.small_groups(pd.Series({"a": 6, "b": 5, "c": 40}), 10) == ["b", "a"]
+    assert sp.small_groups(pd.Series({"a": 12, "b": 30}), 10) == []
+
+
+def test_no_published_spending_sum_covers_fewer_than_min_cell_persons():
+    rows = [(f"p{i}", "2016-01-01", "2016-12-31", 500.0) for i in range(30)]
+    files = benefit_files(rows)
+    files.loc[:2, "ceas_code"] = "SMALL"  # 3 persons
+    table = sp.spending_by_folded(sp.payments(files, EXTRACTION), "ceas_code", 10)
+    assert "SMALL" not in table.index and (table["persons"] >= 10).all()
+    assert table["spending_eur"].sum() == pytest.approx(30 * 12 * 500.0)
+
+
+def test_spending_crosstab_published_behind_its_persons_hides_small_cells_and_complements():
+    rows = [(f"p{i}", "2016-01-01", "2017-12-31", 100.0) for i in range(40)]
+    files = benefit_files(rows)
+    files["ceas_code"] = ["A"] * 20 + ["B"] * 17 + ["C"] * 3
+    money, persons = sp.spending_crosstab(sp.payments(files, EXTRACTION), "ceas_code", "year")
+    assert persons.loc["C"].tolist() == [3, 3] and money.loc["A", 2016] == pytest.approx(20 * 12 * 100.0)
+    protected = disclosure.protect_by(money, persons, 10)
+    hidden = protected.table == disclosure.SUPPRESSED
+    assert hidden.loc["C"].all(), "3 persons: suppressed"
+    assert hidden.sum().sum() >= 4, "a lone suppressed cell per column would be recoverable from the total"
+    assert not hidden.loc["A"].all()
+    assert (protected.primary, protected.primary + protected.secondary) == (2, int(hidden.sum().sum()))
+
+
+@pytest.mark.parametrize(
+    ("extraction", "expected"),
+    [("2018-12-15", 2017), ("2018-12-31", 2018), ("2019-01-01", 2018), ("2018-10-31", 2017)],
+)
+def test_a_year_is_full_only_once_the_extraction_reaches_its_31_december(extraction, expected):
+    """A file still paid at a mid-December extraction pays December: 12 months, but not a full year."""
+    paid = sp.payments(benefit_files([("a", "2016-01-01", None, 500.0)]), extraction)
+    yearly = sp.yearly_spending(paid)
+    assert yearly.loc[2018, "months_covered"] == (12 if extraction >= "2018-12" else 10)
+    assert sp.last_full_year(yearly, extraction) == expected
+
+
+def test_a_year_begun_late_in_the_data_is_not_full():
+    paid = sp.payments(benefit_files([("a", "2015-03-01", None, 500.0)]), "2016-12-31")
+    assert sp.last_full_year(sp.yearly_spending(paid), "2016-12-31") == 2016
+    with pytest.raises(StageError, match="no full calendar year"):
+        sp.last_full_year(sp.yearly_spending(paid), "2016-06-30")
+
+
+def test_no_full_year_is_a_stage_error_not_a_nan():
+    paid = sp.payments(benefit_files([("a", "2018-01-01", None, 500.0)]), EXTRACTION)
+    with pytest.raises(StageError, match="no full calendar year.*2018-10-31"):
+        sp.last_full_year(sp.yearly_spending(paid), EXTRACTION)
+
+
+def test_overlapping_files_of_one_head_are_counted_per_head_month():
+    files = benefit_files(
+        [
+            ("a", "2016-01-01", "2016-03-31", 500.0),
+            ("a", "2016-03-01", "2016-05-31", 500.0),  # March twice: 1 head-month
+            ("a", "2016-03-15", "2016-03-20", 100.0),  # a third file in March: still 1 head-month
+            ("b", "2016-01-01", "2016-02-29", 500.0),
+            ("b", "2016-03-01", "2016-04-30", 500.0),  # back to back: none
+            ("c", "2016-01-10", "2016-01-20", 500.0),
+            ("c", "2016-01-25", "2016-02-10", 500.0),  # both pay January: 1 head-month
+            ("d", "2016-01-01", "2016-05-31", 500.0),  # another head in the same months: none
+            (None, "2016-01-01", "2016-05-31", 500.0),
+            (None, "2016-01-01", "2016-05-31", 500.0),  # unlinked files are heads of their own
+        ]
+    )
+    paid = sp.payments(files, EXTRACTION)
+    assert sp.overlapping_head_months(paid) == 2
+    assert paid["amount_eur"].sum() == sp.registry_total(files, EXTRACTION), "each file still counted"
+
+
+def test_a_duplicated_spell_of_one_file_counts_as_overlapping_head_months():
+    files = benefit_files(
+        [("a", "2016-01-01", "2016-03-31", 500.0), ("b", "2016-01-01", "2016-02-29", 500.0)]
+    )
+    files = pd.concat([files, files.iloc[[0]]], ignore_index=True)  # file F0 paid twice, same spell
+    paid = sp.payments(files, EXTRACTION)
+    assert (paid["file_id"] == "F0").sum() == 6
+    assert sp.overlapping_head_months(paid) == 3, "January to March of head a, each paid twice"
+
+
+def test_overlapping_head_months_on_the_tiny_region_match_an_independent_count(tiny_project):
+    params = load_params(tiny_project.params)
+    spells = ch.load_tables(tiny_project.processed, ("rgc_spells",))["rgc_spells"]
+    extraction = pd.Timestamp(params["data"]["extraction_date"])
+    months: dict[tuple[str, pd.Period], int] = {}
+    for head, start, end in (
+        spells[["person_key", "start_date", "end_date"]].dropna(subset=["person_key"]).itertuples(index=False)
+    ):
+        last = extraction if pd.isna(end) or end > extraction else end
+        for month in pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"):
+            months[(head, month)] = months.get((head, month), 0) + 1
+    independent = sum(n > 1 for n in months.values())
+    assert sp.overlapping_head_months(sp.payments(spells, extraction)) == independent

@@ -1,0 +1,129 @@
+"""The spending stage on the tiny region: computed once, spending by the head's profile adding up to the
+year, profiles that cover too few heads an error."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pandas as pd
+import pytest
+
+from pact_analysis import spending as sp
+from pact_analysis.errors import StageError
+from pact_analysis.params import load_params
+from pact_analysis.paths import Paths
+from pact_analysis.stages import spending as stage
+from tests.tiny import run_stages
+
+pytestmark = pytest.mark.xdist_group("tiny_region")
+
+EFFECT = {"estimate": 0.04, "ci_low": -0.02, "ci_high": 0.1}
+
+
+@pytest.fixture(scope="module")
+def spent(tiny_project, tmp_path_factory):
+    """The spending stage run on the tiny region's inputs, into a project of its own."""
+    needed = {
+        "warehouse": tiny_project.warehouse_parquet / "dim_person.parquet",
+        "profiles": tiny_project.profiles / "persons.parquet",
+        "alerts": tiny_project.alerts / "scores.parquet",
+    }
+    missing = tuple(name for name, file in needed.items() if not file.exists())
+    if missing:
+        run_stages(tiny_project, missing)
+    paths = Paths(tmp_path_factory.mktemp("spending"))
+    for folder in ("processed", "alerts", "profiles"):
+        getattr(paths, folder).parent.mkdir(parents=True, exist_ok=True)
+        getattr(paths, folder).symlink_to(getattr(tiny_project, folder), target_is_directory=True)
+    paths.pilot.mkdir(parents=True)
+    (paths.pilot / "results.json").write_text(json.dumps({"exit_12m": EFFECT}), encoding="utf-8")
+    params = copy.deepcopy(load_params(tiny_project.params))
+    params["spending"] |= {"draws": 200, "model_draws": 20}  # the tiny region checks wiring, not precision
+    stage.run(paths, params)
+    return paths, params
+
+
+def test_spending_by_profile_is_computed_on_the_tiny_region(spent):
+    paths, params = spent
+    tables, values = sp.load_results(paths.spending)
+    by_profile = tables["by_profile"]
+    min_cell = params["disclosure"]["min_cell"]
+    assert len(by_profile) >= 1 and set(values["profile_names"]) >= set(by_profile.index) - {sp.OTHER}
+    published = by_profile.dropna(subset=["persons"])
+    assert (published["persons"] >= min_cell).all() and (published["spending_eur"] > 0).all()
+    year = tables["yearly"].loc[values["last_full"]]
+    assert by_profile["spending_eur"].sum() == pytest.approx(year["spending_eur"], rel=1e-12), (
+        "heads without a profile are a row (or within other), not dropped"
+    )
+    assert by_profile["persons"].sum() == year["persons"]
+    coverage = values["profile_coverage"]
+    assert coverage["year"] == values["last_full"] and coverage["heads"] == year["persons"]
+    assert coverage["spending_share"] >= 0.9, "most heads paid have a profile"
+    assert sp.MIN_PROFILE_COVERAGE <= coverage["heads_share"] <= 1
+    metrics = json.loads(paths.metric("spending").read_text(encoding="utf-8"))
+    assert metrics["by_profile"] and set(metrics["by_profile"]) == set(by_profile.index)
+
+
+def test_the_last_full_year_ends_before_the_extraction_and_overlaps_are_counted(spent):
+    paths, params = spent
+    _, values = sp.load_results(paths.spending)
+    extraction = params["data"]["extraction_date"]
+    assert f"{values['last_full']}-12-31" <= str(extraction)[:10] < f"{values['last_full'] + 2}-12-31"
+    assert isinstance(values["overlapping_head_months"], int) and values["overlapping_head_months"] >= 0
+
+
+def _with_profiles_of(spent, root, share: float) -> Paths:
+    """A project with the tiny region's inputs but only the first ``share`` of its profiled persons."""
+    paths, _ = spent
+    other = Paths(root)
+    for folder in ("processed", "alerts", "pilot"):
+        getattr(other, folder).parent.mkdir(parents=True, exist_ok=True)
+        getattr(other, folder).symlink_to(getattr(paths, folder).resolve(), target_is_directory=True)
+    persons = pd.read_parquet(paths.profiles / "persons.parquet")
+    other.profiles.mkdir(parents=True)
+    persons.iloc[: int(share * len(persons))].to_parquet(other.profiles / "persons.parquet")
+    return other
+
+
+def test_profiles_that_cover_too_few_heads_stop_the_stage_naming_them(spent, tmp_path):
+    other = _with_profiles_of(spent, tmp_path, 0.1)
+    with pytest.raises(StageError) as err:
+        stage.run(other, spent[1])
+    assert "data/profiles/persons.parquet" in str(err.value) and "below the floor" in str(err.value)
+    assert not other.spending.exists() and not other.metric("spending").exists()
+
+
+def test_heads_left_out_of_the_profiles_are_a_row_and_the_rows_still_add_up(spent, tmp_path):
+    other = _with_profiles_of(spent, tmp_path, 0.7)
+    stage.run(other, spent[1])
+    tables, values = sp.load_results(other.spending)
+    by_profile, year = tables["by_profile"], tables["yearly"].loc[values["last_full"]]
+    coverage = values["profile_coverage"]
+    assert sp.MIN_PROFILE_COVERAGE <= coverage["heads_share"] < 1 and coverage["spending_share"] < 1
+    assert by_profile.loc[sp.NO_PROFILE, "persons"] == coverage["heads"] - coverage["heads_with_profile"]
+    assert by_profile["spending_eur"].sum() == pytest.approx(year["spending_eur"], rel=1e-12)
+    assert by_profile.loc[sp.NO_PROFILE, "spending_eur"] == pytest.approx(
+        (1 - coverage["spending_share"]) * year["spending_eur"], rel=1e-9
+    )
+
+
+def test_metrics_hold_only_the_headline_figures_and_the_effect_used(spent):
+    paths, _ = spent
+    metrics = json.loads(paths.metric("spending").read_text(encoding="utf-8"))
+    assert len(metrics) <= 8
+    assert metrics["effect"] == {"estimate": EFFECT["estimate"], "source": "pilot"}
+    assert metrics["cases"] > 0 and metrics["registry_total_eur"] > 0
+    low, high = metrics["net_5y_eur"]["ci_low"], metrics["net_5y_eur"]["ci_high"]
+    assert low <= high
+
+
+def test_the_report_finds_every_table_it_shows(spent):
+    paths, _ = spent
+    tables, values = sp.load_results(paths.spending)
+    assert set(tables) == {*sp.results.TABLES, "avoided", "simulated"}
+    assert len(tables["simulated"]) == 200 and len(tables["avoided"]) == 21
+    future = tables["future"]
+    assert future.index[-1] == "total" and future["persons"].iloc[-1] == future["persons"].iloc[:-1].sum()
+    assert values["effect"]["source"] == "pilot" and values["cfg"]["draws"] == 200
+    assert list(tables["by_province"].columns) == [str(y) for y in tables["yearly"].index]

@@ -1,0 +1,86 @@
+"""Which sentence may describe the effect: assumed for the default, raised or lowered only when the
+95% interval excludes zero in that direction, otherwise an estimate whose interval includes no effect."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pact_analysis import spending as sp
+from pact_analysis.report import i18n
+
+
+@pytest.mark.parametrize(
+    ("effect", "wording"),
+    [
+        ({"estimate": 0.07, "ci_low": 0.01, "ci_high": 0.13, "source": "pilot"}, "raised"),
+        ({"estimate": -0.05, "ci_low": -0.09, "ci_high": -0.01, "source": "pilot"}, "lowered"),
+        ({"estimate": 0.04, "ci_low": -0.02, "ci_high": 0.10, "source": "pilot"}, "includes_zero"),
+        ({"estimate": -0.04, "ci_low": -0.10, "ci_high": 0.02, "source": "pilot"}, "includes_zero"),
+        ({"estimate": 0.04, "ci_low": 0.0, "ci_high": 0.08, "source": "pilot"}, "includes_zero"),
+        ({"estimate": -0.04, "ci_low": -0.08, "ci_high": 0.0, "source": "pilot"}, "includes_zero"),
+        ({"estimate": 0.05, "ci_low": 0.01, "ci_high": 0.09, "source": "default"}, "assumed"),
+        ({"estimate": 0.05, "ci_low": -0.05, "ci_high": 0.15, "source": "default"}, "assumed"),
+    ],
+)
+def test_the_wording_follows_the_source_and_the_interval(effect, wording):
+    assert sp.effect_wording(effect) == wording
+
+
+def test_an_unknown_source_is_an_error():
+    with pytest.raises(ValueError, match="source"):
+        sp.effect_wording({"estimate": 0.1, "ci_low": 0.05, "ci_high": 0.15, "source": "guess"})
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_each_wording_is_a_sentence_in_each_language_and_only_the_pilots_claim_a_direction(lang):
+    texts = {w: i18n.t(f"spending.effect.{w}", lang, effect="1,0", effect_ci="a") for w in sp.WORDINGS}
+    direction = {"en": ("raised", "lowered"), "es": ("aumentó", "redujo")}[lang]
+    assert direction[0] in texts["raised"] and direction[1] in texts["lowered"]
+    for wording in ("assumed", "includes_zero"):
+        assert not any(word in texts[wording] for word in direction), wording
+    assert "spending.effect_default" in texts["assumed"]
+    assert all("*" not in text for text in texts.values()), "no Markdown emphasis inside a sentence"
+
+
+def test_the_spanish_catalogue_spaces_percentages_and_says_pseudonymised():
+    spanish = {k: v for k, v in i18n.catalogue("es").items() if k.startswith("spending.")}
+    assert [k for k, v in spanish.items() if re.search(r"[\d}]%", v)] == []
+    assert [k for k, v in spanish.items() if "anonimiz" in v.lower()] == []
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_sentences_about_the_effect_take_the_worded_sentence_not_a_bare_estimate(lang):
+    """No sentence of the spending report narrates {effect} itself outside the worded sentences."""
+    catalogue = i18n.catalogue(lang)
+    for key in ("findings", "index", "scenario.text", "breakeven.text"):
+        text = catalogue[f"spending.{key}"]
+        assert "{effect_sentence}" in text and "{effect}" not in text, key
+
+
+@pytest.mark.parametrize(
+    ("effect", "shown"),
+    [
+        ({"estimate": -0.03, "ci_low": -0.05, "ci_high": -0.01, "source": "pilot"}, (0.03, 0.01, 0.05)),
+        ({"estimate": 0.07, "ci_low": 0.01, "ci_high": 0.13, "source": "pilot"}, (0.07, 0.01, 0.13)),
+        ({"estimate": -0.04, "ci_low": -0.10, "ci_high": 0.02, "source": "pilot"}, (-0.04, -0.10, 0.02)),
+        ({"estimate": -0.03, "ci_low": -0.05, "ci_high": -0.01, "source": "default"}, (-0.03, -0.05, -0.01)),
+    ],
+)
+def test_lowered_by_shows_a_size_with_its_interval_as_sizes_from_low_to_high(effect, shown):
+    assert sp.effect_shown(effect) == pytest.approx(shown)
+    estimate, low, high = sp.effect_shown(effect)
+    assert low <= estimate <= high
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_the_note_on_the_source_never_writes_an_empty_list_of_extracts(lang):
+    listed = {"source": "default", "not_delivered": ["a.csv"]}
+    assert sp.effect_source_key(listed) == "default"
+    assert sp.effect_source_key({"source": "default", "not_delivered": []}) == "default_unlisted"
+    assert sp.effect_source_key({"source": "pilot", "not_delivered": []}) == "pilot"
+    for key in ("pilot", "default", "default_unlisted"):
+        text = i18n.t(f"spending.effect_source.{key}", lang, files="a.csv")
+        assert ": )" not in text and "{" not in text
+    assert "{files}" not in i18n.catalogue(lang)["spending.effect_source.default_unlisted"]
