@@ -33,9 +33,27 @@ from pact_analysis.paths import ROOT, Paths
 #: Headline figures copied from each stage's metrics file; a missing one is an error (a renamed
 #: metric must be renamed here too, not silently dropped).
 HEADLINES = {
-    "profiles": ["n_persons", "k_chosen", "k_true", "ari", "supervised_ceiling_ari"],
-    "chronicity": ["spells", "median_months", "c_index", "share_of_achievable_gain", "calibration_slope"],
-    "alerts": ["recipients_scored", "alerts", "alert_share", "ceas_with_alerts"],
+    "profiles": [
+        "n_persons",
+        "k_chosen",
+        "k_true",
+        "ari",
+        "supervised_ceiling_ari",
+        "lca_starts",
+        "best_ll_replicated",
+        "bootstrap_replicates",
+        "min_true_profile_jaccard",
+    ],
+    "chronicity": [
+        "spells",
+        "median_months",
+        "c_index",
+        "share_of_achievable_gain",
+        "deployed_auc",
+        "deployed_calibration_slope",
+        "validated_landmarks",
+    ],
+    "alerts": ["recipients_scored", "alerts", "alert_share", "threshold"],
 }
 
 

@@ -48,26 +48,31 @@ synthetic = data_source == "synthetic" and (paths.truth / "records.parquet").exi
 
 sizes = describe.source_sizes(tables, ingest.delivered(paths))
 spells = describe.spell_months(tables["rgc_spells"], data_extraction_date)
-km = describe.kaplan_meier(spells)
-still_24 = float(km.survival_function_at_times(24).iloc[0])
 by_province = describe.spells_by_province(tables["rgc_spells"], tables["ceas"], data_extraction_date)
 exits = spells.loc[spells["ended"], "exit_reason"].value_counts(normalize=True)
 calibration_table = None
 if synthetic:
     from pact_analysis.synth import calibration
 
-    calibration_table = calibration.measure(paths.truth).set_index("name")
+    measured = calibration.measure(paths.truth).set_index("name")
+    # the pilot's figures are the pilot report's to publish (one quantity, one suppression decision)
+    calibration_table = measured[~measured.index.str.startswith("pilot_")]
 
 # %%
 r.title()
 r.banner(data_source)
 r.findings(
-    persons=r.count(len(tables["sauss_persons"])),
-    spells=r.count(len(spells)),
-    median=r.num(km.median_survival_time_, 0),
-    still_24=r.pct(still_24),
-    job_exits=r.pct(exits.get("JOB_INCOME", 0.0)),
-    sanction_exits=r.pct(exits.get("NON_COMPLIANCE", 0.0)),
+    persons=r.quantity(
+        "ingest.sauss_persons", len(tables["sauss_persons"]), "int", count=True, where="findings"
+    ),
+    spells=r.quantity("ingest.rgc_spells", len(spells), "int", count=True, where="findings"),
+    job_exits=r.quantity(
+        "overview.exit_share.JOB_INCOME", exits.get("JOB_INCOME", 0.0), "pct", where="findings"
+    ),
+    sanction_exits=r.quantity(
+        "overview.exit_share.NON_COMPLIANCE", exits.get("NON_COMPLIANCE", 0.0), "pct", where="findings"
+    ),
+    chronicity=r.ref("03_chronicity"),
 )
 if calibration_table is not None:
     r.say(
@@ -113,15 +118,13 @@ r.table(pyramid, "population.table", counts=["H", "M"])
 
 # %%
 r.heading("spells")
-r.say("spells.text", median=r.num(km.median_survival_time_, 0), still_24=r.pct(still_24))
-ax = km.plot_survival_function(label=r.t("spells.curve"), figsize=(7, 4))
-ax.set_xlabel(r.t("common.months_on_rgc"))
-ax.set_ylabel(r.t("common.share_still_receiving"))
-ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
-r.figure(ax, "spells.km")
+r.say("spells.text", chronicity=r.ref("03_chronicity"))
 
 # %%
 exit_columns = [c for c in by_province.columns if c not in {"spells", "ongoing", "median_months"}]
+never = [c for c in exit_columns if by_province[c].sum() == 0]  # e.g. IMV: it began in 2020
+by_province = by_province.drop(columns=never + ["median_months"])  # the time on the RGC is 03's
+exit_columns = [c for c in exit_columns if c not in never]
 shown = disclosure.rows_without_small_counts(by_province, exit_columns, disclosure_min_cell)
 shares = by_province.loc[shown, exit_columns].div(by_province.loc[shown, exit_columns].sum(axis=1), axis=0)
 if len(shares):
@@ -132,12 +135,9 @@ if len(shares):
     r.figure(ax, "spells.exits", omitted=r.n(int((~shown).sum())))
 else:
     r.say("spells.exits.none")
-r.table(
-    by_province,
-    "spells.by_province",
-    counts=["spells", "ongoing", *exit_columns],
-    decimals={"median_months": 1},
-)
+r.table(by_province, "spells.by_province", counts=["spells", "ongoing", *exit_columns])
+if never:
+    r.say("spells.never", routes=", ".join(r.value(c) for c in never))
 
 # %%
 r.heading("identity")
@@ -153,7 +153,7 @@ else:
 # %%
 r.heading("calibration")
 if calibration_table is not None:
-    r.say("calibration.text")
+    r.say("calibration.text", pilot=r.ref("05_pilot_evaluation"))
     shown = calibration_table[["target", "measured", "tolerance", "unit", "ok"]]
     r.table(shown, "calibration.table", decimals=1)
 else:
@@ -170,8 +170,16 @@ r.say("checklist")
 # %%
 r.heading("common.appendix")
 r.say("dictionary.text")
-dictionary = describe.data_dictionary().set_index(["source", "column"])
-r.table(dictionary, "dictionary.table")
+dictionary = describe.data_dictionary()
+dictionary["description"] = [
+    r.t(f"dictionary.{s}.{c}") for s, c in zip(dictionary["source"], dictionary["column"], strict=True)
+]
+columns = ["description", "type", "required", "codes", "direct_identifier"]  # the words first
+r.table(
+    dictionary.set_index(["file", "column"])[columns],
+    "dictionary.table",
+    verbatim=["file", "column", "codes", "description"],
+)
 
 # %%
 r.footer()

@@ -35,6 +35,8 @@ import pandas as pd
 from pact_analysis import codebook, ingest, report
 from pact_analysis.linkage import diagnostics, evaluate
 from pact_analysis.paths import Paths
+from pact_analysis.report.figures import match_weights_figure
+from pact_analysis.report.navigation import slug
 
 r = report.start(
     "01_record_linkage",
@@ -67,19 +69,25 @@ if review is not None and review.get("precision") is None:
 # %%
 r.title()
 r.banner(data_source)
+# figures the index also shows are recorded under metrics/linkage.json's keys (one value everywhere)
 values = {
-    "records": r.count(metrics["records"]),
-    "persons": r.count(metrics["n_persons"]),
-    "exact_persons": r.count(exact_persons),
+    "records": r.quantity("linkage.records", metrics["records"], "int", count=True, where="findings"),
+    "persons": r.quantity("linkage.n_persons", metrics["n_persons"], "int", count=True, where="findings"),
+    "exact_persons": r.quantity(
+        "linkage.deterministic_n_persons", exact_persons, "int", count=True, where="findings"
+    ),
     "threshold": r.num(linkage_threshold, 2),
 }
 if quality is not None:
+    pairwise = quality["pairwise"]
     values |= {
-        "precision": r.pct(quality["pairwise"]["precision"], 2),
-        "recall": r.pct(quality["pairwise"]["recall"], 2),
-        "f1": r.num(quality["bcubed"]["f1"], 3),
+        "precision": r.quantity("linkage.precision", pairwise["precision"], "pct", 2, where="findings"),
+        "recall": r.quantity("linkage.recall", pairwise["recall"], "pct", 2, where="findings"),
+        "f1": r.quantity("linkage.bcubed_f1", quality["bcubed"]["f1"], "num", 3, where="findings"),
         "exact_f1": r.num(quality["deterministic"]["bcubed"]["f1"], 3),
-        "true_persons": r.count(metrics["true_persons"]),
+        "true_persons": r.quantity(
+            "linkage.true_persons", metrics["true_persons"], "int", count=True, where="findings"
+        ),
     }
     r.findings(also="findings.truth", index="index.truth", **values)
 elif review is not None:
@@ -134,8 +142,13 @@ r.heading("model")
 r.say("model.text")
 model = json.loads((folder / "model.json").read_text())
 parameters = diagnostics.parameter_table(model)
-ax = diagnostics.plot_match_weights(parameters, xlabel=r.t("model.xlabel"))
-r.figure(ax, "model.weights")
+fig = match_weights_figure(
+    parameters,
+    comparison_label=lambda c: r.t(f"comparison.{c}"),
+    level_label=lambda c, level: r.t(f"level.{c}.{slug(level).replace('-', '_')}"),
+    xlabel=r.t("model.xlabel"),
+)
+r.figure(fig, "model.weights")
 
 # %%
 r.heading("decisions")
@@ -244,7 +257,7 @@ r.say("limitations.text")
 
 # %%
 r.heading("common.checklist")
-r.say("checklist")
+r.say("checklist", review=r.t("checklist.review" if review is not None else "checklist.no_review"))
 
 # %%
 r.footer()

@@ -78,6 +78,15 @@ r.findings(
     ceiling=r.num(results.get("supervised_ceiling_ari", np.nan)),
     share_of_ceiling=r.pct(results.get("ari_share_of_ceiling", np.nan), 0),
 )
+if validated:
+    recovery = tables["true_profile_jaccard"].set_index("true_profile")
+    recovered = [r.t(f"true.{t}") for t in recovery.index[recovery["recovered"]]]
+    missed = [r.t(f"true.{t}") for t in recovery.index[~recovery["recovered"]]]
+    r.say(
+        "findings.recovered",
+        recovered=", ".join(recovered) or r.t("none"),
+        missed=", ".join(missed) or r.t("none"),
+    )
 
 # %%
 r.heading("about")
@@ -97,12 +106,19 @@ r.heading("selection")
 r.say(
     "selection.text",
     k=r.n(results["k_chosen"]),
-    k_sabic=r.n(results["k_sabic"]),
+    k_bic_min=r.n(results["k_bic_minimum"]),
+    k_sabic_min=r.n(results["k_sabic_minimum"]),
+    criterion=r.label(results["k_criterion"]),
     k_max=r.n(results["k_max"]),
     n_init=r.n(results["n_init"]),
+    max_starts=r.n(results["max_starts"]),
+    not_converged=r.n(results["starts_not_converged"]),
     sample=r.n(results["n_selection"]),
     min_share=r.pct(results.get("min_class_share", profiles.MIN_CLASS_SHARE), 0),
+    at_best=r.n(results["best_ll_replicated"]),
+    starts=r.n(int(fit.loc[results["k_chosen"], "starts"])),
     replicated=r.n(int(fit["replicated"].sum())),
+    models=r.n(len(fit)),
 )
 if results["k_chosen"] == results["k_max"] == results.get("k_bic_minimum", results["k_max"]):
     r.say("selection.at_max", k_max=r.n(results["k_max"]))
@@ -114,8 +130,22 @@ ax.set_xlabel(r.label("k"))
 ax.set_ylabel(r.t("selection.ylabel"))
 ax.legend()
 r.figure(fig, "selection.figure", k=r.n(results["k_chosen"]))
-shown = fit[["loglik", "n_parameters", "aic", "bic", "sabic", "entropy", "smallest_n", "smallest_share"]]
-shown = shown.assign(replicated=fit["replicated"].astype(bool))
+shown = fit[
+    [
+        "loglik",
+        "starts",
+        "starts_at_best",
+        "converged_starts",
+        "n_parameters",
+        "aic",
+        "bic",
+        "sabic",
+        "entropy",
+        "smallest_n",
+        "smallest_share",
+        "bvr_over",
+    ]
+]
 r.table(
     shown,
     "selection.table",
@@ -124,16 +154,52 @@ r.table(
     percent=["smallest_share"],
     decimals={"entropy": 3, "loglik": 1, "aic": 1, "bic": 1, "sabic": 1},
 )
+r.say("selection.neighbours")
+neighbours = tables["neighbours"].set_index("k")
+r.table(
+    neighbours,
+    "selection.neighbours",
+    additive=False,
+    percent=["smallest_share"],
+    decimals=3,
+    verbatim=["classes_into_profiles"],
+)
 
 # %%
 r.heading("sizes")
-r.say("sizes.text", bootstrap=r.n(results["bootstrap"]), sample=r.n(results["n_bootstrap_persons"]))
+r.say(
+    "sizes.text",
+    bootstrap=r.n(results["bootstrap_replicates"]),
+    sample=r.n(results["n_bootstrap_persons"]),
+    starts_min=r.n(results["bootstrap_starts_min"]),
+    starts_max=r.n(results["bootstrap_starts_max"]),
+    replicated=r.n(results["bootstrap_replicated"]),
+)
 size_table = sizes.assign(name=[labels[p] for p in sizes.index])[
     ["name", "persons", "share", "mean_posterior", "jaccard", "stability"]
 ]
 r.table(size_table, "sizes.table", counts=["persons"], additive=False, percent=["share"])
 for p, code in sizes["name"].items():
     r.say("sizes.why", name=labels[p], why=r.t(f"why.{code.rstrip('_0123456789')}"))
+verdicts = [
+    r.t(
+        "sizes.verdict", name=labels[p], verdict=r.t(f"stability.{v}"), jaccard=r.num(sizes.loc[p, "jaccard"])
+    )
+    for p, v in sizes["stability"].items()
+]
+r.say("sizes.verdicts", verdicts="; ".join(verdicts))
+
+# %%
+r.heading("bvr")
+bvr = tables["bvr"]
+r.say(
+    "bvr.text",
+    over=r.n(results["bvr_over"]),
+    pairs=r.n(results["bvr_pairs"]),
+    over_one=r.n(int(fit.loc[fit.index.min(), "bvr_over"])),
+)
+over = bvr[bvr["bvr"] > 3.84].set_index(["item_a", "item_b"])
+r.table(over, "bvr.table", additive=False, decimals={"chi2": 1, "df": 0, "bvr": 1})
 
 # %%
 r.heading("items")
@@ -196,7 +262,7 @@ r.table(service_table, "cards.services", percent=list(service_table.columns))
 
 # %%
 r.heading("distal")
-r.say("distal.text")
+r.say("distal.text", negative=r.n(results["bch_negative_cells"]))
 distal = tables["distal"]
 distal = distal[~distal["value"].isin(["no", "unknown"])]
 distal_table = distal.pivot_table(index=["variable", "value"], columns="class", values="share")
@@ -297,6 +363,26 @@ if validated:
     truth.index = [labels[int(p)] for p in truth.index]
     truth = truth.rename_axis("profile").rename(columns=lambda c: f"true_{c}")
     r.table(truth, "validation.crosstab", counts=list(truth.columns))
+    recovery = tables["true_profile_jaccard"].set_index("true_profile")
+    worst = recovery["jaccard"].idxmin()
+    others = tables["neighbours"].set_index("k").drop(index=results["k_chosen"])
+    r.say(
+        "validation.recovered",
+        recovered=", ".join(r.t(f"true.{t}") for t in recovery.index[recovery["recovered"]]) or r.t("none"),
+        missed=", ".join(r.t(f"true.{t}") for t in recovery.index[~recovery["recovered"]]) or r.t("none"),
+        worst=r.t(f"true.{worst}"),
+        worst_jaccard=r.num(recovery.loc[worst, "jaccard"]),
+        neighbour_worst="; ".join(
+            r.t("validation.neighbour", k=r.n(k), jaccard=r.num(v))
+            for k, v in others["min_true_profile_jaccard"].items()
+        ),
+    )
+    r.table(
+        recovery.rename(index=lambda t: r.t(f"true.{t}"), columns={"jaccard": "best_jaccard"}),
+        "validation.jaccard",
+        additive=False,
+        decimals=3,
+    )
 else:
     r.say("validation.no_truth")
 

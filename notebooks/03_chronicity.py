@@ -28,10 +28,12 @@ disclosure_min_cell = 10
 chronicity_landmark_month = 3
 chronicity_horizon_month = 24
 chronicity_develop_before = "2014-01-01"
+chronicity_recalibrate_before = "2015-01-01"
+chronicity_alert_share = 0.15
+chronicity_validated_min_rows = 100
 chronicity_merge_gap_months = 1
 chronicity_ph_cut_months = 12
 chronicity_chosen_model = "logistic"
-chronicity_alert_threshold = 0.75
 
 # %%
 from functools import partial
@@ -52,7 +54,7 @@ r = report.start(
     data_source=data_source,
     chronicity_landmark_month=chronicity_landmark_month,
     chronicity_horizon_month=chronicity_horizon_month,
-    chronicity_alert_threshold=chronicity_alert_threshold,
+    chronicity_alert_share=chronicity_alert_share,
     chronicity_chosen_model=chronicity_chosen_model,
 )
 res, v = cs.load_results(Paths(Path(root)))
@@ -78,15 +80,38 @@ ci = res["metrics"].loc[(chosen, "c_index")]
 # %%
 r.title()
 r.banner(data_source)
+dv = cs.deployed_values(v, r.num, r.pct)
+# the figures the index shows too: recorded, so that the check stage finds any second value
+for text_key, key, decimals in (
+    ("deployed_auc", "deployed_auc", 3),
+    ("dslope", "deployed_calibration_slope", 2),
+):
+    if v.get(key) is not None:
+        dv[text_key] = r.quantity(f"chronicity.{key}", v[key], "num", decimals, where="findings")
+window = r.n(chronicity_horizon_month - chronicity_landmark_month)
+verdict_key = cs.slope_verdict(v)
+low, high = (r.num(x, 1) for x in v["validated_slope"])
+verdict = r.t(
+    f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
+    slopes=cs.landmark_slopes_text(v, num2), **dv,
+)  # fmt: skip
+test_from = r.date(chronicity_recalibrate_before)
 values = {
     "spells": r.count(v["spells"]),
     "heads": r.count(v["heads"]),
     "median": r.num(overall["median"], 1),
+    "median_lower": r.num(overall["median_lower"], 1),
+    "median_upper": r.num(overall["median_upper"], 1),
+    "window": window,
+    "test_from": test_from,
+    "test_persons": r.count(v.get("test_persons", 0)),
+    "verdict": verdict,
+    **dv,
     "still_24": r.pct(overall["still_24"]),
     "still_36": r.pct(overall["still_36"]),
     "back_job": r.pct(returned_24["JOB_INCOME"]),
     "back_sanction": r.pct(returned_24["NON_COMPLIANCE"]),
-    "c_index": r.num(v["c_index"], 3),
+    "c_index": r.quantity("chronicity.c_index", v["c_index"], "num", 3, where="findings"),
     "c_lower": r.num(ci["ci_lower"], 3),
     "c_upper": r.num(ci["ci_upper"], 3),
     "auc": r.num(v["auc"], 3),
@@ -95,7 +120,10 @@ values = {
     "alert_rate": r.pct(v["alert_rate"]),
 }
 if truth:
+    inside = v["median_months_ci"][0] <= v["true_median_months"] <= v["median_months_ci"][1]
     values |= {
+        "true_median": r.num(v["true_median_months"], 1),
+        "inside": r.t("truth.inside" if inside else "truth.outside"),
         "oracle": r.num(v["oracle_c_index"], 3),
         "gain": r.pct(v["share_of_achievable_gain"], 0),
         "coverage": r.t(
@@ -125,6 +153,9 @@ r.say(
     spells=r.count(v["spells"]),
     heads=r.count(v["heads"]),
     exits=r.count(v["exits"]),
+    merged=r.count(v["merged_files"]),
+    truncated=r.count(v["left_truncated_spells"]),
+    median_no_entry=r.num(v["median_months_no_entry"], 1),
 )
 
 # %% [markdown]
@@ -298,6 +329,36 @@ r.table(
 )
 
 # %%
+r.heading("outcome", level=3)
+r.say("outcome.text", window=window)
+r.table(cs.outcome_table(v).rename(index=r.value), "outcome.table", percent=["share"], decimals=3)
+
+# %%
+r.heading("deployed", level=3)
+sizes_p = v["cohort_persons"]
+recal = r.t("deployed.kept", a=r.num(v["recalibration"][0], 2), b=r.num(v["recalibration"][1], 2))
+r.say(
+    "deployed.text", develop_before=r.date(chronicity_develop_before), recal_before=test_from,
+    dev_persons=r.count(sizes_p.get("develop", 0)), recal_persons=r.count(sizes_p.get("recalibrate", 0)),
+    test_persons=r.count(sizes_p.get("test", 0)), C=r.num(v["logistic_C"], 4),
+    loss_raw=r.num(v["recalibration_log_loss"][0], 4), loss_recal=r.num(v["recalibration_log_loss"][1], 4),
+    recal_decision=recal if v["recalibrated"] else r.t("deployed.not_kept"), low=low, high=high,
+    min_rows=r.n(chronicity_validated_min_rows), bootstrap=r.n(v["bootstrap"]),
+)  # fmt: skip
+if v["validated_landmarks"]:
+    grid = sorted(v["landmarks"])
+    last = max(v["validated_landmarks"])
+    nxt = next((m for m in grid if m > last), last + (grid[-1] - grid[-2] if len(grid) > 1 else 3))
+    marks = ", ".join(str(int(m)) for m in v["validated_landmarks"])
+    r.say(
+        "deployed.landmarks", slopes=cs.landmark_slopes_text(v, num2), landmarks=marks, max_end=r.n(int(nxt))
+    )
+r.say(f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
+      slopes=cs.landmark_slopes_text(v, num2), **dv)  # fmt: skip
+per_landmark = res["per_landmark"].assign(landmark=lambda d: d["landmark"].astype(int)).set_index("landmark")
+r.table(per_landmark, "deployed.table", counts=["rows", "still"], decimals=3)
+
+# %%
 r.heading("validation", level=3)
 r.say(
     "validation.text",
@@ -316,17 +377,19 @@ r.figure(ax, "validation.calibration")
 # %%
 r.heading("threshold", level=3)
 dc = res["decision_curve"]
-n_alerted = round(v["alert_rate"] * int(sizes.loc["validate", "spells"]))  # a PPV of fewer is not shown
-r.say(
-    "threshold.text",
-    threshold=r.num(v["alert_threshold"], 2),
-    alert_rate=r.pct(v["alert_rate"]),
-    ppv=r.pct(v["alert_ppv"]) if n_alerted >= disclosure_min_cell else "–",
-    net_benefit=r.num(v["net_benefit"], 3),
-    net_all=r.num(v["net_benefit_all"], 3),
+shown_ppv = (
+    dv
+    if v.get("test_flagged", 0) >= disclosure_min_cell
+    else dv | dict.fromkeys(("ppv", "ppv_lower", "ppv_upper"), "–")
 )
-if v["useful_from"] is not None:
-    r.say("threshold.useful", useful_from=r.num(v["useful_from"], 2), useful_to=r.num(v["useful_to"], 2))
+r.say(
+    "threshold.text", share=r.pct(chronicity_alert_share), alert_rate=r.pct(v["alert_rate"]),
+    net_all=r.num(v["net_benefit_all"], 3), **shown_ppv,
+)  # fmt: skip
+if v["useful_ranges"]:
+    r.say("threshold.useful", ranges=cs.ranges_text(v["useful_ranges"], num2))
+else:
+    r.say("threshold.useless")
 texts = {k: r.t(f"threshold.{k}") for k in ("model", "all", "none", "xlabel", "ylabel")}
 texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 2))
 r.figure(fig.plot_decision_curve(dc, v["alert_threshold"], texts), "threshold.curve")
@@ -344,10 +407,7 @@ r.table(
 r.heading("fairness")
 r.say("fairness.text", threshold=r.num(v["alert_threshold"], 2), min_cell=r.n(disclosure_min_cell))
 rates = {"false_positive_rate": r.t("fairness.fpr"), "false_negative_rate": r.t("fairness.fnr")}
-audits = {
-    name: ch.mask_small_groups(res[f"fairness_{name}"], "n", disclosure_min_cell)
-    for name in ch.FAIRNESS_GROUPS
-}
+audits = {name: ch.mask_rates(res[f"fairness_{name}"], disclosure_min_cell) for name in ch.FAIRNESS_GROUPS}
 ax = fig.plot_group_rates(audits["sex_nationality"], label, rates, r.t("fairness.xlabel"))
 r.figure(ax, "fairness.rates")
 
@@ -359,10 +419,11 @@ for name, table in audits.items():
     r.table(
         cs.fairness_table(res[f"fairness_{name}"], disclosure_min_cell, pct),
         f"fairness.table_{name}",
-        counts=["n"],
+        counts=["persons"],
         additive=False,
         percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
     )
+r.say("fairness.incompatible")
 
 # %% [markdown]
 # ## Validation against the truth
@@ -413,13 +474,12 @@ r.say(
     window=r.n(chronicity_horizon_month - chronicity_landmark_month),
     landmark=r.n(chronicity_landmark_month),
     horizon=r.n(chronicity_horizon_month),
-    develop=r.count(int(sizes.loc["develop", "spells"])),
-    validate=r.count(int(sizes.loc["validate", "spells"])),
-    c_index=r.num(v["c_index"], 3),
-    auc=r.num(v["auc"], 3),
-    slope=r.num(v["calibration_slope"], 2),
-    threshold=r.num(v["alert_threshold"], 2),
-    alert_rate=r.pct(v["alert_rate"]),
+    develop_before=r.date(chronicity_develop_before),
+    recal_before=test_from,
+    recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
+    landmarks=", ".join(str(int(m)) for m in v["validated_landmarks"]) or "–",
+    status=r.t("card.withheld" if v.get("alerts_withheld") else "card.issued"),
+    **dv,
 )
 
 # %%
@@ -440,8 +500,7 @@ r.say(
     "specification.text",
     features=r.n(len(res["specification"]) - 1),
     window=r.n(chronicity_horizon_month - chronicity_landmark_month),
-    a=r.num(v["recalibration"][0], 2),
-    b=r.num(v["recalibration"][1], 2),
+    recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
 )
 spec = res["specification"].rename(index=lambda f: cs.predictor_label(f, lang), columns={"coef": "weight"})
 r.table(spec, "specification.table", decimals=3)

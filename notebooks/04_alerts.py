@@ -26,6 +26,7 @@ data_extraction_date = "2018-10-31"
 disclosure_min_cell = 10
 chronicity_horizon_month = 24
 chronicity_develop_before = "2014-01-01"
+chronicity_landmark_month = 3
 
 # %%
 from pathlib import Path
@@ -48,7 +49,7 @@ r = report.start(
     chronicity_develop_before=chronicity_develop_before,
 )
 out = alerts.read_outputs(Path(root))
-model, scores, feedback = out["model"], out["scores"], out["feedback"]
+model, scores, feedback, summary = out["model"], out["scores"], out["feedback"], out["summary"]
 n_reasons = int(model["n_reasons"])
 alerted = scores.loc[scores["alert"]]
 chron_tables, chron = cs.load_results(Paths(Path(root)))  # the model's validation: report 03_chronicity
@@ -62,21 +63,22 @@ by_ceas = alerts.share_table(scores, "ceas_code", disclosure_min_cell)
 reasons = alerts.reason_counts(scores, n_reasons)
 shown_reasons = reasons.loc[reasons["alerts"] >= disclosure_min_cell]
 top_reason = reasons.index[0] if len(reasons) else alerts.AVERAGE_PROFILE
-modifiable_any = (
-    alerted[[f"reason_{i}_modifiable" for i in range(1, n_reasons + 1)]].fillna(False).any(axis=1)
-)
 rates = alerts.feedback_rates(feedback)
 thresholds = out["thresholds"]
 chosen = thresholds.loc[float(model["threshold"])]
 sizes = pd.DataFrame(model["sizes"]).set_index("split")
 auc_protected = float(chron["auc_with_protected"])
+dv = cs.deployed_values(chron, r.num, r.pct)  # the deployed model on the test cohort (report 03)
 common = {
     "horizon": r.n(chronicity_horizon_month),
-    "window": r.n(chronicity_horizon_month - min(model["landmarks"])),
-    "threshold": r.pct(model["threshold"], 0),
+    "window": r.n(chronicity_horizon_month - chronicity_landmark_month),
     "auc": r.num(validation["auc"], 2),
     "auc_with_protected": r.num(auc_protected, 2),
+    **dv,
 }
+withheld = bool(summary.get("alerts_withheld"))
+low, high = (r.num(x, 1) for x in chron["validated_slope"])
+flagged = scores.loc[scores["risk"] >= float(model["threshold"])]
 
 
 def reason_text(key: str) -> str:
@@ -96,20 +98,29 @@ def note_if_empty(ax, rows: int) -> None:
 # %%
 r.title()
 r.banner(data_source)
+if withheld:
+    alert_sentence = r.t("findings.withheld", low=low, high=high, **common)
+    actionable = (
+        r.t("findings.actionable_withheld", flagged=r.count(len(flagged)), n_reasons=r.n(n_reasons),
+            actionable_share=r.pct(summary["actionable_share_flagged"]),
+            lever_share=r.pct(summary["lever_share_flagged"]))
+        if len(flagged) else r.t("findings.none_flagged")
+    )  # fmt: skip
+else:
+    alert_sentence = r.t("findings.issued", alerts=r.count(len(alerted)), share=r.share(len(alerted), len(scores)),
+                         ceas_with=r.n(alerted["ceas_code"].nunique()), ceas_total=r.n(len(out["lists"])), **common)  # fmt: skip
+    actionable = r.t("findings.actionable", top_reason=reason_text(top_reason),
+                     top_reason_share=r.share(int(reasons["alerts"].iloc[0]) if len(reasons) else 0, len(alerted)),
+                     n_reasons=r.n(n_reasons), actionable_share=r.pct(summary["actionable_share"]),
+                     lever_share=r.pct(summary["lever_share"]))  # fmt: skip
 r.findings(
     also="findings.feedback" if rates["reviews"] else "findings.no_feedback",
     recipients=r.count(len(scores)),
     date=r.date(data_extraction_date),
-    first=r.n(min(model["landmarks"])),
-    alerts=r.count(len(alerted)),
-    share=r.share(len(alerted), len(scores)),
-    ceas_with=r.n(alerted["ceas_code"].nunique()),
-    ceas_total=r.n(len(out["lists"])),
-    top_reason=reason_text(top_reason),
-    top_reason_share=r.share(int(reasons["alerts"].iloc[0]) if len(reasons) else 0, len(alerted)),
-    modifiable_share=r.share(int(modifiable_any.sum()), len(alerted)),
-    auc_lower=r.num(validation_table.loc["auc", "ci_lower"], 2),
-    auc_upper=r.num(validation_table.loc["auc", "ci_upper"], 2),
+    landmarks=", ".join(str(int(m)) for m in summary.get("validated_landmarks", [])) or "–",
+    not_scored=r.count(summary.get("not_scored", 0)),
+    alert_sentence=alert_sentence,
+    actionable_sentence=actionable,
     reviews=r.count(rates["reviews"]),
     override_rate=r.share(rates["disagree"], rates["reviews"]),
     acted_rate=r.share(rates["acted"], rates["reviews"]),
@@ -202,9 +213,7 @@ top_k = model["top_k"]
 r.say(
     "threshold.text",
     top_k_text=r.t("threshold.top_k", top_k=r.n(top_k)) if top_k else "",
-    alert_rate=r.pct(chosen["alert_rate"]),
-    ppv=r.pct(chosen["ppv"]),
-    sensitivity=r.pct(chosen["sensitivity"]),
+    alert_rate=r.pct(chron["alert_rate"]),
     current_share=r.pct(chosen["current_share"]),
     **common,
 )
@@ -220,19 +229,17 @@ r.table(
 # %%
 r.heading("model")
 a, b = model["recalibration"]
+kept = summary.get("recalibrated", True)
 r.say(
     "model.text",
-    C=r.num(model["C"], 3),
+    C=r.num(model["C"], 4),
     develop_before=r.date(chronicity_develop_before),
-    landmarks=", ".join(str(m) for m in model["landmarks"]),
-    a=r.num(a, 2),
-    b=r.num(b, 2),
+    landmarks=", ".join(str(int(m)) for m in model["landmarks"]),
+    recal=r.t("model.recal_kept", a=r.num(a, 2), b=r.num(b, 2)) if kept else r.t("model.recal_not_kept"),
     bootstrap=r.n(model["bootstrap"]),
     first=r.n(min(model["landmarks"])),
     dev_rows=r.n(sizes.loc["develop", "rows"]),
     dev_persons=r.n(sizes.loc["develop", "persons"]),
-    val_rows=r.n(sizes.loc["validate", "rows"]),
-    val_persons=r.n(sizes.loc["validate", "persons"]),
     **common,
 )
 r.table(validation_table, "model.validation", first=r.n(min(model["landmarks"])))

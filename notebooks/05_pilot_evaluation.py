@@ -31,11 +31,13 @@ evaluation_imputations = 20
 evaluation_claim_improved = 0.65
 evaluation_claim_users = 0.89
 evaluation_claim_professionals = 0.84
+evaluation_improved_change = 0.5
 
 # %%
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from pact_analysis import codebook, disclosure, pilot, report
 from pact_analysis.paths import Paths
@@ -49,7 +51,8 @@ r = report.start(
     evaluation_pilot_start=evaluation_pilot_start,
 )
 res = pilot.load_results(Paths(Path(root)).pilot)
-did, admin, power, het = res["did"], res["admin"], res["power"], res["heterogeneity"]
+ancova, did, admin, power, het = res["ancova"], res["did"], res["admin"], res["power"], res["heterogeneity"]
+base = res["baseline_interaction"]
 flow = res["flow"]
 improved = res["improved"].drop(index="TOTAL")
 IMPROVED_COUNTS = ["n", "agree", "disagree"]
@@ -97,6 +100,15 @@ AGREE_COUNTS = ["n", "agree", "disagree"]
 users_share = share_or_mark(res["agree_users"], "TOTAL", AGREE_COUNTS)
 pros_share = share_or_mark(res["agree_professionals"], "TOTAL", AGREE_COUNTS)
 
+bench = res.get("coverage_benchmark") or {}
+coverage_values = {
+    "coverage": r.pct(bench["coverage"], 1) if bench else "–",
+    "replications": r.n(bench.get("coverage_replications") or 0),
+    "mc_se": r.num(100 * (bench.get("coverage_mc_se") or 0), 1),
+    "region": r.n(int(res["validation"]["covered"].sum())) if "validation" in res else "–",
+    "n_effects": r.n(len(res["validation"])) if "validation" in res else "–",
+}
+
 # %%
 r.title()
 r.banner(data_source)
@@ -104,18 +116,22 @@ r.findings(
     also="findings.validation" if "validation" in res else None,
     n=r.n(power["n"]),
     clusters=r.n(power["clusters"]),
-    mde=r.num(power["mde_icc05"], 2),
-    living=r.num(did.loc["living", "estimate"], 2),
-    living_ci=ci(did.loc["living", "ci_low"], did.loc["living", "ci_high"]),
+    mde=r.num(power["mde_two_groups_icc05"], 2),
+    living=r.num(ancova.loc["living", "estimate"], 2),
+    living_ci=ci(ancova.loc["living", "ci_low"], ancova.loc["living", "ci_high"]),
     exit12=pp(admin.loc["exit_12m", "estimate"]),
     exit12_ci=pp_ci(admin.loc["exit_12m", "ci_low"], admin.loc["exit_12m", "ci_high"]),
     het=r.num(het["estimate"], 2),
     het_ci=ci(het["ci_low"], het["ci_high"]),
+    base=r.num(base["estimate"], 2),
+    base_ci=ci(base["ci_low"], base["ci_high"]),
+    threshold=r.num(evaluation_improved_change, 1),
     improved=share_or_mark(improved, "PILOT", IMPROVED_COUNTS),
     improved_comparison=share_or_mark(improved, "COMPARISON", IMPROVED_COUNTS),
+    without=r.pct(res["improved_effect"]["without_pilot"]),
     users=users_share,
     pros=pros_share,
-    coverage=r.pct(res["validation"]["covered"].mean()) if "validation" in res else "",
+    **coverage_values,
 )
 
 # %%
@@ -171,7 +187,7 @@ r.say(
     "flow.attrition",
     mi=r.num(res["imputed"]["estimate"], 2),
     mi_ci=ci(res["imputed"]["ci_low"], res["imputed"]["ci_high"]),
-    ipw=r.num(did.loc["living", "estimate"], 2),
+    ipw=r.num(ancova.loc["living", "estimate"], 2),
 )
 
 # %%
@@ -185,7 +201,6 @@ publish(
     counts=["n"],
     derived=CHANGE_STATS,
     additive=False,
-    decimals={"p_holm": 4, "p_wilcoxon": 4},
 )
 mixed = res["mixed"]
 boundary = [dim_names[d] for d, m in mixed.items() if m["boundary"]]
@@ -203,7 +218,6 @@ publish(
     counts=["n"],
     derived=[*CHANGE_STATS[:5], "p_holm"],
     additive=False,
-    decimals={"p_holm": 4},
 )
 
 # %%
@@ -213,6 +227,9 @@ r.say(
     treated=r.count(res["pool_sizes"][0]),
     pool=r.count(res["pool_sizes"][1]),
     max_smd=r.num(res["max_abs_smd"], 3),
+    vr_low=r.num(res["balance"]["vr_after"].min(), 2),
+    vr_high=r.num(res["balance"]["vr_after"].max(), 2),
+    balanced=r.t("comparison.balanced" if res["balanced"] else "comparison.not_balanced"),
 )
 balance = res["balance"]
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -237,23 +254,29 @@ r.say("comparison.mdtse_balance", max_smd=r.num(res["mdtse_balance"]["smd_after"
 # %%
 r.heading("effects")
 r.say("effects.text")
-shown = did[["estimate", "ci_low", "ci_high", "p_value"]].join(
-    res["e_values"].rename(columns={"estimate": "e_value", "ci": "e_value_ci"})
+shown = (
+    ancova[["estimate", "ci_low", "ci_high", "df", "p_value"]]
+    .join(res["e_values"].rename(columns={"estimate": "e_value", "ci": "e_value_ci"}))
+    .join(did[["estimate", "ci_low", "ci_high"]].add_prefix("did_"))
 )
 fig, ax = plt.subplots(figsize=(7, 3.8))
-names = [dim_names[d] for d in did.index]
-ax.errorbar(
-    did["estimate"],
-    names,
-    xerr=[did["estimate"] - did["ci_low"], did["ci_high"] - did["estimate"]],
-    fmt="o",
-    capsize=3,
-)
+names = [dim_names[d] for d in ancova.index]
+for table, marker, shift in ((ancova, "o", -0.12), (did, "s", 0.12)):
+    ax.errorbar(
+        table["estimate"],
+        np.arange(len(names)) + shift,
+        xerr=[table["estimate"] - table["ci_low"], table["ci_high"] - table["estimate"]],
+        fmt=marker,
+        capsize=3,
+        label=r.t(f"effects.{'ancova' if table is ancova else 'did'}"),
+    )
+ax.set_yticks(range(len(names)), names)
+ax.legend()
 ax.axvline(0, color="black", linewidth=0.6)
 ax.set_xlabel(r.t("effects.xlabel"))
 ax.invert_yaxis()
 r.figure(fig, "effects.forest")
-r.table(shown.rename(index=dim_names).rename_axis("dimension"), "effects.mdtse", decimals={"p_value": 4})
+r.table(shown.rename(index=dim_names).rename_axis("dimension"), "effects.mdtse", decimals={"df": 1})
 gap = res["empowerment_gap"]
 r.say("effects.empowerment", gap=r.num(gap["estimate"], 2), gap_ci=ci(gap["ci_low"], gap["ci_high"]))
 # shares as percentages and their effects in percentage points; days as days
@@ -269,7 +292,7 @@ admin_shown.insert(
 r.table(
     admin_shown.rename(index=lambda c: r.t(f"value.{c}")).rename_axis("outcome"),
     "effects.admin",
-    decimals={"p_value": 4, "control_mean": 1, "estimate": 1, "ci_low": 1, "ci_high": 1, "check": 1},
+    decimals={"control_mean": 1, "estimate": 1, "ci_low": 1, "ci_high": 1, "check": 1},
 )
 r.say(
     "effects.admin_text",
@@ -283,13 +306,25 @@ r.say(
 # %%
 r.heading("heterogeneity")
 rtm, rtm_pilot = res["rtm_comparison"], res["rtm_pilot"]
+
+
+def direction(effect, negative, positive):
+    """The reading of an interval: ``negative`` below 0, ``positive`` above 0, else ``null``."""
+    return negative if effect["ci_high"] < 0 else positive if effect["ci_low"] > 0 else "null"
+
+
 r.say(
     "heterogeneity.text",
     het=r.num(het["estimate"], 2),
     het_ci=ci(het["ci_low"], het["ci_high"]),
+    base=r.num(base["estimate"], 2),
+    base_ci=ci(base["ci_low"], base["ci_high"]),
+    base_reading=r.t("heterogeneity.base." + direction(base, "lower", "higher")),
     rtm=r.num(rtm["estimate"], 2),
     rtm_ci=ci(rtm["ci_low"], rtm["ci_high"]),
+    rtm_reading=r.t("heterogeneity.rtm." + direction(rtm, "negative", "positive")),
     rtm_pilot=r.num(rtm_pilot["estimate"], 2),
+    rtm_pilot_ci=ci(rtm_pilot["ci_low"], rtm_pilot["ci_high"]),
 )
 # mean change per band of years on the RGC and group; only bands where both groups reach min_cell
 # persons are drawn (a scatter of persons would publish microdata)
@@ -326,10 +361,14 @@ r.say(
     pilot_ci=share_or_mark(improved, "PILOT", IMPROVED_COUNTS, interval=True),
     comparison=share_or_mark(improved, "COMPARISON", IMPROVED_COUNTS),
     claim=r.pct(evaluation_claim_improved, 0),
+    threshold=r.num(evaluation_improved_change, 1),
+    effect=pp(res["improved_effect"]["estimate"]),
+    effect_ci=pp_ci(res["improved_effect"]["ci_low"], res["improved_effect"]["ci_high"]),
+    without=r.pct(res["improved_effect"]["without_pilot"]),
+    reliable=share_or_mark(res["reliable_improved"], "PILOT", IMPROVED_COUNTS),
 )
 publish(
-    improved.drop(columns="claim_inside")
-    .rename(columns={"agree": "improved", "disagree": "not_improved"})
+    improved.rename(columns={"agree": "improved", "disagree": "not_improved"})
     .rename(index=r.value)
     .rename_axis("group"),
     "improved.table",
@@ -353,16 +392,22 @@ for who, table in (("users", res["agree_users"]), ("professionals", res["agree_p
         table.rename(index=r.value).rename_axis("territory"),
         f"satisfaction.{who}",
         counts=AGREE_COUNTS,
-        derived=["share", "ci_low", "ci_high", "claim_inside"],
+        derived=["share", "ci_low", "ci_high"],
         additive=True,
         percent=["share", "ci_low", "ci_high"],
     )
 
 # %%
 r.heading("verdict")
-verdicts = res["verdicts"].drop(columns=[c for c in ("k", "top") if c in res["verdicts"]])
+verdicts = res["verdicts"].copy()
 verdicts["claim_text"] = [r.t(f"claim.{c}") for c in verdicts.index]
-r.table(verdicts[["claim_text", "verdict"]].set_index("claim_text"), "verdict.table")
+verdicts["term"] = [dim_names.get(t, r.value(t)) for t in verdicts["term"]]
+verdicts["risk_of_bias"] = [
+    ", ".join(r.value(x) for x in v.split(", ") if x) for v in verdicts["risk_of_bias"]
+]
+verdicts["verdict"] = verdicts["verdict"].map(r.value)
+columns = ["claim_text", "term", "estimate", "ci_low", "ci_high", "target", "risk_of_bias", "verdict"]
+r.table(verdicts[columns].set_index("claim_text"), "verdict.table", decimals=2)
 r.say("verdict.text")
 
 # %%
@@ -373,7 +418,7 @@ if "validation" in res:
     )
     r.say(
         "validation.text",
-        coverage=r.pct(res["validation"]["covered"].mean()),
+        **coverage_values,
         het_truth=r.num(het["truth"], 2),
         het=r.num(het["estimate"], 2),
         het_ci=ci(het["ci_low"], het["ci_high"]),

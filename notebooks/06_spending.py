@@ -43,6 +43,10 @@ from pact_analysis.report import i18n
 
 res, v = sp.load_results(Paths(Path(root)).spending)
 cfg, chron, scale, effect, net5 = v["cfg"], v["chronicity"], v["scale"], v["effect"], v["net_5y_eur"]
+# one sign convention: the interval is given in the sense of the word that names the estimate
+# ("net cost 108 (95% interval 29 to 241)"), never the net's own sign beside a positive cost
+SENSE = 1.0 if net5["estimate"] > 0 else -1.0
+NET_LOW, NET_HIGH = sorted((SENSE * net5["ci_low"], SENSE * net5["ci_high"]))
 r = report.start(
     "06_spending",
     root,
@@ -126,9 +130,9 @@ r.findings(
     cost=r.n(cfg["cost_per_case_eur"]),
     net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
     net=keur(abs(net5["estimate"])),
-    net_ci=interval(keur(net5["ci_low"]), keur(net5["ci_high"])),
+    net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
     net_scaled=meur(abs(net5["estimate"]) * factor),
-    net_scaled_ci=interval(meur(net5["ci_low"] * factor), meur(net5["ci_high"] * factor)),
+    net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
     p_saving=r.pct(net5["probability_saving"], 0),
     break_even=pp(v["break_even_effect"]),
     effect_sentence=effect_sentence(),
@@ -228,6 +232,8 @@ r.table(
 
 # %%
 r.heading("bands")
+if chron.get("alerts_withheld"):
+    r.say("bands.withheld")
 r.say(
     "bands.text",
     threshold=r.pct(chron["alert_threshold"], 0),
@@ -318,13 +324,35 @@ r.say(
     "scenario.result",
     net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
     net=keur(abs(net5["estimate"])),
-    net_ci=interval(keur(net5["ci_low"]), keur(net5["ci_high"])),
+    net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
     p_saving=r.pct(net5["probability_saving"], 0),
     net_scaled=meur(abs(net5["estimate"]) * factor),
-    net_scaled_ci=interval(meur(net5["ci_low"] * factor), meur(net5["ci_high"] * factor)),
+    net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
     factor=r.num(factor, 1),
     horizon=r.n(cfg["horizon_years"]),
 )
+# the population the pilot's evidence covers: recipients like its participants (months on the RGC)
+like = v.get("pilot_like")
+if like is not None:
+    cost_like = like["net_cost"]  # positive = cost; the interval in the same sign
+    saving_like = cost_like["estimate"] < 0
+    low_like, high_like = sorted(
+        (-cost_like["ci_low"], -cost_like["ci_high"])
+        if saving_like
+        else (cost_like["ci_low"], cost_like["ci_high"])
+    )
+    r.say(
+        "scenario.pilot_like",
+        months_participants=r.num(like["months_participants"], 0),
+        months_alerted="–" if like["months_alerted"] is None else r.num(like["months_alerted"], 0),
+        cases=r.count(cases),
+        ess=r.n(round(like["effective_n"])),
+        net_kind=r.t("net.saving" if saving_like else "net.cost"),
+        net=keur(abs(cost_like["estimate"])),
+        net_ci=interval(keur(low_like), keur(high_like)),
+        p_saving=r.pct(cost_like["probability_saving"], 0),
+        break_even=pp(like["break_even_effect"]),
+    )
 
 # %%
 r.heading("breakeven", level=3)
@@ -367,7 +395,12 @@ r.figure(
 
 # %%
 r.heading("tornado", level=3)
-r.say("tornado.text", top_input=r.t(f"input.{top_input}"), base=keur(v["tornado_base_eur"]))
+r.say(
+    "tornado.text",
+    top_input=r.t(f"input.{top_input}"),
+    base=keur(v["tornado_base_eur"]),
+    at_effect=r.num(100 * v["tornado_effect"], 1),
+)
 fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.5 * len(tornado)))
 order = tornado.iloc[::-1]
 names = [r.t(f"input.{i}") for i in order.index]

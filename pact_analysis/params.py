@@ -87,6 +87,7 @@ class Noise(Section):
     ngo_doc_missing: Share = 0.6
     ngo_birth_date_missing: Share = 0.4
     municipality_moved: Share = 0.05
+    province_moved: Share = 0.006  # per person-year, not per record (synth/noise.py: province_moves)
     sex_miscoded: Share = 0.002
 
 
@@ -207,6 +208,9 @@ class SyntheticPilot(Section):
     agree_users: Share = 0.89
     admin_log_hr: float = 0.2
     admin_log_hr_chronic: float = 0.3
+    ceas_sd: Annotated[float, Field(ge=0)] = 0.3
+    assessor_sd: Annotated[float, Field(ge=0)] = 0.2
+    ceas_pilot_only: bool = True
 
 
 class Synthetic(Section):
@@ -222,11 +226,94 @@ class Synthetic(Section):
 # --------------------------------------------------------------------------------------------------
 # linkage, evaluation, disclosure, warehouse
 # --------------------------------------------------------------------------------------------------
+class LinkageSpark(Section):
+    """A local Spark session (``linkage.backend: spark`` without a cluster session; the warehouse on Spark)."""
+
+    master: str = "local[2]"
+    driver_memory: str = Field(default="2g", pattern=r"^\d+[kmgt]$")
+    shuffle_partitions: PositiveInt = 4
+    checkpoint_dir: str = ""  # Splink's intermediate tables; empty: a temporary folder (local only)
+
+
 class Linkage(Section):
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.9
     max_pairs_em: PositiveInt = 2_000_000
     backend: Literal["duckdb", "spark"] = "duckdb"
     duckdb_memory_limit: str = Field(default="6GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    spark: LinkageSpark = LinkageSpark()
+
+
+#: Risks of bias a verdict can carry ("supported with reservations" when one applies).
+RiskOfBias = Literal[
+    "unblinded_assessors", "late_baselines", "respondents_only", "selection", "own_programme"
+]
+
+
+class ClaimRule(Section):
+    """The decision rule of one published claim of the pilot (written after an earlier version of the
+    results had been seen: post hoc, and said so in the report).
+
+    ``effect`` claims: supported when the 95% interval lies above 0 and reaches ``target`` (the claimed
+    size or the smallest effect of interest, per quantity when a dict), contradicted when the interval
+    lies below ``target``, otherwise inconclusive; a claim about several quantities holds when all do and
+    is contradicted when one is. ``share`` claims: the claimed share (``claim_*``) less ``tolerance``
+    is the threshold; supported when the interval lies above it, contradicted below it.
+    """
+
+    definition: str
+    kind: Literal["effect", "share"]
+    target: Positive | dict[str, Positive] | None = None
+    tolerance: Share = 0.05
+    risk_of_bias: list[RiskOfBias] = []
+
+
+def _default_claims() -> dict[str, ClaimRule]:
+    both: list[RiskOfBias] = ["unblinded_assessors", "late_baselines"]
+    compared: list[RiskOfBias] = [
+        *both,
+        "selection",
+    ]  # against a comparison group chosen without randomisation
+    return {
+        "all_areas": ClaimRule(
+            definition="effect on the change of each living dimension",
+            kind="effect",
+            target=0.5,
+            risk_of_bias=compared,
+        ),
+        "empowerment": ClaimRule(
+            definition="effect on personal and self-perception minus effect on the other five",
+            kind="effect",
+            target=0.25,
+            risk_of_bias=compared,
+        ),
+        "chronic": ClaimRule(
+            definition="treated x chronicity in the ANCOVA of the follow-up score",
+            kind="effect",
+            target=0.5,
+            risk_of_bias=compared,
+        ),
+        "professionals": ClaimRule(
+            definition="professionals rating usefulness and relevance 4+",
+            kind="share",
+            risk_of_bias=["own_programme"],
+        ),
+        "users": ClaimRule(
+            definition="users rating usefulness and relevance 4+",
+            kind="share",
+            risk_of_bias=["respondents_only"],
+        ),
+        "improved": ClaimRule(
+            definition="participants whose mean living score rose by improved_change or more",
+            kind="share",
+            risk_of_bias=both,
+        ),
+        "employment": ClaimRule(
+            definition="effect on leaving the benefit within 12 months and on days employed",
+            kind="effect",
+            target={"exit_12m": 0.05, "days_employed": 15.0},
+            risk_of_bias=["selection"],
+        ),
+    }
 
 
 class Evaluation(Section):
@@ -237,6 +324,8 @@ class Evaluation(Section):
     claim_improved: Share = 0.65
     claim_users: Share = 0.89
     claim_professionals: Share = 0.84
+    improved_change: Positive = 0.5
+    claims: dict[str, ClaimRule] = Field(default_factory=_default_claims)
 
 
 class Disclosure(Section):
@@ -299,9 +388,11 @@ class Warehouse(Section):
 class Profiles(Section):
     k_max: Annotated[int, Field(ge=2, le=20)] = 8
     min_class_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.05
-    n_init: PositiveInt = 4
+    k_criterion: Literal["bic", "sabic"] = "bic"
+    n_init: PositiveInt = 20
+    max_starts: PositiveInt = 40
     selection_sample: PositiveInt = 6000
-    bootstrap: Annotated[int, Field(ge=0)] = 10
+    bootstrap: Annotated[int, Field(ge=0)] = 50
     bootstrap_sample: PositiveInt = 3000
     ceiling_folds: Annotated[int, Field(ge=2)] = 5
     validation_sample: PositiveInt = 50000
@@ -323,6 +414,11 @@ class Chronicity(Section):
     horizon_month: PositiveInt = 24
     history_months: PositiveInt = 24
     develop_before: IsoDate = "2014-01-01"
+    outcome: Literal["receiving", "same_spell", "sanction_as_chronic"] = "receiving"
+    recalibrate_before: IsoDate = "2015-01-01"
+    alert_share: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    validated_slope: Annotated[list[Positive], Field(min_length=2, max_length=2)] = [0.8, 1.2]
+    validated_min_rows: Annotated[int, Field(ge=1)] = 100
     models: Annotated[list[Literal["cox", "logistic", "boosting"]], Field(min_length=1)] = [
         "cox",
         "logistic",
@@ -335,7 +431,6 @@ class Chronicity(Section):
     bootstrap: Annotated[int, Field(ge=0)] = 200
     landmarks: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)] = [3, 6, 9, 12, 15, 18, 21]
     exclude_predictors: list[str] = ["foreign", "female"]
-    alert_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.75
     ph_cut_months: Positive = 12
 
     @model_validator(mode="after")
@@ -346,6 +441,8 @@ class Chronicity(Section):
             raise ValueError("landmark_month must be before horizon_month")
         if max(self.landmarks) >= self.horizon_month:
             raise ValueError("every landmark must be before horizon_month")
+        if self.recalibrate_before <= self.develop_before:
+            raise ValueError("recalibrate_before must be after develop_before")
         return self
 
 
@@ -383,6 +480,7 @@ class Spending(Section):
     discount_rate_range: Range = [0.0, 0.06]
     horizon_years: Annotated[int, Field(ge=1, le=30)] = 5
     months_to_exit: Annotated[float, Field(ge=0)] = 6
+    months_to_exit_range: Range = [3, 12]
     reentry_share: Share = 0.33
     reentry_share_range: Range = [0.2, 0.5]
     chronic_months: PositiveInt = 24
@@ -392,7 +490,12 @@ class Spending(Section):
 
     @model_validator(mode="after")
     def _ranges(self) -> Spending:
-        for key in ("cost_per_case_range", "discount_rate_range", "reentry_share_range"):
+        for key in (
+            "cost_per_case_range",
+            "discount_rate_range",
+            "reentry_share_range",
+            "months_to_exit_range",
+        ):
             _ordered(getattr(self, key), key)
         return self
 
@@ -418,8 +521,10 @@ class Params(Section):
 
 #: Keys that live elsewhere, with where: said when one is found in the wrong place.
 MOVED = {
-    "alerts.threshold": "the alert threshold is chronicity.alert_threshold (one model and one threshold "
+    "alerts.threshold": "the alert threshold is set by chronicity.alert_share (one model and one threshold "
     "for the report and the alerts)",
+    "chronicity.alert_threshold": "the threshold is no longer written by hand: chronicity.alert_share sets it "
+    "on the recalibration cohort",
     "alerts.landmarks": "the landmarks are chronicity.landmarks",
     "alerts.exclude_predictors": "excluded predictors are chronicity.exclude_predictors",
     "alerts.feedback_dir": "case managers' responses are read from data/feedback (no longer a parameter)",

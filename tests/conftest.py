@@ -58,7 +58,7 @@ def rendered_reports(repro_project):
 #: ``make test`` runs ``--dist loadgroup --no-loadscope-reorder``: xdist hands out groups in
 #: collection order, so the two slowest start at once on the two workers instead of one waiting for
 #: the other (xdist's default order, by number of tests, let them queue on one worker: 24 to 33 min).
-LONGEST_GROUPS = ("dvc", "files_mode", "tiny_region")
+LONGEST_GROUPS = ("dvc", "files_mode", "tiny_region", "spark")
 
 
 def _group(item: pytest.Item) -> str | None:

@@ -470,9 +470,9 @@ CASES = [
         ),
     ),
     Case(
-        "RGC spell before the RGC existed",
-        set_cell("rgc_spells", 2, "start_date", "01/02/2003"),
-        (S, "row 2", "start_date", "'01/02/2003' is before 21/12/2010, the earliest plausible date"),
+        "RGC spell before the IMI existed",
+        set_cell("rgc_spells", 2, "start_date", "01/02/1985"),
+        (S, "row 2", "start_date", "'01/02/1985' is before 01/01/1990, the earliest plausible date"),
     ),
     Case(
         "end before start",
@@ -681,14 +681,22 @@ CASES = [
         ),
     ),
     Case(
-        "RGC spell a day before the RGC came into force",
-        set_cell("rgc_spells", 2, "start_date", "20/12/2010"),
-        (S, "row 2", "start_date", "'20/12/2010' is before 21/12/2010, the earliest plausible date"),
+        "RGC spell a day before the earliest plausible start (files inherited from the IMI)",
+        set_cell("rgc_spells", 2, "start_date", "31/12/1989"),
+        (S, "row 2", "start_date", "'31/12/1989' is before 01/01/1990, the earliest plausible date"),
     ),
     Case(
-        "RGC spell on the day the RGC came into force",
-        set_cell("rgc_spells", 2, "start_date", "21/12/2010"),
-        differs={"rgc_spells": lambda f: f["start_date"].iloc[0] == pd.Timestamp("2010-12-21")},
+        "RGC spell inherited from the IMI, on the earliest plausible day",
+        set_cell("rgc_spells", 2, "start_date", "01/01/1990"),
+        differs={"rgc_spells": lambda f: f["start_date"].iloc[0] == pd.Timestamp("1990-01-01")},
+        warns=(
+            (S, "start_date", "1 value before 01/01/2000: possible but unusual"),
+            (
+                S,
+                "start_date",
+                "1 spell starts before the household head (rgc_members.csv, role HEAD) turned 18",
+            ),
+        ),
     ),
     Case(
         "a job-seeker registration of 2008",

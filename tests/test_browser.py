@@ -1,8 +1,9 @@
 """The reports as a reader sees them: headless Chromium opens every page, offline.
 
 A page fails on a console error, a failed request, a request to a non-local URL, an image that did
-not decode, a broken internal link, or a language switch that does not lead to the same report in
-the other language. A screenshot of every page is kept under build/screenshots/ (a test artefact).
+not decode, a broken internal link or anchor, a language switch that does not lead to the same report
+in the other language, and (a report page) a missing contents list, previous/next or index link,
+references section or link to a table's CSV. A screenshot of every page is kept under build/screenshots/ (a test artefact).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pact_analysis import report
 from pact_analysis.paths import ROOT
 from pact_analysis.report import browser, i18n
 
@@ -52,16 +54,69 @@ def test_every_figure_decodes_in_the_browser(rendered_reports, chromium):
         assert browser.count_images(chromium, page) == page.read_text().count("<img ")
 
 
-def _site(tmp_path: Path, body: str) -> Path:
+def test_the_series_reads_from_first_to_last_by_next_links_in_each_language(rendered_reports, chromium):
+    """Clicking "next" from the overview walks every report in order, staying in the page's language;
+    clicking each contents entry lands on its heading."""
+    for lang in i18n.LANGUAGES:
+        context = chromium.new_context()
+        page = context.new_page()
+        page.goto((rendered_reports.reports / lang / f"{report.REPORTS[0]}.html").resolve().as_uri())
+        visited = []
+        while True:
+            assert page.get_attribute("html", "lang") == lang
+            visited.append(Path(page.url).stem)
+            entries = page.eval_on_selector_all("nav.toc a", "els => els.map(e => e.getAttribute('href'))")
+            assert len(entries) >= 2 and "#references" in entries
+            for href in entries:
+                assert page.evaluate("h => document.getElementById(h.slice(1)) !== null", href), href
+            following = page.query_selector("nav.pager a.next")
+            if following is None:
+                break
+            following.click()
+            page.wait_for_load_state("load")
+        assert visited == report.REPORTS
+        page.click("nav.pager a.up")
+        assert Path(page.url).name == "index.html" and Path(page.url).parent.name == lang
+        context.close()
+
+
+def _site(tmp_path: Path, body: str, name: str = "x.html") -> Path:
     """Two language versions of one page (so the switch is valid) with ``body`` in the Spanish one."""
     from pact_analysis.report.shell import page
 
     for lang in i18n.LANGUAGES:
         (tmp_path / lang).mkdir(parents=True, exist_ok=True)
         (tmp_path / lang / "index.html").write_text("")
-        html = page(body if lang == "es" else "<p>ok</p>", lang, "t", "x.html")
-        (tmp_path / lang / "x.html").write_text(html)
-    return tmp_path / "es" / "x.html"
+        html = page(body if lang == "es" else "<p>ok</p>", lang, "t", name)
+        (tmp_path / lang / name).write_text(html)
+    return tmp_path / "es" / name
+
+
+def test_an_anchor_that_leads_nowhere_fails(tmp_path, chromium):
+    found = browser.check_page(
+        chromium, _site(tmp_path, '<h2>a</h2><a href="#nowhere">x</a><a href="index.html#gone">y</a>')
+    )
+    assert (
+        "anchor leads nowhere: x.html#nowhere" in found and "anchor leads nowhere: index.html#gone" in found
+    )
+
+
+def test_a_report_page_without_references_or_csv_links_fails_and_a_complete_one_passes(tmp_path, chromium):
+    from pact_analysis.report.references import references_html
+
+    for neighbour in ("01_record_linkage", "02_profiles", "03_chronicity"):
+        for lang in i18n.LANGUAGES:
+            (tmp_path / lang).mkdir(parents=True, exist_ok=True)
+            (tmp_path / lang / f"{neighbour}.html").write_text("<html></html>")
+    (tmp_path / "tables" / "02_profiles").mkdir(parents=True)
+    (tmp_path / "tables" / "02_profiles" / "t.csv").write_text("a\n1\n")
+    table = '<table id="table-1"><tr><td>1</td></tr></table>'
+    bare = _site(tmp_path, f"<h1>t</h1><h2>a</h2><h2>b</h2>{table}", "02_profiles.html")
+    found = browser.check_page(chromium, bare)
+    assert "no references section" in found and "1 tables but 0 links to their CSV" in found
+    csv = '<p class="table-csv"><a href="../tables/02_profiles/t.csv">CSV</a></p>'
+    body = f"<h1>t</h1><h2>a</h2><h2>b</h2>{table}{csv}" + references_html(["record_2015"], "es")
+    assert browser.check_page(chromium, _site(tmp_path, body, "02_profiles.html")) == []
 
 
 def test_a_good_page_passes(tmp_path, chromium):

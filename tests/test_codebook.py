@@ -255,7 +255,7 @@ def test_plausible_ranges_and_blank_thresholds_are_read_from_the_codebook():
     )
     assert "max" not in amount, "the cap depends on the year: 130% of its IPREM"
     assert (spells["household_size"]["warn_max"], spells["household_size"]["max"]) == (10, 30)
-    assert str(spells["start_date"]["min"]) == "2010-12-21", "Ley 7/2010 in force"
+    assert str(spells["start_date"]["min"]) == "1990-01-01", "files inherited from the IMI keep their start"
     assert codebook.age_limits() == (110, 100)
     assert codebook.load()["period"]["rgc_head_age"] == 18
     ngo = codebook.blank_thresholds("ngo_attention")

@@ -27,7 +27,7 @@ def write_params(tmp_path, change) -> Paths:
 def test_the_committed_params_validate_and_every_default_is_filled():
     loaded = pm.load_params(ROOT / "params.yaml")
     assert loaded["alerts"]["n_reasons"] == 3
-    assert pm.validate_params({})["chronicity"]["alert_threshold"] == loaded["chronicity"]["alert_threshold"]
+    assert pm.validate_params({})["chronicity"]["alert_share"] == loaded["chronicity"]["alert_share"]
     partial = pm.validate_params({"alerts": {"n_reasons": 5}})
     assert partial["alerts"]["n_reasons"] == 5 and partial["alerts"]["bootstrap"] == 50
 
@@ -37,7 +37,12 @@ def test_the_committed_params_validate_and_every_default_is_filled():
     [
         (lambda p: p["alerts"].update(n_reasonz=5), "alerts.n_reasonz", "unknown key"),
         (lambda p: p["alerts"].update(n_reasons="three"), "alerts.n_reasons", "valid integer"),
-        (lambda p: p["chronicity"].update(alert_threshold=1.5), "chronicity.alert_threshold", "less than 1"),
+        (lambda p: p["chronicity"].update(alert_share=1.5), "chronicity.alert_share", "less than 1"),
+        (
+            lambda p: p["chronicity"].update(alert_threshold=0.6),
+            "chronicity.alert_threshold",
+            "chronicity.alert_share",
+        ),
         (lambda p: p["linkage"].update(backend="sparc"), "linkage.backend", "'duckdb' or 'spark'"),
         (lambda p: p["data"].update(extraction_date="31/10/2018"), "data.extraction_date", "isoformat"),
         (

@@ -158,9 +158,9 @@ def test_figure_is_embedded_numbered_with_caption_and_alt(tmp_path, monkeypatch)
     r = _report(tmp_path, "en")
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    r.figure(fig, "spells.km")
+    r.figure(fig, "population.figure", date=r.date("2018-10-31"))
     assert shown[-1].startswith('<figure id="figure-1"><img src="data:image/png;base64,')
-    assert 'alt="Falling curve' in shown[-1] and "<b>Figure 1.</b>" in shown[-1]
+    assert 'alt="Population pyramid' in shown[-1] and "<b>Figure 1.</b>" in shown[-1]
     assert not plt.fignum_exists(fig.number), "a published figure is closed"
 
 
@@ -189,10 +189,9 @@ def test_index_summarises_each_report_in_both_languages(tmp_path):
         "values": {
             "persons": {"value": 12345, "kind": "int", "decimals": 1},
             "spells": {"value": 657, "kind": "int", "decimals": 1},
-            "median": {"value": 13, "kind": "num", "decimals": 0},
-            "still_24": {"value": 0.359, "kind": "pct", "decimals": 1},
-            "job_exits": {"value": 0.485, "kind": "pct", "decimals": 1},
+            "job_exits": {"value": 0.359, "kind": "pct", "decimals": 1},
             "sanction_exits": {"value": 0.4, "kind": "pct", "decimals": 1},
+            "chronicity": "[x](03_chronicity.html)",
         },
     }
     (paths.reports / "tables" / "00_overview").mkdir(parents=True)
@@ -210,8 +209,12 @@ def test_index_summarises_each_report_in_both_languages(tmp_path):
     assert '<html lang="es">' in es and "12.345 fichas" in es and "35,9\u00a0%" in es
     assert '<html lang="en">' in en and "12,345 SAUSS person records" in en and "35.9%" in en
     assert 'href="00_overview.html"' in es and "no generado en esta ejecución" in es  # linkage not rendered
+    assert 'href="03_chronicity.html"' in es, "a cross-reference in a summary stays a link in the index"
+    assert "que se van añadiendo" not in es and "cuando existan" not in es and "once they exist" not in en
+    assert "segmentación de la población" not in es and "Renta Garantizada" in es.split("</h1>")[0]
+    assert '<nav aria-label="Contenido" class="toc">' in es and "#referencias" not in es
     assert 'href="../en/index.html"' in es and 'href="../es/index.html"' in en
-    assert "Región sintética" in es and "HMAC-SHA256" in es and "&quot;seed&quot;: 7" in es
+    assert "Región sintética" in es and "HMAC-SHA256" in es and '"seed": 7' in es
     assert "url=es/index.html" in (paths.reports / "index.html").read_text()
     assert (paths.reports / "es" / "methods.html").exists()
 
@@ -321,3 +324,71 @@ def test_a_share_between_0_and_1_never_reads_as_0_or_100_percent():
 def test_half_way_shares_never_round_to_0_or_100_percent(share, lang):
     text = i18n.percent(share, lang).replace("\u00a0", " ")
     assert not re.fullmatch(r"(0|100)([.,]0+)? ?%", text), text
+
+
+# --- navigation, CSV links, verbatim columns, p-values, captions -----------------------------------
+
+
+def test_a_table_links_its_published_csv_and_keeps_delivered_names_verbatim(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    table = pd.DataFrame(
+        {"description": ["sex"], "source": ["sauss_persons"]}, index=pd.Index(["sex"], name="column")
+    )
+    _report(tmp_path, "es").table(table, "dictionary.table", verbatim=["column", "source"])
+    html = shown[-1]
+    assert (
+        '<a href="../tables/00_overview/dictionary_table.csv" download>Descargar la tabla 1 (CSV)</a>' in html
+    )
+    assert (tmp_path / "reports/tables/00_overview/dictionary_table.csv").exists()
+    assert '<td class="txt">sauss_persons</td>' in html, "a file or column name is shown as delivered"
+    assert '<td class="txt">sex</td><td class="txt">Sexo</td>' in html, "only the description is translated"
+
+
+def test_p_values_in_tables_are_bounded_and_captions_render_emphasis(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    monkeypatch.setitem(
+        i18n.catalogue("es"), "overview.sources.table.caption", "Intervalo *bootstrap* del 95 %"
+    )
+    table = pd.DataFrame({"threshold": [0.00001, 0.0432]}, index=pd.Index(["a", "b"], name="source"))
+    _report(tmp_path, "es").table(table, "sources.table", pvalues=["threshold"])
+    assert "< 0,001" in shown[-1].replace("&lt;", "<") and "0,043" in shown[-1] and "0,0000" not in shown[-1]
+    assert "<em>bootstrap</em>" in shown[-1] and "*" not in shown[-1]
+    monkeypatch.setitem(i18n.catalogue("en"), "overview.col.p_holm", "p (Holm)")
+    named = pd.DataFrame({"p_holm": [0.00002], "rows": [0.00002]}, index=pd.Index(["a"], name="source"))
+    _report(tmp_path, "en").table(named, "sources.table", decimals=4)
+    assert "&lt; 0.001" in shown[-1] and "0.0000" in shown[-1], "a p_ column by its name; another as asked"
+
+
+def test_headings_are_anchored_by_their_key_and_the_footer_lists_the_references(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    r = page.start("00_overview", tmp_path, "en", 10)
+    r.heading("common.checklist")
+    assert shown[-1].startswith('<h2 id="checklist">')
+    r.cite("cox_1972")
+    with pytest.raises(KeyError):
+        r.cite("not_a_work")
+    r.footer()
+    references = shown[-2]
+    assert '<h2 id="references">References</h2>' in references
+    assert 'id="ref-cox_1972"' in references and 'id="ref-record_2015"' in references
+    assert (
+        r.ref("03_chronicity", "spells") == f"[{i18n.t('chronicity.title', 'en')}](03_chronicity.html#spells)"
+    )
+
+
+def test_the_data_dictionary_translates_descriptions_only_and_english_is_the_codebook():
+    """Column names stay as delivered (the notebook shows them verbatim); each description has a text
+    in every language, the English one being the codebook's own."""
+    from pact_analysis import describe
+
+    dictionary = describe.data_dictionary()
+    for row in dictionary.itertuples():
+        key = f"overview.dictionary.{row.source}.{row.column}"
+        assert i18n.t(key, "en") == row.description, key
+        assert i18n.has(key, "es"), key
+    assert i18n.t("common.col.description", "es") == "Descripción", "the descriptions are in Spanish now"
+    spanish = [i18n.t(f"overview.dictionary.{r.source}.{r.column}", "es") for r in dictionary.itertuples()]
+    assert sum(s != d for s, d in zip(spanish, dictionary["description"], strict=True)) > 0.9 * len(spanish)

@@ -58,8 +58,8 @@ def test_extra_column_is_refused():
         (
             "rgc_spells",
             "start_date",
-            pd.Timestamp("2010-12-20"),
-            "is before 21/12/2010, the earliest plausible date",
+            pd.Timestamp("1989-12-31"),
+            "is before 01/01/1990, the earliest plausible date",
         ),
         (
             "sauss_interventions",
@@ -135,7 +135,10 @@ def test_unusual_bounds_come_from_the_codebook_and_the_ages():
         None,
     )
     start = codebook.columns("rgc_spells")["start_date"]
-    assert schemas.unusual_bounds("start_date", start, EXTRACTION_DATE) == (None, None), "refused before 2010"
+    assert schemas.unusual_bounds("start_date", start, EXTRACTION_DATE) == (
+        pd.Timestamp("2000-01-01"),
+        None,
+    ), "files inherited from the IMI in the 1990s are read with a warning"
 
 
 def test_every_number_has_a_plausible_range():
@@ -147,7 +150,7 @@ def test_every_number_has_a_plausible_range():
                 assert low is not None and high is not None, f"{source}.{name}"
 
 
-def test_old_events_are_read_back_to_the_earliest_birth_date_but_rgc_spells_start_in_2010():
+def test_old_events_are_read_back_to_the_earliest_birth_date_but_rgc_spells_start_from_1990():
     frame = typed("sauss_persons")
     frame.loc[0, "birth_date"] = pd.Timestamp("1930-05-01")
     frame.loc[0, "registration_date"] = pd.Timestamp("2004-05-01")
@@ -158,9 +161,9 @@ def test_old_events_are_read_back_to_the_earliest_birth_date_but_rgc_spells_star
     episodes.loc[1, "start_date"] = pd.Timestamp("2008-03-01")  # a contract of 2008, still running
     assert failures(episodes, "employment_episodes").empty
     spells = typed("rgc_spells")
-    spells.loc[0, "start_date"] = pd.Timestamp("2010-12-21")  # the RGC's first day
+    spells.loc[0, "start_date"] = pd.Timestamp("1990-01-01")  # a file inherited from the IMI
     assert failures(spells, "rgc_spells").empty
-    spells.loc[0, "start_date"] = pd.Timestamp("2010-12-20")
+    spells.loc[0, "start_date"] = pd.Timestamp("1989-12-31")
     assert failures(spells, "rgc_spells")["column"].tolist() == ["start_date"]
 
 

@@ -33,6 +33,7 @@ def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
         params["profiles"] |= {
             "k_max": min(params["profiles"].get("k_max", 4), 4),
             "n_init": 2,
+            "max_starts": 4,
             "validation_sample": 1000,  # fewer than the persons known: the sampled validation runs
         }
     return params

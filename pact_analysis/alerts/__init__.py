@@ -3,16 +3,20 @@
 **The model.** The chronicity model of report ``03_chronicity``, defined once in
 :mod:`pact_analysis.chronicity`: the predictors of :func:`~pact_analysis.chronicity.predictors` (the
 protected characteristics of ``chronicity.exclude_predictors`` excluded and audited instead), trained
-on the stacked landmarks of :func:`~pact_analysis.chronicity.landmark_stack` and recalibrated on the
-later cohorts (:func:`~pact_analysis.chronicity.fit_deployed_model`); the alert threshold is
-``chronicity.alert_threshold``, the one the report's decision curve and fairness audit use. The
-model's validation is the report's; the alerts score today's recipients, explain and list.
+on the stacked landmarks of :func:`~pact_analysis.chronicity.landmark_stack` and deployed by
+:func:`~pact_analysis.chronicity.fit_deployed_model`: recalibration (kept only if it helps out of
+sample), validated landmarks and threshold (the rule ``chronicity.alert_share``) are decided on the
+recalibration cohort; the report's decision curve and fairness audit use the same threshold on the
+test cohort. A recipient is scored only at a validated landmark (``scored_landmark``), and no alert
+is issued when the deployed model is miscalibrated on the test cohort
+(:func:`~pact_analysis.chronicity.deployed_check`). The model's validation is the report's; the
+alerts score today's recipients, explain and list.
 
 **Reasons.** For a logistic model the logit is ``reference + sum_j b_j (x_j - mean_j)`` with the
 development means as reference, so each term (a feature with its interaction with the time on the
 spell) is the factor's contribution for that person; the factors with the largest positive
-contributions are the reasons. Factor metadata (kind, modifiable, protected) are defined once, in
-:data:`FACTORS`; protected factors are never shown as reasons.
+contributions are the reasons, each labelled lever or context as the codebook marks it once
+(``codes.alert_factor_role``, read into :data:`FACTORS`); protected factors are never shown as reasons.
 
 One module per job: :mod:`~pact_analysis.alerts.params` (parameters),
 :mod:`~pact_analysis.alerts.factors` (what a case manager is told about a predictor),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pact_analysis import chronicity as ch
+from pact_analysis import codebook
 from pact_analysis.errors import StageError
 
 
@@ -22,42 +23,36 @@ class Factor:
     Parameters
     ----------
     kind : str
-        ``work``, ``training``, ``services`` (modifiable), ``personal``, ``household``, ``history``,
-        ``spell`` or ``protected``.
+        ``work``, ``training``, ``services``, ``personal``, ``household``, ``history``, ``spell`` or
+        ``protected`` (groups the suggested intervention).
     modifiable : bool
-        Whether proactive work can change it.
+        A lever: something a case manager can act on now (codebook ``alert_factors``, role ``lever``).
+    role : str
+        ``lever``, ``context`` or ``protected`` (codebook ``alert_factors``).
     """
 
     kind: str
     modifiable: bool
+    role: str = "context"
 
     @property
     def protected(self) -> bool:
         """A protected characteristic: never a reason shown to case managers."""
-        return self.kind == "protected"
+        return self.kind == "protected" or self.role == "protected"
 
 
-_WORK, _TRAINING, _SERVICES = Factor("work", True), Factor("training", True), Factor("services", True)
-#: Every predictor the alerts may use, with its kind; labels are ``alerts.factor.<name>.high|low``.
-FACTORS: dict[str, Factor] = {
-    "age_per_decade": Factor("personal", False),
-    "disability": Factor("personal", False),
-    "female": Factor("protected", False),
-    "foreign": Factor("protected", False),
-    "low_education": _TRAINING,
-    "lone_parent": Factor("household", False),
-    "household_size": Factor("household", False),
-    "prior_imi": Factor("history", False),
-    "prior_spells": Factor("history", False),
-    "years_before": Factor("history", False),
-    "months_on_spell": Factor("spell", False),
-    "recent_employment": _WORK,
-    "contract_since_start": _WORK,
-    "contracts_before": _WORK,
-    "services_before": _SERVICES,
-    **{f"svc_{code.lower()}": _SERVICES for code in ch.PROVISIONS},
-    "ngo_before": _SERVICES,
-}
+def _from_codebook() -> dict[str, Factor]:
+    """Every factor of the codebook's code lists ``alert_factor_role`` (lever, context, protected:
+    marked there once) and ``alert_factor_kind``."""
+    roles, kinds = codebook.codes("alert_factor_role"), codebook.codes("alert_factor_kind")
+    bad = {k: v for k, v in roles.items() if v not in ("lever", "context", "protected")}
+    if bad or set(roles) != set(kinds):
+        raise StageError(f"codebook alert_factor_role/kind: bad roles {bad} or factors not in both lists")
+    return {k: Factor(str(kinds[k]), v == "lever", str(v)) for k, v in roles.items()}
+
+
+#: Every predictor the alerts may use, with its kind and role; labels are ``alerts.factor.<name>.high|low``.
+FACTORS: dict[str, Factor] = _from_codebook()
 
 
 #: Reason code when no factor raises the risk above the average recipient's.

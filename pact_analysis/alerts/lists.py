@@ -23,7 +23,7 @@ from pact_analysis.alerts.factors import AVERAGE_PROFILE, FACTORS
 from pact_analysis.io import atomic_dir, write_json
 from pact_analysis.paths import Paths
 
-#: The headline figures of ``metrics/alerts.json``: they depend on ``chronicity.alert_threshold``, so
+#: The headline figures of ``metrics/alerts.json``: they depend on the threshold (``chronicity.alert_share``), so
 #: ``dvc metrics diff`` shows what a new threshold moves. Every figure is in ``summary.json``.
 HEADLINES = (
     "threshold",
@@ -35,16 +35,22 @@ HEADLINES = (
 )
 #: Columns of ``scores.parquet`` besides the reasons and the model's inputs (groups for the report).
 SCORE_COLUMNS = ["person_key", "ceas_code", "province_code", "sex", "nationality", "disability",
-                 "months_on_spell", "risk", "risk_lower", "risk_upper", "alert", "intervention"]  # fmt: skip
+                 "months_on_spell", "months_on_spell_now", "scored_landmark", "risk", "risk_lower",
+                 "risk_upper", "alert", "intervention"]  # fmt: skip
 #: Columns of the lists for case managers, in order.
 LIST_COLUMNS = [
     "scoring_date", "ceas_code", "province_code", "person_key", "rank", "months_on_rgc",
-    "risk", "risk_lower", "risk_upper",
+    "scored_landmark", "risk", "risk_lower", "risk_upper",
 ]  # fmt: skip
 
 
 def _list_columns(n: int) -> list[str]:
-    reasons = [f"reason_{i}{s}" for i in range(1, n + 1) for s in ("", "_direction", "_modifiable", "_logit")]
+    reasons = [
+        f"reason_{i}{s}"
+        for i in range(1, n + 1)
+        for s in ("", "_direction", "_modifiable", "_role", "_logit")
+    ]
+    reasons += ["lever", "lever_logit"]
     tail = ["reasons_es", "reasons_en", "intervention", "intervention_es", "intervention_en"]
     return [*LIST_COLUMNS, *reasons, *tail, "last_feedback", "last_feedback_date"]
 
@@ -65,9 +71,9 @@ def describe_reasons(reasons: pd.DataFrame, n: int, lang: str) -> pd.Series:
     Returns
     -------
     Series
-        Indexed like ``reasons``: the reasons joined by ``"; "``, modifiable ones marked.
+        Indexed like ``reasons``: the reasons joined by ``"; "``, each labelled lever or context.
     """
-    modifiable = labels.text("alerts.modifiable", lang)
+    lever, context = labels.text("alerts.role.lever", lang), labels.text("alerts.role.context", lang)
 
     def line(row: pd.Series) -> str:
         parts = []
@@ -78,9 +84,8 @@ def describe_reasons(reasons: pd.DataFrame, n: int, lang: str) -> pd.Series:
             key = f"alerts.factor.{factor}" + (
                 f".{row[f'reason_{i}_direction']}" if factor != AVERAGE_PROFILE else ""
             )
-            parts.append(
-                labels.text(key, lang) + (f" ({modifiable})" if row[f"reason_{i}_modifiable"] is True else "")
-            )
+            role = {"lever": lever, "context": context}.get(row.get(f"reason_{i}_role"))
+            parts.append(labels.text(key, lang) + (f" ({role})" if role else ""))
         return "; ".join(parts)
 
     return reasons.apply(line, axis=1)
@@ -108,7 +113,7 @@ def case_lists(scores: pd.DataFrame, feedback: pd.DataFrame, n_reasons: int) -> 
     )
     alerts = alerts.assign(
         rank=alerts.groupby("ceas_code").cumcount() + 1,
-        months_on_rgc=alerts["months_on_spell"].round(1),
+        months_on_rgc=alerts.get("months_on_spell_now", alerts["months_on_spell"]).round(1),
         scoring_date=alerts["scoring_date"].dt.strftime("%Y-%m-%d"),
     )
     reasons = alerts[[c for c in alerts if c.startswith("reason_")]]
@@ -147,7 +152,8 @@ def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
         :data:`SCORE_COLUMNS`, the reasons and the model's inputs.
     """
     scores = result["scores"]
-    keep = [*SCORE_COLUMNS, *[c for c in scores if c.startswith("reason_")], *result["model"].features]
+    reasons = [c for c in scores if c.startswith(("reason_", "lever"))]
+    keep = [*SCORE_COLUMNS, *reasons, *result["model"].features]
     return scores[list(dict.fromkeys(keep))]
 
 
@@ -163,8 +169,9 @@ def write_outputs(
 
     ``lists/<ceas_code>.csv`` (:func:`write_lists`), ``scores.parquet`` (:func:`score_table`),
     ``coefficients.parquet`` (:func:`coefficient_table`), ``group_calibration.parquet``,
-    ``thresholds.parquet``, ``feedback.parquet``, ``model.json`` (:func:`model_summary`) and
-    ``summary.json`` (:func:`run_summary`).
+    ``thresholds.parquet``, ``feedback.parquet``, ``intervention_record.parquet``
+    (:func:`intervention_record`), ``model.json`` (:func:`model_summary`) and ``summary.json``
+    (:func:`run_summary`).
 
     Parameters
     ----------
@@ -188,9 +195,43 @@ def write_outputs(
         result["group_calibration"].to_parquet(tmp / "group_calibration.parquet", index=False)
         result["thresholds"].to_parquet(tmp / "thresholds.parquet")
         feedback.to_parquet(tmp / "feedback.parquet", index=False)
+        intervention_record(result["scores"], feedback).to_parquet(
+            tmp / "intervention_record.parquet", index=False
+        )
         (tmp / "model.json").write_text(json.dumps(model_summary(result, cfg), indent=2, default=str) + "\n")
         write_json(tmp / "summary.json", summary)
     return n_lists
+
+
+def intervention_record(scores: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
+    """Who was alerted and who was acted on, so that a later model can account for the intervention
+    its alerts caused (an alerted person who leaves may have left because of the support).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Every recipient scored (``person_key``, ``scoring_date``, ``scored_landmark``, ``risk``, ``alert``).
+    feedback : DataFrame
+        The case managers' responses (``person_key``, ``date``, ``response``).
+
+    Returns
+    -------
+    DataFrame
+        One row per scored person: ``person_key``, ``scoring_date``, ``scored_landmark``, ``risk``,
+        ``alert``, ``acted`` (a response ``acted`` recorded for the person), ``last_response`` and
+        ``last_response_date``; pseudonymous, never published.
+    """
+    cols = ["person_key", "scoring_date", "scored_landmark", "risk", "alert"]
+    out = scores[[c for c in cols if c in scores]].copy()
+    if len(feedback):
+        last = feedback.sort_values("date").drop_duplicates("person_key", keep="last").set_index("person_key")
+        acted = feedback.loc[feedback["response"] == "acted", "person_key"]
+        out["acted"] = out["person_key"].isin(set(acted))
+        out["last_response"] = out["person_key"].map(last["response"])
+        out["last_response_date"] = out["person_key"].map(last["date"])
+    else:
+        out["acted"], out["last_response"], out["last_response_date"] = False, None, pd.NaT
+    return out.reset_index(drop=True)
 
 
 def coefficient_table(model: ch.LinearModel) -> pd.DataFrame:
@@ -259,13 +300,35 @@ def run_summary(
         "interventions": {
             str(k): int(v) for k, v in alerted["intervention"].value_counts().sort_index().items()
         },
+        "actionable_share": actionable_share(alerted),
+        "actionable_share_flagged": actionable_share(scores.loc[scores["risk"] >= float(cfg["threshold"])]),
+        "lever_share": lever_share(alerted),
+        "lever_share_flagged": lever_share(scores.loc[scores["risk"] >= float(cfg["threshold"])]),
         "months_on_spell_of_alerted": {
-            "median": float(alerted["months_on_spell"].median()) if len(alerted) else None,
+            "median": float(alerted["months_on_spell_now"].median()) if len(alerted) else None,
         },
         "recalibration": list(model.recalibration),
+        **result.get("deployment", {}),
         "override_rate": rates.get("override_rate"),
         "feedback": dict(rates),
     }
+
+
+def actionable_share(rows: pd.DataFrame) -> float | None:
+    """Share of ``rows`` (alerts) with an actionable reason: a lever among the reasons shown
+    (``reason_<i>_role`` of :func:`~pact_analysis.alerts.scoring.top_reasons`); ``None`` without rows."""
+    roles = [c for c in rows if c.startswith("reason_") and c.endswith("_role")]
+    if not len(rows) or not roles:
+        return None
+    return float(rows[roles].eq("lever").any(axis=1).mean())
+
+
+def lever_share(rows: pd.DataFrame) -> float | None:
+    """Share of ``rows`` with a lever that raises the risk at all (shown or not: column ``lever`` of
+    :func:`~pact_analysis.alerts.scoring.top_lever`); ``None`` without rows."""
+    if not len(rows) or "lever" not in rows:
+        return None
+    return float(rows["lever"].notna().mean())
 
 
 def _number(value: Any) -> float | None:
@@ -296,7 +359,8 @@ def read_outputs(paths: Paths | str | Path) -> dict[str, Any]:
     -------
     dict
         ``scores``, ``coefficients``, ``group_calibration``, ``thresholds``, ``feedback`` (DataFrames),
-        ``model`` (:func:`model_summary`) and ``lists`` (the CSV files).
+        ``model`` (:func:`model_summary`), ``summary`` (:func:`run_summary`) and ``lists`` (the CSV
+        files).
     """
     folder = (paths if isinstance(paths, Paths) else Paths(paths)).alerts
     out: dict[str, Any] = {
@@ -304,5 +368,6 @@ def read_outputs(paths: Paths | str | Path) -> dict[str, Any]:
         for name in ("scores", "coefficients", "group_calibration", "thresholds", "feedback")
     }
     out["model"] = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    out["summary"] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     out["lists"] = sorted((folder / "lists").glob("*.csv"))
     return out

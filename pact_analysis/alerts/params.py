@@ -2,7 +2,8 @@
 chronicity section's (one model and one threshold for the report and the alerts).
 
 Defaults live in :mod:`pact_analysis.params` only (``alerts.threshold`` is an unknown key there: the
-threshold is ``chronicity.alert_threshold``).
+threshold is chosen on the recalibration cohort by the rule ``chronicity.alert_share``, and the stage
+adds it once the model is fitted).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pact_analysis.params import validate_params
 
 
 def alerts_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return the validated ``alerts`` parameters plus the model's ``threshold``, ``landmarks`` and
+    """Return the validated ``alerts`` parameters plus the model's ``landmarks`` and
     ``exclude_predictors`` from the ``chronicity`` section (defined there once: the report validates
-    and audits the same model at the same threshold).
+    and audits the same model; its threshold comes from the fitted model, not from here).
 
     Parameters
     ----------
@@ -27,7 +28,6 @@ def alerts_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     params = dict(params or {})
     chron = ch.chronicity_params(params)
     model = {
-        "threshold": float(chron["alert_threshold"]),
         "landmarks": [float(m) for m in chron["landmarks"]],
         "exclude_predictors": list(chron["exclude_predictors"]),
     }

@@ -37,7 +37,8 @@ def bootstrap_risk(
 ) -> pd.DataFrame:
     """Percentile interval of each current recipient's risk: refit and recalibrate on resampled persons.
 
-    Persons (all their spells and landmarks) are resampled; the penalty is held at ``model.C``.
+    Persons (all their spells and landmarks) are resampled; the penalty is held at ``model.C``; the
+    recalibration is decided on each replicate as for the deployed model.
 
     Returns
     -------
@@ -55,32 +56,66 @@ def bootstrap_risk(
         sample = stack.iloc[idx]
         if sample.loc[sample["split"] == "develop", "still"].nunique() < 2:
             continue
+        # the same strategy as the deployed model: recalibration decided again on each replicate
         draws.append(ch.fit_deployed_model(sample, params, seed, c=model.C).risk(current))
     low, high = np.quantile(np.vstack(draws), [alpha / 2, 1 - alpha / 2], axis=0)
     return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
 
 
-def group_calibration(
-    stack: pd.DataFrame, model: ch.LinearModel, threshold: float, groups: Sequence[str] = GROUPS
+def reporting_rows(
+    stack: pd.DataFrame, model: ch.LinearModel, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
-    """Observed and predicted shares still receiving, and alert rates, by group on the later cohorts.
+    """The test cohort's rows (used for nothing but reporting) at the model's validated landmarks.
+
+    Parameters
+    ----------
+    stack : DataFrame
+        :func:`pact_analysis.chronicity.landmark_stack`.
+    model : LinearModel
+        The deployed model (its ``validated_landmarks``).
+    params : mapping, optional
+        Project parameters (the cohort dates of ``chronicity``).
+    """
+    cohort = ch.cohort_split(stack, params)
+    return stack.loc[(cohort == "test") & stack[ch.SPELL_MONTH].isin(list(model.validated_landmarks))]
+
+
+def group_calibration(
+    stack: pd.DataFrame,
+    model: ch.LinearModel,
+    threshold: float,
+    groups: Sequence[str] = GROUPS,
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Observed and predicted shares still receiving, and alert rates, by group on the test cohort
+    (rows at the validated landmarks, :func:`test_rows`).
 
     Returns
     -------
     DataFrame
-        ``group``, ``value``, ``n``, ``observed``, ``predicted``, ``alert_rate``.
+        ``group``, ``value``, ``n``, ``observed``, ``predicted``, ``alert_rate``; no rows when the test
+        cohort has no row at a validated landmark (no landmark validated, or too few later spells).
     """
-    val = stack.loc[stack["split"] == "validate"].assign(p=lambda d: model.risk(d))
+    columns = ["group", "value", "n", "observed", "predicted", "alert_rate"]
+    val = reporting_rows(stack, model, params)
+    if val.empty:
+        return pd.DataFrame(columns=columns)
+    val = val.assign(p=lambda d: model.risk(d))
     rows = []
     for group in groups:
         table = ch.fairness_audit(val, "still", "p", group, threshold=threshold, n_boot=0)
         table = table.reset_index(names="value").assign(group=group)
-        rows.append(table[["group", "value", "n", "observed", "predicted", "alert_rate"]])
+        rows.append(table[columns])
     return pd.concat(rows, ignore_index=True)
 
 
-def threshold_table(stack: pd.DataFrame, model: ch.LinearModel, thresholds: Sequence[float]) -> pd.DataFrame:
-    """What each candidate threshold would have done on the later cohorts (all landmarks).
+def threshold_table(
+    stack: pd.DataFrame,
+    model: ch.LinearModel,
+    thresholds: Sequence[float],
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """What each candidate threshold would have done on the test cohort (validated landmarks).
 
     Returns
     -------
@@ -88,7 +123,7 @@ def threshold_table(stack: pd.DataFrame, model: ch.LinearModel, thresholds: Sequ
         Indexed by ``threshold``: ``alert_rate`` (share flagged), ``ppv`` (share of the flagged still
         receiving at the horizon) and ``sensitivity`` (share of those still receiving who were flagged).
     """
-    val = stack.loc[stack["split"] == "validate"]
+    val = reporting_rows(stack, model, params)
     risk, still = model.risk(val), val["still"].to_numpy(bool)
     rows = []
     for t in thresholds:
@@ -141,8 +176,9 @@ def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: ch.LinearMode
     DataFrame
         Indexed like ``contrib``: per ``i`` in 1..n ``reason_i`` (factor, or
         :data:`AVERAGE_PROFILE` for the first when no factor raises the risk), ``reason_i_direction``
-        (``high``/``low``: the person's value against the reference), ``reason_i_modifiable``,
-        ``reason_i_logit`` (contribution).
+        (``high``/``low``: the person's value against the reference), ``reason_i_modifiable``
+        (a lever), ``reason_i_role`` (``lever`` or ``context``), ``reason_i_logit`` (contribution);
+        ``lever`` and ``lever_logit`` (:func:`top_lever`: shown even when not among the ``n``).
     """
     shown = shown_factors(contrib.columns)
     values = contrib[shown].to_numpy(float)
@@ -161,8 +197,32 @@ def top_reasons(contrib: pd.DataFrame, frame: pd.DataFrame, model: ch.LinearMode
         out[f"reason_{i + 1}_modifiable"] = pd.array(
             [FACTORS[f].modifiable if f in FACTORS else None for f in names], dtype="boolean"
         )
+        out[f"reason_{i + 1}_role"] = [FACTORS[f].role if f in FACTORS else None for f in names]
         out[f"reason_{i + 1}_logit"] = np.where(positive, value, np.nan)
-    return out
+    return out.join(top_lever(contrib))
+
+
+def top_lever(contrib: pd.DataFrame) -> pd.DataFrame:
+    """The lever (codebook ``alert_factors`` role ``lever``) that raises each person's risk most.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``contrib``: ``lever`` (factor, or None when no lever raises the risk: the alert
+        has no actionable reason) and ``lever_logit`` (its contribution).
+    """
+    levers = [f for f in shown_factors(contrib.columns) if FACTORS[f].modifiable]
+    if not levers:
+        return pd.DataFrame({"lever": None, "lever_logit": np.nan}, index=contrib.index)
+    values = contrib[levers]
+    raised = (values > 0).any(axis=1)
+    return pd.DataFrame(
+        {
+            "lever": values.idxmax(axis=1).where(raised),
+            "lever_logit": values.max(axis=1).where(raised),
+        },
+        index=contrib.index,
+    )
 
 
 def interventions(
@@ -214,23 +274,44 @@ def score(
     spells = ch.build_spells(tables, params)
     stack = ch.landmark_stack(spells, tables, params)
     model = ch.fit_deployed_model(stack, params, seed)
+    check = ch.deployed_check(stack, model, params)
+    threshold = float(model.threshold)
     current = ch.current_recipients(spells, tables, params, stack.attrs["medians"])
+    # scored only at a validated landmark, as at that landmark (the model's month and interactions)
+    landmark = ch.scoring_landmark(current[ch.SPELL_MONTH], list(model.validated_landmarks), cfg["landmarks"])
+    not_scored = int(np.isnan(landmark).sum())
+    current = current.assign(months_on_spell_now=current[ch.SPELL_MONTH], scored_landmark=landmark)
+    current = current.loc[~np.isnan(landmark)].assign(**{ch.SPELL_MONTH: lambda d: d["scored_landmark"]})
+    current = ch.add_interactions(current, params).reset_index(drop=True)
     current["risk"] = model.risk(current)
     current = current.join(bootstrap_risk(stack, current, model, params, n_boot, seed))
     ceas = tables["ceas"].set_index("ceas_code")
     current["province_code"] = (
         current["ceas_code"].map(ceas["province_code"]).fillna(current["province_code"])
     )
-    current["alert"] = select_alerts(current, cfg["threshold"], cfg["top_k"])
+    # alerts are withheld when the deployed model is miscalibrated on the test cohort
+    current["alert"] = select_alerts(current, threshold, cfg["top_k"]) & (not check["withheld"])
     contrib = model.factor_contributions(current)
     current = current.join(top_reasons(contrib, current, model, int(cfg["n_reasons"])))
     current["intervention"] = interventions(contrib, model, cfg["interventions"], cfg["default_intervention"])
-    candidates = sorted({0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, float(cfg["threshold"])})
+    candidates = sorted({0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, threshold})
     return {
         "scores": current,
         "model": model,
-        "group_calibration": group_calibration(stack, model, float(cfg["threshold"])),
-        "thresholds": threshold_table(stack, model, candidates).join(current_share(current, candidates)),
+        "threshold": threshold,
+        "deployment": {
+            "validated_landmarks": [float(m) for m in model.validated_landmarks],
+            "max_scored_landmark": max(model.validated_landmarks) if model.validated_landmarks else None,
+            "not_scored": not_scored,
+            "test_calibration_slope": check["slope"],
+            "test_calibration_intercept": check["intercept"],
+            "alerts_withheld": bool(check["withheld"]),
+            "recalibrated": bool(model.choice.get("recalibrated", False)),
+        },
+        "group_calibration": group_calibration(stack, model, threshold, params=params),
+        "thresholds": threshold_table(stack, model, candidates, params).join(
+            current_share(current, candidates)
+        ),
         "stack_sizes": stack.groupby("split").agg(
             rows=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
         ),

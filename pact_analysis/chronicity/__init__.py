@@ -19,7 +19,9 @@ job:
   candidates; :mod:`~pact_analysis.chronicity.validation`: their temporal validation
   (:func:`predictive_validation`);
 - :mod:`~pact_analysis.chronicity.deployed`: the deployed model (:class:`LinearModel`) that the
-  alerts use;
+  alerts use; :mod:`~pact_analysis.chronicity.deployment`: recalibration, validated landmarks and
+  threshold decided on the recalibration cohort, and the deployed model's validation on the test
+  cohort (:func:`choose_deployment`, :func:`deployed_validation`, :func:`deployed_check`);
 - :mod:`~pact_analysis.chronicity.fairness`: the fairness audit and disclosure control of its rates;
 - :mod:`~pact_analysis.chronicity.results`: every result of the report, computed once by the stage
   (:mod:`pact_analysis.stages.chronicity`); :mod:`~pact_analysis.chronicity.tables`: read back and
@@ -40,9 +42,19 @@ from pact_analysis.chronicity.deployed import (
     linear_model,
     recalibrate,
 )
+from pact_analysis.chronicity.deployment import (
+    DEPLOYED_METRICS,
+    calibration_fit,
+    choose_deployment,
+    cohort_split,
+    deployed_check,
+    deployed_validation,
+    scoring_landmark,
+)
 from pact_analysis.chronicity.fairness import (
     FAIRNESS_GROUPS,
     fairness_audit,
+    mask_rates,
     mask_small_groups,
     publishable_curves,
 )
@@ -109,6 +121,7 @@ from pact_analysis.chronicity.truth import (
     observable_versus_truth,
     oracle_still_receiving,
     true_log_hazard_ratios,
+    true_median_months,
     truth_spells,
     validate_against_truth,
 )
@@ -121,6 +134,7 @@ __all__ = [
     "CAUSES",
     "DAYS_PER_MONTH",
     "DEPLOYED",
+    "DEPLOYED_METRICS",
     "EXIT_COVARIATES",
     "FAIRNESS_GROUPS",
     "FEATURES",
@@ -139,6 +153,12 @@ __all__ = [
     "analyse",
     "build_spells",
     "calibration",
+    "calibration_fit",
+    "choose_deployment",
+    "cohort_split",
+    "deployed_check",
+    "deployed_validation",
+    "scoring_landmark",
     "cause_specific_cox",
     "chronicity_params",
     "cif_at",
@@ -169,9 +189,11 @@ __all__ = [
     "load_results",
     "load_tables",
     "logistic_specification",
+    "mask_rates",
     "mask_small_groups",
     "metrics_wide",
     "observable_versus_truth",
+    "true_median_months",
     "oracle_still_receiving",
     "predictive_validation",
     "predictor_label",

@@ -9,13 +9,14 @@ later cohorts), :func:`fit_deployed_model` (the same fit as the report's validat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pact_analysis.chronicity.deployment import choose_deployment, cohort_split, recalibrate
 from pact_analysis.chronicity.landmark import (
     FEATURES,
     SPELL_MONTH,
@@ -26,6 +27,8 @@ from pact_analysis.chronicity.landmark import (
 )
 from pact_analysis.chronicity.params import chronicity_params
 from pact_analysis.chronicity.spells import history_features
+
+__all__ = ["LinearModel", "current_recipients", "fit_deployed_model", "linear_model", "recalibrate"]
 
 #: Row of :meth:`LinearModel.table` holding the reference logit.
 REFERENCE_ROW = "(reference)"
@@ -52,7 +55,13 @@ class LinearModel:
     C : float
         Inverse L2 penalty chosen.
     recalibration : tuple of float
-        Intercept and slope applied to the development model's linear predictor.
+        Intercept and slope applied to the development model's linear predictor ((0, 1): none).
+    threshold : float
+        The alert threshold chosen on the recalibration cohort (NaN when not chosen).
+    validated_landmarks : tuple of float
+        The landmark months at which the model may score (:func:`choose_deployment`).
+    choice : dict
+        Everything :func:`choose_deployment` decided (empty when not chosen that way).
     """
 
     features: list[str]
@@ -61,6 +70,9 @@ class LinearModel:
     reference: float
     C: float
     recalibration: tuple[float, float]
+    threshold: float = float("nan")
+    validated_landmarks: tuple[float, ...] = ()
+    choice: dict = field(default_factory=dict)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-person contributions ``coef_j * (x_j - mean_j)`` to the calibrated logit."""
@@ -104,34 +116,37 @@ class LinearModel:
         )
 
 
-def recalibrate(outcome: np.ndarray, logit: np.ndarray) -> tuple[float, float]:
-    """Intercept and slope of a logistic regression of the outcome on a linear predictor."""
-    import statsmodels.api as sm
-
-    y, x = np.asarray(outcome, float), np.asarray(logit, float)
-    if len(np.unique(y)) < 2:
-        return 0.0, 1.0
-    fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial()).fit()
-    a, b = fit.params
-    return float(a), float(b)
+def raw_logit(predictor: Any, frame: pd.DataFrame) -> np.ndarray:
+    """The development model's linear predictor (before any recalibration) on ``frame``."""
+    scaler, learner = predictor.model[0], predictor.model[-1]
+    intercept = float(np.ravel(learner.intercept_)[0])
+    coef, mean = np.ravel(learner.coef_) / scaler.scale_, scaler.mean_
+    return intercept + (frame[predictor.features].to_numpy(float) - mean) @ coef
 
 
-def linear_model(predictor: Any, stack: pd.DataFrame) -> LinearModel:
-    """The deployed form of a fitted logistic predictor: recalibrated on the later cohorts' rows.
+def linear_model(
+    predictor: Any, stack: pd.DataFrame, recalibration: tuple[float, float] | None = None
+) -> LinearModel:
+    """The deployed form of a fitted logistic predictor, recalibrated.
 
     Parameters
     ----------
     predictor : object
         The ``logistic`` model of :func:`fit_predictors` (scaler + logistic regression).
     stack : DataFrame
-        :func:`landmark_stack`; its ``validate`` rows (every landmark) recalibrate the model.
+        :func:`landmark_stack`; without ``recalibration`` its ``validate`` rows (every landmark)
+        recalibrate the model (the former behaviour; :func:`fit_deployed_model` passes the
+        recalibration chosen on the recalibration cohort instead).
+    recalibration : (float, float), optional
+        Intercept and slope to apply to the linear predictor.
     """
     scaler, learner = predictor.model[0], predictor.model[-1]
     intercept = float(np.ravel(learner.intercept_)[0])
     coef, mean = np.ravel(learner.coef_) / scaler.scale_, scaler.mean_
-    val = stack.loc[stack["split"] == "validate"]
-    raw = intercept + (val[predictor.features].to_numpy(float) - mean) @ coef
-    a, b = recalibrate(val["still"].to_numpy(), raw)
+    if recalibration is None:
+        val = stack.loc[stack["split"] == "validate"]
+        recalibration = recalibrate(val["still"].to_numpy(), raw_logit(predictor, val))
+    a, b = (float(v) for v in recalibration)
     return LinearModel(
         features=list(predictor.features),
         coef=pd.Series(b * coef, index=predictor.features),
@@ -153,12 +168,17 @@ def _require_logistic(cfg: Mapping[str, Any]) -> str:
 
 
 def fit_deployed_model(
-    stack: pd.DataFrame, params: Mapping[str, Any] | None = None, seed: int = 0, c: float | str | None = None
+    stack: pd.DataFrame,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    c: float | str | None = None,
 ) -> LinearModel:
-    """Fit the chosen model on the development rows of ``stack`` and recalibrate it (:func:`linear_model`).
+    """Fit the chosen model on the development cohorts and deploy it as the recalibration cohort decides.
 
-    The same fit as :func:`predictive_validation` (same predictors, penalty search and seed), so
-    the alerts score with the model the report validates.
+    Development: spells begun before ``develop_before`` (penalty by folds grouped by person).
+    Recalibration, validated landmarks and threshold: :func:`choose_deployment` on the spells begun
+    before ``recalibrate_before``. The test cohort (later spells) is not touched. The same fit as
+    :func:`predictive_validation`, so the alerts score with the model the report validates.
 
     Parameters
     ----------
@@ -180,9 +200,16 @@ def fit_deployed_model(
     _require_logistic(cfg)
     chron = {**dict((params or {}).get("chronicity") or {}), "models": ["logistic"]}
     chron["logistic_C"] = cfg["logistic_C"] if c is None else c
-    dev = stack.loc[stack["split"] == "develop"]
+    cohort = cohort_split(stack, params)
+    dev = stack.loc[cohort == "develop"]
     predictor = fit_predictors(dev, params={**dict(params or {}), "chronicity": chron}, seed=seed)["logistic"]
-    return linear_model(predictor, stack)
+    recal_rows = stack.loc[cohort == "recalibrate"]
+    choice = choose_deployment(recal_rows, raw_logit(predictor, recal_rows), params, seed)
+    model = linear_model(predictor, stack, recalibration=choice["recalibration"])
+    model.threshold = float(choice["threshold"])
+    model.validated_landmarks = tuple(choice["validated_landmarks"])
+    model.choice = choice
+    return model
 
 
 def current_recipients(

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pact_analysis.chronicity.deployment import calibration_fit
+
 #: Groups of the stage's fairness audit: name -> columns (several columns: their intersections).
 FAIRNESS_GROUPS = {
     "sex": ["sex"],
@@ -74,6 +76,83 @@ def _group_bootstrap(
     return low, high
 
 
+#: The audit's rates (proportions of persons), each with counts and a Wilson interval.
+RATES = ("alert_rate", "false_positive_rate", "false_negative_rate", "observed")
+
+
+def wilson(count: pd.Series, nobs: pd.Series, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of ``count / nobs`` (statsmodels ``proportion_confint``); NaN when
+    ``nobs`` is 0. Never of zero width when ``nobs`` > 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    count, nobs = np.asarray(count, float), np.asarray(nobs, float)
+    ok = nobs > 0
+    low, high = np.full(len(count), np.nan), np.full(len(count), np.nan)
+    lo, hi = proportion_confint(count[ok], nobs[ok], alpha=alpha, method="wilson")
+    low[ok], high[ok] = lo, hi
+    return low, high
+
+
+def rate_counts(y: np.ndarray, alert: np.ndarray, member: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """Numerator and denominator of each rate of :data:`RATES` per group (``member`` codes) and overall."""
+    n_groups = len(index) - 1
+    onehot = np.zeros((len(y), n_groups + 1))
+    onehot[member >= 0, member[member >= 0]] = 1.0
+    onehot[:, -1] = 1.0
+    left, stayed, alert = (y == 0).astype(float), (y == 1).astype(float), alert.astype(float)
+    parts = {
+        "alert_rate": (alert, np.ones(len(y))),
+        "false_positive_rate": (alert * left, left),
+        "false_negative_rate": ((1 - alert) * stayed, stayed),
+        "observed": (stayed, np.ones(len(y))),
+    }
+    out = {}
+    for name, (num, den) in parts.items():
+        out[f"{name}_num"], out[f"{name}_den"] = num @ onehot, den @ onehot
+    return pd.DataFrame(out, index=index).round().astype(int)
+
+
+def _group_slopes(y: np.ndarray, p: np.ndarray, member: np.ndarray, n_groups: int) -> np.ndarray:
+    """Calibration slope within each group and overall (NaN with fewer than 2 of either outcome)."""
+    out = np.full(n_groups + 1, np.nan)
+    for g in range(n_groups + 1):
+        at = np.ones(len(y), bool) if g == n_groups else member == g
+        if (y[at] == 1).sum() >= 2 and (y[at] == 0).sum() >= 2:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[g] = calibration_fit(y[at], p[at])[0]
+    return out
+
+
+def mask_rates(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Blank every rate (and its interval) whose numerator, denominator or their difference is below
+    ``min_cell`` (with the group's size, any of them would give a small count away); a small group's
+    share of the recipients and mean prediction; a calibration slope without ``min_cell`` of each
+    outcome.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`fairness_audit` output (``<rate>_num``, ``<rate>_den``).
+    min_cell : int
+        Minimum publishable count.
+    """
+    out = table.copy()
+    for rate in RATES:
+        num, den = out[f"{rate}_num"], out[f"{rate}_den"]
+        small = (num < min_cell) | (den < min_cell) | ((den - num) < min_cell)
+        cols = [c for c in (rate, f"{rate}_lower", f"{rate}_upper") if c in out]
+        out.loc[small, cols] = np.nan
+    small_group = out["n"] < min_cell
+    # with the total, a small group's share of the recipients is its count
+    shares = [c for c in out if c.startswith(("predicted", "share_of_recipients"))]
+    out.loc[small_group, shares] = np.nan
+    # a calibration slope needs enough of both outcomes (the observed rate's counts)
+    num, den = out["observed_num"], out["observed_den"]
+    out.loc[(num < min_cell) | ((den - num) < min_cell), "calibration_slope"] = np.nan
+    return out
+
+
 def fairness_audit(
     data: pd.DataFrame,
     outcome: str,
@@ -117,8 +196,13 @@ def fairness_audit(
     DataFrame
         One row per group (and ``overall``): ``n``, ``share_of_recipients``, ``share_of_alerts``,
         ``alert_rate``, ``false_positive_rate`` (alerts among those who left), ``false_negative_rate``
-        (no alert among those still receiving), ``observed`` and ``predicted`` (mean), with
-        ``<metric>_lower`` / ``<metric>_upper`` bootstrap intervals for the rates.
+        (no alert among those still receiving), ``observed`` and ``predicted`` (mean), each rate of
+        :data:`RATES` with its numerator and denominator (``<rate>_num``, ``<rate>_den``: what
+        suppression decides on) and its Wilson interval (``<rate>_lower`` / ``<rate>_upper``, statsmodels
+        ``proportion_confint``; rows are independent persons: pass one row per person), the
+        ``calibration_slope`` within the group (logistic regression of the outcome on the logit of the
+        risk; NaN below 2 outcomes of each kind) and, with ``n_boot``, a person-bootstrap interval of
+        ``predicted``.
     """
     from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
 
@@ -143,15 +227,19 @@ def fairness_audit(
         mf = MetricFrame(metrics=metrics, y_true=y, y_pred=p, sensitive_features=sensitive)
     table = mf.by_group.copy()
     table.loc["overall" if len(groups) == 1 else tuple(["overall"] * len(groups)), :] = mf.overall
-    if n_boot:
-        keys = sensitive[groups[0]] if len(groups) == 1 else pd.MultiIndex.from_frame(sensitive)
-        member = table.index[:-1].get_indexer(keys)
+    keys = sensitive[groups[0]] if len(groups) == 1 else pd.MultiIndex.from_frame(sensitive)
+    member = table.index[:-1].get_indexer(keys)
+    table = table.join(rate_counts(y, p >= threshold, member, table.index))
+    for col in RATES:
+        low, high = wilson(table[f"{col}_num"], table[f"{col}_den"], alpha)
+        table[f"{col}_lower"], table[f"{col}_upper"] = low, high
+    table["calibration_slope"] = _group_slopes(y, p, member, len(table) - 1)
+    if n_boot:  # the mean predicted risk is no proportion: a bootstrap resampling whole persons
         clusters = pd.factorize(data[cluster])[0] if cluster and cluster in data else np.arange(len(data))
         low, high = _group_bootstrap(
             y, p >= threshold, p, member, len(table) - 1, clusters, n_boot, seed, alpha
         )
-        for col in metrics:
-            table[f"{col}_lower"], table[f"{col}_upper"] = low[col], high[col]
+        table["predicted_lower"], table["predicted_upper"] = low["predicted"], high["predicted"]
     alerts = data[predicted].to_numpy(float) >= threshold
     counts = sensitive.assign(alert=alerts).groupby(groups, observed=True)["alert"].agg(["size", "sum"])
     counts = counts.reindex(table.index).fillna(0)  # empty intersections count 0

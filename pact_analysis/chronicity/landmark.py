@@ -35,10 +35,12 @@ FEATURES = [
     "recent_employment",
     "contract_since_start",
     "contracts_before",
-    "services_before",
     *[f"svc_{c.lower()}" for c in PROVISIONS],
+    "svc_other",
     "ngo_before",
 ]
+#: (The total of SAUSS provisions, ``services_before``, is not a feature: with every provision's count
+#: beside it, it would be their exact sum and its contribution would double-count theirs.)
 
 
 def landmark_dataset(
@@ -83,8 +85,10 @@ def landmark_dataset(
     d["years_before"] = d["months_before"] / 12.0
     d["prior_imi"] = d["prior_imi"].astype(float)
     d["household_size"] = pd.to_numeric(d["household_size"], errors="coerce").astype(float)
-    d["still"] = (d["duration"] > hz).astype(int)
-    d["exited"] = ~d["still"].astype(bool)
+    outcomes = outcome_columns(d, spells, horizon_date.loc[d.index])
+    d = pd.concat([d, outcomes], axis=1)
+    d["still"] = d[f"outcome_{cfg['outcome']}"].astype(int)
+    d["exited"] = d["duration"] <= hz  # this spell ended before the horizon (the Cox candidate's event)
     d["time"] = np.minimum(d["duration"], hz) - lm
     d["split"] = np.where(d["start_date"] < pd.Timestamp(cfg["develop_before"]), "develop", "validate")
     for f in FEATURES:
@@ -92,6 +96,55 @@ def landmark_dataset(
             d[f] = 0.0
         d[f] = pd.to_numeric(d[f], errors="coerce").astype(float)
     return d.reset_index(drop=True)
+
+
+#: Outcome definitions (``chronicity.outcome``; the others are sensitivity analyses).
+OUTCOMES = ("receiving", "same_spell", "sanction_as_chronic")
+
+
+def outcome_columns(rows: pd.DataFrame, spells: pd.DataFrame, horizon_date: pd.Series) -> pd.DataFrame:
+    """The outcome at the horizon under each definition of :data:`OUTCOMES`.
+
+    - ``receiving`` (primary): the person receives the benefit on the horizon date, in this spell or
+      a later one (a return after an exit counts as receiving; an exit by a sanction that has not
+      been followed by a return counts as not receiving, which is what it is);
+    - ``same_spell``: this spell has not ended by the horizon (the former outcome);
+    - ``sanction_as_chronic``: receiving, or out of the benefit after a non-compliance exit of this
+      spell before the horizon (a sanction is not a way out of need).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Spells at a landmark (``person_key``, ``start_date``, ``duration``, ``cause``).
+    spells : DataFrame
+        Every spell of :func:`build_spells` (``person_key``, ``start_date``, ``exit_date``, ``event``).
+    horizon_date : Series
+        The horizon date of each row (indexed like ``rows``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``rows``: ``outcome_<name>`` (0/1) for each name of :data:`OUTCOMES`.
+    """
+    left = pd.DataFrame({"person_key": rows["person_key"], "h": horizon_date}).reset_index(names="row")
+    right = spells[["person_key", "start_date", "exit_date", "event"]]
+    m = left.merge(right, on="person_key")
+    covers = (m["start_date"] <= m["h"]) & ((m["exit_date"] > m["h"]) | ~m["event"].astype(bool))
+    receiving = m.loc[covers].groupby("row").size().reindex(left["row"]).notna().to_numpy()
+    same = (rows["duration"].to_numpy(float) > _months_between(rows["start_date"], horizon_date)).astype(bool)
+    sanction = (~same) & (rows["cause"].astype(str).to_numpy() == "NON_COMPLIANCE")
+    return pd.DataFrame(
+        {
+            "outcome_receiving": receiving.astype(int),
+            "outcome_same_spell": same.astype(int),
+            "outcome_sanction_as_chronic": (receiving | sanction).astype(int),
+        },
+        index=rows.index,
+    )
+
+
+def _months_between(start: pd.Series, end: pd.Series) -> np.ndarray:
+    return ((end - start).dt.total_seconds() / 86400.0 / DAYS_PER_MONTH).to_numpy(float)
 
 
 #: The landmark of a row of :func:`landmark_stack` (months on the spell): a predictor of the model.
@@ -262,16 +315,45 @@ class _CoxPredictor:
         return sf.to_numpy(float).ravel()
 
 
+def person_folds(
+    develop: pd.DataFrame, seed: int = 0, n_splits: int = 5
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds of the stacked landmark rows, grouped by person and stratified by outcome.
+
+    One person's rows (several landmarks, several spells) are never split between fitting and
+    scoring; otherwise the penalty is tuned on leaked rows (issue 18).
+
+    Parameters
+    ----------
+    develop : DataFrame
+        Rows with ``still`` and ``person_key`` (without it every row is its own group).
+    seed : int
+        Shuffling seed (scikit-learn ``StratifiedGroupKFold``).
+    n_splits : int
+        Number of folds.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        Positional indices of the fitting and scoring rows of each fold.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = develop["still"].to_numpy(int)
+    groups = develop["person_key"].astype(str).to_numpy() if "person_key" in develop else np.arange(len(y))
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y, groups=groups))
+
+
 class _LogisticPredictor:
     def __init__(self, develop: pd.DataFrame, features: list[str], c: float | str, seed: int = 0) -> None:
         from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-        from sklearn.model_selection import StratifiedKFold
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         self.features = features
         if c == "cv":  # penalty chosen by 5-fold cross-validated log-loss inside the development cohorts
-            folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+            folds = person_folds(develop, seed)
             learner = LogisticRegressionCV(
                 Cs=np.logspace(-3, 1, 13),
                 l1_ratios=(0.0,),

@@ -35,7 +35,7 @@ from pact_analysis.chronicity.survival import (
     fit_cox,
     kaplan_meier,
 )
-from pact_analysis.chronicity.truth import observable_versus_truth
+from pact_analysis.chronicity.truth import observable_versus_truth, true_median_months
 from pact_analysis.chronicity.validation import predictive_validation
 from pact_analysis.io import atomic_dir, write_json
 
@@ -65,11 +65,23 @@ LANDMARK_COLUMNS = [
 HEADLINES = (
     "spells",
     "median_months",
+    "median_months_ci",
+    "true_median_months",
     "c_index",
     "share_of_achievable_gain",
-    "auc",
-    "calibration_slope",
     "coverage",
+    "deployed_auc",
+    "deployed_auc_ci",
+    "deployed_calibration_slope",
+    "deployed_calibration_slope_ci",
+    "deployed_calibration_intercept",
+    "deployed_calibration_intercept_ci",
+    "sensitivity",
+    "sensitivity_ci",
+    "ppv",
+    "ppv_ci",
+    "validated_landmarks",
+    "max_scored_landmark",
 )
 
 
@@ -119,19 +131,35 @@ def survival_results(spells: pd.DataFrame, cut: float) -> tuple[dict[str, pd.Dat
         km = kaplan_meier(spells, "duration", "event", by=by, entry="entry", at=AT_MONTHS)
         tables[f"km_{name}"], tables[f"km_curves_{name}"] = km["summary"], km["curves"]
     cox = cox_with_remedy(
-        spells, "duration", "event", EXIT_COVARIATES, strata="province", cluster="household_key", cut=cut
+        spells,
+        "duration",
+        "event",
+        EXIT_COVARIATES,
+        strata="province",
+        cluster="household_key",
+        cut=cut,
+        entry="entry",
     )
     tables["cox_check"], tables["cox"] = cox["check"], cox["table"]
     aft = {
-        d: fit_aft(spells, "duration", "event", EXIT_COVARIATES, distribution=d)
+        d: fit_aft(spells, "duration", "event", EXIT_COVARIATES, distribution=d, entry="entry")
         for d in ("weibull", "lognormal")
     }
     best = min(aft, key=lambda d: aft[d]["aic"])
     tables["aft"] = (
         aft[best]["table"].loc[lambda t: t.index.get_level_values(0).isin(["lambda_", "mu_"])].droplevel(0)
     )
-    median = float(tables["km_all"]["median"].iloc[0])
+    km_all = tables["km_all"].iloc[0]
+    median = float(km_all["median"])
+    naive = kaplan_meier(spells, "duration", "event")["summary"].iloc[0]
     values = {
+        "median_months_ci": None
+        if math.isnan(median)
+        else [float(km_all["median_lower"]), float(km_all["median_upper"])],
+        # the same curve ignoring the delayed entry of left-truncated spells (length-biased)
+        "median_months_no_entry": None if math.isnan(float(naive["median"])) else float(naive["median"]),
+        "left_truncated_spells": int((spells["entry"] > 0).sum()),
+        "merged_files": int((spells["n_files"] - 1).sum()) if "n_files" in spells else 0,
         "cox_remedied": cox["remedied"],
         "aft_distribution": best,
         "aft_aic": {d: aft[d]["aic"] for d in aft},
@@ -153,6 +181,7 @@ def competing_results(spells: pd.DataFrame) -> dict[str, pd.DataFrame]:
         causes=causes,
         strata="province",
         cluster="household_key",
+        entry="entry",
     )
     return {"cif": cif, "cause_cox": cox.set_index(["cause", "covariate"])}
 
@@ -192,31 +221,41 @@ def predictive_results(
     lm, chosen = result["landmark"], cfg["chosen_model"]
     lm["province"] = lm["province_code"].map(province_names()).fillna("unknown")
     val = lm.loc[lm["split"] == "validate"]
-    threshold = float(cfg["alert_threshold"])
-    out = {"metrics": result["metrics"].set_index(["model", "metric"]), "sizes": result["sizes"]}
+    # the deployed model is judged on the test cohort (rows at the validated landmarks) only
+    test = result["test_rows"].assign(
+        province=lambda d: d["province_code"].map(province_names()).fillna("unknown")
+    )
+    threshold = float(result["summary"]["deployed_threshold"])
+    out = {
+        "metrics": result["metrics"].set_index(["model", "metric"]),
+        "sizes": result["sizes"],
+        "per_landmark": result["per_landmark"],
+    }
     bins = []
     for model in [chosen, *(["oracle"] if "p_oracle" in lm else [])]:
         cal = calibration(val["still"], val[f"p_{model}"])
         bins.append(cal["table"].assign(model=model))
+    bins.append(calibration(test["still"], test[DEPLOYED])["table"].assign(model="deployed"))
     out["calibration"] = pd.concat(bins, ignore_index=True)
-    curve = decision_curve(val["still"], val[DEPLOYED], THRESHOLDS)
+    curve = decision_curve(test["still"], test[DEPLOYED], THRESHOLDS)
     out["decision_curve"] = curve
     out["specification"] = result["deployed"].table()
     keep = [c for c in LANDMARK_COLUMNS if c in lm] + [c for c in lm if c.startswith("p_")]
     out["landmark"] = lm[keep]
-    useful = curve.loc[curve["useful"], "threshold"]
+    test_keep = [c for c in [*LANDMARK_COLUMNS, "cohort", "months_on_spell"] if c in test] + [DEPLOYED]
+    out["test_landmark"] = test[test_keep]
     at = curve.iloc[(curve["threshold"] - threshold).abs().argmin()]
-    flagged = val[DEPLOYED] >= threshold
+    flagged = test[DEPLOYED] >= threshold
     values = {
         **result["summary"],
         "alert_threshold": threshold,
-        "alert_rate": float(flagged.mean()),
-        "alert_ppv": float(val.loc[flagged, "still"].mean()) if flagged.any() else None,
-        "net_benefit": float(at["net_benefit"]),
+        "alert_rate": float(flagged.mean()) if len(test) else None,
+        "alert_ppv": float(test.loc[flagged, "still"].mean()) if flagged.any() else None,
         "net_benefit_all": float(at["treat_all"]),
-        "useful_from": float(useful.min()) if len(useful) else None,
-        "useful_to": float(useful.max()) if len(useful) else None,
+        "useful_ranges": useful_ranges(curve),
         "validation_still": float(val["still"].mean()),
+        "outcome": str(cfg["outcome"]),
+        "test_still": float(test["still"].mean()) if len(test) else None,
         "logistic_C": result["deployed"].C,
         "recalibration": list(result["deployed"].recalibration),
         "landmarks": [float(m) for m in cfg["landmarks"]],
@@ -227,14 +266,45 @@ def predictive_results(
     return out, values
 
 
+def useful_ranges(curve: pd.DataFrame) -> list[list[float]]:
+    """The contiguous runs of thresholds at which the model is useful on the decision curve.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`~pact_analysis.chronicity.metrics.decision_curve` (``threshold``, ``useful``).
+
+    Returns
+    -------
+    list of [float, float]
+        ``[first, last]`` threshold of each run of consecutive useful thresholds (a broken range is
+        several runs, never joined).
+    """
+    runs: list[list[float]] = []
+    previous = False
+    for t, ok in zip(curve["threshold"], curve["useful"], strict=True):
+        if ok and previous:
+            runs[-1][1] = float(t)
+        elif ok:
+            runs.append([float(t), float(t)])
+        previous = bool(ok)
+    return runs
+
+
 def fairness_results(
-    landmark: pd.DataFrame, spells: pd.DataFrame, params: dict[str, Any]
+    landmark: pd.DataFrame, spells: pd.DataFrame, params: dict[str, Any], threshold: float
 ) -> dict[str, pd.DataFrame]:
-    """The fairness audit of the chosen model on the validation spells, one table per grouping of
-    :data:`~pact_analysis.chronicity.fairness.FAIRNESS_GROUPS`."""
+    """The fairness audit of the deployed model on ``landmark`` (the test cohort's rows at the
+    validated landmarks), one table per grouping of
+    :data:`~pact_analysis.chronicity.fairness.FAIRNESS_GROUPS`, at ``threshold`` (the deployed
+    model's, set by ``chronicity.alert_share``)."""
     cfg = chronicity_params(params)
+    threshold = float(threshold)
     attrs = spells.drop_duplicates("spell_id").set_index("spell_id")[["sex", "nationality", "disability"]]
-    val = landmark.loc[landmark["split"] == "validate"].join(attrs, on="spell_id")
+    # one row per person (the earliest landmark at which the model scored them): the rates are
+    # proportions of independent persons, with Wilson intervals
+    order = [c for c in ("person_key", "months_on_spell") if c in landmark]
+    val = landmark.sort_values(order, kind="stable").drop_duplicates("person_key").join(attrs, on="spell_id")
     val["disability_status"] = np.where(val["disability"] > 0, "with_disability", "without_disability")
     seed = int(params.get("seed", 0))
     out = {}
@@ -246,7 +316,7 @@ def fairness_results(
                 "still",
                 DEPLOYED,
                 columns,
-                threshold=float(cfg["alert_threshold"]),
+                threshold=threshold,
                 n_boot=int(cfg["bootstrap"]),
                 seed=seed,
             )
@@ -265,6 +335,7 @@ def truth_results(truth: Path, params: dict[str, Any]) -> tuple[dict[str, pd.Dat
         "coverage_observable": table.attrs["coverage_observable"],
         "observable_slope": table.attrs["attenuation"],
         "coverage_n_intervals_this_region": int(len(table)),
+        "true_median_months": true_median_months(truth),
     }
     return {"truth": table}, values
 
@@ -352,7 +423,7 @@ def analyse(
     predictive, pvalues = predictive_results(tables, params, truth)
     out |= predictive
     progress("predictive models fitted and validated")
-    out |= fairness_results(predictive["landmark"], spells, params)
+    out |= fairness_results(predictive["test_landmark"], spells, params, pvalues["alert_threshold"])
     progress("fairness audited")
     values |= pvalues | {
         "synthetic": truth is not None,

@@ -33,6 +33,12 @@ PROCESSED_TABLES = (
 SCORING_TABLES = (*PROCESSED_TABLES, "ceas")
 
 
+#: Stands for the end of a file still paid when files are compared (later than any real date).
+OPEN_END = pd.Timestamp("2200-01-01")
+#: The cause of an exit whose file has an end date but no exit reason.
+UNKNOWN_EXIT = "UNKNOWN_EXIT"
+
+
 def load_tables(
     processed: str | Path | Mapping[str, pd.DataFrame], names: Sequence[str] | None = None
 ) -> dict[str, pd.DataFrame]:
@@ -114,27 +120,40 @@ def build_spells(
     spells = spells.sort_values(["person_key", "start_date", "spell_id"], kind="stable").reset_index(
         drop=True
     )
-    # merge files separated by a short gap
-    prev_end = spells.groupby("person_key")["end_date"].shift()
+    # merge files separated by a short gap, measured from the latest end of every earlier file of the
+    # person (a nested or overlapping file does not end the episode; an open file never ends)
+    ends = spells["end_date"].fillna(OPEN_END)
+    prev_end = ends.groupby(spells["person_key"]).cummax().groupby(spells["person_key"]).shift()
     gap = _months(spells["start_date"] - prev_end)
     new = gap.isna() | (gap >= float(cfg["merge_gap_months"]))
     new |= spells["person_key"] != spells["person_key"].shift()
     spells["episode"] = new.cumsum()
-    agg = spells.groupby("episode", sort=False).agg(
-        person_key=("person_key", "first"),
-        spell_id=("spell_id", "first"),
-        n_files=("spell_id", "size"),
-        role=("role", "first"),
-        ceas_code=("ceas_code", "first"),
-        start_date=("start_date", "first"),
-        end_date=("end_date", "last"),
-        exit_reason=("exit_reason", "last"),
-        prior_imi=("prior_imi", "first"),
-        household_type=("household_type", "first"),
-        household_size=("household_size", "first"),
-    )
-    out = agg.reset_index(drop=True)
-    out["event"] = out["end_date"].notna() & out["exit_reason"].notna()
+    g = spells.groupby("episode", sort=False)
+    first = g.head(1).set_index("episode")
+    # the episode ends as the file that ends last does, an open file winning (groupby "last" would
+    # skip the missing end date of a file still paid and take an earlier file's exit: a false exit;
+    # the last-started file may be nested in a longer one)
+    latest = spells.assign(_end=ends).sort_values(["episode", "_end", "start_date"], kind="stable")
+    last = latest.groupby("episode", sort=False).tail(1).set_index("episode").reindex(first.index)
+    out = pd.DataFrame(
+        {
+            "person_key": first["person_key"],
+            "spell_id": first["spell_id"],
+            "n_files": g.size(),
+            "role": first["role"],
+            "ceas_code": first["ceas_code"],
+            "start_date": first["start_date"],
+            "end_date": last["end_date"],
+            "exit_reason": last["exit_reason"],
+            "prior_imi": first["prior_imi"],
+            "household_type": first["household_type"],
+            "household_size": first["household_size"],
+        }
+    ).reset_index(drop=True)
+    # a file that ended is an exit even without a recorded reason (cause UNKNOWN_EXIT), never a
+    # spell censored at the extraction date
+    out["event"] = out["end_date"].notna()
+    out["exit_reason"] = out["exit_reason"].where(out["exit_reason"].notna() | ~out["event"], UNKNOWN_EXIT)
     out["exit_date"] = out["end_date"].where(out["event"], extraction)
     out["duration"] = _months(out["exit_date"] - out["start_date"]).clip(lower=1.0 / DAYS_PER_MONTH)
     out["cause"] = out["exit_reason"].where(out["event"], "censored").astype(str)
@@ -230,7 +249,7 @@ def history_features(
         spell started), ``contract_since_start`` (a contract started between the spell's start and
         ``at``: work income while on the benefit), ``contracts_before`` (contracts started in the
         window), ``services_before`` (SAUSS provisions in the window, the RGC claim excluded),
-        ``svc_<provision>`` per provision of :data:`PROVISIONS`, ``ngo_before`` (NGO attentions in
+        ``svc_<provision>`` per provision of :data:`PROVISIONS`, ``svc_other`` (the other provisions), ``ngo_before`` (NGO attentions in
         the window).
     """
     t = load_tables(tables, ("employment_episodes", "sauss_interventions", "ngo_attention"))
@@ -267,6 +286,8 @@ def history_features(
         for code in PROVISIONS:
             part = svc.loc[svc["provision_code"] == code]
             out[f"svc_{code.lower()}"] = _count_before(spells, part, "date", at, window_months, code)
+        other = svc.loc[~svc["provision_code"].isin(PROVISIONS)]
+        out["svc_other"] = _count_before(spells, other, "date", at, window_months, "svc_other")
     ngo = t.get("ngo_attention")
     if ngo is not None:
         out["ngo_before"] = _count_before(spells, ngo, "date", at, window_months, "ngo_before")

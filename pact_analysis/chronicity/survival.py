@@ -143,14 +143,39 @@ def fit_cox(
             strata=None if not strata else frame[strata].astype(str).agg("|".join, axis=1).to_numpy(),
             ties=ties,
         )
-        groups = None if cluster is None else pd.factorize(frame[cluster])[0]
-        res = model.fit(groups=groups)
-        table = pd.DataFrame({"coef": res.params, "se": res.bse, "p": res.pvalues}, index=names)
+        res = model.fit()
+        se = res.bse
+        if cluster is not None:
+            se = np.sqrt(np.diag(_cluster_covariance(model, res.params, pd.factorize(frame[cluster])[0])))
+        p = 2 * stats.norm.sf(np.abs(res.params / se))
+        table = pd.DataFrame({"coef": res.params, "se": se, "p": p}, index=names)
     table["ci_lower"] = table["coef"] - z * table["se"]
     table["ci_upper"] = table["coef"] + z * table["se"]
     table["hr"] = np.exp(table["coef"])
     table = table[["coef", "se", "ci_lower", "ci_upper", "p", "hr"]].rename_axis("covariate")
     return (table, model) if return_model else table
+
+
+def _cluster_covariance(model: Any, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Cluster-robust (sandwich) covariance of a statsmodels ``PHReg`` fit, as its
+    ``robust_covariance`` computes it, but with the score residual of a row that is never at risk at
+    an event time set to 0 (its value) rather than NaN (statsmodels' mask, which turns every
+    standard error into NaN as soon as one spell is censored before the first exit).
+
+    Parameters
+    ----------
+    model : statsmodels PHReg
+        The model.
+    params : ndarray
+        Its estimates.
+    groups : ndarray of int
+        Cluster codes (0..G-1) of the rows.
+    """
+    scores = np.nan_to_num(model.score_residuals(params), nan=0.0)
+    sums = np.zeros((int(groups.max()) + 1, scores.shape[1]))
+    np.add.at(sums, groups, scores)
+    bread = np.linalg.inv(model.hessian(params))
+    return bread @ (sums.T @ sums) @ bread
 
 
 def cause_specific_cox(
@@ -288,6 +313,7 @@ def fit_aft(
     covariates: Sequence[str],
     distribution: str = "weibull",
     alpha: float = 0.05,
+    entry: str | None = None,
 ) -> dict[str, Any]:
     """Fit a parametric accelerated failure time model (Weibull or log-normal).
 
@@ -303,6 +329,8 @@ def fit_aft(
         lifelines ``WeibullAFTFitter`` or ``LogNormalAFTFitter``.
     alpha : float
         One minus the confidence level.
+    entry : str, optional
+        Delayed-entry (left truncation) times: the likelihood conditions on surviving to them.
 
     Returns
     -------
@@ -317,9 +345,12 @@ def fit_aft(
     if distribution not in fitters:
         raise ValueError(f"distribution must be one of {sorted(fitters)}, not {distribution!r}")
     x, _ = _design(data, covariates)
-    frame = pd.concat([x, data[[duration, event]]], axis=1).dropna()
+    cols = [duration, event, *([entry] if entry else [])]
+    frame = pd.concat([x, data[list(dict.fromkeys(cols))]], axis=1).dropna()
     frame[event] = frame[event].astype(float)
-    model = fitters[distribution](alpha=alpha).fit(frame, duration_col=duration, event_col=event)
+    model = fitters[distribution](alpha=alpha).fit(
+        frame, duration_col=duration, event_col=event, entry_col=entry
+    )
     s = model.summary
     table = pd.DataFrame(
         {
@@ -346,6 +377,7 @@ def schoenfeld_check(
     strata: str | Sequence[str] | None = None,
     time_transform: str = "rank",
     alpha: float = 0.05,
+    entry: str | None = None,
 ) -> pd.DataFrame:
     """Test proportional hazards per covariate with scaled Schoenfeld residuals.
 
@@ -364,6 +396,11 @@ def schoenfeld_check(
         ``log``.
     alpha : float
         Significance level for ``violated``.
+    entry : str, optional
+        Delayed-entry (left truncation) times of the model tested. lifelines has no Schoenfeld
+        residuals under delayed entry, so the check runs on the rows observed from their origin
+        (entry 0): spells that began inside the window, a sample not selected on the outcome, with the
+        same hazards (less power, no bias).
 
     Returns
     -------
@@ -375,6 +412,15 @@ def schoenfeld_check(
 
     strata = [strata] if isinstance(strata, str) else list(strata or [])
     x, _ = _design(data, covariates)
+    if entry is not None:
+        keep = data[entry].astype(float).fillna(0.0) <= 0
+        data, x = data.loc[keep], x.loc[keep]
+        # a covariate (nearly) constant among them is not checked (e.g. prior_imi: inherited spells
+        # are the truncated ones): fewer than 10 rows away from its most common value
+        rare = [c for c in x if len(x) - int(x[c].value_counts().iloc[0]) < 10]
+        if rare:
+            warnings.warn(f"proportional hazards not checked for {rare}: (nearly) constant", stacklevel=2)
+        x = x.drop(columns=rare)
     frame = pd.concat([x, data[[duration, event, *strata]]], axis=1).dropna()
     frame[event] = frame[event].astype(float)
     model = CoxPHFitter().fit(frame, duration_col=duration, event_col=event, strata=strata or None)
@@ -510,6 +556,7 @@ def cox_with_remedy(
     cluster: str | None = None,
     cut: float = 12.0,
     alpha: float = 0.05,
+    entry: str | None = None,
 ) -> dict[str, Any]:
     """Cox model with scaled Schoenfeld checks and, where they fail, a time interaction.
 
@@ -522,7 +569,7 @@ def cox_with_remedy(
     Parameters
     ----------
     data : DataFrame
-        One row per spell (no delayed entry).
+        One row per spell.
     duration, event : str
         Time of exit or censoring, and the exit indicator.
     covariates : sequence of str
@@ -535,6 +582,8 @@ def cox_with_remedy(
         Months at which a failing covariate's effect may change.
     alpha : float
         Significance level of the checks and one minus the confidence level.
+    entry : str, optional
+        Delayed-entry (left truncation) time of each spell; the split episodes keep it.
 
     Returns
     -------
@@ -544,11 +593,12 @@ def cox_with_remedy(
         ``period``) with ``period`` ``"all"``, ``"early"`` or ``"late"``.
     """
     covariates = list(covariates)
-    check = schoenfeld_check(data, duration, event, covariates, strata=strata, alpha=alpha)
+    check = schoenfeld_check(data, duration, event, covariates, strata=strata, alpha=alpha, entry=entry)
     remedied = [c for c in covariates if c in check.index and bool(check.loc[c, "violated"])]
     keep = [c for c in covariates if c not in remedied]
     cluster = cluster or "_row"
-    episodes = split_episodes(data, duration, event, cut) if remedied else data.assign(_start=0.0)
+    start = data[entry].astype(float) if entry else 0.0
+    episodes = split_episodes(data, duration, event, cut, entry) if remedied else data.assign(_start=start)
     episodes = episodes.assign(_row=episodes.get("_row", np.arange(len(episodes))))
     timed = []
     for c in remedied:

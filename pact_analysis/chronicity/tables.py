@@ -16,7 +16,7 @@ import pandas as pd
 
 from pact_analysis import labels
 from pact_analysis.chronicity.deployed import REFERENCE_ROW
-from pact_analysis.chronicity.fairness import mask_small_groups
+from pact_analysis.chronicity.fairness import mask_rates
 from pact_analysis.chronicity.landmark import factor_of
 from pact_analysis.chronicity.results import AT_MONTHS
 from pact_analysis.paths import Paths
@@ -155,16 +155,17 @@ def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
 
 
 def fairness_table(table: pd.DataFrame, min_cell: int, fmt: Any) -> pd.DataFrame:
-    """The fairness audit as published: small groups' rates blanked, error rates with intervals.
+    """The fairness audit as published: rates with Wilson intervals, suppressed on their counts.
 
-    A group's share of the alerts is also blanked when it holds fewer than ``min_cell`` alerts (but
-    some): with the total it would give the count away.
+    A rate is blanked when its numerator, denominator or their difference is below ``min_cell``
+    (:func:`.fairness.mask_rates`); a group's share of the alerts is blanked when it holds fewer
+    than ``min_cell`` alerts (none included): with the total it would give the count away.
     """
-    rates = ["false_positive_rate", "false_negative_rate"]
-    masked = mask_small_groups(table.loc[table["n"] > 0], "n", min_cell)  # empty intersections dropped
-    alerts = (table["share_of_alerts"] * table["n"].iloc[-1] * table["alert_rate"].iloc[-1]).round()
-    few = (alerts > 0) & (alerts < min_cell)
-    masked.loc[few.reindex(masked.index, fill_value=False), "share_of_alerts"] = np.nan
+    rates = ["alert_rate", "false_positive_rate", "false_negative_rate"]
+    shown_rows = table.loc[table["n"] > 0]  # empty intersections dropped
+    masked = mask_rates(shown_rows, min_cell)
+    few = shown_rows["alert_rate_num"] < min_cell  # zero included: with the total it is a count
+    masked.loc[few, "share_of_alerts"] = np.nan
     shown = masked[
         [
             "n",
@@ -174,9 +175,10 @@ def fairness_table(table: pd.DataFrame, min_cell: int, fmt: Any) -> pd.DataFrame
             *[f"{r}_{s}" for r in rates for s in ("lower", "upper")],
             "observed",
             "predicted",
+            "calibration_slope",
         ]
     ]
-    return with_intervals(shown, rates, fmt)
+    return with_intervals(shown, rates, fmt).rename(columns={"n": "persons"})
 
 
 def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict[str, Any] | None:
@@ -231,3 +233,70 @@ def predictor_label(name: str, lang: str) -> str:
     factor = factor_of(name)
     text = labels.text(f"chronicity.value.{factor}", lang)
     return text if name == factor else labels.text("chronicity.value.by_year_on_spell", lang, feature=text)
+
+
+def deployed_values(values: dict[str, Any], num: Any, pct: Any) -> dict[str, str]:
+    """The deployed model's test-cohort figures as report text: each estimate and its interval.
+
+    Parameters
+    ----------
+    values : dict
+        ``values.json`` of the chronicity stage.
+    num : callable
+        Formatter of a number with a number of decimals (``Report.num``).
+    pct : callable
+        Formatter of a share (``Report.pct``).
+
+    Returns
+    -------
+    dict
+        ``deployed_auc``, ``dslope``, ``dint``, ``sensitivity``, ``fnr``, ``ppv``, ``net_benefit``,
+        each with ``<short>_lower`` and ``<short>_upper`` ("–" where not computed), and ``threshold``.
+    """
+    spec = {  # text key: (value key, short name of the bounds, formatter)
+        "deployed_auc": ("deployed_auc", "auc", lambda x: num(x, 3)),
+        "dslope": ("deployed_calibration_slope", "slope", lambda x: num(x, 2)),
+        "dint": ("deployed_calibration_intercept", "int", lambda x: num(x, 2)),
+        "sensitivity": ("sensitivity", "sens", pct),
+        "fnr": ("false_negative_rate", "fnr", pct),
+        "ppv": ("ppv", "ppv", pct),
+        "net_benefit": ("net_benefit", "nb", lambda x: num(x, 3)),
+    }
+    out: dict[str, str] = {"threshold": num(values["alert_threshold"], 2)}
+    for text, (key, short, fmt) in spec.items():
+        est, ci = values.get(key), values.get(f"{key}_ci") or [None, None]
+        out[text] = "–" if est is None else fmt(est)
+        out[f"{short}_lower"], out[f"{short}_upper"] = ("–" if b is None else fmt(b) for b in ci)
+    return out
+
+
+def slope_verdict(values: dict[str, Any]) -> str:
+    """Which sentence states the deployed calibration: ``ok``, ``withheld_flat``, ``withheld_steep`` or
+    ``none`` (no validated landmark)."""
+    if not values.get("validated_landmarks"):
+        return "none"
+    if not values.get("alerts_withheld"):
+        return "ok"
+    low, high = values["validated_slope"]
+    return "withheld_flat" if values["deployed_calibration_slope"] > high else "withheld_steep"
+
+
+def ranges_text(ranges: list[list[float]], fmt: Any) -> str:
+    """Contiguous useful ranges of the decision curve as text (``0.10–0.30, 0.45``); never joined.
+
+    ``fmt`` formats a threshold as text (e.g. ``partial(i18n.number, lang=lang, decimals=2)``)."""
+    return ", ".join(fmt(a) if a == b else f"{fmt(a)}–{fmt(b)}" for a, b in ranges)
+
+
+def outcome_table(values: dict[str, Any]) -> pd.DataFrame:
+    """The outcome sensitivity analysis (``values["outcome_sensitivity"]``) as a table by outcome."""
+    rows = values.get("outcome_sensitivity") or {}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome")
+
+
+def landmark_slopes_text(values: dict[str, Any], fmt: Any) -> str:
+    """``3: 1.43; 6: 1.03...`` (month: slope) from the recalibration cohort's out-of-sample slopes;
+    ``fmt`` formats a slope as text."""
+    slopes = values.get("landmark_slopes_recalibration") or {}
+    ordered = sorted(slopes.items(), key=lambda kv: float(kv[0]))
+    return "; ".join(f"{int(float(m))}: {fmt(s)}" for m, s in ordered)

@@ -51,8 +51,9 @@ def truth_spells(
     Returns
     -------
     DataFrame
-        One row per true spell: ``spell_id``, ``person_id``, ``start_date``, ``duration`` (months),
-        ``event``, ``cause``, ``profile``, ``cycler``, ``stayer`` (profile indicators, leaver is the
+        One row per true spell: ``spell_id``, ``person_id``, ``start_date`` (the true start, before
+        the window for a spell inherited from the IMI), ``duration`` (months), ``entry`` (months
+        already elapsed when the window opened: left truncation), ``event``, ``cause``, ``profile``, ``cycler``, ``stayer`` (profile indicators, leaver is the
         reference) and every covariate of ``hazard["covariates"]`` as the generator computed it
         (age and nationality at the spell's start, years on the RGC before it).
     """
@@ -87,7 +88,9 @@ def truth_spells(
     s["profile"] = p.loc[s["person_id"], "profile"].to_numpy()
     s["cycler"] = (s["profile"] == "cycler").astype(float)
     s["stayer"] = (s["profile"] == "stayer").astype(float)
-    return s
+    s["entry"] = s["truncation_months"].astype(float) if "truncation_months" in s else 0.0
+    # a truncated spell that ended on the window's first day is not observed in it (as in build_spells)
+    return s.loc[s["duration"] > s["entry"]].reset_index(drop=True)
 
 
 def true_log_hazard_ratios(hazard: Mapping[str, Any]) -> pd.DataFrame:
@@ -118,10 +121,10 @@ def validate_against_truth(
 
     The truth is a cause-specific Weibull proportional hazards model with the same covariates and a
     profile frailty, on the clock of months since the spell started; a Cox model per cause (other
-    causes censored) with those covariates and profile indicators is correctly specified. All
-    synthetic spells start inside the window (spells inherited from IMI start on the first day of
-    the scheme, which is where the generator starts their clock), so there is no left truncation
-    here; spells running at the extraction date are censored there.
+    causes censored) with those covariates and profile indicators is correctly specified. Spells
+    inherited from the IMI began before the window and are in the data only because they lasted
+    into it: they enter the risk sets at their ``entry`` (left truncation); spells running at the
+    extraction date are censored there.
 
     Parameters
     ----------
@@ -145,7 +148,13 @@ def validate_against_truth(
     truth_table = true_log_hazard_ratios(t["hazard"])
     covariates = list(covariates or [*t["hazard"]["covariates"], "cycler", "stayer"])
     fits = cause_specific_cox(
-        s, "duration", "cause", covariates, causes=list(t["hazard"]["coefficients"]), alpha=alpha
+        s,
+        "duration",
+        "cause",
+        covariates,
+        causes=list(t["hazard"]["coefficients"]),
+        alpha=alpha,
+        entry="entry",
     )
     out = truth_table.merge(fits, on=["cause", "covariate"], how="inner")
     out["covered"] = (out["true"] >= out["ci_lower"]) & (out["true"] <= out["ci_upper"])
@@ -236,6 +245,7 @@ def observable_versus_truth(
         observable,
         causes=list(t["hazard"]["coefficients"]),
         alpha=alpha,
+        entry="entry",
     )
     fits = fits.rename(columns={k: f"{k}_observable" for k in ("coef", "ci_lower", "ci_upper")})
     out = full.merge(
@@ -251,3 +261,37 @@ def observable_versus_truth(
     out.attrs["coverage_observable"] = float(covered[has].mean())
     out.attrs["attenuation"] = float((sub["coef_observable"] * sub["true"]).sum() / (sub["true"] ** 2).sum())
     return out
+
+
+def true_median_months(truth: str | Path | Mapping[str, Any]) -> float:
+    """The true median time on the benefit of the spells that began in the observation window.
+
+    The true survival of spell ``i`` from its start is ``exp(-exit_rate_i * t ** shape)`` (the
+    generator's competing Weibull hazards, ``data/truth/rgc_spells.parquet`` and ``hazard.json``); the
+    region's curve is their average over the spells begun in the window (``truncation_months`` 0), the
+    population the Kaplan-Meier curve with delayed entry estimates (the left-truncated spells inherited
+    from the IMI enter its risk sets from their entry, sharing the hazards of time since the start).
+    The pilot's effect on its participants' job exits after the pilot start is not in ``exit_rate``.
+
+    Parameters
+    ----------
+    truth : path or mapping
+        ``data/truth`` or a dict with ``rgc_spells`` and ``hazard``.
+
+    Returns
+    -------
+    float
+        Months at which the average true survival is one half.
+    """
+    from scipy.optimize import brentq
+
+    t = _read_truth(truth)
+    s = t["rgc_spells"]
+    s = s.loc[s["truncation_months"].astype(float) <= 0] if "truncation_months" in s else s
+    rate = s["exit_rate"].to_numpy(float)
+    shape = float(t["hazard"]["shape"])
+
+    def gap(months: float) -> float:
+        return float(np.mean(np.exp(-rate * months**shape))) - 0.5
+
+    return float(brentq(gap, 1e-6, 1e4))

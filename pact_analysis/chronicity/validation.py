@@ -17,8 +17,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pact_analysis.chronicity.deployed import _require_logistic, linear_model
-from pact_analysis.chronicity.landmark import SPELL_MONTH, fit_predictors, landmark_stack, predictors
+from pact_analysis.chronicity.deployed import _require_logistic, linear_model, raw_logit
+from pact_analysis.chronicity.deployment import (
+    choose_deployment,
+    cohort_split,
+    deployed_check,
+    deployed_validation,
+    per_landmark,
+)
+from pact_analysis.chronicity.landmark import (
+    OUTCOMES,
+    SPELL_MONTH,
+    fit_predictors,
+    landmark_stack,
+    predictors,
+)
 from pact_analysis.chronicity.metrics import _ValidationMetrics, evaluate_predictions
 from pact_analysis.chronicity.params import chronicity_params
 from pact_analysis.chronicity.spells import build_spells, load_tables
@@ -87,10 +100,13 @@ def predictive_validation(
         table = evaluate_predictions(v, v[f"p_{name}"].to_numpy(), train=dev_lm, n_boot=n_boot, seed=seed)
         rows.append(table.reset_index().assign(model=name))
     metrics = pd.concat(rows, ignore_index=True)[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
-    deployed = linear_model(models[_require_logistic(cfg)], stack)
+    deployed, deployment = _deploy(models[_require_logistic(cfg)], stack, params, n_boot, seed)
     lm["p_deployed"] = deployed.risk(lm)
+    lm["cohort"] = cohort_split(lm, params).to_numpy()
+    stack["cohort"] = cohort_split(stack, params).to_numpy()
     summary = _summary(metrics, cfg["chosen_model"], "oracle" in preds)
     summary |= _with_protected(stack, lm, params, seed)
+    summary |= deployment["values"]
     sizes = lm.groupby("split").agg(
         spells=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
     )
@@ -102,7 +118,61 @@ def predictive_validation(
         "metrics": metrics,
         "summary": summary,
         "sizes": sizes,
+        "per_landmark": deployment["per_landmark"],
+        "test_rows": deployment["test_rows"],
     }
+
+
+def _deploy(
+    predictor: Any, stack: pd.DataFrame, params: Mapping[str, Any] | None, n_boot: int, seed: int
+) -> tuple[Any, dict[str, Any]]:
+    """The deployed model (recalibration, landmarks and threshold chosen on the recalibration cohort)
+    and its validation on the test cohort (:mod:`pact_analysis.chronicity.deployment`).
+
+    Returns
+    -------
+    (LinearModel, dict)
+        The model and ``values`` (the figures of :func:`deployed_validation`, ``validated_landmarks``,
+        ``max_scored_landmark``, ``deployed_threshold``, ``recalibrated``, ``recalibration_log_loss``,
+        ``landmark_slopes_recalibration``, cohort sizes), ``per_landmark`` (test cohort, every
+        landmark) and ``test_rows`` (the test cohort's rows at the validated landmarks, with
+        ``p_deployed``).
+    """
+    cohort = cohort_split(stack, params)
+    recal = stack.loc[cohort == "recalibrate"]
+    choice = choose_deployment(recal, raw_logit(predictor, recal), params, seed)
+    model = linear_model(predictor, stack, recalibration=choice["recalibration"])
+    model.threshold, model.validated_landmarks = choice["threshold"], tuple(choice["validated_landmarks"])
+    model.choice = choice
+    test = stack.loc[cohort == "test"].copy()
+    test["p_deployed"] = model.risk(test)
+    table = per_landmark(test, test["p_deployed"].to_numpy())
+    table["validated"] = table["landmark"].isin(choice["validated_landmarks"])
+    # reported where the model scores; with no validated landmark (alerts withheld), at landmark_month
+    where = choice["validated_landmarks"] or [float(chronicity_params(params)["landmark_month"])]
+    scored = test.loc[test[SPELL_MONTH].isin(where)]
+    values: dict[str, Any] = {
+        "validated_landmarks": [float(m) for m in choice["validated_landmarks"]],
+        "max_scored_landmark": max(choice["validated_landmarks"]) if choice["validated_landmarks"] else None,
+        "reported_landmarks": [float(m) for m in where],
+        "deployed_threshold": choice["threshold"],
+        "recalibrated": choice["recalibrated"],
+        "recalibration_log_loss": [choice["log_loss_raw"], choice["log_loss_recalibrated"]],
+        "landmark_slopes_recalibration": {str(k): v for k, v in choice["landmark_slopes"].items()},
+        "cohort_rows": {k: int(v) for k, v in cohort.value_counts().items()},
+        "cohort_persons": {
+            k: int(v) for k, v in stack.groupby(cohort.to_numpy())["person_key"].nunique().items()
+        },
+    }
+    if len(scored) and scored["still"].nunique() == 2:
+        values |= deployed_validation(
+            scored, scored["p_deployed"].to_numpy(), choice["threshold"], n_boot, seed
+        )
+    values["outcome_sensitivity"] = outcome_sensitivity(scored)
+    check = deployed_check(stack, model, params)
+    values["alerts_withheld"] = check["withheld"]
+    values["validated_slope"] = [float(v) for v in chronicity_params(params)["validated_slope"]]
+    return model, {"values": values, "per_landmark": table, "test_rows": scored}
 
 
 def _oracle(
@@ -146,3 +216,35 @@ def _with_protected(
     val = lm.loc[lm["split"] == "validate"]
     point = _ValidationMetrics(val, model.predict_still(val), None, ())()
     return {"c_index_with_protected": point["c_index"], "auc_with_protected": point["auc"]}
+
+
+def outcome_sensitivity(rows: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    """The deployed risk judged against every outcome definition on the test cohort (no refit).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Test-cohort rows with ``p_deployed`` and ``outcome_<name>`` for each name of
+        :data:`~pact_analysis.chronicity.landmark.OUTCOMES`.
+
+    Returns
+    -------
+    dict
+        Outcome name -> ``share`` (share positive), ``auc`` and ``calibration_in_the_large``
+        (observed minus mean predicted share); ``None`` where not computable.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, dict[str, float | None]] = {}
+    for name in OUTCOMES:
+        col = f"outcome_{name}"
+        if col not in rows or not len(rows):
+            continue
+        y = rows[col].to_numpy(int)
+        two = len(np.unique(y)) == 2
+        out[name] = {
+            "share": float(y.mean()),
+            "auc": float(roc_auc_score(y, rows["p_deployed"])) if two else None,
+            "calibration_in_the_large": float(y.mean() - rows["p_deployed"].mean()),
+        }
+    return out

@@ -1,6 +1,6 @@
 """Statistical disclosure control and the identity scan of everything that is published.
 
-Two guarantees, checked by the ``check`` stage (:mod:`pact_analysis.stages.check`):
+Three guarantees, checked by the ``check`` stage (:mod:`pact_analysis.stages.check`):
 
 1. **Small cells** (:mod:`.suppression`, :mod:`.tables`). Published counts below
    ``disclosure.min_cell`` are suppressed and shown as :data:`SUPPRESSED` (``[c]``, never ``<N``) by
@@ -11,8 +11,13 @@ Two guarantees, checked by the ``check`` stage (:mod:`pact_analysis.stages.check
 2. **No direct identifier after linkage** (:mod:`.identity`). :func:`scan_for_pii` looks for
    identities taken from the raw person extracts in every published file. A finding names the file,
    the kind of identifier and where it is -- never the value.
+3. **One quantity, one value, one suppression decision** (:mod:`.quantities`, imported as such:
+   ``pact_analysis.disclosure.quantities.record``). A number published in more than one place is
+   recorded by each page; a quantity suppressed in one place and published in another, or
+   published with two values or two precisions, fails the ``check`` and ``index`` stages.
 
-Every public name of the three modules is importable from here (``pact_analysis.disclosure.protect``).
+Every public name of :mod:`.suppression`, :mod:`.tables` and :mod:`.identity` is importable from
+here (``pact_analysis.disclosure.protect``).
 """
 
 from __future__ import annotations

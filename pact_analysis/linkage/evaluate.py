@@ -309,3 +309,39 @@ def deterministic_from_sources(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         for source, df in sorted(frames.items())
     ]
     return deterministic_clusters(pd.concat(parts, ignore_index=True))
+
+
+def identical_cluster_share(first: pd.DataFrame, second: pd.DataFrame) -> float:
+    """Share of records whose cluster holds exactly the same records in two clusterings.
+
+    Used to compare the same model run on two engines (DuckDB and Spark): cluster ids may differ,
+    the partition of the records must not.
+
+    Parameters
+    ----------
+    first, second : DataFrame
+        ``source, record_id, cluster_id`` for the same records.
+
+    Returns
+    -------
+    float
+        Records in a cluster of ``first`` equal (as a set of records) to their cluster of ``second``,
+        divided by the number of records.
+
+    Raises
+    ------
+    ValueError
+        The two clusterings do not cover the same records.
+    """
+    merged = first[[*KEY, "cluster_id"]].merge(
+        second[[*KEY, "cluster_id"]], on=KEY, how="outer", suffixes=("_a", "_b"), indicator=True
+    )
+    if (merged["_merge"] != "both").any() or merged[KEY].duplicated().any():
+        raise ValueError("the two clusterings must hold the same records, once each")
+    cells = merged.groupby(["cluster_id_a", "cluster_id_b"]).size().rename("n").reset_index()
+    size_a = merged.groupby("cluster_id_a").size()
+    size_b = merged.groupby("cluster_id_b").size()
+    same = (cells["n"].to_numpy() == size_a.reindex(cells["cluster_id_a"]).to_numpy()) & (
+        cells["n"].to_numpy() == size_b.reindex(cells["cluster_id_b"]).to_numpy()
+    )
+    return float(cells.loc[same, "n"].sum() / len(merged)) if len(merged) else 1.0

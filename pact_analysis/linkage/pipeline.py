@@ -20,7 +20,7 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,16 +75,21 @@ class LinkageResult:
     linker: Linker | None = None
 
 
-def backend_api(name: str = "duckdb", memory_limit: str | None = None) -> Any:
+def backend_api(
+    name: str = "duckdb", memory_limit: str | None = None, spark: Mapping[str, Any] | None = None
+) -> Any:
     """Return the Splink database API for ``linkage.backend``.
 
     Parameters
     ----------
     name : {"duckdb", "spark"}
-        Backend; Spark needs ``pyspark`` and uses the active (or a new local) SparkSession.
+        Backend; Spark needs ``pyspark`` and uses the active SparkSession, or starts a local one
+        (:func:`pact_analysis.linkage.spark.session`).
     memory_limit : str, optional
         DuckDB memory limit (``linkage.duckdb_memory_limit``, e.g. ``"6GB"``); past it DuckDB spills to
         disk. Default: DuckDB's own (80% of the machine's memory).
+    spark : mapping, optional
+        ``linkage.spark`` (Spark only). Default: the defaults of :class:`pact_analysis.params.LinkageSpark`.
     """
     if name == "duckdb":
         import duckdb
@@ -96,13 +101,27 @@ def backend_api(name: str = "duckdb", memory_limit: str | None = None) -> Any:
             config["memory_limit"] = str(memory_limit)
         return DuckDBAPI(duckdb.connect(config=config))
     if name == "spark":
-        try:
-            from pyspark.sql import SparkSession
-            from splink import SparkAPI
-        except ImportError as err:
-            raise StageError("linkage.backend is 'spark' but pyspark is not installed") from err
-        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+        return spark_api(spark)
     raise StageError(f"params.yaml linkage.backend: unknown backend {name!r} (use duckdb or spark)")
+
+
+def spark_api(settings: Mapping[str, Any] | None = None) -> Any:
+    """Return Splink's Spark API on the active or a new local session (see :func:`backend_api`).
+
+    Splink breaks the lineage of its intermediate tables by writing them as Parquet to the session's
+    checkpoint folder (``linkage.spark.checkpoint_dir`` on a cluster); a session without one keeps them
+    in Spark's cache instead (``persist``).
+    """
+    from pact_analysis.linkage import spark as spark_session
+    from pact_analysis.params import LinkageSpark
+
+    session = spark_session.session(LinkageSpark().model_dump() if settings is None else settings)
+    try:
+        from splink import SparkAPI
+    except ImportError as err:  # pragma: no cover - the session above needed pyspark already
+        raise StageError("linkage.backend is 'spark' but pyspark is not installed") from err
+    method = "parquet" if spark_session.checkpoint_dir(session) else "persist"
+    return SparkAPI(spark_session=session, break_lineage_method=method)
 
 
 def prepare_sources(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -236,6 +255,7 @@ def link_records(
     backend: str = "duckdb",
     memory_limit: str | None = None,
     min_probability_kept: float = 0.001,
+    spark: Mapping[str, Any] | None = None,
 ) -> LinkageResult:
     """Link and deduplicate person records across sources, or deduplicate a single source.
 
@@ -256,6 +276,8 @@ def link_records(
         ``linkage.duckdb_memory_limit`` (DuckDB only).
     min_probability_kept : float
         Scored pairs below this probability are counted but not returned.
+    spark : mapping, optional
+        ``linkage.spark`` (Spark only; see :func:`backend_api`).
 
     Returns
     -------
@@ -274,7 +296,7 @@ def link_records(
     prepared = prepare_sources(frames)
     timings["prepare"] = time.perf_counter() - start
 
-    db = backend_api(backend, memory_limit)
+    db = backend_api(backend, memory_limit, spark)
     tables = [db.register(df, dataset_display_name=source) for source, df in prepared.items()]
     link_type = "link_and_dedupe" if len(prepared) > 1 else "dedupe_only"
     settings = model.linkage_settings(_available_columns(prepared), link_type=link_type)

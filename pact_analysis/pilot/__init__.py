@@ -5,12 +5,16 @@ One module per job:
 - :mod:`.data`: the analysis frames from ``data/processed``, the synthetic region's true effects, and
   which of the pilot's extracts were delivered;
 - :mod:`.power`: minimum detectable effects and the cohort flow;
-- :mod:`.weighting`: propensity scores, matching and ATT weights, balance, completion weights and
-  :func:`matched_effect`;
-- :mod:`.effects`: paired and mixed-model change, difference in differences, administrative outcomes,
-  multiple imputation, E-values, coverage of the true effects;
-- :mod:`.heterogeneity`: effect modification by chronicity, regression to the mean, change per band;
-- :mod:`.claims`: shares with Wilson intervals, agreement, reliable improvement, a verdict per claim;
+- :mod:`.weighting`: propensity scores, matching and ATT weights, completion weights and
+  :func:`matched_effect` (weights refined until balance holds; small-cluster intervals);
+- :mod:`.balance`: |SMD| and variance ratios, entropy balancing, effective sample sizes;
+- :mod:`.inference`: CR2 errors with Bell-McCaffrey degrees of freedom, cluster jackknife;
+- :mod:`.effects`: paired and mixed-model change, ANCOVA and difference in differences,
+  administrative outcomes, multiple imputation (Barnard-Rubin), E-values, coverage of the true effects;
+- :mod:`.heterogeneity`: effect modification by chronicity and by the baseline score (regression to
+  the mean), change per band;
+- :mod:`.claims`: shares with Wilson intervals, agreement, improvement by the claim's own definition,
+  one written decision rule and a verdict per claim (with risks of bias);
 - :mod:`.analysis`: :func:`evaluate`, the whole evaluation;
 - :mod:`.results`: the ``pilot`` stage's results in ``data/pilot`` (written once, read by the report).
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from pact_analysis.disclosure import protect
@@ -54,7 +53,7 @@ def share_table(flags: pd.Series, by: pd.Series, claim: float | None = None) -> 
     return out
 
 
-def agreement(surveys: pd.DataFrame, respondent: str, claim: float) -> pd.DataFrame:
+def agreement(surveys: pd.DataFrame, respondent: str, claim: float | None = None) -> pd.DataFrame:
     """Agreement (``useful`` and ``relevant`` both 4+ on 1-5) of one respondent type by territory."""
     part = surveys.loc[surveys["respondent_type"] == respondent]
     agree = (part["useful"] >= 4) & (part["relevant"] >= 4)
@@ -87,65 +86,163 @@ def reliable_improvement(
     return change / se_diff > z
 
 
-def interval_verdict(effect: dict[str, Any]) -> str:
-    """Return the verdict of a claim judged on an interval: above 0, below 0, or not answerable.
+def interval_verdict(effect: dict[str, Any], target: float = 0.0) -> str:
+    """Return the verdict of an effect claim from its 95% interval (the rule of :class:`ClaimRule`).
 
     Parameters
     ----------
     effect : dict
         ``ci_low`` and ``ci_high`` of the effect (:meth:`Effect.as_dict`).
+    target : float
+        The claimed size, or the smallest effect of interest (> 0, in the effect's units).
 
     Returns
     -------
     str
-        ``"supported"`` when the interval lies above 0, ``"not_supported"`` below 0, otherwise
-        ``"not_answerable"``.
+        ``"contradicted"`` when the interval lies below ``target`` (it excludes the claimed size),
+        ``"supported"`` when it lies above 0 and reaches ``target``, otherwise ``"inconclusive"``: an
+        interval that touches 0 is no evidence against the claim.
     """
-    if effect["ci_low"] > 0:
-        return "supported"
-    return "not_supported" if effect["ci_high"] < 0 else "not_answerable"
+    if effect["ci_high"] < target:
+        return "contradicted"
+    return "supported" if effect["ci_low"] > 0 else "inconclusive"
 
 
-def verdicts(result: dict[str, Any], cfg: dict[str, Any]) -> pd.DataFrame:
-    """A plain verdict per claim of the pilot: supported, not supported, or not answerable.
+def share_verdict(ci_low: float, ci_high: float, claimed: float, tolerance: float) -> str:
+    """Return the verdict of a claimed share ("84% agree") from the Wilson interval of the observed one.
 
-    "Above all empowerment and motivation" claims that those dimensions (:data:`EMPOWERMENT`)
-    improved *more* than the others: it is judged on the difference in differences of the gap between
-    their mean change and the mean change of the other five dimensions (``empowerment_gap``), with
-    its interval, not on which dimension ranks first. "The most chronic benefited most" is judged on
-    the interaction's interval.
+    The threshold is ``claimed - tolerance``: ``"supported"`` when the whole interval lies at or above
+    it, ``"contradicted"`` when the whole interval lies below it, otherwise ``"inconclusive"`` (the
+    interval is too wide to tell: the claimed share merely lying inside it is not support).
     """
-    did = result["did"]
-    living = did.loc[list(LIVING)]
-    holm = multipletests(living["p_value"], method="holm")[1]
-    all_areas = bool(((living["ci_low"] > 0).all()) and (holm < 0.05).all())
-    some = int((holm < 0.05).sum())
-    top = did.loc[list(LIVING) + ["self_perception"], "estimate"].idxmax()
-    gap = result["empowerment_gap"]
-    het = result["heterogeneity"]
-    users, pros = result["agree_users"].loc["TOTAL"], result["agree_professionals"].loc["TOTAL"]
-    imp = result["improved"]
-    pilot_share = imp.loc["PILOT"] if "PILOT" in imp.index else None
-    admin = result["admin"]
-    rows = [
-        ("all_areas", "supported" if all_areas else "not_supported", {"k": some}),
-        ("empowerment", interval_verdict(gap), {"top": top}),
-        ("chronic", interval_verdict(het), {}),
-        ("professionals", "supported" if pros["claim_inside"] else "not_supported", {}),
-        ("users", "supported" if users["claim_inside"] else "not_supported", {}),
-        (
-            "improved",
-            "not_supported"
-            if pilot_share is None or pilot_share["ci_high"] < cfg["claim_improved"]
-            else "supported",
-            {},
-        ),
-        (
-            "employment",
-            "supported"
-            if admin.loc["days_employed", "ci_low"] > 0 or admin.loc["exit_12m", "ci_low"] > 0
-            else "not_answerable",
-            {},
-        ),
-    ]
-    return pd.DataFrame([{"claim": c, "verdict": v} | extra for c, v, extra in rows]).set_index("claim")
+    threshold = claimed - tolerance
+    if ci_high < threshold:
+        return "contradicted"
+    return "supported" if ci_low >= threshold else "inconclusive"
+
+
+def combined_verdict(parts: list[str]) -> str:
+    """A claim about several quantities: contradicted if one is, supported if all are, else inconclusive."""
+    if "contradicted" in parts:
+        return "contradicted"
+    return "supported" if all(p == "supported" for p in parts) else "inconclusive"
+
+
+def with_reservations(verdict: str, risks: list[str]) -> str:
+    """``"supported_with_reservations"`` for a supported claim that carries a risk of bias."""
+    return "supported_with_reservations" if verdict == "supported" and risks else verdict
+
+
+def rule_text(rule: dict[str, Any], target: float) -> str:
+    """The decision rule as a sentence (English, for ``metrics/pilot.json`` and the stored table)."""
+    if rule["kind"] == "share":
+        return (
+            f"supported if the 95% Wilson interval lies at or above {target:.2f}; "
+            f"contradicted if it lies below; otherwise inconclusive"
+        )
+    return (
+        f"supported if the 95% interval lies above 0 and reaches {target:g}; "
+        f"contradicted if it lies below {target:g}; otherwise inconclusive"
+    )
+
+
+#: The estimates each effect claim is judged on: (result key, row or None for a dict result).
+EFFECT_TERMS = {
+    "all_areas": [("ancova", d) for d in LIVING],
+    "empowerment": [("empowerment_gap", None)],
+    "chronic": [("heterogeneity", None)],
+    "employment": [("admin", "exit_12m"), ("admin", "days_employed")],
+}
+#: The share table and row each share claim is judged on, and its claimed share parameter.
+SHARE_TERMS = {
+    "professionals": ("agree_professionals", "TOTAL", "claim_professionals"),
+    "users": ("agree_users", "TOTAL", "claim_users"),
+    "improved": ("improved", "PILOT", "claim_improved"),
+}
+#: The counts published with a share (a row with one of them suppressed is not judged).
+SHARE_COUNTS = ["n", "agree", "disagree"]
+
+
+def _term(result: dict[str, Any], key: str, row: str | None) -> dict[str, Any]:
+    value = result[key]
+    return dict(value) if row is None else value.loc[row].to_dict()
+
+
+def effect_claim(result: dict[str, Any], claim: str, rule: dict[str, Any]) -> dict[str, Any]:
+    """Judge one effect claim on each of its quantities; report the one that decides the verdict."""
+    rows = []
+    for key, row in EFFECT_TERMS[claim]:
+        target = rule["target"][row] if isinstance(rule["target"], dict) else rule["target"]
+        effect = _term(result, key, row)
+        rows.append((row or key, effect, target, interval_verdict(effect, target)))
+    verdict = combined_verdict([r[3] for r in rows])
+    order = {"contradicted": 0, "inconclusive": 1, "supported": 2}
+    # the deciding quantity: a contradicted one, else an inconclusive one, else the weakest support
+    term, effect, target, _ = min(rows, key=lambda r: (order[r[3]], r[1]["ci_low"] - r[2]))
+    return {
+        "term": term,
+        "estimate": effect["estimate"],
+        "ci_low": effect["ci_low"],
+        "ci_high": effect["ci_high"],
+        "target": target,
+        "verdict": verdict,
+    }
+
+
+def share_claim(
+    result: dict[str, Any], claim: str, rule: dict[str, Any], cfg: dict[str, Any], min_cell: int
+) -> dict[str, Any]:
+    """Judge one share claim on its own definition; not judged when its row publishes a small count."""
+    key, row, param = SHARE_TERMS[claim]
+    table = result[key]
+    target = cfg[param] - rule["tolerance"]
+    out = {"term": row, "target": target}
+    if suppressed_rows(table, min_cell, SHARE_COUNTS).get(row, False):
+        return out | {"estimate": None, "ci_low": None, "ci_high": None, "verdict": "suppressed"}
+    share = table.loc[row]
+    verdict = share_verdict(share["ci_low"], share["ci_high"], cfg[param], rule["tolerance"])
+    return out | {
+        "estimate": share["share"],
+        "ci_low": share["ci_low"],
+        "ci_high": share["ci_high"],
+        "verdict": verdict,
+    }
+
+
+def verdicts(result: dict[str, Any], cfg: dict[str, Any], min_cell: int) -> pd.DataFrame:
+    """A verdict per claim of the pilot by the rule written for it in ``evaluation.claims``.
+
+    Parameters
+    ----------
+    result : dict
+        The evaluation (``ancova``, ``empowerment_gap``, ``heterogeneity``, ``admin`` and the share
+        tables ``improved``, ``agree_users``, ``agree_professionals``).
+    cfg : dict
+        The ``evaluation`` parameters: ``claims`` (one :class:`~pact_analysis.params.ClaimRule` each)
+        and the claimed shares ``claim_*``.
+    min_cell : int
+        Minimum published count: a share claim whose row has a suppressed count is ``"suppressed"``
+        (no verdict rests on a table the reader cannot see).
+
+    Returns
+    -------
+    DataFrame
+        Per claim: ``term`` (the quantity that decides), ``estimate``, ``ci_low``, ``ci_high``,
+        ``target``, ``rule`` (sentence), ``risk_of_bias`` (comma-separated), ``verdict`` (supported,
+        supported_with_reservations, inconclusive, contradicted or suppressed).
+    """
+    rows = []
+    for claim, rule in cfg["claims"].items():
+        if rule["kind"] == "share":
+            row = share_claim(result, claim, rule, cfg, min_cell)
+        else:
+            row = effect_claim(result, claim, rule)
+        risks = list(rule["risk_of_bias"])
+        row["verdict"] = with_reservations(row["verdict"], risks)
+        rows.append(
+            {"claim": claim, **row, "rule": rule_text(rule, row["target"]), "risk_of_bias": ", ".join(risks)}
+        )
+    out = pd.DataFrame(rows).set_index("claim")
+    for column in ("estimate", "ci_low", "ci_high", "target"):
+        out[column] = out[column].astype(float)
+    return out

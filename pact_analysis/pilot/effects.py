@@ -110,18 +110,38 @@ def e_value(estimate: float, ci_low: float, ci_high: float, sd: float) -> dict[s
     return {"estimate": ev(d), "ci": ev(limit) if limit else 1.0}
 
 
-def rubin(estimates: np.ndarray, variances: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
-    """Pool multiple-imputation estimates with Rubin's rules (Barnard-Rubin df not applied: t on m-1 ... large)."""
+def rubin(
+    estimates: np.ndarray, variances: np.ndarray, alpha: float = 0.05, df_complete: float = np.inf
+) -> dict[str, float]:
+    """Pool multiple-imputation estimates with Rubin's rules and Barnard-Rubin degrees of freedom.
+
+    Parameters
+    ----------
+    estimates, variances : ndarray
+        One per imputed data set.
+    alpha : float
+        1 - confidence level.
+    df_complete : float
+        Degrees of freedom of the complete-data analysis (``G - 1`` for cluster-robust errors); the
+        pooled df are capped by it (Barnard & Rubin 1999). ``inf`` gives Rubin's (1987) df.
+    """
     m = len(estimates)
     qbar, ubar, b = estimates.mean(), variances.mean(), estimates.var(ddof=1)
     total = ubar + (1 + 1 / m) * b
-    df = (m - 1) * (1 + ubar / ((1 + 1 / m) * b)) ** 2 if b > 0 else np.inf
+    df_rubin = (m - 1) * (1 + ubar / ((1 + 1 / m) * b)) ** 2 if b > 0 else np.inf
+    if np.isfinite(df_complete):
+        gamma = (1 + 1 / m) * b / total
+        df_observed = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - gamma)
+        df = 1 / (1 / df_rubin + 1 / df_observed)
+    else:
+        df = df_rubin
     half = stats.t.ppf(1 - alpha / 2, df) * np.sqrt(total)
     return {
         "estimate": float(qbar),
         "ci_low": float(qbar - half),
         "ci_high": float(qbar + half),
         "se": float(np.sqrt(total)),
+        "df": float(df),
     }
 
 
@@ -144,10 +164,11 @@ def imputed_effect(
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
 
-    cols = list(dict.fromkeys([outcome, *design(data, covariates).columns, *auxiliary]))
-    numeric = pd.concat([data[[outcome, *auxiliary]], design(data, covariates)], axis=1).loc[:, cols]
+    covs = design(data, covariates)
+    extra = [a for a in auxiliary if a not in covs.columns]
+    numeric = pd.concat([data[[outcome, *extra]], covs], axis=1)
     numeric[treatment + "_"] = data[treatment].astype(float).to_numpy()
-    estimates, variances = [], []
+    estimates, variances, dfs, clusters = [], [], [], None
     for i in range(m):
         filled = IterativeImputer(sample_posterior=True, random_state=seed + i, max_iter=10).fit_transform(
             numeric
@@ -157,7 +178,15 @@ def imputed_effect(
         eff = matched_effect(frame, treatment, outcome, covariates, method="ipw", cluster=cluster)
         estimates.append(eff.estimate)
         variances.append(eff.se**2)
-    return rubin(np.array(estimates), np.array(variances))
+        dfs.append(np.nan if eff.df is None else eff.df)
+        clusters = eff.clusters
+    # the complete-data degrees of freedom are those the complete-data intervals use (Bell-McCaffrey,
+    # median over the imputations), else G - 1; Barnard-Rubin caps the pooled ones by them
+    if np.isfinite(dfs).any():
+        df_complete = float(np.nanmedian(dfs))
+    else:
+        df_complete = np.inf if clusters is None else clusters - 1
+    return rubin(np.array(estimates), np.array(variances), df_complete=df_complete)
 
 
 def coverage(estimates: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
@@ -172,37 +201,62 @@ def coverage(estimates: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
 
 
 def mdtse_effects(
-    people: pd.DataFrame, covariates: list[str], method: str = "ipw", cluster: str = "ceas_code"
+    people: pd.DataFrame,
+    covariates: list[str],
+    method: str = "ipw",
+    cluster: str = "ceas_code",
+    estimator: str = "ancova",
 ) -> pd.DataFrame:
-    """Difference in differences of the MDTSE change per dimension (pilot vs assessed comparison).
+    """Effect on the MDTSE change per dimension (pilot vs assessed comparison), by ANCOVA or DiD.
 
     The change (follow-up minus baseline) of completers is compared by :func:`matched_effect`,
-    weighted by the inverse probability of completing (``w_complete``) and adjusted for the baseline
-    score of the dimension.
+    weighted by the inverse probability of completing (``w_complete``) times the balancing weights.
+
+    - ``ancova``: the baseline score of the dimension is among the balancing covariates and in the
+      outcome regression (equivalent to the follow-up score adjusted for baseline; assumes the groups
+      would have ended alike given the same baseline);
+    - ``did``: difference in differences, the weighted difference of mean changes, balancing the
+      covariates but not the baseline score (assumes parallel trends: without the pilot the groups
+      would have changed alike whatever their baseline).
     """
+    if estimator not in ("ancova", "did"):
+        raise ValueError(f"estimator must be 'ancova' or 'did', not {estimator!r}")
     rows = {}
     for dim in [*codebook.mdtse_dimensions(), "living"]:
         frame = people.loc[people["completed"] == 1]
+        baseline = [f"baseline_{dim}"] if estimator == "ancova" else []
         eff = matched_effect(
             frame,
             "treated",
             f"change_{dim}",
-            [*covariates, f"baseline_{dim}"],
+            [*covariates, *baseline],
             method=method,
             cluster=cluster,
             weights="w_complete",
+            adjust=estimator == "ancova",
         )
-        rows[dim] = eff.as_dict() | {"sd_change": frame[f"change_{dim}"].std()}
+        followup = frame[f"baseline_{dim}"] + frame[f"change_{dim}"]
+        rows[dim] = eff.as_dict() | {"sd_change": frame[f"change_{dim}"].std(), "sd_outcome": followup.std()}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def admin_effects(
-    pool: pd.DataFrame, covariates: list[str], method: str = "psm", cluster: str = "ceas_code"
+    pool: pd.DataFrame,
+    covariates: list[str],
+    method: str = "ipw",
+    cluster: str = "ceas_code",
+    adjust: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Matched effects on the administrative outcomes, and the balance table of the matching."""
+    """Weighted effects on the administrative outcomes, and the balance table of the weighting.
+
+    ``adjust=False`` gives the weighting-only estimate (no outcome regression), the check of the
+    doubly-robust one.
+    """
     rows, balance = {}, None
     for outcome in ADMIN_OUTCOMES:
-        eff = matched_effect(pool, "treated", outcome, covariates, method=method, cluster=cluster)
+        eff = matched_effect(
+            pool, "treated", outcome, covariates, method=method, cluster=cluster, adjust=adjust
+        )
         rows[outcome] = eff.as_dict() | {
             "control_mean": float(np.average(pool.loc[pool["treated"] == 0, outcome]))
         }

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from pact_analysis.disclosure import rows_without_small_counts
-from pact_analysis.pilot.weighting import Effect, design, effect_from_fit, weighted_fit
+from pact_analysis.pilot.weighting import Effect, cr2_effect, design, effect_from_fit, weighted_fit
 
 
 def interaction(
@@ -23,7 +23,8 @@ def interaction(
     """Effect modification as the ``treatment x modifier`` coefficient of a weighted ANCOVA.
 
     ``outcome ~ treatment * modifier + covariates`` (put the baseline score among the covariates: an
-    ANCOVA on baseline, so that regression to the mean cannot pass for a larger effect).
+    ANCOVA on baseline, so that regression to the mean cannot pass for a larger effect). With a
+    ``cluster``, CR2 errors and Bell-McCaffrey df (:func:`~pact_analysis.pilot.weighting.cr2_effect`).
     """
     frame = data.dropna(subset=[outcome, modifier, *covariates]).reset_index(drop=True)
     t = frame[treatment].astype(float)
@@ -37,10 +38,10 @@ def interaction(
         axis=1,
     )
     w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(float)
-    fit = weighted_fit(
-        frame[outcome].to_numpy(float), x, w, None if cluster is None else frame[cluster].to_numpy(), alpha
-    )
-    return effect_from_fit(fit, "interaction", t.to_numpy(bool), w, alpha)
+    y = frame[outcome].to_numpy(float)
+    if cluster is not None:
+        return cr2_effect(y, x, w, frame[cluster].to_numpy(), "interaction", t.to_numpy(bool), alpha)
+    return effect_from_fit(weighted_fit(y, x, w, None, alpha), "interaction", t.to_numpy(bool), w, alpha)
 
 
 def slope(data: pd.DataFrame, outcome: str, predictor: str, cluster: str | None = None) -> Effect:

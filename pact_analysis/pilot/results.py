@@ -25,14 +25,15 @@ TABLES = (
     "flow",
     "paired",
     "factors",
+    "ancova",
     "did",
-    "did_psm",
     "mdtse_balance",
     "admin",
     "admin_check",
     "balance",
     "e_values",
     "improved",
+    "reliable_improved",
     "agree_users",
     "agree_professionals",
     "verdicts",
@@ -43,13 +44,18 @@ VALUES = (
     "icc",
     "power",
     "max_abs_smd",
+    "max_variance_ratio_deviation",
+    "balanced",
     "empowerment_gap",
     "heterogeneity",
     "rtm_comparison",
     "rtm_pilot",
+    "baseline_interaction",
+    "improved_effect",
     "reliability",
     "imputed",
     "sd_baseline",
+    "participants_months",
 )
 #: Columns of the persons followed up that the report draws (mean change per band of chronicity).
 COMPLETER_COLUMNS = ["group", "chronicity", "change_living"]
@@ -88,7 +94,24 @@ def result_values(result: dict[str, Any]) -> dict[str, Any]:
     """
     values = {name: _plain(result[name]) for name in VALUES}
     exit_12m = {k: float(result["admin"].loc["exit_12m", k]) for k in INTERVAL}
-    return {"available": True, "not_delivered": [], "exit_12m": exit_12m} | values
+    bench = coverage_summary(result.get("coverage_benchmark"))
+    return {
+        "available": True,
+        "not_delivered": [],
+        "exit_12m": exit_12m,
+        "coverage_benchmark": bench,
+    } | values
+
+
+def coverage_summary(bench: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The coverage figures of a *complete* ``benchmarks/pilot_coverage.json`` (None otherwise).
+
+    A checkpoint of an interrupted benchmark (``complete`` false) is no coverage figure: it is refused.
+    """
+    if not bench or not bench.get("complete"):
+        return None
+    keys = ("coverage", "coverage_replications", "coverage_mc_se", "coverage_cr2_fixed_weights", "intervals")
+    return {k: bench.get(k) for k in keys}
 
 
 def _plain(value: Any) -> Any:
@@ -188,29 +211,55 @@ def load_results(folder: Path) -> dict[str, Any]:
     return values | tables
 
 
-def headline(result: dict[str, Any], pooled: dict[str, Any] | None) -> dict[str, Any]:
-    """The figures of ``metrics/pilot.json``: coverage of the true effects, balance, heterogeneity.
+def headline(result: dict[str, Any], bench: dict[str, Any] | None) -> dict[str, Any]:
+    """The figures of ``metrics/pilot.json``: coverage (from the benchmark), balance, heterogeneity, verdicts.
 
     Parameters
     ----------
     result : dict
         :func:`pact_analysis.pilot.evaluate` output.
-    pooled : dict, optional
-        ``benchmarks/pilot_coverage.json`` (the coverage pooled over 5 seeds), if it exists.
+    bench : dict, optional
+        ``benchmarks/pilot_coverage.json`` (coverage of the primary intervals over replications of
+        the pilot design with CEAS and assessor effects and linkage error), if it exists. One region's
+        own intervals are too few and too dependent to be a coverage figure: they stay in
+        ``data/pilot/validation.parquet``.
 
     Returns
     -------
     dict
-        ``coverage`` (this region; None without a truth), ``coverage_pooled_5_seeds``,
-        ``max_abs_smd`` (administrative comparison), ``heterogeneity`` (``estimate`` and, on a synthetic region,
-        ``truth``) and ``heterogeneity_detected`` (its interval lies above 0).
+        ``coverage``, ``coverage_replications`` and ``coverage_mc_se`` (None without a complete
+        benchmark), ``exit_12m`` (the effect on leaving the RGC within 12 months, with its interval),
+        ``max_abs_smd`` and ``max_variance_ratio_deviation`` (largest ``|log variance ratio|``) of the
+        administrative comparison, ``heterogeneity`` (``estimate`` and, on a synthetic region,
+        ``truth``), ``heterogeneity_detected`` (its interval lies above 0) and ``verdicts``.
     """
-    validation = result.get("validation")
     het = result["heterogeneity"]
+    bench = coverage_summary(bench) or {}
     return {
-        "coverage": None if validation is None else float(validation["covered"].mean()),
-        "coverage_pooled_5_seeds": None if pooled is None else pooled["coverage"],
+        "coverage": bench.get("coverage"),
+        "coverage_replications": bench.get("coverage_replications"),
+        "coverage_mc_se": bench.get("coverage_mc_se"),
+        "exit_12m": {k: float(result["admin"].loc["exit_12m", k]) for k in INTERVAL},
         "max_abs_smd": result["max_abs_smd"],
+        "max_variance_ratio_deviation": result["max_variance_ratio_deviation"],
         "heterogeneity": {k: het[k] for k in ("estimate", "truth") if k in het},
         "heterogeneity_detected": bool(het["ci_low"] > 0),
+        "verdicts": verdict_metrics(result["verdicts"]),
+    }
+
+
+def verdict_metrics(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """One entry per claim: ``estimate``, ``ci`` ([low, high]; None when suppressed), ``rule``, ``verdict``."""
+
+    def number(value: Any) -> float | None:
+        return None if pd.isna(value) else float(value)
+
+    return {
+        claim: {
+            "estimate": number(row["estimate"]),
+            "ci": [number(row["ci_low"]), number(row["ci_high"])],
+            "rule": row["rule"],
+            "verdict": row["verdict"],
+        }
+        for claim, row in table.iterrows()
     }

@@ -1,9 +1,12 @@
 """Weighting and matching: propensity scores, ATT weights, balance, and the weighted effect estimate.
 
 :func:`matched_effect` takes a plain DataFrame and column names, so it runs on public data with a
-published answer (an observational study with selection on observables). Standard errors are
-clustered (CR1 small-sample correction, *t* on ``G - 1`` degrees of freedom; Cameron & Miller 2015).
-Attrition is handled by inverse-probability-of-completion weights (:func:`completion_weights`).
+published answer (an observational study with selection on observables). Weights are refined until
+the covariates balance (:mod:`.balance`: entropy balancing when the propensity-score weights leave an
+|SMD| of 0.1 or a variance ratio outside 0.5-2), and a run that cannot balance says so. With clusters,
+intervals use CR2 errors with Bell-McCaffrey degrees of freedom and the delete-one-cluster jackknife of
+the whole weighting and estimation (:mod:`.inference`). Attrition is handled by
+inverse-probability-of-completion weights (:func:`completion_weights`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 from sklearn.neighbors import NearestNeighbors
+
+from pact_analysis.pilot.balance import (
+    SMD_MAX,
+    VR_MAX,
+    balance_table,
+    effective_size,
+    entropy_weights,
+    is_balanced,
+)
+from pact_analysis.pilot.inference import cluster_jackknife, cr2
 
 #: WWC baseline-equivalence thresholds of the standardised mean difference.
 WWC_NO_ADJUSTMENT, WWC_FAIL = 0.05, 0.25
@@ -34,11 +48,28 @@ class Effect:
     clusters: int | None = None
     balance: pd.DataFrame | None = None
     weights: pd.Series | None = field(default=None, repr=False)
+    balanced: bool | None = None
+    weighting: str | None = None
+    ess_treated: float | None = None
+    ess_control: float | None = None
+    df: float | None = None
+    se_cr2: float | None = None
+    se_jackknife: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the numbers (no tables) as a JSON-able dict."""
+        """Return the numbers (no tables) as a JSON-able dict (``balanced`` and ``weighting`` when set)."""
         keys = ("estimate", "ci_low", "ci_high", "se", "p_value", "n_treated", "n_control", "clusters")
-        return {k: (None if getattr(self, k) is None else float(getattr(self, k))) for k in keys}
+        out = {k: (None if getattr(self, k) is None else float(getattr(self, k))) for k in keys}
+        if self.df is not None:
+            out |= {"df": self.df, "se_cr2": self.se_cr2, "se_jackknife": self.se_jackknife}
+        if self.balanced is not None:
+            out |= {
+                "balanced": self.balanced,
+                "weighting": self.weighting,
+                "ess_treated": self.ess_treated,
+                "ess_control": self.ess_control,
+            }
+        return out
 
 
 # -- generic estimators -------------------------------------------------------------------------------
@@ -70,7 +101,8 @@ def smd(x: pd.DataFrame, treated: np.ndarray, weights: np.ndarray | None = None)
 
 def propensity(x: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     """Return the propensity score of a main-effects logistic model (statsmodels, no penalty)."""
-    model = sm.Logit(np.asarray(treated, float), sm.add_constant(x, has_constant="add"))
+    exog = np.column_stack([np.ones(len(x)), x.to_numpy(float)])
+    model = sm.Logit(np.asarray(treated, float), exog)
     return np.asarray(model.fit(disp=0, maxiter=200).predict())
 
 
@@ -156,14 +188,22 @@ def matched_effect(
     treatment: str,
     outcome: str,
     covariates: list[str],
-    method: str = "psm",
+    method: str = "ipw",
     cluster: str | None = None,
     weights: str | None = None,
     adjust: bool = True,
     alpha: float = 0.05,
     k: int = 5,
+    smd_max: float = SMD_MAX,
+    vr_max: float = VR_MAX,
+    jackknife: bool = True,
 ) -> Effect:
-    """Average effect on the treated by propensity-score matching or inverse-probability weighting.
+    """Average effect on the treated by matching or weighting, refined until the covariates balance.
+
+    With clusters, the interval is *t* on the Bell-McCaffrey (Satterthwaite) degrees of freedom of the
+    CR2 fit (:func:`~pact_analysis.pilot.inference.cr2`), with the standard error of the
+    delete-one-cluster jackknife of the whole weighting and estimation (``jackknife``; it carries the
+    estimation of the weights) or, without it or for matching, the CR2 one. Without clusters: HC1.
 
     Parameters
     ----------
@@ -175,8 +215,13 @@ def matched_effect(
         Outcome column.
     covariates : list of str
         Columns of the propensity model (categories are expanded to indicators).
-    method : {"psm", "ipw"}
-        Nearest-neighbour matching (:func:`match_weights`) or ATT odds weights (:func:`ipw_weights`).
+    method : {"psm", "ipw", "ebal"}
+        Nearest-neighbour matching (:func:`match_weights`), ATT odds weights (:func:`ipw_weights`) or
+        entropy balancing (:func:`~pact_analysis.pilot.balance.entropy_weights`). ``ipw`` weights
+        that leave a covariate unbalanced are refined by entropy balancing (``weighting`` says which
+        weights were used); matching is not refined, only judged, and its interval treats the
+        matches as fixed (not valid for matching with replacement: Abadie & Imbens 2008), so the
+        evaluation does not use it.
     cluster : str, optional
         Column of the clusters of the standard errors (CR1, *t* with G-1 df).
     weights : str, optional
@@ -188,35 +233,79 @@ def matched_effect(
         1 - confidence level.
     k : int
         Controls per treated unit (``psm``).
+    smd_max, vr_max : float
+        Balance: every ``|SMD|`` below ``smd_max`` and every variance ratio within ``1/vr_max .. vr_max``.
+    jackknife : bool
+        Re-estimate weights and effect leaving out one cluster at a time for the standard error.
 
     Returns
     -------
     Effect
-        Estimate, interval, and ``balance`` (``smd_before``, ``smd_after`` per covariate) and weights.
+        Estimate, interval, ``balance`` (:func:`~pact_analysis.pilot.balance.balance_table`),
+        ``balanced`` (False: the effect must not be called balanced), ``weighting``, the effective
+        sample sizes and the weights.
     """
+    if method not in ("psm", "ipw", "ebal"):
+        raise ValueError(f"method must be 'psm', 'ipw' or 'ebal', not {method!r}")
     frame = data.dropna(subset=[outcome, *covariates]).reset_index(drop=True)
     x = design(frame, covariates)
     treated = frame[treatment].astype(bool).to_numpy()
-    score = np.clip(propensity(x, treated), 1e-6, 1 - 1e-6)
-    if method == "psm":
-        w = match_weights(score, treated, k=k)
-    elif method == "ipw":
-        w = ipw_weights(score, treated)
-    else:
-        raise ValueError(f"method must be 'psm' or 'ipw', not {method!r}")
-    if weights is not None:
-        w = w * frame[weights].to_numpy(float)
-    balance = pd.DataFrame({"smd_before": smd(x, treated), "smd_after": smd(x, treated, w)})
+    base = None if weights is None else frame[weights].to_numpy(float)
+    w, used, balance, balanced = balancing_weights(x, treated, method, base, k, smd_max, vr_max)
     rhs = pd.concat(
         [pd.Series(treated.astype(float), name="treated"), x if adjust else x.iloc[:, :0]], axis=1
     )
-    fit = weighted_fit(
-        frame[outcome].to_numpy(float), rhs, w, None if cluster is None else frame[cluster].to_numpy(), alpha
-    )
-    effect = effect_from_fit(fit, "treated", treated, w, alpha)
+    y = frame[outcome].to_numpy(float)
+    if cluster is None:
+        effect = effect_from_fit(weighted_fit(y, rhs, w, None, alpha), "treated", treated, w, alpha)
+    else:
+        effect = cr2_effect(y, rhs, w, frame[cluster].to_numpy(), "treated", treated, alpha)
+        if jackknife and method != "psm":  # matching is not smooth: no jackknife (Abadie & Imbens 2008)
+            spec = (treatment, outcome, covariates, method, weights, adjust, k, smd_max, vr_max)
+            effect.se_jackknife = cluster_jackknife(lambda part: point_estimate(part, *spec), frame, cluster)
+            if np.isfinite(effect.se_jackknife):
+                _set_interval(effect, effect.se_jackknife, alpha)
     effect.balance = balance
     effect.weights = pd.Series(w, index=frame.index)
+    effect.balanced, effect.weighting = balanced, used
+    effect.ess_treated, effect.ess_control = effective_size(w[treated]), effective_size(w[~treated])
     return effect
+
+
+def balancing_weights(
+    x: pd.DataFrame,
+    treated: np.ndarray,
+    method: str,
+    base: np.ndarray | None,
+    k: int = 5,
+    smd_max: float = SMD_MAX,
+    vr_max: float = VR_MAX,
+) -> tuple[np.ndarray, str, pd.DataFrame, bool]:
+    """ATT weights of ``method``, refined by entropy balancing when ``ipw`` leaves a covariate unbalanced.
+
+    Returns
+    -------
+    weights : ndarray
+        Times the ``base`` weights.
+    weighting : str
+        ``psm``, ``ipw`` or ``ebal`` (the weights actually used).
+    balance : DataFrame
+        :func:`~pact_analysis.pilot.balance.balance_table` of those weights.
+    balanced : bool
+        Whether they meet ``smd_max`` and ``vr_max`` (and, for ``ebal``, the moments were matched).
+    """
+    q = np.ones(len(x)) if base is None else base
+    converged = True
+    if method == "ebal":
+        w, converged = entropy_weights(x, treated, q)
+    else:
+        score = np.clip(propensity(x, treated), 1e-6, 1 - 1e-6)
+        w = (match_weights(score, treated, k=k) if method == "psm" else ipw_weights(score, treated)) * q
+    table = balance_table(x, treated, w)
+    balanced = converged and is_balanced(table, smd_max, vr_max)
+    if method == "ipw" and not balanced:
+        return balancing_weights(x, treated, "ebal", base, k, smd_max, vr_max)
+    return w, method, table, balanced
 
 
 def completion_weights(people: pd.DataFrame, covariates: list[str]) -> pd.Series:
@@ -226,3 +315,83 @@ def completion_weights(people: pd.DataFrame, covariates: list[str]) -> pd.Series
     p = np.clip(propensity(x, frame["completed"].to_numpy(bool)), 0.05, 1.0)
     w = pd.Series(np.where(frame["completed"] == 1, 1.0 / p, 0.0), index=frame.index)
     return w.reindex(people.index).fillna(0.0)
+
+
+def cr2_effect(
+    y: np.ndarray,
+    x: pd.DataFrame,
+    weights: np.ndarray,
+    cluster: np.ndarray,
+    term: str,
+    treated: np.ndarray,
+    alpha: float = 0.05,
+) -> Effect:
+    """The :class:`Effect` of one coefficient of a WLS fit with CR2 errors and Bell-McCaffrey df.
+
+    Parameters
+    ----------
+    y : ndarray
+        Outcome.
+    x : DataFrame
+        Design without the constant (added here).
+    weights : ndarray
+        Analysis weights (units of weight 0 are not counted).
+    cluster : ndarray
+        Cluster of each row.
+    term : str
+        The coefficient.
+    treated : ndarray of bool
+        Treatment indicator (for the counts).
+    alpha : float
+        1 - confidence level.
+    """
+    fit = cr2(y, sm.add_constant(x, has_constant="add"), weights, cluster, terms=[term])
+    se = float(np.sqrt(fit.cov.loc[term, term]))
+    keep = np.asarray(weights) > 0
+    effect = Effect(
+        estimate=float(fit.params[term]),
+        ci_low=np.nan,
+        ci_high=np.nan,
+        se=se,
+        p_value=np.nan,
+        n_treated=int((treated & keep).sum()),
+        n_control=int((~treated & keep).sum()),
+        clusters=fit.clusters,
+        df=float(fit.df[term]),
+        se_cr2=se,
+    )
+    _set_interval(effect, se, alpha)
+    return effect
+
+
+def _set_interval(effect: Effect, se: float, alpha: float) -> None:
+    """Put the *t* interval and p-value on ``effect.df`` degrees of freedom with standard error ``se``."""
+    half = stats.t.ppf(1 - alpha / 2, effect.df) * se
+    effect.se = se
+    effect.ci_low, effect.ci_high = effect.estimate - half, effect.estimate + half
+    effect.p_value = float(2 * stats.t.sf(abs(effect.estimate) / se, effect.df)) if se > 0 else np.nan
+
+
+def point_estimate(
+    frame: pd.DataFrame,
+    treatment: str,
+    outcome: str,
+    covariates: list[str],
+    method: str,
+    weights: str | None,
+    adjust: bool,
+    k: int,
+    smd_max: float,
+    vr_max: float,
+) -> float:
+    """The effect of :func:`matched_effect` alone (weights re-estimated), for the cluster jackknife."""
+    x = design(frame, covariates)
+    x = x.loc[:, x.std() > 0]  # a category absent once a cluster is left out
+    treated = frame[treatment].astype(bool).to_numpy()
+    base = None if weights is None else frame[weights].to_numpy(float)
+    w, *_ = balancing_weights(x, treated, method, base, k, smd_max, vr_max)
+    keep = w > 0
+    rhs = np.column_stack([np.ones(len(x)), treated.astype(float), *(x.to_numpy(float).T if adjust else [])])
+    sw = np.sqrt(w[keep])
+    beta = np.linalg.lstsq(rhs[keep] * sw[:, None], frame[outcome].to_numpy(float)[keep] * sw, rcond=None)[0]
+    return float(beta[1])

@@ -12,6 +12,8 @@ warehouse (``data/warehouse/parquet``). One module per job:
   BIC minimum among the models whose smallest class is not too small), fitted on one person per
   household (:func:`one_per_household`); **k-prototypes** as a baseline (:func:`kprototypes_labels`);
   **covariates and outcomes by profile** with the BCH correction (:func:`bch_distal`).
+- :mod:`~.em`: many random starts (and bootstrap replicates) of the categorical latent class model
+  at once, handed to StepMix; :mod:`~.diagnostics`: **bivariate residuals** (local independence).
 - :mod:`~.validation`: **stability** (Hennig's bootstrap Jaccard, :func:`bootstrap_stability`) and
   **validation against the truth** (synthetic region only): adjusted Rand index with the true latent
   profiles beside the supervised ceiling (:func:`supervised_ceiling`).
@@ -31,7 +33,7 @@ The warehouse's diagram (:func:`draw_logical_model`, :func:`schema_layout`) live
 :mod:`pact_analysis.warehouse.diagram`; it is re-exported here so that old imports keep working.
 """
 
-from pact_analysis.profiles import pathways
+from pact_analysis.profiles import em, pathways
 from pact_analysis.profiles.analysis import (
     PERSONS_FILE,
     RESULTS_FILE,
@@ -40,6 +42,7 @@ from pact_analysis.profiles.analysis import (
     read_results,
     write_results,
 )
+from pact_analysis.profiles.diagnostics import BVR_THRESHOLD, bivariate_residuals
 from pact_analysis.profiles.features import (
     AGE_BANDS,
     CATEGORICAL,
@@ -67,6 +70,7 @@ from pact_analysis.profiles.latent import (
     choose_k,
     fit_lca,
     fit_row,
+    fit_starts,
     fit_table,
     kprototypes_labels,
     one_per_household,
@@ -90,12 +94,18 @@ from pact_analysis.profiles.validation import (
     jaccard_stability,
     stability_verdict,
     supervised_ceiling,
+    true_profile_jaccard,
     true_profiles,
 )
 from pact_analysis.warehouse.diagram import CONFORMED, KIND_COLOURS, draw_logical_model, schema_layout
 
 __all__ = [
     "AGE_BANDS",
+    "BVR_THRESHOLD",
+    "bivariate_residuals",
+    "em",
+    "fit_starts",
+    "true_profile_jaccard",
     "CATEGORICAL",
     "CONFORMED",
     "CONTINUOUS",

@@ -40,7 +40,7 @@ from pact_analysis.profiles.latent import (
     fit_table,
     kprototypes_labels,
     one_per_household,
-    relabel_by_size,
+    size_order,
 )
 from pact_analysis.profiles.names import (
     item_response,
@@ -56,6 +56,7 @@ from pact_analysis.profiles.validation import (
     sample_positions,
     stability_verdict,
     supervised_ceiling,
+    true_profile_jaccard,
 )
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ PERSONS_FILE = "persons.parquet"
 RESULTS_FILE = "results.json"
 #: Folder of the result tables, in ``data/profiles``.
 TABLES_FOLDER = "tables"
+#: A true profile counts as recovered when a fitted profile reaches this Jaccard with it (issue 19).
+RECOVERED_JACCARD = 0.5
 
 
 def analyse(
@@ -108,9 +111,12 @@ def analyse(
     with _timed(timing, "model_selection_s"):
         units = household_units(tables["dim_person"].set_index("person_key"), features.index)
         selection = one_per_household(units, cfg["selection_sample"], seed)
-        fit, models = fit_table(data.take(selection), range(1, cfg["k_max"] + 1), cfg["n_init"], seed)
-        k = choose_k(fit, "bic", cfg["min_class_share"])
-        posterior = relabel_by_size(models[k].predict_proba(data.X.to_numpy(float)))
+        fit, models, residuals = fit_table(
+            data.take(selection), range(1, cfg["k_max"] + 1), cfg["n_init"], seed, cfg["max_starts"]
+        )
+        k = choose_k(fit, cfg["k_criterion"], cfg["min_class_share"])
+        order = size_order(models[k].predict_proba(data.X.to_numpy(float)))
+        posterior = models[k].predict_proba(data.X.to_numpy(float))[:, order]
     labels = posterior.argmax(axis=1)
     responses = item_response(features, posterior, [*CATEGORICAL, *DESCRIPTIVE])
     names = profile_names(trait_shares(responses))
@@ -121,10 +127,19 @@ def analyse(
 
     boot_rows = one_per_household(units, cfg["bootstrap_sample"], seed + 1)
     with _timed(timing, "bootstrap_s"):
-        jaccard = bootstrap_stability(data.take(boot_rows), labels[boot_rows], k, cfg["bootstrap"], 1, seed)
+        jaccard, boot = bootstrap_stability(
+            data.take(boot_rows),
+            labels[boot_rows],
+            k,
+            cfg["bootstrap"],
+            cfg["n_init"],
+            seed,
+            cfg["max_starts"],
+        )
     with _timed(timing, "kprototypes_s"):
         kproto = kprototypes_labels(data.take(selection), k, seed)
     sizes = _size_table(posterior, names, jaccard)
+    distal = bch_distal(posterior, distal_variables(features, indicators, tables["dim_territory"]))
     with _timed(timing, "pathways_s"):
         path_results, path_tables = _pathways(tables, profile, params, cfg)
     results: dict[str, Any] = {
@@ -132,8 +147,23 @@ def analyse(
         "n_selection": len(selection),
         "n_bootstrap_persons": len(boot_rows),
         "k_chosen": k,
+        "k_criterion": cfg["k_criterion"],
+        "k_bic": choose_k(fit, "bic", cfg["min_class_share"]),
         "k_sabic": choose_k(fit, "sabic", cfg["min_class_share"]),
         "k_bic_minimum": choose_k(fit, "bic", 0.0),
+        "k_sabic_minimum": choose_k(fit, "sabic", 0.0),
+        "lca_starts": int(fit["starts"].min()),
+        "max_starts": cfg["max_starts"],
+        "best_ll_replicated": int(fit.loc[k, "starts_at_best"]),
+        "starts_not_converged": int((fit["starts"] - fit["converged_starts"]).sum()),
+        "bootstrap_replicates": boot["replicates"],
+        "bootstrap_starts_min": boot["starts_min"],
+        "bootstrap_starts_max": boot["starts_max"],
+        "bootstrap_replicated": boot["replicated"],
+        "bootstrap_converged_share": boot["converged_share"],
+        "bvr_over": int(fit.loc[k, "bvr_over"]),
+        "bvr_pairs": len(residuals[k]),
+        "bch_negative_cells": int(distal["negative"].sum()),
         "k_max": cfg["k_max"],
         "min_class_share": cfg["min_class_share"],
         "n_init": cfg["n_init"],
@@ -145,15 +175,19 @@ def analyse(
     }
     out = {
         "fit": fit.reset_index(),
+        "bvr": residuals[k],
+        "neighbours": _neighbours(models, k, data, selection, order),
         "sizes": sizes.reset_index(),
         "item_response": responses,
-        "distal": bch_distal(posterior, distal_variables(features, indicators, tables["dim_territory"])),
+        "distal": distal,
         **_time_on_rgc_tables(tables["fact_benefit_spell"], profile, extraction),
         **path_tables,
     }
     if truth is not None:
         with _timed(timing, "validation_s"):
-            checked, out["truth_crosstab"] = _validate(data, truth, profile, kproto, selection, cfg)
+            checked, out["truth_crosstab"], out["true_profile_jaccard"], out["neighbours"] = _validate(
+                data, truth, profile, kproto, selection, units, out["neighbours"], models, cfg
+            )
         results |= checked
     timing["total_s"] = time.perf_counter() - began
     log.info(
@@ -236,33 +270,86 @@ def _pathways(
     return scalars, frames
 
 
+def _neighbours(
+    models: Mapping[int, Any], k: int, data: Encoded, selection: np.ndarray, order: np.ndarray
+) -> pd.DataFrame:
+    """The models with ``k - 1`` and ``k + 1`` classes beside the chosen one (sensitivity of the choice).
+
+    Each is compared with the chosen model on the persons of the model selection: adjusted Rand index
+    and, for each of its classes, the chosen profile most of it falls in.
+    """
+    X = data.X.to_numpy(float)[selection]
+    chosen = np.argsort(order)[models[k].predict(X)] + 1
+    rows = []
+    for j in (k - 1, k, k + 1):
+        if j not in models:
+            continue
+        other = models[j].predict(X)
+        sizes = np.bincount(other, minlength=j) / len(other)
+        main = pd.crosstab(other, chosen).idxmax(axis=1).reindex(range(j))
+        rows.append(
+            {
+                "k": j,
+                "ari_with_chosen": agreement(other, chosen),
+                "smallest_share": float(sizes.min()),
+                "classes_into_profiles": ", ".join(str(int(v)) for v in main.fillna(0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _validate(
     data: Encoded,
     truth: pd.Series,
     profile: pd.Series,
     kproto: np.ndarray,
     selection: np.ndarray,
+    units: pd.Series,
+    neighbours: pd.DataFrame,
+    models: Mapping[int, Any],
     cfg: Mapping[str, Any],
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """ARI with the true profiles beside the supervised ceiling, on the same sample of persons."""
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """ARI with the true profiles beside the supervised ceiling, each pair on the same persons.
+
+    The LCA and the ceiling on one sample of persons (the ceiling's folds grouped by household); the
+    LCA and k-prototypes on the persons of the model selection. Each true profile's best Jaccard; the
+    neighbouring models' ARI and worst Jaccard on the same sample.
+    """
     seed = cfg["seed"]
     labels = profile.to_numpy() - 1
     y = truth.reindex(profile.index)
     known = np.flatnonzero(y.notna().to_numpy())
-    rows = known[
-        sample_positions(len(known), cfg["validation_sample"], seed + 2)
-    ]  # the same persons for both
-    ceiling, _ = supervised_ceiling(data.take(rows), y.iloc[rows], seed, cfg["ceiling_folds"])
+    rows = known[sample_positions(len(known), cfg["validation_sample"], seed + 2)]
+    ceiling, _ = supervised_ceiling(
+        data.take(rows), y.iloc[rows], seed, cfg["ceiling_folds"], groups=units.iloc[rows].to_numpy()
+    )
+    jaccard = true_profile_jaccard(labels[rows], y.iloc[rows].to_numpy(), cfg["min_class_share"])
+    sel = selection[y.iloc[selection].notna().to_numpy()]
+    on_sel = np.isin(selection, sel)
     results = {
         "k_true": int(y.nunique()),
         "ari": agreement(labels[rows], y.iloc[rows]),
         "supervised_ceiling_ari": ceiling,
-        "kprototypes_ari": agreement(kproto, y.iloc[selection]),
+        "ceiling_folds_grouped_by": "household",
+        "kprototypes_ari": agreement(kproto[on_sel], y.iloc[sel]),
+        "lca_ari_kprototypes_persons": agreement(labels[sel], y.iloc[sel]),
         "n_validated": len(rows),
+        "n_kprototypes_validated": len(sel),
+        "true_profile_jaccard": {str(t): float(v) for t, v in jaccard.items()},
+        "min_true_profile_jaccard": float(jaccard.min()),
     }
     results["ari_share_of_ceiling"] = results["ari"] / ceiling
+    X = data.X.to_numpy(float)[rows]
+    extra = []
+    for j in neighbours["k"]:
+        other = models[j].predict(X)
+        worst = true_profile_jaccard(other, y.iloc[rows].to_numpy(), cfg["min_class_share"])
+        extra.append({"ari": agreement(other, y.iloc[rows]), "min_true_profile_jaccard": float(worst.min())})
+    neighbours = pd.concat([neighbours.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
     table = pd.crosstab(profile.iloc[rows], y.iloc[rows]).rename_axis(index="profile", columns=None)
-    return results, table.reset_index()
+    frame = jaccard.rename_axis("true_profile").reset_index()
+    frame["recovered"] = frame["jaccard"] >= RECOVERED_JACCARD
+    return results, table.reset_index(), frame, neighbours
 
 
 def _index_sample(

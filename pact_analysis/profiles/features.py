@@ -402,12 +402,11 @@ def exit_route(history: pd.DataFrame) -> pd.Series:
 DISTAL_COVARIATES = ("sex", "age_band", "area")
 
 
-DISTAL_OUTCOMES = (
-    "on_rgc_at_reference",
-    "employed_at_reference",
-    "registered_unemployed",
-    "emergency_aid_12m",
-)
+#: Outcomes by profile: none. The warehouse's indicators at the reference date (on RGC, employed,
+#: registered unemployed, emergency aid in 12 months) are functions of the profiles' own indicators
+#: (exit route, employment record, emergency aid used), so their shares by profile would repeat the
+#: item-response probabilities (issue 19).
+DISTAL_OUTCOMES: tuple[str, ...] = ()
 
 
 def distal_variables(
@@ -415,7 +414,7 @@ def distal_variables(
 ) -> pd.DataFrame:
     """Covariates and outcomes of :data:`DISTAL_COVARIATES` and :data:`DISTAL_OUTCOMES` per person.
 
-    Outcomes reuse the warehouse's risk indicators (``indicators`` at ``warehouse.reference_date``).
+    No outcomes (:data:`DISTAL_OUTCOMES`): the warehouse's indicators repeat the profiles' own.
 
     Parameters
     ----------
@@ -432,19 +431,10 @@ def distal_variables(
         One string column per covariate and outcome (``unknown`` when missing), indexed like
         ``features``.
     """
-    ind = indicators.set_index("person_key").reindex(features.index)
+    del indicators  # every indicator at the reference date is a function of the profiles' indicators
     area = features["ceas_code"].map(territory.set_index("ceas_code")["area"]).fillna("unknown")
-    yes_no = {True: "yes", False: "no"}
     return pd.DataFrame(
-        {
-            "sex": features["sex"],
-            "age_band": features["age_band"],
-            "area": area,
-            "on_rgc_at_reference": ind["on_rgc_at_reference"].map(yes_no),
-            "employed_at_reference": ind["employed_at_reference"].map(yes_no),
-            "registered_unemployed": ind["registered_unemployed"].map(yes_no),
-            "emergency_aid_12m": (ind["emergency_aids_12m"].fillna(0) > 0).map(yes_no),
-        },
+        {"sex": features["sex"], "age_band": features["age_band"], "area": area},
         index=features.index,
     ).fillna("unknown")
 

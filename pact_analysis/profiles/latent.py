@@ -1,9 +1,11 @@
 """Latent class analysis of the indicators: fitting, model selection, the baseline and the BCH correction.
 
-- **Latent class analysis** with StepMix (:func:`fit_table`): one model per number of classes ``k``
-  from 1 up, several random starts each; log-likelihood, AIC, BIC, sample-size adjusted BIC, relative
-  entropy, smallest class and whether the best log-likelihood was replicated. ``k`` is the BIC
-  minimum among the models whose smallest class is not too small (:func:`choose_k`). Model selection
+- **Latent class analysis** (:func:`fit_table`): one model per number of classes ``k`` from 1 up,
+  at least ``n_init`` random starts each (more, in batches of ``n_init`` up to ``max_starts``, until
+  the best log-likelihood is reached by two starts), run together by :mod:`~.em` and handed to
+  StepMix; best log-likelihood, starts within 0.01 of it, starts that converged, AIC, BIC,
+  sample-size adjusted BIC, relative entropy, smallest class and bivariate residuals above 3.84. ``k``
+  is the BIC minimum among the models whose smallest class is not too small (:func:`choose_k`). Model selection
   may run on a sample of one person per household (:func:`one_per_household`); everyone is then
   classified.
 - **k-prototypes** (``kmodes``) as a baseline (:func:`kprototypes_labels`).
@@ -13,7 +15,7 @@
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,11 +23,18 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis.errors import StageError
+from pact_analysis.profiles import em
+from pact_analysis.profiles.diagnostics import BVR_THRESHOLD, bivariate_residuals
 from pact_analysis.profiles.features import Encoded, category_order
+
+log = logging.getLogger(__name__)
 
 
 def fit_lca(data: Encoded, k: int, n_init: int, seed: int, max_iter: int = 500) -> Any:
-    """Fit a latent class model with StepMix (maximum likelihood by EM, ``n_init`` random starts).
+    """Fit a latent class model with StepMix itself (``n_init`` random starts, one after another).
+
+    The stage fits with :func:`fit_starts` (the same model, many starts at once); this is StepMix's
+    own fit, kept for comparison. StepMix's ``ConvergenceWarning`` is not silenced.
 
     Parameters
     ----------
@@ -57,10 +66,52 @@ def fit_lca(data: Encoded, k: int, n_init: int, seed: int, max_iter: int = 500) 
         progress_bar=0,
         verbose=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(data.X.to_numpy(float))
+    model.fit(data.X.to_numpy(float))
     return model
+
+
+def n_categories(data: Encoded) -> list[int]:
+    """Categories of each categorical indicator of ``data`` (its columns' order)."""
+    if data.continuous:
+        raise ValueError("the latent class fit takes categorical indicators only")
+    return [len(data.categories[c]) for c in data.X.columns]
+
+
+def fit_starts(
+    data: Encoded, k: int, n_init: int, seed: int, max_starts: int | None = None
+) -> tuple[em.Patterns, em.Starts]:
+    """Fit ``n_init`` random starts, and more in batches of ``n_init`` until the best is replicated.
+
+    Parameters
+    ----------
+    data : Encoded
+        Categorical indicators.
+    k : int
+        Number of classes.
+    n_init : int
+        Random starts in each batch.
+    seed : int
+        Random seed (batch ``b`` uses ``seed + 7919 * b``).
+    max_starts : int, optional
+        Starts at most (default ``n_init``: one batch).
+
+    Returns
+    -------
+    patterns : em.Patterns
+    starts : em.Starts
+        Every start (one replicate).
+    """
+    patterns = em.patterns(data.X.to_numpy(np.int64), n_categories(data))
+    batches = [em.fit_starts(patterns, k, n_init, seed)]
+    while em_total(batches).at_best() < 2 and len(batches) * n_init + n_init <= (max_starts or n_init):
+        batches.append(em.fit_starts(patterns, k, n_init, seed + 7919 * len(batches)))
+    return patterns, em_total(batches)
+
+
+def em_total(batches: Sequence[em.Starts]) -> em.Starts:
+    """The starts of several batches of one replicate as one :class:`~.em.Starts`."""
+    fields = ("loglik", "converged", "n_iter", "log_weights", "log_pis")
+    return em.Starts(*(np.concatenate([getattr(b, f) for b in batches], axis=1) for f in fields))
 
 
 def replicated(start_logliks: Sequence[float], n: int, tol: float = 0.01) -> int:
@@ -97,69 +148,106 @@ def sample_size_adjusted_bic(loglik: float, n_parameters: int, n: int) -> float:
     return -2.0 * loglik + n_parameters * float(np.log((n + 2) / 24))
 
 
-def fit_row(model: Any, data: Encoded) -> dict[str, Any]:
-    """Fit statistics of one model: log-likelihood, AIC, BIC, SABIC, entropy, smallest class, replication.
+def fit_row(model: Any, data: Encoded, starts: em.Starts | None = None) -> dict[str, Any]:
+    """Fit statistics of one model: log-likelihood, AIC, BIC, SABIC, entropy, smallest class, starts.
 
     Parameters
     ----------
     model : stepmix.StepMix
-        A fitted model (:func:`fit_lca`).
+        A fitted model (:func:`fit_lca`, or :func:`~.em.to_stepmix` of the best start).
     data : Encoded
         The indicators it was fitted on.
+    starts : em.Starts, optional
+        Its random starts (default: StepMix's ``lower_bound_buffer_``).
 
     Returns
     -------
     dict
         ``k, loglik, n_parameters, aic, bic, sabic, entropy, smallest_n, smallest_share, starts,
-        starts_at_best``.
+        starts_at_best, converged_starts``.
     """
     X = data.X.to_numpy(float)
     n = len(X)
     labels = model.predict(X)
     sizes = np.bincount(labels, minlength=model.n_components)
+    loglik = float(model.score(X) * n)
+    if starts is None:
+        n_starts, at_best, converged = (
+            len(model.lower_bound_buffer_),
+            replicated(model.lower_bound_buffer_, n),
+            int(model.converged_),
+        )
+    else:
+        n_starts, at_best, converged = starts.loglik.shape[1], starts.at_best(), int(starts.converged.sum())
     return {
         "k": model.n_components,
-        "loglik": float(model.score(X) * n),
+        "loglik": loglik,
         "n_parameters": int(model.n_parameters),
         "aic": float(model.aic(X)),
         "bic": float(model.bic(X)),
-        "sabic": sample_size_adjusted_bic(float(model.score(X) * n), int(model.n_parameters), n),
+        "sabic": sample_size_adjusted_bic(loglik, int(model.n_parameters), n),
         "entropy": float(model.relative_entropy(X)) if model.n_components > 1 else np.nan,
         "smallest_n": int(sizes.min()),
         "smallest_share": float(sizes.min() / n),
-        "starts": len(model.lower_bound_buffer_),
-        "starts_at_best": replicated(model.lower_bound_buffer_, n),
+        "starts": n_starts,
+        "starts_at_best": at_best,
+        "converged_starts": converged,
     }
 
 
 def fit_table(
-    data: Encoded, ks: Sequence[int], n_init: int, seed: int
-) -> tuple[pd.DataFrame, dict[int, Any]]:
-    """Fit one latent class model per ``k`` and tabulate the fit statistics.
+    data: Encoded, ks: Sequence[int], n_init: int, seed: int, max_starts: int | None = None
+) -> tuple[pd.DataFrame, dict[int, Any], dict[int, pd.DataFrame]]:
+    """Fit one latent class model per ``k`` from many random starts and tabulate the fit statistics.
 
     Parameters
     ----------
     data : Encoded
-        Indicators.
+        Categorical indicators.
     ks : sequence of int
         Numbers of classes, e.g. ``range(1, 9)``.
     n_init : int
-        Random starts per ``k``.
+        Random starts per batch (:func:`fit_starts`).
     seed : int
         Random state (the same for every ``k``).
+    max_starts : int, optional
+        Starts at most per ``k`` (default ``n_init``).
 
     Returns
     -------
     table : DataFrame
         Indexed by ``k``: ``loglik, n_parameters, aic, bic, sabic, entropy, smallest_n,
-        smallest_share, starts, starts_at_best, replicated`` (best log-likelihood reached by at
-        least two starts).
+        smallest_share, starts, starts_at_best, converged_starts, replicated`` (best log-likelihood
+        reached by at least two starts), ``bvr_over`` (pairs of indicators with a bivariate
+        residual above 3.84) and ``bvr_max``.
     models : dict of int to StepMix
+        The best start of each ``k``.
+    residuals : dict of int to DataFrame
+        :func:`~.diagnostics.bivariate_residuals` of each ``k``.
     """
-    models = {k: fit_lca(data, k, n_init, seed) for k in ks}
-    table = pd.DataFrame([fit_row(m, data) for m in models.values()]).set_index("k")
+    rows, models, residuals = [], {}, {}
+    cats = n_categories(data)
+    for k in ks:
+        patterns, starts = fit_starts(data, k, n_init, seed, max_starts)
+        best = starts.best()
+        weights, pis = starts.log_weights[0, best], starts.log_pis[0, best]
+        models[k] = em.to_stepmix(weights, pis, cats, data.descriptor)
+        unique = data.X.to_numpy(np.int64)[np.unique(patterns.inverse, return_index=True)[1]]
+        residuals[k] = bivariate_residuals(unique, patterns.counts, cats, weights, pis, list(data.X.columns))
+        row = fit_row(models[k], data, starts)
+        row["bvr_over"] = int((residuals[k]["bvr"] > BVR_THRESHOLD).sum())
+        row["bvr_max"] = float(residuals[k]["bvr"].max()) if len(residuals[k]) else np.nan
+        if row["converged_starts"] < row["starts"]:
+            log.warning(
+                "profiles: k=%d, %d of %d starts did not converge",
+                k,
+                row["starts"] - row["converged_starts"],
+                row["starts"],
+            )
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("k")
     table["replicated"] = table["starts_at_best"] >= 2
-    return table, models
+    return table, models, residuals
 
 
 #: Smallest class a chosen model may have, as a share of the persons it was fitted on.
@@ -187,6 +275,23 @@ def choose_k(table: pd.DataFrame, criterion: str = "bic", min_share: float = MIN
     return int(allowed[criterion].idxmin())
 
 
+def size_order(posterior: np.ndarray) -> np.ndarray:
+    """Column order that puts the largest class (modal assignment) first, ties in their order.
+
+    Parameters
+    ----------
+    posterior : ndarray of shape (n, k)
+        Posterior class probabilities.
+
+    Returns
+    -------
+    ndarray of int
+        ``posterior[:, order]`` has the largest class first.
+    """
+    sizes = np.bincount(posterior.argmax(axis=1), minlength=posterior.shape[1])
+    return np.argsort(-sizes, kind="stable")
+
+
 def relabel_by_size(posterior: np.ndarray) -> np.ndarray:
     """Reorder posterior columns so that class 0 is the largest (modal assignment) and so on.
 
@@ -200,8 +305,7 @@ def relabel_by_size(posterior: np.ndarray) -> np.ndarray:
     ndarray of shape (n, k)
         The same columns, largest class first (ties keep their order).
     """
-    sizes = np.bincount(posterior.argmax(axis=1), minlength=posterior.shape[1])
-    return posterior[:, np.argsort(-sizes, kind="stable")]
+    return posterior[:, size_order(posterior)]
 
 
 def one_per_household(units: pd.Series, size: int, seed: int) -> np.ndarray:
@@ -300,8 +404,10 @@ def bch_distal(posterior: np.ndarray, distal: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long table ``variable, value, class, share`` (shares of each class add up to one per variable;
-        negative BCH masses are set to zero first).
+        Long table ``variable, value, class, share, negative`` (shares of each class add up to one per
+        variable). BCH weights are negative for some persons; they are kept, as the correction
+        prescribes (clipping them would bias the shares towards the modal assignment), so a cell's
+        corrected mass can fall below zero: ``negative`` marks those cells (the report counts them).
     """
     from stepmix import utils
     from stepmix.corrections import compute_bch_matrix
@@ -317,6 +423,6 @@ def bch_distal(posterior: np.ndarray, distal: pd.DataFrame) -> pd.DataFrame:
                 {"variable": variable, "value": value, "class": c, "mass": m} for c, m in enumerate(mass)
             ]
     out = pd.DataFrame(rows)
-    out["mass"] = out["mass"].clip(lower=0)
     out["share"] = out["mass"] / out.groupby(["variable", "class"])["mass"].transform("sum")
+    out["negative"] = out["mass"] < 0
     return out.drop(columns="mass")

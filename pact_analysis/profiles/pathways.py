@@ -7,9 +7,10 @@ month), or none of these. Sequences run over the study period (``synthetic.start
 first month of any record, to ``data.extraction_date``).
 
 The typology follows sequence analysis practice (Abbott; Studer & Ritschard 2016): a dissimilarity
-between sequences -- here the Hamming distance on monthly states, the special case of optimal
-matching with substitution cost 1 and no insertions or deletions, which suits sequences aligned on
-the calendar -- then Ward clustering, on a sample of persons to keep the quadratic cost small.
+between sequences aligned on the calendar, then Ward clustering, on a sample of persons to keep the
+quadratic cost small. Ward needs Euclidean distances: the sequences are coded one-hot (one column per
+month and state) and compared by Euclidean distance (:func:`onehot_distance`), a monotone function
+of the Hamming distance on the monthly states.
 """
 
 from __future__ import annotations
@@ -159,10 +160,35 @@ def transition_rates(sequences: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def onehot_distance(states: np.ndarray) -> np.ndarray:
+    """Condensed Euclidean distances between sequences coded one-hot (one column per month and state).
+
+    Two one-hot rows differ in two columns for every month in different states, so the distance is
+    ``sqrt(2 * months that differ)`` (tested against ``pdist`` on the one-hot matrix).
+
+    Parameters
+    ----------
+    states : ndarray of int (n, months)
+        State codes.
+
+    Returns
+    -------
+    ndarray
+        Condensed distance vector (``scipy.spatial.distance.pdist`` layout).
+    """
+    from scipy.spatial.distance import pdist
+
+    states = np.asarray(states)
+    return np.sqrt(2.0 * states.shape[1] * pdist(states, metric="hamming"))
+
+
 def hamming_typology(
     sequences: pd.DataFrame, n_types: Sequence[int] | int, sample: int, seed: int
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """Typology of pathways: Hamming dissimilarity on monthly states, then Ward clustering.
+    """Typology of pathways: Ward clustering of the one-hot monthly states (Euclidean distance).
+
+    Ward's criterion is defined for Euclidean distances; :func:`onehot_distance` gives them (the
+    square root of twice the number of months in different states), and the silhouettes use the same.
 
     Parameters
     ----------
@@ -183,13 +209,13 @@ def hamming_typology(
         ``n_types, silhouette`` for every candidate.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import pdist, squareform
+    from scipy.spatial.distance import squareform
     from sklearn.metrics import silhouette_score
 
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(sequences), min(sample, len(sequences)), replace=False))
     part = sequences.iloc[rows]
-    dist = pdist(part.to_numpy(), metric="hamming")
+    dist = onehot_distance(part.to_numpy())
     tree = linkage(dist, method="ward")
     square = squareform(dist)
     candidates = [n_types] if isinstance(n_types, int) else list(n_types)

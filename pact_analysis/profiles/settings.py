@@ -19,16 +19,18 @@ def settings(params: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``k_max, min_class_share, n_init, selection_sample, bootstrap, bootstrap_sample,
+        ``k_max, min_class_share, k_criterion, n_init, max_starts, selection_sample, bootstrap, bootstrap_sample,
         ceiling_folds, validation_sample, pathways_sample, pathway_types`` and ``seed``.
     """
     section = dict(params.get("profiles", {}) or {})
     defaults = {
         "k_max": 8,
         "min_class_share": MIN_CLASS_SHARE,
-        "n_init": 4,
+        "k_criterion": "bic",
+        "n_init": 20,
+        "max_starts": 40,
         "selection_sample": 6000,
-        "bootstrap": 10,
+        "bootstrap": 50,
         "bootstrap_sample": 3000,
         "ceiling_folds": 5,
         "validation_sample": 50000,

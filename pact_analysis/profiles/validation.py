@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pact_analysis.profiles import em
 from pact_analysis.profiles.features import Encoded
-from pact_analysis.profiles.latent import fit_lca
+from pact_analysis.profiles.latent import em_total, n_categories
 
 
 def true_profiles(
@@ -54,9 +55,13 @@ def true_profiles(
 
 
 def supervised_ceiling(
-    data: Encoded, labels: pd.Series, seed: int, folds: int = 5
+    data: Encoded, labels: pd.Series, seed: int, folds: int = 5, groups: Sequence[Any] | None = None
 ) -> tuple[float, np.ndarray]:
     """The supervised ceiling: cross-validated gradient boosting trained on the true labels.
+
+    The true profile is drawn per household and members share household indicators, so the folds are
+    grouped by household when ``groups`` is given (``StratifiedGroupKFold``): no household is in the
+    training and the test fold at once.
 
     Parameters
     ----------
@@ -68,6 +73,8 @@ def supervised_ceiling(
         Random state of the folds and the classifier.
     folds : int
         Stratified cross-validation folds.
+    groups : sequence, optional
+        Household of each row (folds grouped by it).
 
     Returns
     -------
@@ -78,12 +85,25 @@ def supervised_ceiling(
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import adjusted_rand_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     is_cat = [c in data.categories for c in data.X.columns]
     clf = HistGradientBoostingClassifier(categorical_features=is_cat, random_state=seed, max_iter=200)
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    predicted = cross_val_predict(clf, data.X.to_numpy(float), np.asarray(labels), cv=cv)
+    if groups is None:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    else:
+        cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    # one OpenMP thread: on a shared, busy machine the classifier's threads spin and the ceiling took
+    # 30 times longer (266 s instead of 8 s on the default region); the predictions are the same
+    with threadpool_limits(1, user_api="openmp"):
+        predicted = cross_val_predict(
+            clf,
+            data.X.to_numpy(float),
+            np.asarray(labels),
+            cv=cv,
+            groups=None if groups is None else np.asarray(groups),
+        )
     return float(adjusted_rand_score(labels, predicted)), predicted
 
 
@@ -185,14 +205,26 @@ def stability_verdict(jaccard: float) -> str:
 
 
 def bootstrap_stability(
-    data: Encoded, labels: np.ndarray, k: int, n_boot: int, n_init: int, seed: int
-) -> pd.Series:
-    """Refit the latent class model on ``n_boot`` bootstrap resamples and return :func:`jaccard_stability`.
+    data: Encoded,
+    labels: np.ndarray,
+    k: int,
+    n_boot: int,
+    n_init: int,
+    seed: int,
+    max_starts: int | None = None,
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Refit the model on ``n_boot`` bootstrap resamples with the main model's start strategy.
+
+    Each resample is a set of frequency weights on the persons' answer patterns; it gets ``n_init``
+    random starts, and more in batches of ``n_init`` up to ``max_starts`` while its best
+    log-likelihood is reached by fewer than two starts: what :func:`~.latent.fit_starts` does for the
+    main model (no warm start from the main model's parameters). The best start classifies the
+    persons drawn, and :func:`jaccard_stability` compares them with their original class.
 
     Parameters
     ----------
     data : Encoded
-        Indicators of the persons.
+        Categorical indicators of the persons.
     labels : ndarray
         Their original class.
     k : int
@@ -200,20 +232,83 @@ def bootstrap_stability(
     n_boot : int
         Bootstrap resamples.
     n_init : int
-        Random starts per refit.
+        Random starts per batch.
     seed : int
-        Random state (resample ``b`` is refitted with ``seed + b + 1``).
+        Random state of the resamples and of the starts.
+    max_starts : int, optional
+        Starts at most per resample (default ``n_init``).
+
+    Returns
+    -------
+    jaccard : Series
+        Mean Jaccard by original class.
+    summary : dict
+        ``replicates``, ``starts_min`` and ``starts_max`` (starts per resample), ``replicated``
+        (resamples whose best was reached by two starts or more), ``converged_share`` (of all starts).
+    """
+    patterns = em.patterns(data.X.to_numpy(np.int64), n_categories(data))
+    rng = np.random.default_rng(seed)
+    n, P = len(data.X), len(patterns.counts)
+    draws = [rng.integers(0, n, n) for _ in range(n_boot)]
+    W = np.stack([np.bincount(patterns.inverse[d], minlength=P) for d in draws]).astype(float)
+    runs = [em.fit_starts(patterns, k, n_init, seed + 1, weights=W)]
+    per = [[_replicate(runs[0], r)] for r in range(n_boot)]
+    batch = 1
+    while (max_starts or n_init) >= (batch + 1) * n_init:
+        todo = [r for r in range(n_boot) if em_total(per[r]).at_best() < 2]
+        if not todo:
+            break
+        extra = em.fit_starts(patterns, k, n_init, seed + 1 + 7919 * batch, weights=W[todo])
+        for i, r in enumerate(todo):
+            per[r].append(_replicate(extra, i))
+        batch += 1
+    found, starts = [], []
+    for r in range(n_boot):
+        total = em_total(per[r])
+        best = total.best()
+        score = np.asarray(patterns.design @ total.log_pis[0, best]) + total.log_weights[0, best][None]
+        found.append(score.argmax(axis=1)[patterns.inverse[draws[r]]])
+        starts.append(total)
+    summary = {
+        "replicates": n_boot,
+        "starts_min": int(min(s.loglik.shape[1] for s in starts)),
+        "starts_max": int(max(s.loglik.shape[1] for s in starts)),
+        "replicated": int(sum(s.at_best() >= 2 for s in starts)),
+        "converged_share": float(np.mean(np.concatenate([s.converged.ravel() for s in starts]))),
+    }
+    return jaccard_stability(labels, draws, found), summary
+
+
+def _replicate(starts: em.Starts, r: int) -> em.Starts:
+    """The starts of replicate ``r`` as a one-replicate :class:`~.em.Starts`."""
+    fields = ("loglik", "converged", "n_iter", "log_weights", "log_pis")
+    return em.Starts(*(getattr(starts, f)[r : r + 1] for f in fields))
+
+
+def true_profile_jaccard(labels: Sequence[Any], truth: Sequence[Any], min_share: float = 0.05) -> pd.Series:
+    """Best Jaccard of a fitted profile against each true profile holding at least ``min_share`` of persons.
+
+    A true profile is recovered when some fitted profile holds mostly the same persons: the largest
+    ``|T ∩ F| / |T ∪ F|`` over the fitted profiles ``F``.
+
+    Parameters
+    ----------
+    labels : sequence
+        Fitted profile of each person.
+    truth : sequence
+        True profile of each person, same order.
+    min_share : float
+        True profiles smaller than this share of the persons are left out.
 
     Returns
     -------
     Series
-        Mean Jaccard by original class.
+        Best Jaccard by true profile (sorted by name).
     """
-    rng = np.random.default_rng(seed)
-    samples, found = [], []
-    for b in range(n_boot):
-        drawn = rng.integers(0, len(data.X), len(data.X))
-        model = fit_lca(data.take(drawn), k, n_init, seed + b + 1)
-        samples.append(drawn)
-        found.append(model.predict(data.X.iloc[drawn].to_numpy(float)))
-    return jaccard_stability(labels, samples, found)
+    labels, truth = np.asarray(labels), np.asarray(truth)
+    table = pd.crosstab(truth, labels)
+    inter = table.to_numpy(float)
+    union = table.sum(axis=1).to_numpy()[:, None] + table.sum(axis=0).to_numpy()[None, :] - inter
+    best = pd.Series((inter / union).max(axis=1), index=table.index.astype(str), name="jaccard")
+    keep = table.sum(axis=1).to_numpy() >= min_share * len(truth)
+    return best[keep].sort_index()

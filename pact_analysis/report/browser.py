@@ -2,8 +2,9 @@
 
 Playwright drives the system Chromium (Debian's ``chromium``; no browser is downloaded). A page
 passes :func:`check_page` when it loads with no console error, no failed request, no request to a
-non-local URL, every image decoded, every internal link resolving to a file, and a language switch
-that leads to the same report in the other language.
+non-local URL, every image decoded, every internal link resolving to a file (and its ``#anchor`` to
+an element), a language switch that leads to the same report in the other language, and (a report
+page) a contents list, previous/next and index links, a references section and each table's CSV.
 """
 
 from __future__ import annotations
@@ -84,6 +85,56 @@ def _broken_links(page: Any) -> list[str]:
     return broken
 
 
+def _broken_anchors(page: Any) -> list[str]:
+    """Links to ``#id`` that lead nowhere: in this page (its DOM) or in another local page (its file)."""
+    from bs4 import BeautifulSoup
+
+    here = urlparse(page.url).path
+    broken, ids_of = [], {}
+    for href in _internal_links(page):
+        parsed = urlparse(href)
+        if parsed.scheme != "file" or not parsed.fragment:
+            continue
+        anchor = unquote(parsed.fragment)
+        if parsed.path == here:
+            found = page.evaluate("id => document.getElementById(id) !== null", anchor)
+        else:
+            target = Path(unquote(parsed.path))
+            if target not in ids_of:
+                text = target.read_text(encoding="utf-8") if target.exists() else ""
+                ids_of[target] = {t["id"] for t in BeautifulSoup(text, "html.parser").find_all(id=True)}
+            found = anchor in ids_of[target]
+        if not found:
+            broken.append(f"{Path(unquote(parsed.path)).name}#{anchor}")
+    return broken
+
+
+def navigation_problems(page: Any, path: Path) -> list[str]:
+    """What a report page lacks to be navigated: contents list, previous/next and index, references.
+
+    Only for the report pages (``<NN>_<name>.html``); the index and methods pages are not a series.
+    """
+    if not path.name[:2].isdigit():
+        return []
+    problems = []
+    toc = page.eval_on_selector_all("nav.toc a[href^='#']", "els => els.length")
+    if toc < 2:
+        problems.append("no table of contents")
+    ups = page.eval_on_selector_all("nav.pager a.up[href='index.html']", "els => els.length")
+    steps = page.eval_on_selector_all("nav.pager a.prev, nav.pager a.next", "els => els.length")
+    if ups != 2 or steps < 2:
+        problems.append(
+            f"pager: {ups} index links and {steps} previous/next links (expected 2 and at least 2)"
+        )
+    if page.query_selector("#references li cite, section.references-section li") is None:
+        problems.append("no references section")
+    tables = page.eval_on_selector_all("table[id^='table-']", "els => els.length")
+    csvs = page.eval_on_selector_all("p.table-csv a[href$='.csv']", "els => els.length")
+    if tables != csvs:
+        problems.append(f"{tables} tables but {csvs} links to their CSV")
+    return problems
+
+
 def _switch_problem(page: Any, path: Path) -> str | None:
     """Return a problem if the language switch does not lead to the same page in another language."""
     switch = page.query_selector_all("a.lang")
@@ -112,7 +163,8 @@ def check_page(browser: Any, path: Path, screenshot: Path | None = None) -> list
     -------
     list of str
         Problems: console errors, failed or non-local requests, undecoded images, broken internal
-        links, a missing or wrong language switch.
+        links or anchors, a missing or wrong language switch, and on a report page a missing contents
+        list, previous/next or index link, references section or link to a table's CSV.
     """
     problems: list[str] = []
     context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -138,6 +190,8 @@ def check_page(browser: Any, path: Path, screenshot: Path | None = None) -> list
     )
     problems += [f"image did not decode: {alt}" for alt in broken_images]
     problems += [f"broken internal link: {href}" for href in _broken_links(page)]
+    problems += [f"anchor leads nowhere: {anchor}" for anchor in _broken_anchors(page)]
+    problems += navigation_problems(page, Path(path))
     switch = _switch_problem(page, Path(path).resolve())
     if switch:
         problems.append(switch)

@@ -91,6 +91,22 @@ def _percent(share: float, lang: str, decimals: int) -> str:
     return format_percent(share, format=pattern, locale=lang)
 
 
+#: p-values below this are printed as a bound (``< 0,001``): more digits are noise, not evidence.
+P_FLOOR = 0.001
+
+
+def p_value(p: float, lang: str) -> str:
+    """Format a p-value for ``lang``: ``< 0,001`` / ``< 0.001`` below :data:`P_FLOOR`, else 3 decimals.
+
+    A p-value is never printed as ``0,0000``: that reads as "impossible", which no test shows.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"a p-value lies in [0, 1], not {p}")
+    if p < P_FLOOR:
+        return "< " + number(P_FLOOR, lang, 3)
+    return number(p, lang, 3)
+
+
 def date(value: dt.date | str, lang: str) -> str:
     """Format a date in words for ``lang``: ``31 de octubre de 2018`` / ``31 October 2018``."""
     day = dt.date.fromisoformat(str(value)[:10]) if not isinstance(value, dt.date) else value
@@ -106,7 +122,8 @@ class Number:
         The value.
     kind : str
         ``"int"`` (grouped whole number), ``"num"`` (``decimals`` places), ``"pct"`` (a share shown as
-        a percentage with ``decimals`` places) or ``"date"``.
+        a percentage with ``decimals`` places), ``"pp"`` (a difference of shares in percentage
+        points), ``"p"`` (a p-value, :func:`p_value`) or ``"date"``.
     decimals : int
         Decimal places.
     """
@@ -120,6 +137,10 @@ class Number:
             return date(self.value, lang)
         if self.kind == "pct":
             return percent(float(self.value), lang, self.decimals)
+        if self.kind == "p":
+            return p_value(float(self.value), lang)
+        if self.kind == "pp":  # a difference of probabilities, in percentage points
+            return t("common.pp", lang, value=number(100 * float(self.value), lang, self.decimals))
         decimals = 0 if self.kind == "int" else self.decimals
         return number(float(self.value), lang, decimals)
 

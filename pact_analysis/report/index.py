@@ -19,26 +19,15 @@ from typing import Any
 from pact_analysis.io import atomic_file
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
+from pact_analysis.report.evidence import slots_html
 from pact_analysis.report.i18n import LANGUAGES, Number
+from pact_analysis.report.navigation import REPORTS, report_title
 from pact_analysis.report.page import markdown_html, read_summary, short_name
 from pact_analysis.report.provenance import params_used, provenance, provenance_html
+from pact_analysis.report.references import bibliography, references_html
 from pact_analysis.report.shell import page
 
-#: Reports in reading order (notebook names); their titles are ``<short name>.title`` in the catalogues.
-REPORTS = [
-    "00_overview",
-    "01_record_linkage",
-    "02_profiles",
-    "03_chronicity",
-    "04_alerts",
-    "05_pilot_evaluation",
-    "06_spending",
-]
-
-
-def report_title(name: str, lang: str) -> str:
-    """Return a report's title in ``lang``."""
-    return i18n.t(f"{short_name(name)}.title", lang)
+__all__ = ["REPORTS", "build_index", "index_page", "methods_page", "report_title"]
 
 
 def _finding(paths: Paths, name: str, lang: str) -> str:
@@ -47,11 +36,12 @@ def _finding(paths: Paths, name: str, lang: str) -> str:
     if not (paths.reports / lang / f"{name}.html").exists():
         return f'<li class="missing">{title} ({html.escape(i18n.t("common.not_rendered", lang))})</li>'
     link = f'<a href="{name}.html">{title}</a>'
+    slots = slots_html(paths, name, lang)
     if summary is None:
-        return f"<li>{link}</li>"
+        return f'<li class="finding"><h3>{link}</h3>{slots}</li>'
     values = {k: Number.from_json(v) if isinstance(v, dict) else v for k, v in summary["values"].items()}
     text = markdown_html(i18n.t(summary.get("index", f"{short_name(name)}.index"), lang, **values))
-    return f'<li class="finding"><h3>{link}</h3>{text}</li>'
+    return f'<li class="finding"><h3>{link}</h3>{text}{slots}</li>'
 
 
 def index_page(paths: Paths, params: dict[str, Any], lang: str) -> str:
@@ -65,6 +55,7 @@ def index_page(paths: Paths, params: dict[str, Any], lang: str) -> str:
         + f"<h2>{html.escape(i18n.t('index.findings', lang))}</h2>"
         + f'<ol class="findings-list">{"".join(_finding(paths, n, lang) for n in REPORTS)}</ol>'
         + markdown_html(i18n.t("index.certainty", lang))
+        + markdown_html(i18n.t("index.evidence", lang))
         + f'<p><a href="methods.html">{html.escape(i18n.t("index.methods_link", lang))}</a></p>'
         + f"<h2>{html.escape(i18n.t('index.protection', lang))}</h2>"
         + markdown_html(i18n.t("index.protection.text", lang, min_cell=int(params["disclosure"]["min_cell"])))
@@ -75,8 +66,11 @@ def index_page(paths: Paths, params: dict[str, Any], lang: str) -> str:
 
 def methods_page(lang: str) -> str:
     """Return the HTML of ``reports/<lang>/methods.html`` (methods and limitations)."""
-    body = f"<h1>{html.escape(i18n.t('methods.title', lang))}</h1>" + markdown_html(
-        i18n.t("methods.text", lang)
+    every = [key for keys in bibliography()["cited"].values() for key in keys]
+    body = (
+        f"<h1>{html.escape(i18n.t('methods.title', lang))}</h1>"
+        + markdown_html(i18n.t("methods.text", lang))
+        + references_html(list(dict.fromkeys(every)), lang)
     )
     return page(body, lang, i18n.t("methods.title", lang), "methods.html")
 
@@ -104,6 +98,8 @@ def build_index(paths: Paths, params: dict[str, Any]) -> Path:
     Path
         ``reports/index.html`` (which opens the default language).
     """
+    for stale in (paths.reports / "tables" / "index").glob("quantities.*.json"):
+        stale.unlink()  # the index records anew the figures it shows (evidence.slot_html)
     for lang in LANGUAGES:
         with atomic_file(paths.reports / lang / "index.html") as fh:
             fh.write(index_page(paths, params, lang))

@@ -4,7 +4,11 @@ A notebook starts with :func:`start` and then only calls the methods of :class:`
 comes from the translation catalogues (:mod:`.i18n`) and every number is formatted for the language.
 Figures are embedded as PNG (offline), numbered, with a caption and alt text; tables are numbered,
 captioned and published through the disclosure control (:func:`pact_analysis.disclosure.protect`),
-with a CSV copy under ``reports/tables/<report>/`` for the ``check`` stage.
+with a CSV copy under ``reports/tables/<report>/`` for the ``check`` stage, linked under the table.
+Headings are anchored by their catalogue key; the shell builds the contents list from them. A
+number shown in more than one place goes through :meth:`Report.quantity` (one value, one
+suppression decision: :mod:`pact_analysis.disclosure.quantities`); :meth:`Report.ref` writes a
+cross-reference to another report; :meth:`Report.footer` closes with the references section.
 
 A notebook's key findings go to ``reports/tables/<report>/summary.<lang>.json``: the index page builds its
 executive summary from these files, so a new analysis reaches the index by calling
@@ -24,21 +28,21 @@ from typing import Any
 
 import pandas as pd
 
+from pact_analysis.disclosure import quantities
 from pact_analysis.io import atomic_file, write_json
 from pact_analysis.paths import Paths
-from pact_analysis.report import i18n
+from pact_analysis.report import i18n, navigation
 from pact_analysis.report.i18n import Number
-from pact_analysis.report.shell import markdown_html
+from pact_analysis.report.navigation import short_name
+from pact_analysis.report.shell import markdown_html, markdown_inline
 
 #: Figure resolution (dots per inch) of the embedded PNGs: sharp on screen and in print.
 FIGURE_DPI = 110
 #: Tables longer than this belong in an appendix.
 LONG_TABLE = 40
-
-
-def short_name(name: str) -> str:
-    """Return the catalogue prefix of a report: ``00_overview`` -> ``overview``."""
-    return name.split("_", 1)[1] if name[:2].isdigit() else name
+#: Columns whose name says they hold p-values (``p``, ``p_value``, ``p_holm``, ``p_wilcoxon``...):
+#: shown as :func:`pact_analysis.report.i18n.p_value` even when a notebook does not say ``pvalues=``.
+P_COLUMN = re.compile(r"^p(_value|_holm|_bonferroni|_adjusted|_wilcoxon|_[a-z]+_test)?$")
 
 
 def without_float_noise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,6 +85,7 @@ class Report:
         self.figures = 0
         self.tables = 0
         self.drawn = 0
+        self.cited: list[str] = []
         self.tables_dir = self.paths.reports / "tables" / name
 
     # -- words ---------------------------------------------------------------------------------------
@@ -133,6 +138,10 @@ class Report:
         """A decimal number."""
         return Number(value, "num", decimals)
 
+    def p(self, value: float) -> Number:
+        """A p-value for a sentence (``< 0,001`` rather than ``0,0000``)."""
+        return Number(value, "p")
+
     def fmt_n(self, value: float) -> str:
         """Return a whole number formatted for the report's language (for labels inside figures)."""
         return i18n.number(value, self.lang)
@@ -158,8 +167,67 @@ class Report:
             )
 
     def heading(self, key: str, level: int = 2) -> None:
-        """Show a section heading."""
-        self._show(f"<h{level}>{html.escape(self.t(key))}</h{level}>")
+        """Show a section heading, anchored by its catalogue key (the same anchor in every language)."""
+        anchor = navigation.anchor_of(key)
+        self._show(f'<h{level} id="{anchor}">{html.escape(self.t(key))}</h{level}>')
+
+    def cite(self, *keys: str) -> None:
+        """Add works of ``pact_analysis/report/references.yaml`` to this report's references section."""
+        from pact_analysis.report.references import cited_by
+
+        cited_by(self.name, keys)  # an unknown key fails here, where the notebook cites it
+        self.cited += [k for k in keys if k not in self.cited]
+
+    def ref(self, name: str, anchor: str | None = None, text_key: str | None = None) -> str:
+        """A cross-reference to another report (a Markdown link, for a placeholder of :meth:`say`).
+
+        Parameters
+        ----------
+        name : str
+            The report (``"03_chronicity"``), ``"index"`` or ``"methods"``.
+        anchor : str, optional
+            The catalogue key of a heading of that report (``"spells"``), linked by its anchor.
+        text_key : str, optional
+            Catalogue key of the link's words (see :meth:`key`); the report's title by default.
+        """
+        words = self.t(text_key) if text_key else None
+        target = navigation.anchor_of(anchor) if anchor else None
+        return navigation.link(name, self.lang, target, words)
+
+    def quantity(
+        self,
+        key: str,
+        value: float,
+        kind: str = "num",
+        decimals: int = 1,
+        count: bool = False,
+        where: str = "text",
+    ) -> Number | str:
+        """A number that may be published elsewhere too, recorded for the one-value check.
+
+        Parameters
+        ----------
+        key : str
+            The quantity's key, named after the stage that computes it (``chronicity.median_months``,
+            a headline of ``metrics/<stage>.json`` as ``<stage>.<metric>``); every page that shows
+            it must use the same key, value and precision
+            (:func:`pact_analysis.disclosure.quantities.conflicts`).
+        value : float
+            The value, read from that stage's result (never recomputed in a notebook).
+        kind, decimals
+            As :class:`pact_analysis.report.i18n.Number`.
+        count : bool
+            Whether it counts persons: from 1 to ``min_cell - 1`` it is suppressed (worded as
+            "fewer than", see :meth:`count`) and recorded as suppressed.
+        where : str
+            Where on the page (``findings``, ``text``), for the check's message.
+        """
+        suppressed = bool(count and 0 < value < self.min_cell)
+        quantities.record(
+            self.tables_dir, self.lang, key, None if suppressed else float(value),
+            where=where, suppressed=suppressed, shown=f"{kind}:{decimals if kind in ('num', 'pct', 'pp') else 0}",
+        )  # fmt: skip
+        return self.count(int(value)) if suppressed else Number(value, kind, decimals)
 
     def say(self, key: str, **values: Any) -> None:
         """Show a paragraph (Markdown) of the catalogue with values filled in."""
@@ -223,7 +291,7 @@ class Report:
         self._show(
             f'<figure id="figure-{self.figures}"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(alt, quote=True)}"><figcaption><b>{html.escape(label)}.</b> '
-            f"{html.escape(caption)}</figcaption></figure>"
+            f"{markdown_inline(caption)}</figcaption></figure>"
         )
 
     # -- tables --------------------------------------------------------------------------------------
@@ -238,6 +306,9 @@ class Report:
         percent: list[str] | None = None,
         derived: list[str] | None = None,
         behind: pd.DataFrame | None = None,
+        verbatim: list[str] | None = None,
+        pvalues: list[str] | None = None,
+        quantity_cells: dict[str, tuple[Any, str]] | None = None,
         **values: Any,
     ) -> None:
         """Publish a numbered, captioned table (small counts suppressed); its CSV is the published copy.
@@ -267,6 +338,15 @@ class Report:
             For a table of amounts (no counts): the persons behind each of its cells, same rows and
             columns; a cell is suppressed where they are too few (and, when ``additive``, its
             complements), see :func:`pact_analysis.disclosure.protect_by`.
+        verbatim : list of str, optional
+            Columns (or index levels) whose text is shown as it is, never translated (file and
+            column names as delivered).
+        pvalues : list of str, optional
+            Columns holding p-values, shown as :func:`pact_analysis.report.i18n.p_value` does
+            (``< 0,001``, never ``0,0000``); columns named as :data:`P_COLUMN` are p-values anyway.
+        quantity_cells : dict, optional
+            ``{quantity key: (row label, column)}``: cells that publish a quantity shown elsewhere
+            too, recorded with their suppression decision (see :meth:`quantity`).
         **values
             Placeholder values of the caption.
         """
@@ -297,15 +377,28 @@ class Report:
             },
         )
         self.tables += 1
+        for name, (row, column) in (quantity_cells or {}).items():
+            cell = published.loc[row, column]
+            hidden = isinstance(cell, str) and cell == disclosure.SUPPRESSED
+            quantities.record(
+                self.tables_dir, self.lang, name, None if hidden else float(cell),
+                where=f"table:{stem}", suppressed=hidden,
+            )  # fmt: skip
         caption = self.t(f"{key}.caption", **values)
         label = i18n.t("common.table", self.lang, n=self.tables)
+        named_p = {c for c in published.columns if P_COLUMN.match(str(c))}
+        self._verbatim, self._pvalues = set(verbatim or []), set(pvalues or []) | named_p
         body = self._table_html(published, decimals, percent or [])
         note = ""
         if primary + secondary + derived_cells:
             note = f'<p class="table-note">{html.escape(i18n.t("common.suppressed_note", self.lang, min_cell=self.min_cell))}</p>'
+        csv = (
+            f'<p class="table-csv"><a href="../tables/{self.name}/{stem}.csv" download>'
+            f"{html.escape(i18n.t('common.table_csv', self.lang, n=self.tables))}</a></p>"
+        )
         self._show(
             f'<div class="table-wrap"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
-            f"{html.escape(caption)}</caption>{body}</table>{note}</div>"
+            f"{markdown_inline(caption)}</caption>{body}</table>{note}{csv}</div>"
         )
 
     def label(self, column: Any) -> str:
@@ -328,7 +421,9 @@ class Report:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return "–"
         if isinstance(value, str):
-            return html.escape(self.value(value))
+            return html.escape(value if column in getattr(self, "_verbatim", ()) else self.value(value))
+        if column in getattr(self, "_pvalues", ()):
+            return html.escape(i18n.p_value(float(value), self.lang))
         if isinstance(value, bool):
             return html.escape(i18n.t(f"common.{'yes' if value else 'no'}", self.lang))
         if column in percent:
@@ -377,6 +472,9 @@ class Report:
             self.tables_dir / f"figures.{self.lang}.json",
             {"figures_drawn": self.drawn, "figures_published": self.figures, "tables": self.tables},
         )
+        from pact_analysis.report.references import cited_by, references_html
+
+        self._show(references_html(cited_by(self.name, self.cited), self.lang))
         self._show(provenance_html(provenance(self.paths, used=self.parameters), self.lang))
 
 
@@ -461,6 +559,8 @@ def start(name: str, root: str | Path, lang: str, min_cell: int, **parameters: A
     )
     mpl.rcParams["axes.formatter.use_locale"] = False
     report = Report(name, root, lang, min_cell, {"lang": lang, "disclosure_min_cell": min_cell} | parameters)
+    stale = report.tables_dir / quantities.FILE.format(lang=lang)
+    stale.unlink(missing_ok=True)  # the quantities of an earlier run are recorded anew
     _count_new_figures(report)
     return report
 

@@ -231,6 +231,7 @@ def not_delivered(name: str, paths: Paths) -> list[str]:
 def unavailable_html(name: str, lang: str, missing: list[str]) -> str:
     """The page of a report whose extracts were not delivered: its title and why it is empty."""
     from pact_analysis.report.page import markdown_html
+    from pact_analysis.report.references import cited_by, references_html
 
     title = i18n.t(f"{short_name(name)}.title", lang)
     text = i18n.t("common.unavailable", lang, files=", ".join(missing))
@@ -238,7 +239,7 @@ def unavailable_html(name: str, lang: str, missing: list[str]) -> str:
         f"<h1>{html.escape(title)}</h1>"
         f'<section class="findings"><h2>{html.escape(i18n.t("common.findings", lang))}</h2>'
         f"{markdown_html(text)}</section>"
-    )
+    ) + references_html(cited_by(name), lang)
     return offline_html(page(body, lang, title, f"{name}.html"))
 
 

@@ -1,5 +1,8 @@
 """The page every report shares: head, stylesheet (screen and print), navigation and language switch.
 
+Every body goes through :func:`pact_analysis.report.navigation.navigate`: anchored headings, a
+contents list after the title (kept in print) and, on a report page, previous/next and index links.
+
 Everything is inline: a page loads nothing (no font, script or stylesheet from anywhere), so it reads
 the same offline and prints as shown.
 """
@@ -10,6 +13,7 @@ import html
 from pathlib import Path
 
 from pact_analysis.report import i18n
+from pact_analysis.report.navigation import navigate
 
 STYLE = (Path(__file__).resolve().parent / "style.css").read_text(encoding="utf-8")
 
@@ -19,6 +23,13 @@ def markdown_html(text: str) -> str:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"typographer": False}).enable("table").render(text)
+
+
+def markdown_inline(text: str) -> str:
+    """Render one line of catalogue Markdown (a caption: emphasis, code, links) without a paragraph."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"typographer": False, "html": False}).renderInline(text)
 
 
 _PAGE = """<!DOCTYPE html>
@@ -80,5 +91,5 @@ def page(body: str, lang: str, title: str, filename: str, home: str | None = "in
         home=home_link,
         project=html.escape(i18n.t("common.project", lang)),
         switch=language_switch(filename, lang),
-        body=body,
+        body=navigate(body, lang, filename),
     )

@@ -49,6 +49,7 @@ from pact_analysis.spending.scenario import (
     inputs_table,
     scenario_years,
     simulate,
+    tilt_weights,
     tornado,
 )
 
@@ -104,7 +105,8 @@ def banded_recipients(
     ``band`` (:func:`~pact_analysis.spending.bands.risk_bands`, small bands merged)."""
     current = current_recipients(episodes, spells)
     landmarks = chron.get("landmarks") or [chron["landmark_month"]]
-    bands = risk_bands(current, scores, float(min(landmarks)), float(chron["horizon_month"]))
+    threshold = chron.get("alert_threshold")
+    bands = risk_bands(current, scores, float(min(landmarks)), float(chron["horizon_month"]), threshold)
     current["band"] = merge_bands(bands, min_cell)
     return current
 
@@ -148,7 +150,8 @@ def run_scenario(
     dict
         ``cases``, ``avoided`` (draws x years; row 0 the estimate), ``years``
         (:func:`~pact_analysis.spending.scenario.scenario_years` at the defaults), ``break_even``,
-        ``simulated``, ``tornado``, ``inputs`` and ``breakeven_line``.
+        ``simulated``, ``tornado`` (every input, ``months_to_exit`` included, varied at the
+        break-even effect), ``inputs`` and ``breakeven_line``.
     """
     alerted = current.loc[current["band"] == "high"]
     avoided = avoided_draws(alerted, draws, cfg)
@@ -157,7 +160,13 @@ def run_scenario(
     rest = avoided[1:] if len(avoided) > 1 else avoided
     bounds = np.quantile(rest, [0.025, 0.975], axis=0)
     break_even = break_even_effect(cost, avoided[0], reentry, rate)
-    swings = tornado(cases, effect, avoided[0], bounds, cfg)
+    by_month = tuple(
+        avoided_draws(alerted, draws.iloc[:1], dict(cfg) | {"months_to_exit": month})[0]
+        for month in cfg["months_to_exit_range"]
+    )
+    swings = tornado(
+        cases, effect, avoided[0], bounds, cfg, at_effect=break_even, avoided_by_exit_month=by_month
+    )
     return {
         "cases": cases,
         "avoided": avoided,
@@ -170,6 +179,63 @@ def run_scenario(
     }
 
 
+def pilot_like(
+    current: pd.DataFrame,
+    draws: pd.DataFrame,
+    effect: Mapping[str, Any],
+    cfg: Mapping[str, Any],
+    population: Mapping[str, float] | None,
+    cases: int,
+    seed: int,
+) -> dict[str, Any] | None:
+    """The same scenario for recipients like the pilot's participants (the population the effect covers).
+
+    Today's recipients are reweighted (:func:`~pact_analysis.spending.scenario.tilt_weights`) so that
+    their months on the RGC (months before the open episode plus months on it) have the mean and SD
+    of the participants' months on the RGC at the pilot start; the pilot found its effect larger for
+    the more chronic, so this, not the alerted recipients, is the population its evidence covers.
+
+    Returns
+    -------
+    dict or None
+        ``months_participants``, ``months_alerted`` (mean), ``effective_n`` of the weights, ``net_eur``
+        (discounted net at the defaults), ``simulated`` (draws of the net), ``break_even``; None
+        without the pilot's population or recipients.
+    """
+    if population is None or not len(current):
+        return None
+    months = (current["months_before"] + current["elapsed"]).to_numpy(float)
+    weights = tilt_weights(months, float(population["mean"]), float(population["sd"]))
+    years, exit_month = int(cfg["horizon_years"]), int(cfg["months_to_exit"])
+    elapsed, amounts = current["elapsed"].to_numpy(), current["amount_eur"].to_numpy()
+    avoided = np.array(
+        [
+            avoided_per_leaver(
+                conditional_survival(draws.iloc[i], current, elapsed, 12 * years),
+                amounts,
+                exit_month,
+                years,
+                weights,
+            )
+            for i in range(len(draws))
+        ]
+    )
+    rate, reentry, cost = float(cfg["discount_rate"]), float(cfg["reentry_share"]), cfg["cost_per_case_eur"]
+    alerted = current["band"] == "high"
+    return {
+        "months_participants": float(population["mean"]),
+        "months_alerted": float(months[alerted.to_numpy()].mean()) if alerted.any() else None,
+        "effective_n": float(weights.sum() ** 2 / (weights**2).sum()),
+        "net_eur": float(
+            scenario_years(cases, effect["estimate"], cost, avoided[0], reentry, rate)[
+                "discounted_net_eur"
+            ].sum()
+        ),
+        "simulated": simulate(cases, effect, avoided[1:] if len(avoided) > 1 else avoided, cfg, seed),
+        "break_even": break_even_effect(cost, avoided[0], reentry, rate),
+    }
+
+
 def analyse(
     tables: Mapping[str, pd.DataFrame],
     scores: pd.DataFrame,
@@ -178,6 +244,8 @@ def analyse(
     params: Mapping[str, Any],
     min_cell: int = 10,
     provinces: Mapping[str, str] | None = None,
+    pilot_population: Mapping[str, float] | None = None,
+    alerts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the spending report shows, in memory.
 
@@ -198,11 +266,16 @@ def analyse(
         Minimum publishable number of persons (groups below it are folded into :data:`OTHER`).
     provinces : mapping, optional
         Province name by code, for the table by province.
+    pilot_population : mapping, optional
+        The participants' months on the RGC (``mean``, ``sd``): adds ``pilot_like`` (:func:`pilot_like`).
+    alerts : mapping, optional
+        The alerts stage's deployed ``threshold`` (who is flagged: the ``high`` band) and whether it
+        ``withheld`` the alerts; without it, the scores' ``alert`` column defines the band.
 
     Returns
     -------
     dict
-        ``cfg``, ``chronicity`` (its parameters), ``paid`` (:func:`payments`), ``registry_total``,
+        ``cfg``, ``chronicity`` (its parameters, ``alert_threshold`` and ``alerts_withheld``), ``paid`` (:func:`payments`), ``registry_total``,
         ``yearly``, ``last_full``, ``scale``, ``comparison``, ``current`` (today's recipients with
         ``band``), ``future`` (by band, small bands folded), ``last_year`` (by band),
         ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
@@ -227,6 +300,10 @@ def analyse(
     coverage = profile_coverage(paid, profiles, last_full)
     check_coverage(coverage)  # before the models are fitted: stale profiles fail fast
     scale = scaling_factor(paid)
+    chron = chron | {
+        "alert_threshold": (alerts or {}).get("threshold"),
+        "alerts_withheld": bool((alerts or {}).get("withheld")),
+    }
     current = banded_recipients(episodes, spells, scores, chron, min_cell)
     draws = parameter_draws(fit_remaining(episodes), int(cfg["model_draws"]), int(params.get("seed", 0)))
     folded = current.assign(
@@ -250,5 +327,8 @@ def analyse(
         "profile_names": profile_names(profiles),
         **where_paid(paid, last_full, min_cell, chronic, provinces or {}),
         "effect": dict(effect),
-        **run_scenario(current, draws, effect, cfg, int(params.get("seed", 0))),
+        **(scenario := run_scenario(current, draws, effect, cfg, int(params.get("seed", 0)))),
+        "pilot_like": pilot_like(
+            current, draws, effect, cfg, pilot_population, scenario["cases"], int(params.get("seed", 0))
+        ),
     }

@@ -13,11 +13,17 @@ BANDS = ("before_scoring", "low", "medium", "below_threshold", "high", "past_hor
 
 
 def risk_bands(
-    current: pd.DataFrame, scores: pd.DataFrame, first_landmark: float, horizon: float
+    current: pd.DataFrame,
+    scores: pd.DataFrame,
+    first_landmark: float,
+    horizon: float,
+    threshold: float | None = None,
 ) -> pd.Series:
     """Chronicity-risk band of each current recipient, from the alerts stage's scores.
 
-    Bands: ``high`` (alerted), ``medium`` (risk at least 0.5, not alerted), ``low`` (risk below 0.5),
+    Bands: ``high`` (flagged: risk at or above the deployed ``threshold``, whether or not the alerts
+    were issued; without a threshold, the scores' ``alert``), ``medium`` (risk at least 0.5, not
+    flagged), ``low`` (risk below 0.5),
     ``before_scoring`` (fewer than ``first_landmark`` months on the episode), ``past_horizon``
     (``horizon`` months or more: already chronic, not scored) and ``not_scored`` (otherwise).
 
@@ -28,7 +34,10 @@ def risk_bands(
     """
     s = scores.drop_duplicates("person_key").set_index("person_key")
     risk = current["person_key"].map(s["risk"])
-    alert = current["person_key"].map(s["alert"]).astype("boolean").fillna(False).astype(bool)
+    if threshold is None:
+        alert = current["person_key"].map(s["alert"]).astype("boolean").fillna(False).astype(bool)
+    else:  # the scenario concerns whom the model flags; issuing the alerts is the alerts stage's call
+        alert = (risk >= float(threshold)).fillna(False).astype(bool)
     band = np.select(
         [alert, risk >= 0.5, risk < 0.5, current["elapsed"] < first_landmark, current["elapsed"] >= horizon],
         ["high", "medium", "low", "before_scoring", "past_horizon"],

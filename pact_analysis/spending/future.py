@@ -49,10 +49,16 @@ def current_recipients(episodes: pd.DataFrame, spells: pd.DataFrame) -> pd.DataF
 def fit_remaining(exit_data: pd.DataFrame, covariates: Sequence[str] = tuple(ch.EXIT_COVARIATES)) -> Any:
     """Weibull AFT model of the episode length (months) on the critical factors at its start.
 
+    Spells begun before the observation window are left-truncated: their ``entry`` (months already
+    elapsed when observation began) goes into the likelihood as delayed entry, so the model conditions
+    on their having lasted that long (otherwise long spells are over-represented and the remaining
+    time is over-estimated).
+
     Parameters
     ----------
     exit_data : DataFrame
-        :func:`pact_analysis.chronicity.exit_dataset` (``duration``, ``event``, covariates).
+        :func:`pact_analysis.chronicity.exit_dataset` (``duration``, ``event``, covariates and, when
+        the window truncates spells, ``entry``).
     covariates : sequence of str
         Numeric covariates.
 
@@ -61,7 +67,8 @@ def fit_remaining(exit_data: pd.DataFrame, covariates: Sequence[str] = tuple(ch.
     lifelines.WeibullAFTFitter
         The fitted model (via :func:`pact_analysis.chronicity.fit_aft`).
     """
-    return ch.fit_aft(exit_data, "duration", "event", list(covariates))["model"]
+    entry = "entry" if "entry" in exit_data and (exit_data["entry"] > 0).any() else None
+    return ch.fit_aft(exit_data, "duration", "event", list(covariates), entry=entry)["model"]
 
 
 def parameter_draws(model: Any, n: int, seed: int = 0) -> pd.DataFrame:

@@ -33,6 +33,17 @@ def scores_file(paths: Paths) -> Path:
     return paths.alerts / "scores.parquet"
 
 
+def alerts_summary_file(paths: Paths) -> Path:
+    """The alerts stage's run summary (its ``threshold``, chosen by ``chronicity.alert_share``)."""
+    return paths.alerts / "summary.json"
+
+
+def _alerts_summary(paths: Paths) -> dict[str, Any]:
+    """The deployed ``threshold`` and whether the alerts were ``withheld`` (:func:`alerts_summary_file`)."""
+    summary = json.loads(alerts_summary_file(paths).read_text(encoding="utf-8"))
+    return {"threshold": float(summary["threshold"]), "withheld": bool(summary.get("alerts_withheld"))}
+
+
 def profiles_file(paths: Paths) -> Path:
     """The profiles stage's profile of each person: ``data/profiles/persons.parquet``."""
     return paths.profiles / "persons.parquet"
@@ -191,7 +202,9 @@ def read_inputs(paths: Paths, params: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``tables`` (the linked tables the chronicity model scores with, incl. ``ceas``), ``scores``
-        (:func:`alert_scores`), ``profiles`` (:func:`read_profiles`), ``effect`` (:func:`pilot_effect`).
+        (:func:`alert_scores`), ``alerts`` (the deployed ``threshold`` and whether alerts were ``withheld``),
+        ``profiles`` (:func:`read_profiles`), ``effect`` (:func:`pilot_effect`) and ``pilot_population``
+        (the participants' months on the RGC, ``mean`` and ``sd``; None when the pilot was not evaluated).
 
     Raises
     ------
@@ -199,11 +212,14 @@ def read_inputs(paths: Paths, params: Mapping[str, Any]) -> dict[str, Any]:
         Naming every required input that is missing.
     """
     tables = [paths.processed / f"{name}.parquet" for name in ch.SCORING_TABLES]
-    require(*tables, scores_file(paths), profiles_file(paths), pilot_file(paths))
+    require(*tables, scores_file(paths), alerts_summary_file(paths), profiles_file(paths), pilot_file(paths))
     effect = pilot_effect(paths, params)
+    stored = json.loads(pilot_file(paths).read_text(encoding="utf-8"))
     return {
         "tables": ch.load_tables(paths.processed, ch.SCORING_TABLES),
         "scores": alert_scores(paths),
+        "alerts": _alerts_summary(paths),
         "profiles": read_profiles(paths),
         "effect": effect,
+        "pilot_population": stored.get("participants_months"),
     }

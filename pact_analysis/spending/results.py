@@ -60,6 +60,26 @@ def net_summary(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def net_cost(net: Mapping[str, Any]) -> dict[str, Any]:
+    """The net as a cost (positive = cost), its 95% interval in the same sign, and P(net saving).
+
+    Parameters
+    ----------
+    net : mapping
+        :func:`net_summary` (saving minus cost).
+    """
+
+    def cost(value: Any) -> float | None:
+        return None if value is None else -float(value)
+
+    return {
+        "estimate": cost(net["estimate"]),
+        "ci_low": cost(net["ci_high"]),
+        "ci_high": cost(net["ci_low"]),
+        "probability_saving": net["probability_saving"],
+    }
+
+
 def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
     """``metrics/spending.json``: the headline figures the analysis is judged by.
 
@@ -73,11 +93,13 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
     dict
         ``registry_total_eur`` (paid by the registry), ``future_5y_eur`` (expected spending on
         today's recipients over the horizon), ``cases`` (alerted recipients), ``effect`` (the
-        pilot's estimate and its ``source``), ``net_5y_eur`` (the scenario's discounted net:
-        estimate and 95% interval),
-        ``break_even_effect`` and ``by_profile`` (spending in the last full year on households by
+        pilot's estimate and its ``source``), ``net_cost`` (the scenario's discounted net *cost*
+        over the horizon, one sign convention: positive is a cost; ``estimate``, ``ci_low``,
+        ``ci_high`` and ``probability_saving``),
+        ``break_even_effect``, ``by_profile`` (spending in the last full year on households by
         the head's profile, ``no_profile`` and ``other`` included when shown, EUR; None where
-        suppressed). The rest is in ``data/spending/values.json``.
+        suppressed) and ``pilot_like`` (the scenario for recipients like the participants:
+        ``net_cost`` and ``break_even_effect``; None without the pilot). The rest is in ``data/spending/values.json``.
     """
     net = net_summary(result)
     return {
@@ -85,10 +107,18 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         "future_5y_eur": float(result["future"].loc["total", "expected_eur"]),
         "cases": int(result["cases"]),
         "effect": {k: result["effect"][k] for k in ("estimate", "source")},
-        "net_5y_eur": {k: net[k] for k in ("estimate", "ci_low", "ci_high")},
+        "net_cost": net_cost(net),
         "break_even_effect": float(result["break_even"]),
         "by_profile": {str(p): _number(v) for p, v in result["by_profile"]["spending_eur"].items()},
+        "pilot_like": _pilot_like_headline(pilot_like_summary(result.get("pilot_like"))),
     }
+
+
+def _pilot_like_headline(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``net_cost`` (estimate) and ``break_even_effect`` of the pilot-like scenario, for the metrics."""
+    if summary is None:
+        return None
+    return {"net_cost": summary["net_cost"]["estimate"], "break_even_effect": summary["break_even_effect"]}
 
 
 def values(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +131,8 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         ``horizon_month``, ``first_landmark``), ``registry_total_eur``, ``scale``, ``last_full``,
         ``mean_amount_eur`` (per month paid), ``top_share``, ``n_ceas``, ``effect`` (with
         ``not_delivered``), ``cases``, ``break_even_effect``, ``net_5y_eur`` (:func:`net_summary`),
-        ``net_5y_eur_regional_scale``, ``tornado_base_eur``, ``profile_names``,
+        ``net_5y_eur_regional_scale``, ``tornado_base_eur`` and ``tornado_effect`` (the net and the
+        effect, the break-even one, at which the tornado is drawn), ``profile_names``,
         ``profile_coverage`` (shares of the last full year's heads and spending with a profile:
         :func:`~pact_analysis.spending.by_profile.profile_coverage`) and ``overlapping_head_months``
         (head-months paid by two or more overlapping spells of the head, each counted:
@@ -114,6 +145,7 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         "cfg": dict(result["cfg"]),
         "chronicity": {
             "alert_threshold": chron.get("alert_threshold"),
+            "alerts_withheld": bool(chron.get("alerts_withheld")),
             "horizon_month": chron["horizon_month"],
             "first_landmark": min(chron.get("landmarks") or [chron["landmark_month"]]),
         },
@@ -130,12 +162,38 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         "net_5y_eur_regional_scale": {
             k: None if net[k] is None else net[k] * factor for k in ("estimate", "ci_low", "ci_high")
         },
-        "tornado_base_eur": float(result["tornado"].attrs["base"]),
+        "tornado_base_eur": round(float(result["tornado"].attrs["base"]), 2) + 0.0,  # no "-0" at break-even
+        "tornado_effect": float(result["tornado"].attrs["at_effect"]),
         "profile_names": dict(result["profile_names"]),
         "profile_coverage": {
             k: v if isinstance(v, int) else _number(v) for k, v in result["profile_coverage"].items()
         },
         "overlapping_head_months": int(result["overlapping_head_months"]),
+        "pilot_like": pilot_like_summary(result.get("pilot_like")),
+    }
+
+
+def pilot_like_summary(scenario: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The scenario for recipients like the pilot's participants: months, net cost (one sign) and break-even.
+
+    Parameters
+    ----------
+    scenario : mapping or None
+        :func:`pact_analysis.spending.analysis.pilot_like`.
+    """
+    if scenario is None:
+        return None
+    sims = np.asarray(scenario["simulated"], dtype=float)
+    net = {
+        "estimate": scenario["net_eur"],
+        "ci_low": float(np.quantile(sims, 0.025)),
+        "ci_high": float(np.quantile(sims, 0.975)),
+        "probability_saving": float((sims > 0).mean()),
+    }
+    keys = ("months_participants", "months_alerted", "effective_n")
+    return {k: scenario[k] for k in keys} | {
+        "net_cost": net_cost(net),
+        "break_even_effect": float(scenario["break_even"]),
     }
 
 

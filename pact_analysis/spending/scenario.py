@@ -17,13 +17,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
+from scipy.special import logsumexp
 
 #: Total cost of the PACT project, EUR, and its pilot participants (seed 004).
 PACT_COST_EUR, PACT_PARTICIPANTS = 2.78e6, 184
 
 
 def avoided_per_leaver(
-    curves: np.ndarray, amounts: np.ndarray, months_to_exit: int, years: int
+    curves: np.ndarray,
+    amounts: np.ndarray,
+    months_to_exit: int,
+    years: int,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Benefit paid, per year, that one extra leaver would otherwise have received (EUR, mean person).
 
@@ -40,18 +46,50 @@ def avoided_per_leaver(
         Month of the induced exit.
     years : int
         Horizon (years); ``curves`` must cover ``12 * years`` months.
+    weights : ndarray, optional
+        Weights of the persons (e.g. :func:`tilt_weights`: a population like the pilot's).
 
     Returns
     -------
     ndarray, shape (years,)
-        Mean over persons of the amount they would have been paid in each year.
+        (Weighted) mean over persons of the amount they would have been paid in each year.
     """
     horizon = 12 * int(years)
     s = np.asarray(curves, dtype=float)[:, :horizon]
     at_exit = s[:, months_to_exit - 1 : months_to_exit] if months_to_exit > 0 else np.ones((len(s), 1))
     after = np.where(np.arange(1, horizon + 1)[None, :] > months_to_exit, s / np.maximum(at_exit, 1e-12), 0.0)
     paid = after * np.asarray(amounts, dtype=float)[:, None]
-    return paid.reshape(len(s), int(years), 12).sum(axis=2).mean(axis=0)
+    return np.average(paid.reshape(len(s), int(years), 12).sum(axis=2), axis=0, weights=weights)
+
+
+def tilt_weights(values: np.ndarray, mean: float, sd: float) -> np.ndarray:
+    """Weights closest to uniform (exponential tilting) giving ``values`` the target mean and SD.
+
+    The entropy-balancing dual (Hainmueller 2012) on the first two moments: ``w ~ exp(a z + b z^2)``
+    with ``z`` the standardised values. Used to describe recipients *like the pilot's participants*
+    (by months on the RGC) from today's recipients.
+
+    Raises
+    ------
+    ValueError
+        When the moments cannot be matched (the target lies outside the values' range).
+    """
+    x = np.asarray(values, dtype=float)
+    centre, scale = x.mean(), x.std() or 1.0
+    z = np.column_stack([(x - centre) / scale, ((x - centre) / scale) ** 2])
+    target = np.array([(mean - centre) / scale, ((mean - centre) ** 2 + sd**2) / scale**2])
+
+    def dual(lam: np.ndarray) -> tuple[float, np.ndarray]:
+        u = z @ lam
+        p = np.exp(u - logsumexp(u))
+        return float(logsumexp(u) - lam @ target), z.T @ p - target
+
+    fit = optimize.minimize(dual, np.zeros(2), jac=True, method="BFGS", options={"gtol": 1e-10})
+    u = z @ fit.x
+    w = np.exp(u - logsumexp(u))
+    if np.abs(z.T @ w - target).max() > 1e-4:
+        raise ValueError(f"cannot give the values mean {mean} and SD {sd}")
+    return w * len(x)
 
 
 def discount_factors(rate: float, years: int) -> np.ndarray:
@@ -154,8 +192,14 @@ def tornado(
     avoided: np.ndarray,
     avoided_range: np.ndarray,
     cfg: Mapping[str, Any],
+    at_effect: float | None = None,
+    avoided_by_exit_month: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """How far the discounted net moves when one input goes to each end of its range, others at default.
+
+    Drawn where the decision is made: with ``at_effect`` (the break-even effect) every other input
+    is varied around a net of zero, so the bars show which assumptions could turn the sign; at an
+    effect near zero the inputs that scale the savings would look irrelevant.
 
     Parameters
     ----------
@@ -169,15 +213,21 @@ def tornado(
         Its lower and upper bounds (model uncertainty).
     cfg : mapping
         :func:`spending_params`.
+    at_effect : float, optional
+        The effect at which the other inputs are varied (default: the pilot's estimate).
+    avoided_by_exit_month : tuple of ndarray, optional
+        :func:`avoided_per_leaver` with ``months_to_exit`` at the low and high end of
+        ``months_to_exit_range``: adds the row ``months_to_exit``.
 
     Returns
     -------
     DataFrame
         Indexed by input (largest swing first): ``low_value``, ``high_value``, ``net_low_eur``,
-        ``net_high_eur``, ``swing_eur``; ``attrs["base"]`` is the net at the defaults.
+        ``net_high_eur``, ``swing_eur``; ``attrs["base"]`` is the net at the defaults and
+        ``attrs["at_effect"]`` the effect they were drawn at.
     """
     base = {
-        "effect": effect["estimate"],
+        "effect": effect["estimate"] if at_effect is None else float(at_effect),
         "cost": float(cfg["cost_per_case_eur"]),
         "avoided": np.asarray(avoided, dtype=float),
         "reentry": float(cfg["reentry_share"]),
@@ -204,10 +254,19 @@ def tornado(
             "net_low_eur": net(**{name: low}),
             "net_high_eur": net(**{name: high}),
         }
+    if avoided_by_exit_month is not None:
+        low_month, high_month = cfg["months_to_exit_range"]
+        rows["months_to_exit"] = {
+            "low_value": float(low_month),
+            "high_value": float(high_month),
+            "net_low_eur": net(avoided=np.asarray(avoided_by_exit_month[0], dtype=float)),
+            "net_high_eur": net(avoided=np.asarray(avoided_by_exit_month[1], dtype=float)),
+        }
     out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("input")
     out["swing_eur"] = (out["net_high_eur"] - out["net_low_eur"]).abs()
     out = out.sort_values("swing_eur", ascending=False)
     out.attrs["base"] = net()
+    out.attrs["at_effect"] = base["effect"]
     return out
 
 
@@ -255,6 +314,9 @@ def inputs_table(
     out["unit"] = ["unit_pp", "unit_eur_case", "unit_pct", "unit_eur_leaver", "unit_pct"]
     source = EFFECT_SOURCE_LABELS[effect["source"]]
     out["source"] = [source, "source_assumed", "source_assumed", "source_model", "source_policy"]
+    low_month, high_month = cfg["months_to_exit_range"]
+    out.loc["months_to_exit"] = [float(cfg["months_to_exit"]), float(low_month), float(high_month),
+                                 "unit_months", "source_assumed"]  # fmt: skip
     return out
 
 

@@ -7,7 +7,8 @@ chronicity model (:func:`pact_analysis.alerts.score`) and writes ``Paths.alerts`
 - ``lists/<ceas_code>.csv``: one list per CEAS (a header-only file when a CEAS has no alert), for the
   case managers' system, which holds the key to re-identify. Per person: the calibrated risk of still
   receiving the minimum income (RGC) at month ``chronicity.horizon_month`` of the spell, with a
-  bootstrap interval; the factors that raised it most, each marked modifiable or not; the suggested
+  bootstrap interval and the landmark whose model scored it; the factors that raised it most, each
+  labelled lever or context; the suggested
   kind of proactive intervention; the last feedback. Pseudonymous keys only: no name, document,
   birth date or address;
 - ``scores.parquet``: every current recipient scored (with sex, nationality group and disability, for
@@ -15,11 +16,13 @@ chronicity model (:func:`pact_analysis.alerts.score`) and writes ``Paths.alerts`
 - ``coefficients.parquet``, ``group_calibration.parquet``, ``thresholds.parquet``, ``model.json``:
   the full model specification and what it does on the later cohorts, for the report;
 - ``feedback.parquet``: each review read from the feedback folder with the person's later RGC status;
+- ``intervention_record.parquet``: who was alerted and who was acted on (for a later model);
 - ``summary.json``: every figure of the run (:func:`pact_analysis.alerts.run_summary`).
 
 and ``metrics/alerts.json``: the headline figures (:data:`pact_analysis.alerts.HEADLINES`: threshold,
 recipients scored, alerts, share alerted, CEAS with alerts, PPV and sensitivity at the threshold on
-the later cohorts, override rate), all of which move with ``chronicity.alert_threshold``.
+the test cohort), which move with the threshold chosen by ``chronicity.alert_share``. No alert is
+issued when the deployed model fails its calibration check on the test cohort.
 
 (The outputs live in ``data/alerts`` rather than ``data/processed/alerts``: ``data/processed`` is the
 ``link`` stage's output, and DVC cannot give one folder to two stages.)
@@ -51,6 +54,8 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     cfg = alerts.alerts_params(params)
     tables = chronicity.load_tables(paths.processed, chronicity.SCORING_TABLES)
     result = alerts.score(tables, params)
+    # the threshold is the one chosen on the recalibration cohort by the rule of params.yaml
+    cfg = cfg | {"threshold": result["threshold"]}
     reviews = alerts.read_feedback(paths.feedback)
     feedback = alerts.feedback_outcomes(reviews, result["spells"])
     lists = alerts.case_lists(result["scores"], feedback, int(cfg["n_reasons"]))

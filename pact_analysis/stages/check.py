@@ -4,7 +4,8 @@ Scans every published output for the identities of the raw person extracts
 (:func:`pact_analysis.disclosure.scan_for_pii` on :func:`pact_analysis.disclosure.published_outputs`)
 and checks every table the reports publish under ``reports/tables``
 (:func:`pact_analysis.disclosure.check_tables`: unsuppressed small counts, ``<N`` labels, suppressed
-cells that totals give away, inconsistent declarations).
+cells that totals give away, inconsistent declarations), and that every quantity the pages record
+(:mod:`pact_analysis.disclosure.quantities`) has one value and one suppression decision everywhere.
 
 Writes ``metrics/disclosure.json`` (the headline figures, :data:`HEADLINE`) and
 ``reports/tables/disclosure.json`` (the full record: files scanned and skipped, problems, suppressions
@@ -24,6 +25,7 @@ from pact_analysis.disclosure import (
     suppression_metrics,
     table_problems,
 )
+from pact_analysis.disclosure.quantities import check_quantities
 from pact_analysis.errors import ExtractError, StageError
 from pact_analysis.io import write_json
 from pact_analysis.paths import Paths
@@ -48,8 +50,9 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     ------
     StageError
         If the raw person extracts cannot be read, or if any identifier, unsuppressed small count,
-        ``<N`` label, recoverable suppressed cell or inconsistent table declaration is found (the
-        metrics and the record are written first).
+        ``<N`` label, recoverable suppressed cell, inconsistent table declaration, or quantity
+        published with two values or suppressed in one place and published in another is found
+        (the metrics and the record are written first).
     """
     min_cell = int(params["disclosure"]["min_cell"])
     try:
@@ -60,6 +63,7 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     checks = check_tables(paths.reports, min_cell)
     small = table_problems(checks, paths.reports, paths.root, "small")
     other = table_problems(checks, paths.reports, paths.root, "other")
+    quantities = check_quantities(paths.reports, skip=("index",))  # the index checks itself, after
     record = {
         "files_scanned": len(scan["scanned"]),
         "files_skipped": scan["skipped"],
@@ -68,14 +72,17 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         "small_cells": len(small),
         "table_problems": len(other),
         "min_cell": min_cell,
+        "quantities_checked": quantities["quantities"],
+        "quantity_conflicts": quantities["problems"],
         **suppression_metrics(checks),
     }
     write_json(check_details_path(paths), record)
     write_json(paths.metric("disclosure"), {key: record[key] for key in HEADLINE})
-    problems = [str(f) for f in scan["findings"]] + small + other
+    problems = [str(f) for f in scan["findings"]] + small + other + quantities["problems"]
     if problems:
         raise StageError(
-            f"{len(problems)} data-protection problems in published outputs: {_summary(problems)}"
+            f"{len(problems)} problems in published outputs (data protection, one value per quantity): "
+            f"{_summary(problems)}"
         )
 
 

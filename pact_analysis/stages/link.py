@@ -65,6 +65,7 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         seed=int(params["seed"]),
         backend=settings["backend"],
         memory_limit=settings["duckdb_memory_limit"],
+        spark=settings["spark"],
     )
     crosswalk = crosswalk_from(result, key)
     write_interim(paths.linkage, result, crosswalk, persons, int(params["seed"]))

@@ -50,10 +50,10 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     write_json(paths.metric("spending"), metrics)
     coverage = result["profile_coverage"]
     log.info(
-        "spending: %d alerted cases, 5-year net %.0f EUR (effect from %s), %d profile rows, "
+        "spending: %d flagged cases, 5-year net cost %.0f EUR (effect from %s), %d profile rows, "
         "%.0f%% of heads paid in %d with a profile, %d overlapping head-months",
         metrics["cases"],
-        metrics["net_5y_eur"]["estimate"],
+        metrics["net_cost"]["estimate"],
         metrics["effect"]["source"],
         len(metrics["by_profile"]),
         100 * coverage["heads_share"],

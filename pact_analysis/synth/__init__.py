@@ -37,6 +37,7 @@ STREAMS = (
     "employment_persons",
     "ngo_attention",
     "pilot_admin",
+    "rgc_files",
 )
 _NO_TRUTH = (
     "These extracts were delivered as real data (data.source: files).\n"
@@ -77,26 +78,30 @@ def simulate(params: dict[str, Any]) -> dict[str, Any]:
     persons = population.make_population(int(params["synthetic"]["n_persons"]), rng["population"], params)
     next(steps)
     rgc = spells.simulate_rgc(persons, params, rng["rgc"])
-    persons = population.align_registration(persons, rgc["spells"])
+    true_start = rgc["spells"].set_index("spell_id")["start_date"]
+    # the other registries (and the pilot's chronicity score) see the RGC's years only: a file
+    # inherited from the IMI is seen from synthetic.start_date; the RGC registry keeps its true start
+    seen = spells.within_window(rgc["spells"], params)
+    persons = population.align_registration(persons, seen)
     next(steps)
     # the pilot is chosen on the spells running at its start; its effect then changes the spells
     # of the participants after that day, before the services that follow from the spells
-    pilot_outcomes = pilot.simulate_pilot(persons, rgc["spells"], ceas, params, rng["pilot"])
-    admin = pilot.apply_admin_effect(
-        persons, rgc["spells"], pilot_outcomes["assignment"], params, rng["pilot_admin"]
-    )
-    rgc = rgc | {"spells": admin["spells"]}
+    pilot_outcomes = pilot.simulate_pilot(persons, seen, ceas, params, rng["pilot"])
+    admin = pilot.apply_admin_effect(persons, seen, pilot_outcomes["assignment"], params, rng["pilot_admin"])
+    seen = admin["spells"]
+    rgc = rgc | {"spells": seen.assign(start_date=seen["spell_id"].map(true_start))}
     outcomes = {
         "ceas": ceas,
         "rgc": rgc,
-        "interventions": services.simulate_sauss_interventions(
-            persons, rgc["spells"], params, rng["interventions"]
-        ),
-        "employment": services.simulate_employment(persons, rgc["spells"], params, rng["employment"]),
-        "ngo": services.simulate_ngo(persons, rgc["spells"], params, rng["ngo"]),
+        "interventions": services.simulate_sauss_interventions(persons, seen, params, rng["interventions"]),
+        "employment": services.simulate_employment(persons, seen, params, rng["employment"]),
+        "ngo": services.simulate_ngo(persons, seen, params, rng["ngo"]),
     }
     next(steps)
     outcomes["pilot"] = pilot_outcomes
+    # the registry's files: some episodes interrupted for a few days (two files, one episode)
+    files = spells.administrative_files(rgc["spells"], persons, params, rng["rgc_files"])
+    outcomes["rgc"] = rgc | {"spells": files["files"], "members": files["members"]}
     next(steps)
     built = records.build_records(persons, outcomes, params, rng)
     for _ in steps:
@@ -106,10 +111,14 @@ def simulate(params: dict[str, Any]) -> dict[str, Any]:
         "records": built["records"],
         "noise_log": built["noise_log"],
         "rgc_spells": rgc["spells"],
+        "rgc_files": files["files"],
         "pilot_effects": outcomes["pilot"]["effects"],
         "pilot_admin_effects": admin["truth"],
     }
-    return {"raw": built["raw"], "truth": truth, "hazard": rgc["hazard"]}
+    spell_counts = files["counts"] | {
+        "left_truncated": int((rgc["spells"]["truncation_months"] > 0).sum()),
+    }
+    return {"raw": built["raw"], "truth": truth, "hazard": rgc["hazard"], "spell_counts": spell_counts}
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -150,7 +159,12 @@ def generate(
         write_json(tmp / "hazard.json", sim["hazard"])
     counts = {source: int(len(sim["raw"][source])) for source in sorted(sim["raw"])}
     noise = sim["truth"]["noise_log"].groupby(["source", "noise_type"]).size().unstack(fill_value=0)
-    detail = {"n_persons": int(len(sim["truth"]["persons"])), "rows": counts, "noise": noise.to_dict("index")}
+    detail = {
+        "n_persons": int(len(sim["truth"]["persons"])),
+        "rows": counts,
+        "noise": noise.to_dict("index"),
+        "spells": sim["spell_counts"],
+    }
     write_json(Path(truth_dir) / COUNTS_FILE, detail)
     if metrics is not None:
         write_json(
@@ -159,6 +173,11 @@ def generate(
                 "n_persons": detail["n_persons"],
                 "rows": int(sum(counts.values())),
                 "identity_errors": int(noise.to_numpy().sum()),
+                # records written before their person moved to another province (issue 22)
+                "moved_between_provinces": int(noise["province_moved"].sum())
+                if "province_moved" in noise
+                else 0,
+                **sim["spell_counts"],
             },
         )
     return counts

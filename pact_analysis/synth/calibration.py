@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook
+from pact_analysis.synth.timeline import DAYS_PER_MONTH
 
 HEADS_YEAR = 2016
 HEADS_DATE = pd.Timestamp("2016-01-01")
@@ -137,7 +138,15 @@ def heads_figures(persons: pd.DataFrame, spells: pd.DataFrame) -> dict[str, floa
 
 
 def spell_figures(spells: pd.DataFrame, extraction: pd.Timestamp) -> dict[str, float]:
-    """Return the exit-route, re-entry, amount and stock figures of the RGC spells."""
+    """Return the exit-route, re-entry, amount and stock figures of the RGC spells.
+
+    The RGC's own years are counted: a file inherited from the IMI (begun before the RGC, with
+    ``truncation_months``) counts as an RGC file from the RGC's first day, as the published figures
+    (2011 approvals, heads on the RGC since 2011) count it.
+    """
+    if "truncation_months" in spells:
+        days = np.round(spells["truncation_months"].astype(float) * DAYS_PER_MONTH).astype("int64")
+        spells = spells.assign(start_date=spells["start_date"] + pd.to_timedelta(days, unit="D"))
     ended = spells.loc[spells["end_date"].dt.year == EXIT_YEAR, "exit_reason"]
     stock = running_on(spells, END_2015)
     return {

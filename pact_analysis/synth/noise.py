@@ -348,6 +348,85 @@ def municipality_moved(
     return out, mask
 
 
+#: Relative chance of having moved in from another province, by the province lived in now: the
+#: provinces of Valladolid, León and Burgos (the region's largest cities) draw twice as many movers as
+#: the others (*assumed*, after the direction of the INE Estadística de Variaciones Residenciales
+#: flows inside Castilla y León; no figure in ``shared/reference``). Normalised to mean 1 over persons.
+DESTINATION_WEIGHT = {"47": 2.0, "24": 2.0, "09": 2.0}
+
+
+def province_moves(
+    persons: pd.DataFrame, rate: float, start: str, end: str, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Draw who moved between provinces of the region, when, and from which municipality.
+
+    A person moved in from another province with probability ``1 - exp(-rate * w * years)``
+    (``years`` of the window, ``w`` the destination weight of :data:`DESTINATION_WEIGHT`, normalised so
+    its mean over persons is 1), on a day uniform in the window, from a municipality of another
+    province drawn in proportion to its population. Records written before the move show the former
+    municipality (:func:`province_moved`).
+
+    Parameters
+    ----------
+    persons : DataFrame
+        ``municipality_code`` of each person (where they live now).
+    rate : float
+        Moves between provinces per person-year (``synthetic.noise.province_moved``).
+    start, end : str
+        ISO dates of the window (``synthetic.start_date``, ``data.extraction_date``).
+    rng : numpy.random.Generator
+        Random stream.
+
+    Returns
+    -------
+    DataFrame
+        ``former_municipality_code`` and ``move_date`` (missing for persons who did not move), on
+        ``persons``' index.
+    """
+    from pact_analysis.synth.region import make_municipalities
+
+    towns = make_municipalities()
+    codes = persons["municipality_code"].astype(object)
+    province = codes.str[:2]
+    weight = province.map(DESTINATION_WEIGHT).fillna(1.0).to_numpy(float)
+    weight = weight / weight.mean() if len(weight) else weight
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    years = max((last - first).days, 0) / 365.25
+    moved = codes.notna().to_numpy(bool) & (rng.random(len(codes)) < 1 - np.exp(-rate * weight * years))
+    day = first + pd.to_timedelta((rng.random(len(codes)) * (last - first).days).astype(int), unit="D")
+    pick = rng.random(len(codes))
+    former = pd.Series(None, index=persons.index, dtype=object)
+    for prov in sorted(province[moved].unique()):
+        rows = np.flatnonzero(moved & (province == prov).to_numpy(bool))
+        others = towns[towns["province_code"] != prov]
+        cumulative = others["population"].cumsum().to_numpy(float)
+        at = np.searchsorted(cumulative / cumulative[-1], pick[rows], side="right")
+        former.iloc[rows] = others["municipality_code"].to_numpy(object)[np.minimum(at, len(others) - 1)]
+    return pd.DataFrame(
+        {"former_municipality_code": former, "move_date": pd.Series(day, index=persons.index).where(moved)}
+    )
+
+
+def province_moved(
+    frame: pd.DataFrame, rate: float, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Show the former municipality on the records written before the person's move between provinces.
+
+    Needs ``former_municipality_code``, ``move_date`` (:func:`province_moves`) and ``record_date``; rows
+    without them are never changed. ``rate`` is used where the moves are drawn; here every record
+    written before its person's move is changed (it was true when written). ``rng`` is not drawn from.
+    """
+    if "former_municipality_code" not in frame:
+        return frame, np.zeros(len(frame), dtype=bool)
+    before = pd.to_datetime(frame["record_date"]) < pd.to_datetime(frame["move_date"])
+    mask = (frame["former_municipality_code"].notna() & before).to_numpy(bool)
+    out = frame.copy()
+    out["municipality_code"] = _text(frame["municipality_code"]).where(
+        ~mask, frame["former_municipality_code"]
+    )
+    return out, mask
+
+
 def sex_miscoded(values: pd.Series, rate: float, rng: np.random.Generator) -> tuple[pd.Series, np.ndarray]:
     """Record the other sex (a wrong key press or form default; eligible: a sex present)."""
     codes = values.astype(object).where(values.notna(), None)
@@ -374,10 +453,19 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
     ("doc_typo", doc_typo, "doc_number"),
     ("doc_letter_wrong", doc_letter_wrong, "doc_number"),
     ("ngo_birth_date_missing", birth_date_missing, "birth_date"),
+    ("province_moved", province_moved, "municipality_code"),
     ("municipality_moved", municipality_moved, "municipality_code"),
     ("sex_miscoded", sex_miscoded, "sex"),
 )
-_FRAME_STEPS = {nie_to_dni, accent_dropped, surnames_swapped, doc_missing, doc_typo, doc_letter_wrong}
+_FRAME_STEPS = {
+    nie_to_dni,
+    accent_dropped,
+    surnames_swapped,
+    doc_missing,
+    doc_typo,
+    doc_letter_wrong,
+    province_moved,
+}
 
 
 def _name_typo(frame: pd.DataFrame, rate: float, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:

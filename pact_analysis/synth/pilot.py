@@ -573,7 +573,9 @@ def admin_truth(
 
     def days(c: np.ndarray, c_job: np.ndarray) -> np.ndarray:
         u = np.linspace(0.0, horizon, 801)
-        t = a[:, None] + u[None, :]
+        # months on the benefit; kept off 0, where the Weibull density is infinite when shape < 1
+        # (an integrable singularity: the first trapezoid then takes a finite value)
+        t = np.maximum(a[:, None] + u[None, :], 1e-6)
         density = (
             c_job[:, None] * shape * t ** (shape - 1) * np.exp(-c[:, None] * (t**shape - a[:, None] ** shape))
         )
@@ -590,3 +592,127 @@ def admin_truth(
             "days_employed": days(total + extra, job + extra) - days(total, job),
         }
     )
+
+
+# -- outcomes redrawn on a fixed pilot design (benchmarks/pilot_coverage.py) ---------------------------
+
+
+def cluster_shocks(
+    people: pd.DataFrame, pilot_ceas: set[str], sd: float, pilot_only: bool, rng: np.random.Generator
+) -> np.ndarray:
+    """One normal shock per CEAS (SD ``sd``), zero outside the pilot CEAS when ``pilot_only``; per row."""
+    codes = people["ceas_code"].astype(str)
+    levels = sorted(codes.unique())
+    draws = pd.Series(rng.normal(0.0, sd, len(levels)), index=levels)
+    if pilot_only:
+        draws[~draws.index.isin(sorted(pilot_ceas))] = 0.0
+    return codes.map(draws).to_numpy(float)
+
+
+def assessor_shocks(people: pd.DataFrame, sd: float, per_ceas: int, rng: np.random.Generator) -> np.ndarray:
+    """A follow-up leniency per assessor (``per_ceas`` assessors in each CEAS, drawn at random); per row.
+
+    The participants' assessors are their own case managers, the comparison group's are others: the
+    leniency is not blinded to the group and does not cancel in the change (it is a follow-up drift).
+    """
+    codes = people["ceas_code"].astype(str).to_numpy()
+    who = np.char.add(codes.astype(str), rng.integers(0, per_ceas, len(people)).astype(str))
+    levels = sorted(set(who))
+    draws = dict(zip(levels, rng.normal(0.0, sd, len(levels)), strict=True))
+    return np.array([draws[w] for w in who])
+
+
+def redraw_mdtse(
+    people: pd.DataFrame, pilot_ceas: set[str], params: dict[str, Any], rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.Series]:
+    """New MDTSE changes for a fixed design (persons, CEAS, group, baseline scores), with their truth.
+
+    ``change_d = trend_mean + trend_chronic * chronicity + effect_d (participants) + person shock
+    + CEAS shock (``ceas_sd``; only in the pilot CEAS when ``ceas_pilot_only``) + assessor leniency
+    (``assessor_sd``) + measurement error of two waves``; ``effect_d`` as in :func:`true_effects`.
+
+    Parameters
+    ----------
+    people : DataFrame
+        The analysis frame of :func:`pact_analysis.pilot.analysis_frames` (``chronicity``,
+        ``ceas_code``, ``treated``, ``completed``, ``baseline_<d>``).
+    pilot_ceas : set of str
+        The CEAS that hold the participants.
+    params : dict
+        Parameters (``synthetic.pilot``).
+    rng : Generator
+        Random numbers.
+
+    Returns
+    -------
+    people : DataFrame
+        A copy with new ``change_<d>`` and ``change_living``.
+    truth : Series
+        Mean true effect over the participants followed up, per dimension and ``living``.
+    """
+    cfg = params["synthetic"]["pilot"]
+    out = people.copy()
+    n, chron = len(out), out["chronicity"].to_numpy(float)
+    treated = out["treated"].to_numpy(bool)
+    frame = out.assign(group=np.where(treated, "PILOT", "COMPARISON"))
+    effect = true_effects(frame, params, rng)
+    person = rng.normal(0.0, cfg["person_shock_sd"], n)
+    trend = cfg["trend_mean"] + cfg["trend_chronic"] * chron + person
+    done = treated & (out["completed"].to_numpy() == 1)
+    truth = {}
+    for dim in codebook.mdtse_dimensions():
+        ceas = cluster_shocks(out, pilot_ceas, cfg["ceas_sd"], cfg["ceas_pilot_only"], rng)
+        assessor = assessor_shocks(out, cfg["assessor_sd"], 3, rng)
+        noise = rng.normal(0.0, cfg["measurement_sd"] * np.sqrt(2.0), n)
+        out[f"change_{dim}"] = trend + effect[dim].to_numpy() + ceas + assessor + noise
+        truth[dim] = float(effect.loc[done, dim].mean())
+    out["change_living"] = out[[f"change_{d}" for d in LIVING_DIMENSIONS]].mean(axis=1)
+    truth["living"] = float(np.mean([truth[d] for d in LIVING_DIMENSIONS]))
+    return out, pd.Series(truth)
+
+
+def redraw_admin(
+    pool: pd.DataFrame,
+    pilot_ceas: set[str],
+    params: dict[str, Any],
+    rng: np.random.Generator,
+    link_error: float = 0.0,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """New administrative outcomes for the fixed comparison pool, with the effect on the participants.
+
+    ``exit_12m``: Bernoulli with log-odds ``-1.1 - 0.8 chronicity + 0.8 prior_employment`` plus a CEAS
+    shock (``ceas_sd``, on the log-odds scale) and, for participants, ``admin_log_hr + admin_log_hr_chronic
+    * chronicity``. ``days_employed``: ``40 - 30 chronicity + 60 prior_employment`` plus 60 days per
+    unit of the CEAS shock, normal noise (SD 60), plus ``40 (1 + chronicity)`` days for participants, floored
+    at 0. Potential outcomes share their noise; the truth is the mean of ``y1 - y0`` over the
+    participants. A share ``link_error`` of persons (record-linkage error: 1 - recall plus 1 -
+    precision of the pipeline) carry the outcomes of another, random person of the pool.
+    """
+    cfg = params["synthetic"]["pilot"]
+    out = pool.copy()
+    n, chron = len(out), out["chronicity"].to_numpy(float)
+    prior = out["prior_employment"].to_numpy(float)
+    treated = out["treated"].to_numpy(bool)
+    shock = cluster_shocks(out, pilot_ceas, cfg["ceas_sd"], cfg["ceas_pilot_only"], rng)
+    base = -1.1 - 0.8 * chron + 0.8 * prior + shock
+    lift = cfg["admin_log_hr"] + cfg["admin_log_hr_chronic"] * chron
+    u = rng.random(n)
+    exit0, exit1 = u < logistic(base), u < logistic(base + lift)
+    noise = rng.normal(0.0, 60.0, n)
+    days0 = np.maximum(40 - 30 * chron + 60 * prior + 60 * shock + noise, 0)
+    days1 = np.maximum(days0 + 40 * (1 + chron), 0)
+    out["exit_12m"] = np.where(treated, exit1, exit0).astype(float)
+    out["days_employed"] = np.where(treated, days1, days0)
+    truth = pd.Series(
+        {
+            "exit_12m": float((exit1.astype(float) - exit0)[treated].mean()),
+            "days_employed": float((days1 - days0)[treated].mean()),
+        }
+    )
+    wrong = rng.random(n) < link_error
+    donors = rng.integers(0, n, int(wrong.sum()))
+    for column in ("exit_12m", "days_employed"):
+        values = out[column].to_numpy(float).copy()
+        values[wrong] = values[donors]
+        out[column] = values
+    return out, truth

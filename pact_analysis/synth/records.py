@@ -24,7 +24,7 @@ import pandas as pd
 
 from pact_analysis import codebook
 from pact_analysis.errors import StageError
-from pact_analysis.synth.noise import apply_identity_noise
+from pact_analysis.synth.noise import apply_identity_noise, province_moves
 
 IDENTITY = tuple(codebook.load()["identity_columns"])
 #: Truth columns every person-record input needs besides the identity columns.
@@ -38,12 +38,16 @@ _TRUTH = (
     "education",
     "disability_pct",
     "household_type",
+    "former_municipality_code",
+    "move_date",
 )
+_MOVES = ("former_municipality_code", "move_date")
 
 
 def _identities(persons: pd.DataFrame, events: pd.DataFrame, date_col: str) -> pd.DataFrame:
     """Join the true identity of each event's person and set ``record_date``."""
-    cols = list(dict.fromkeys([*IDENTITY, *_TRUTH]))
+    # moves between provinces are added by build_records; a caller that skips them has none
+    cols = [c for c in dict.fromkeys([*IDENTITY, *_TRUTH]) if c in persons or c not in _MOVES]
     ident = persons[cols]
     out = events.merge(ident, on="person_id", how="left", validate="many_to_one", suffixes=("_event", ""))
     out["record_date"] = pd.to_datetime(out[date_col])
@@ -164,6 +168,16 @@ def build_records(
         ``"raw"``: DataFrame per codebook source; ``"records"``: source, record_id, person_id;
         ``"noise_log"``: source, record_id, column, noise_type.
     """
+    noise = params["synthetic"]["noise"]
+    # moves between provinces: a stream of their own, spawned so that no other stream's draws change
+    moves = province_moves(
+        persons,
+        float(noise.get("province_moved", 0.0)),
+        params["synthetic"]["start_date"],
+        params["data"]["extraction_date"],
+        rngs["sauss_persons"].spawn(1)[0],
+    )
+    persons = persons.drop(columns=list(moves.columns), errors="ignore").join(moves)
     sauss, t1, l1 = sauss_records(persons, params, rngs["sauss_persons"])
     rgc, t2, l2 = rgc_records(persons, outcomes["rgc"]["members"], params, rngs["rgc_members"])
     emp, t3, l3 = employment_records(

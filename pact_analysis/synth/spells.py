@@ -60,6 +60,18 @@ COVARIATES = {
 }
 #: Any-cause effects of ``synthetic.effects`` are applied to these causes.
 MAIN_CAUSES = ("JOB_INCOME", "NON_COMPLIANCE")
+#: Files inherited from the IMI began uniformly between the study calendar's first day (codebook
+#: ``period.earliest_event``: the synthetic region generates no event before it, and the PII scan treats
+#: older dates as birth dates) and the RGC's (``synthetic.start_date``). *Assumed*: the IMI of Castilla y
+#: León paid long before; the registry keeps the true start, so these spells are left-truncated at the
+#: start of the observation window.
+IMI_START = "earliest_event"
+#: Share of the spells paid for more than two months that have one administrative interruption (a file
+#: closed and a new one opened a few days later for the same episode). *Assumed* (real extracts have them;
+#: the issue 18 review): a suspension pending documents, a change of holder's address, a renewal.
+INTERRUPTION_SHARE = 0.06
+#: Days between the two files of an interrupted episode (inclusive bounds), well under a month.
+INTERRUPTION_DAYS = (2, 20)
 
 SPELL_COLUMNS = [
     "spell_id",
@@ -78,7 +90,13 @@ SPELL_COLUMNS = [
     "spell_number",
     "recent_employment",
     "work_income",
+    "truncation_months",
+    "exit_rate",
 ]
+#: Truth columns of a spell (not in the raw extract): ``truncation_months`` (months from the true start to
+#: ``synthetic.start_date`` for a spell begun before it, else 0) and ``exit_rate`` (``sum_k c_k`` of
+#: :func:`cause_rates`: the true survival from the start is ``exp(-exit_rate * t ** shape)``).
+TRUTH_COLUMNS = ("truncation_months", "exit_rate")
 
 
 def hazard_model(params: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +170,9 @@ def first_entries(
     Returns
     -------
     entry : ndarray of datetime64[D]
-        First entry, NaT when the head only turns 18 after the extraction date.
+        First entry, NaT when the head only turns 18 after the extraction date. A file inherited from the
+        IMI began between ``period.earliest_event`` and ``synthetic.start_date`` (:data:`IMI_START`;
+        its true start, never before the head turned 18).
     prior_imi : ndarray of bool
     """
     cfg = params["synthetic"]["rgc"]
@@ -170,11 +190,14 @@ def first_entries(
     )
     entry = uniform_days(low, np.maximum(high, low), rng)
     prior_imi = rng.random(n) < heads["profile"].map(cfg["prior_imi"]).to_numpy(float)
-    entry[prior_imi] = start
+    earliest = as_day(codebook.load()["period"][IMI_START])
+    span = max(int((start - earliest).astype("int64")), 0)
+    before = np.floor(rng.random(n) * (span + 1)).astype("int64").astype("timedelta64[D]")
     adult = add_months(to_days(heads["birth_date"]), 18 * 12)
+    entry[prior_imi] = np.maximum(start - before, adult)[prior_imi]
     late = entry < adult
     entry[late] = adult[late] + rng.integers(0, 365, late.sum()).astype("timedelta64[D]")
-    prior_imi &= ~late
+    prior_imi &= ~late & (entry <= start)
     entry[entry > extraction] = np.datetime64("NaT")
     return entry, prior_imi
 
@@ -235,13 +258,19 @@ def cause_rates(design: pd.DataFrame, profiles: np.ndarray, model: dict[str, Any
 
 
 def draw_exits(
-    design: pd.DataFrame, profiles: np.ndarray, model: dict[str, Any], rng: np.random.Generator
+    design: pd.DataFrame,
+    profiles: np.ndarray,
+    model: dict[str, Any],
+    rng: np.random.Generator,
+    truncation: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw each spell's latent duration (months) and exit cause from the competing Weibull hazards.
 
     With a common shape the total cumulative hazard is ``t**shape * sum_k c_k``, so the duration is
     ``(E / sum_k c_k) ** (1 / shape)`` with ``E ~ Exp(1)`` and the cause is ``k`` with probability
-    ``c_k / sum_k c_k``, where ``c_k = b_k exp(x' beta_k + frailty_k)``.
+    ``c_k / sum_k c_k``, where ``c_k = b_k exp(x' beta_k + frailty_k)``. Given ``truncation`` (months
+    ``a`` the spell had already lasted when observation began) the duration is drawn given ``T > a``:
+    ``(a ** shape + E / sum_k c_k) ** (1 / shape)`` (a spell that ended earlier is never in the registry).
 
     Returns
     -------
@@ -250,7 +279,8 @@ def draw_exits(
     """
     rates = cause_rates(design, profiles, model)
     total = rates.sum(axis=1)
-    months = (rng.exponential(size=len(total)) / total) ** (1.0 / model["shape"])
+    base = 0.0 if truncation is None else np.asarray(truncation, float) ** model["shape"]
+    months = (base + rng.exponential(size=len(total)) / total) ** (1.0 / model["shape"])
     cum = np.cumsum(rates / total[:, None], axis=1)
     pick = (rng.random(len(total))[:, None] > cum).sum(axis=1)
     return months, np.array(CAUSES, dtype=object)[np.minimum(pick, len(CAUSES) - 1)]
@@ -317,6 +347,7 @@ def simulate_rgc(persons: pd.DataFrame, params: dict[str, Any], rng: np.random.G
     extraction = as_day(params["data"]["extraction_date"])
     heads = rgc_heads(persons)
     entry, imi = first_entries(heads, params, rng)
+    window = as_day(params["synthetic"]["start_date"])
     years_before = np.zeros(len(heads))
     frames = []
     at_risk = np.flatnonzero(~np.isnat(entry))
@@ -326,10 +357,14 @@ def simulate_rgc(persons: pd.DataFrame, params: dict[str, Any], rng: np.random.G
         sub = heads.iloc[at_risk].reset_index(drop=True)
         start = entry[at_risk]
         design = design_matrix(sub, start, years_before[at_risk], imi[at_risk] & (number == 1), params, rng)
-        months, cause = draw_exits(design, sub["profile"].to_numpy(), model, rng)
+        truncation = np.maximum((window - start).astype(float), 0.0) / DAYS_PER_MONTH
+        months, cause = draw_exits(design, sub["profile"].to_numpy(), model, rng, truncation)
         end = start + np.maximum(np.ceil(months * DAYS_PER_MONTH), 1).astype("int64").astype("timedelta64[D]")
         censored = end > extraction
-        frames.append(_spell_frame(sub, start, end, cause, censored, design, number, params, rng))
+        frame = _spell_frame(sub, start, end, cause, censored, design, number, params, rng)
+        frame["truncation_months"] = truncation
+        frame["exit_rate"] = cause_rates(design, sub["profile"].to_numpy(), model).sum(axis=1)
+        frames.append(frame)
         years_before[at_risk] += (
             np.minimum(months, (extraction - start).astype(float) / DAYS_PER_MONTH) / 12.0
         )
@@ -426,3 +461,83 @@ def household_members(spells: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFra
     out = pd.concat([head, members[["file_id", "person_id", "start_date", "role"]]], ignore_index=True)
     out = out.sort_values(["file_id", "role", "person_id"], kind="stable").reset_index(drop=True)
     return out[["file_id", "person_id", "role", "start_date"]]
+
+
+def administrative_files(
+    spells: pd.DataFrame, persons: pd.DataFrame, params: dict[str, Any], rng: np.random.Generator
+) -> dict[str, Any]:
+    """Split some episodes into two benefit files a few days apart, as real registries record them.
+
+    A share :data:`INTERRUPTION_SHARE` of the episodes paid for more than two months (to their end or
+    the extraction date) is closed on a day drawn uniformly between their first and last month, with a
+    job or non-compliance reason (the suspension that was lifted), and reopened
+    :data:`INTERRUPTION_DAYS` days later as a new file carrying the episode's end, exit reason or
+    open end (an *open last file* when the episode is still paid). The first file keeps the episode's
+    ids; the new files get ids after the last one.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        The true episodes (:func:`simulate_rgc`, after any pilot effect), :data:`SPELL_COLUMNS`.
+    persons : DataFrame
+        Truth persons (for the members of the new files).
+    params : dict
+        Project parameters (``data.extraction_date``).
+    rng : numpy.random.Generator
+        Random stream.
+
+    Returns
+    -------
+    dict
+        ``"files"``: the benefit files (:data:`SPELL_COLUMNS` plus ``episode_id``, the true episode's
+        ``spell_id``), ``"members"``: persons per file (:func:`household_members`), ``"counts"``:
+        ``interruptions`` (episodes split) and ``open_last_files`` (split episodes still paid).
+    """
+    extraction = as_day(params["data"]["extraction_date"])
+    start = to_days(spells["start_date"])
+    end = to_days(spells["end_date"])
+    last = np.where(np.isnat(end), extraction, end)
+    days = (last - start).astype("int64")
+    eligible = days > 2 * DAYS_PER_MONTH
+    split = eligible & (rng.random(len(spells)) < INTERRUPTION_SHARE)
+    low, high = INTERRUPTION_DAYS
+    gap = rng.integers(low, high + 1, len(spells))
+    close = start + np.floor(DAYS_PER_MONTH + rng.random(len(spells)) * (days - 2 * DAYS_PER_MONTH)).astype(
+        "int64"
+    ).astype("timedelta64[D]")
+    reason = np.array(MAIN_CAUSES, dtype=object)[rng.integers(0, len(MAIN_CAUSES), len(spells))]
+    first = spells.assign(episode_id=spells["spell_id"])
+    second = first.loc[split].copy()
+    first.loc[split, "end_date"] = to_column(close[split])
+    first.loc[split, "exit_reason"] = reason[split]
+    first.loc[split, "censored"] = False
+    second["start_date"] = to_column(close[split] + gap[split].astype("timedelta64[D]"))
+    second["prior_imi"] = False
+    second["truncation_months"] = 0.0
+    serial = np.arange(len(spells) + 1, len(spells) + 1 + len(second))
+    second["spell_id"] = [f"SP{i:07d}" for i in serial]
+    second["file_id"] = [f"EXP{i:07d}" for i in serial]
+    files = pd.concat([first, second], ignore_index=True)
+    files = files.sort_values(["start_date", "person_id", "spell_id"], kind="stable").reset_index(drop=True)
+    counts = {
+        "interruptions": int(split.sum()),
+        "open_last_files": int(second["end_date"].isna().sum()),
+    }
+    return {"files": files, "members": household_members(files, persons), "counts": counts}
+
+
+def within_window(spells: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """The spells as the other registries see them: a start before ``synthetic.start_date`` moved to it.
+
+    The employment, SAUSS and NGO registries, and the pilot's chronicity score, cover the RGC's years
+    only (from ``synthetic.start_date``); a file inherited from the IMI is seen from that day.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Spells with ``start_date``.
+    params : dict
+        Project parameters (``synthetic.start_date``).
+    """
+    window = pd.Timestamp(params["synthetic"]["start_date"])
+    return spells.assign(start_date=spells["start_date"].clip(lower=window))

@@ -23,15 +23,40 @@ def test_fairness_audit_rates_and_shares():
     assert m["false_negative_rate"] == 0.0 and m["false_positive_rate"] == pytest.approx(1 / 3)
     assert h["share_of_alerts"] == 0.5 and h["share_of_recipients"] == 0.5
     assert table.loc["overall", "alert_rate"] == 0.5 and "false_positive_rate_upper" in table
-    # group M's stayer is always alerted: its false negative rate is 0 in every replicate
-    assert m["false_negative_rate_lower"] == m["false_negative_rate_upper"] == 0.0
+    # Wilson intervals from the counts (statsmodels), never of zero width, even at a rate of 0
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert (m["false_negative_rate_num"], m["false_negative_rate_den"]) == (0, 1)
+    low, high = proportion_confint(0, 1, method="wilson")
+    assert m["false_negative_rate_lower"] == pytest.approx(low) and m[
+        "false_negative_rate_upper"
+    ] == pytest.approx(high)
+    assert (table["alert_rate_upper"] > table["alert_rate_lower"]).all()
     inside = (table["alert_rate_lower"] <= table["alert_rate"]) & (
         table["alert_rate"] <= table["alert_rate_upper"]
     )
-    assert inside.all() and (table["alert_rate_upper"] > table["alert_rate_lower"]).any()
-    # resampling whole persons: a person holding every row of group H gives H no variation
-    one = fairness_audit(data.assign(person_key=["a"] * 4 + list("bcde")), "still", "p", "sex", 0.5, 20, 1)
-    assert one.loc["H", "alert_rate_lower"] == one.loc["H", "alert_rate_upper"] == 0.5
+    assert inside.all()
+    assert h["alert_rate_num"] == 2 and h["alert_rate_den"] == 4
+    assert "predicted_lower" in table and "calibration_slope" in table
+
+
+def test_rates_are_suppressed_on_numerators_and_denominators():
+    from pact_analysis.chronicity.fairness import mask_rates
+
+    rng = np.random.default_rng(0)
+    n = 400
+    data = pd.DataFrame(
+        {"still": rng.integers(0, 2, n), "p": rng.random(n), "g": np.where(np.arange(n) < 15, "s", "b")}
+    )
+    data.loc[:14, "p"] = np.r_[0.9, np.full(14, 0.1)]  # group s: one alert
+    table = mask_rates(fairness_audit(data, "still", "p", "g", threshold=0.5, n_boot=0), 10)
+    # the small group's rates reveal nothing; the big group's alert rate stays (numerator and rest large)
+    assert table.loc["s", ["alert_rate", "false_negative_rate", "observed"]].isna().all()
+    assert table.loc["b", "alert_rate"] == pytest.approx((data.loc[15:, "p"] >= 0.5).mean())
+    # a large group with few alerts: the alert rate is blanked (numerator below the minimum cell)
+    data.loc[15:, "p"] = np.r_[np.full(3, 0.9), np.full(n - 18, 0.1)]
+    few = mask_rates(fairness_audit(data, "still", "p", "g", threshold=0.5, n_boot=0), 10)
+    assert np.isnan(few.loc["b", "alert_rate"]) and not np.isnan(few.loc["b", "observed"])
 
 
 def test_fairness_audit_intersections_count_empty_groups_as_zero():
@@ -57,3 +82,20 @@ def test_small_groups_and_curves_are_suppressed():
     assert masked.loc["small", "n"] == 5  # the count itself is suppressed by the report's tables
     curves = pd.DataFrame({"group": "all", "time": [0, 1, 2], "at_risk": [30, 10, 9]})
     assert list(publishable_curves(curves, 10)["time"]) == [0, 1]
+
+
+def test_published_fairness_table_reveals_no_small_count_and_no_zero_width_interval():
+    from pact_analysis.chronicity.tables import fairness_table
+
+    rng = np.random.default_rng(1)
+    n = 300
+    data = pd.DataFrame(
+        {"still": rng.integers(0, 2, n), "p": rng.random(n), "g": np.where(np.arange(n) < 12, "s", "b")}
+    )
+    table = fairness_audit(data, "still", "p", "g", threshold=0.7, n_boot=0)
+    shown = fairness_table(table, 20, lambda x: f"{x:.3f}")
+    assert np.isnan(shown.loc["s", "share_of_recipients"]) and np.isnan(shown.loc["s", "share_of_alerts"])
+    assert shown.loc["s", ["alert_rate", "false_negative_rate"]].eq("–").all()
+    rates = [c for c in ("alert_rate", "false_positive_rate", "false_negative_rate") if f"{c}_lower" in table]
+    for rate in rates:
+        assert (table[f"{rate}_upper"] - table[f"{rate}_lower"]).dropna().gt(0).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pact_analysis.chronicity.spells import build_spells, history_features, reentry_dataset
+from pact_analysis.chronicity.spells import UNKNOWN_EXIT, build_spells, history_features, reentry_dataset
 from pact_analysis.timeline import DAYS_PER_MONTH
 
 pytestmark = pytest.mark.xdist_group("tiny_region")
@@ -15,10 +15,15 @@ def test_build_spells(tiny):
     paths, params, tables = tiny
     raw = tables["rgc_spells"]
     spells = build_spells(tables, params)
-    assert len(spells) == len(raw) and spells["spell_id"].is_unique  # re-entries are at least a month apart
-    assert (spells["duration"] > 0).all() and (spells["entry"] == 0).all()
+    # files a few days apart are one episode; re-entries are at least a month apart
+    assert spells["n_files"].sum() == len(raw) and spells["spell_id"].is_unique
+    assert (spells["n_files"] > 1).any() and len(spells) < len(raw)
+    window = pd.Timestamp(params["synthetic"]["start_date"])
+    assert (spells["duration"] > 0).all() and ((spells["entry"] > 0) == (spells["start_date"] < window)).all()
+    assert (spells["entry"] > 0).any() and (spells["entry"] < spells["duration"]).all()
+    single = spells.loc[spells["n_files"] == 1]
     assert (
-        spells["event"] == raw.set_index("spell_id").loc[spells["spell_id"], "end_date"].notna().to_numpy()
+        single["event"] == raw.set_index("spell_id").loc[single["spell_id"], "end_date"].notna().to_numpy()
     ).all()
     assert set(spells.loc[~spells["event"], "cause"]) == {"censored"}
     assert (
@@ -31,6 +36,7 @@ def test_build_spells(tiny):
     merged = build_spells(tables, {**params, "chronicity": {"merge_gap_months": 10_000}})
     assert len(merged) == spells["person_key"].nunique() and merged["n_files"].sum() == len(raw)
     window = build_spells(tables, {**params, "chronicity": {"observation_start": "2013-01-01"}})
+    assert len(window) < len(spells)
     truncated = window.loc[window["entry"] > 0]
     assert len(truncated) and (truncated["entry"] < truncated["duration"]).all()
     assert (window["exit_date"] > pd.Timestamp("2013-01-01")).all()
@@ -57,6 +63,77 @@ def test_history_features_have_no_look_ahead(tiny):
     after = history_features(spells, later, at="landmark_date")
     pd.testing.assert_frame_equal(before, after)
     assert before["services_before"].sum() > 0 and before["recent_employment"].sum() > 0
+
+
+def _files(rows):
+    d = pd.Timestamp
+    frame = pd.DataFrame(
+        rows, columns=["spell_id", "person_key", "start_date", "end_date", "exit_reason", "prior_imi"]
+    )
+    frame["start_date"], frame["end_date"] = frame["start_date"].map(d), frame["end_date"].map(d)
+    return frame.assign(file_id=frame["spell_id"], ceas_code="C1", household_type="SINGLE", household_size=1)
+
+
+PARAMS = {"data": {"extraction_date": "2018-10-31"}, "synthetic": {"start_date": "2011-01-01"}}
+
+
+def test_episode_whose_last_file_is_open_is_censored():
+    # two files 9 days apart, the second still paid: one episode, censored at the extraction date
+    files = _files(
+        [
+            ("S1", "a", "2013-01-01", "2014-01-01", "NON_COMPLIANCE", False),
+            ("S2", "a", "2014-01-10", None, None, False),
+            ("S3", "b", "2013-01-01", "2014-01-01", "NON_COMPLIANCE", False),
+            ("S4", "b", "2014-01-10", "2015-06-30", "JOB_INCOME", False),
+        ]
+    )
+    spells = build_spells({"rgc_spells": files, "rgc_members": files[[]]}, PARAMS).set_index("person_key")
+    assert spells["n_files"].tolist() == [2, 2]
+    assert not spells.loc["a", "event"] and spells.loc["a", "cause"] == "censored"
+    assert spells.loc["a", "exit_date"] == pd.Timestamp("2018-10-31")
+    assert spells.loc["a", "duration"] == pytest.approx(
+        (pd.Timestamp("2018-10-31") - pd.Timestamp("2013-01-01")).days / DAYS_PER_MONTH
+    )
+    assert spells.loc["b", "event"] and spells.loc["b", "cause"] == "JOB_INCOME"
+    assert spells.loc["b", "exit_date"] == pd.Timestamp("2015-06-30")
+
+
+def test_nested_file_does_not_end_the_episode_and_an_end_without_reason_is_an_exit():
+    # a: a long file with a short file nested in it, then a file 9 days after the long one, still
+    # paid: one censored episode from 2013 (the nested file's exit is no exit of the episode)
+    # c: a file that ended without a recorded reason: an exit (UNKNOWN_EXIT), not censored in 2018
+    files = _files(
+        [
+            ("S1", "a", "2013-01-01", "2016-01-01", "JOB_INCOME", False),
+            ("S2", "a", "2013-03-01", "2013-06-01", "CARE_MOVED", False),
+            ("S3", "a", "2016-01-10", None, None, False),
+            ("S4", "c", "2013-01-01", "2014-01-01", None, False),
+        ]
+    )
+    spells = build_spells({"rgc_spells": files, "rgc_members": files[[]]}, PARAMS).set_index("person_key")
+    assert spells.loc["a", "n_files"] == 3 and not spells.loc["a", "event"]
+    assert spells.loc["a", "start_date"] == pd.Timestamp("2013-01-01")
+    assert spells.loc["a", "exit_date"] == pd.Timestamp("2018-10-31")
+    assert spells.loc["c", "event"] and spells.loc["c", "cause"] == UNKNOWN_EXIT
+    assert spells.loc["c", "exit_date"] == pd.Timestamp("2014-01-01")
+    assert spells.loc["c", "duration"] == pytest.approx(365 / DAYS_PER_MONTH)
+
+
+def test_spell_begun_before_the_window_is_left_truncated_with_its_true_start():
+    files = _files(
+        [
+            ("S1", "a", "2008-01-01", "2012-01-01", "JOB_INCOME", True),
+            ("S2", "b", "2009-01-01", "2010-06-01", "JOB_INCOME", True),  # ended before: not observed
+        ]
+    )
+    spells = build_spells({"rgc_spells": files, "rgc_members": files[[]]}, PARAMS)
+    assert spells["person_key"].tolist() == ["a"]
+    assert spells["entry"].iloc[0] == pytest.approx(
+        (pd.Timestamp("2011-01-01") - pd.Timestamp("2008-01-01")).days / DAYS_PER_MONTH
+    )
+    assert spells["duration"].iloc[0] == pytest.approx(
+        (pd.Timestamp("2012-01-01") - pd.Timestamp("2008-01-01")).days / DAYS_PER_MONTH
+    )
 
 
 def test_reentry_dataset_hand_example():

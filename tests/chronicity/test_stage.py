@@ -22,9 +22,15 @@ def test_chronicity_stage_on_tiny(tiny, tmp_path):
         shutil.copytree(source, target)
     stage.run(local, {**params, "chronicity": {**params.get("chronicity", {}), **LIGHT, "bootstrap": 3}})
     metrics = json.loads(local.metric("chronicity").read_text())
-    assert {"coverage", "c_index", "calibration_slope", "median_months"} <= set(metrics)
+    assert {"coverage", "c_index", "median_months", "median_months_ci", "true_median_months"} <= set(metrics)
+    lo, hi = metrics["median_months_ci"]
+    assert lo <= metrics["median_months"] <= hi
     assert values_have_oracle(local)
-    assert set(metrics) <= set(chronicity.HEADLINES) and len(metrics) <= 10  # dvc metrics: headlines only
+    assert set(metrics) <= set(chronicity.HEADLINES)  # dvc metrics: headlines only
+    # the deployed model on the test cohort (issue 18), each figure with its interval when computed
+    deployed = [k for k in chronicity.DEPLOYED_METRICS if k in metrics]
+    assert all(f"{k}_ci" in metrics for k in deployed)
+    assert metrics.get("max_scored_landmark") in [*metrics.get("validated_landmarks", []), None]
     tables, values = chronicity.load_results(local)
     assert values["coverage_seeds"] == 1 and values["coverage"] == values["coverage_this_region"]
     assert all(values[k] == v for k, v in metrics.items())  # every headline is also in values.json

@@ -161,3 +161,64 @@ def test_cox_with_remedy_gives_failing_covariates_a_time_interaction(rossi):
     # without failing covariates the model is the plain Cox model with robust errors
     kept = cox_with_remedy(data, "week", "arrest", ["fin", "prio"])
     assert kept["remedied"] == [] and set(kept["table"].index.get_level_values("period")) == {"all"}
+
+
+def _left_truncated(n: int = 3000, seed: int = 4) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Weibull spells begun before the window: only those still running at entry ``a`` are observed."""
+    rng = np.random.default_rng(seed)
+    beta = {"x1": 0.5, "x2": -0.4}
+    x1, x2 = rng.normal(size=n), rng.binomial(1, 0.4, n).astype(float)
+    a = np.where(rng.random(n) < 0.5, rng.uniform(0, 30, n), 0.0)
+    rate = 0.02 * np.exp(beta["x1"] * x1 + beta["x2"] * x2)
+    t = (rng.exponential(size=n) / rate) ** (1 / 1.2)
+    c = a + rng.uniform(5, 60, n)
+    d = pd.DataFrame({"x1": x1, "x2": x2, "entry": a, "time": np.minimum(t, c), "event": t <= c})
+    d["household"] = np.arange(n) // 2
+    return d.loc[t > a].reset_index(drop=True), beta
+
+
+def test_fit_cox_with_entry_reproduces_lifelines_entry_col_on_left_truncated_data():
+    data, beta = _left_truncated()
+    theirs = CoxPHFitter().fit(
+        data[["x1", "x2", "entry", "time", "event"]], "time", "event", entry_col="entry"
+    )
+    ours = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry")
+    assert np.allclose(ours["coef"], theirs.params_[ours.index], atol=1e-6)
+    assert np.allclose(ours["se"], theirs.standard_errors_[ours.index], rtol=1e-5)
+    # the cluster-robust fit (statsmodels PHReg with delayed entry): same estimates without ties
+    robust = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry", cluster="household")
+    assert np.allclose(robust["coef"], theirs.params_[robust.index], atol=1e-5)
+    # the truth is inside the intervals with entry and biased without it (length-biased sample)
+    assert all(ours.loc[k, "ci_lower"] < b < ours.loc[k, "ci_upper"] for k, b in beta.items())
+    naive = fit_cox(data, "time", "event", ["x1", "x2"])
+    assert abs(naive.loc["x1", "coef"] - beta["x1"]) > abs(ours.loc["x1", "coef"] - beta["x1"])
+
+
+def test_cause_specific_cox_and_aft_take_entry_times():
+    data, _ = _left_truncated()
+    data = data.assign(cause=np.where(data["event"], "JOB", "censored"))
+    cs = cause_specific_cox(data, "time", "cause", ["x1", "x2"], entry="entry").set_index("covariate")
+    cox = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry")
+    assert np.allclose(cs["coef"], cox["coef"], atol=1e-8)
+    from lifelines import WeibullAFTFitter
+
+    frame = data[["x1", "x2", "entry", "time", "event"]]
+    theirs = WeibullAFTFitter().fit(frame, "time", "event", entry_col="entry")
+    ours = fit_aft(data, "time", "event", ["x1", "x2"], entry="entry")["table"]
+    assert np.allclose(ours["coef"], theirs.summary["coef"].loc[ours.index], atol=1e-6)
+    # Weibull shape 1.2: log time ratio = -beta / 1.2, recovered only with the entry times
+    lam = ours.loc["lambda_"]
+    assert abs(lam.loc["x1", "coef"] + 0.5 / 1.2) < 0.1
+    remedy = cox_with_remedy(data, "time", "event", ["x1", "x2"], entry="entry", cut=12.0)
+    if not remedy["remedied"]:
+        assert np.allclose(remedy["table"]["coef"].to_numpy(), cox["coef"].to_numpy(), atol=1e-4)
+
+
+def test_cluster_errors_survive_a_spell_censored_before_the_first_exit(rossi):
+    data, covs = rossi
+    data = data.assign(household=np.arange(len(data)) // 3)
+    early = data.iloc[[0]].assign(week=0.5, arrest=0, household=10_000)  # never at risk at an exit
+    with_early = fit_cox(pd.concat([data, early]), "week", "arrest", covs, cluster="household")
+    assert with_early["se"].notna().all() and with_early["p"].notna().all()
+    without = fit_cox(data, "week", "arrest", covs, cluster="household")
+    assert np.allclose(with_early[["coef", "se"]], without[["coef", "se"]], rtol=1e-6)

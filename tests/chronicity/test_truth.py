@@ -51,3 +51,16 @@ def test_observable_model_beside_the_truth(tiny):
     assert table.loc[~latent, "coef_observable"].notna().all()
     assert 0 <= table.attrs["coverage_observable"] <= 1 and np.isfinite(table.attrs["attenuation"])
     assert table.attrs["coverage"] == validate_against_truth(paths.truth, params).attrs["coverage"]
+
+
+def test_true_median_months_hand_example():
+    from pact_analysis.chronicity.truth import true_median_months
+
+    spells = pd.DataFrame({"exit_rate": [0.05, 0.05, 9.0], "truncation_months": [0.0, 0.0, 30.0]})
+    # shape 1: exponential with rate 0.05, median ln 2 / 0.05; the truncated spell is not averaged in
+    got = true_median_months({"rgc_spells": spells, "hazard": {"shape": 1.0}})
+    assert got == pytest.approx(np.log(2) / 0.05, rel=1e-6)
+    two = pd.DataFrame({"exit_rate": [0.01, 0.2], "truncation_months": [0.0, 0.0]})
+    median = true_median_months({"rgc_spells": two, "hazard": {"shape": 1.5}})
+    survival = np.exp(-two["exit_rate"] * median**1.5).mean()
+    assert survival == pytest.approx(0.5, abs=1e-9)

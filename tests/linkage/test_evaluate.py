@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,3 +75,33 @@ def test_threshold_curve_recall_never_increases_with_threshold():
     curve = evaluate.threshold_curve(preds, TRUTH, [0.1, 0.5, 0.95])
     assert curve["recall"].is_monotonic_decreasing
     assert curve.loc[curve["threshold"] == 0.95, "precision"].item() == 1.0
+
+
+def test_identical_cluster_share_counts_records_whose_cluster_is_the_same_set():
+    a = clusters(["x", "x", "y", "y", "y", "z"])
+    # the same partition under other ids: every record's cluster is identical
+    assert evaluate.identical_cluster_share(a, clusters([1, 1, 2, 2, 2, 3])) == 1.0
+    # r5 split off from {r3 r4 r5}: r3, r4 and r5 are in changed clusters; r1 r2 r6 are not
+    assert evaluate.identical_cluster_share(a, clusters([1, 1, 2, 2, 4, 3])) == pytest.approx(3 / 6)
+    # r6 joins {r1 r2}: only {r3 r4 r5} is unchanged
+    assert evaluate.identical_cluster_share(a, clusters([1, 1, 2, 2, 2, 1])) == pytest.approx(3 / 6)
+
+
+def test_identical_cluster_share_agrees_with_sklearn_on_identical_partitions():
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 40, 300)
+    a = pd.DataFrame({"source": "s", "record_id": [f"r{i}" for i in range(300)], "cluster_id": labels})
+    b = a.assign(cluster_id=(labels * 7 + 3).astype(str))  # relabelled: the same partition
+    c = a.assign(cluster_id=np.where(np.arange(300) == 0, 999, labels))  # one record moved out
+    assert adjusted_rand_score(a["cluster_id"], b["cluster_id"]) == 1.0
+    assert evaluate.identical_cluster_share(a, b) == 1.0
+    assert adjusted_rand_score(a["cluster_id"], c["cluster_id"]) < 1.0
+    moved_from = (labels == labels[0]).sum()  # its old cluster changed, and so did its own
+    assert evaluate.identical_cluster_share(a, c) == pytest.approx((300 - moved_from) / 300)
+
+
+def test_identical_cluster_share_refuses_different_records():
+    with pytest.raises(ValueError, match="same records"):
+        evaluate.identical_cluster_share(clusters(list("aabbcc")), clusters(list("aabbcc")).iloc[:5])

@@ -54,10 +54,27 @@ def test_interaction_finds_effect_modification():
     assert eff.ci_low < 1.0 < eff.ci_high and eff.ci_low > 0.5
 
 
-def test_mde_matches_the_design_figures():
-    assert pilot.mde(184, 8, 0.0) == pytest.approx(0.21, abs=0.01)
-    assert pilot.mde(184, 8, 0.05) == pytest.approx(0.30, abs=0.01)
+def test_mde_uses_t_on_clusters_minus_one():
+    # (t_0.975,7 + t_0.8,7) = 2.365 + 0.896 = 3.261 instead of z's 2.802
+    assert pilot.mde(184, 8, 0.0) == pytest.approx(3.261 / np.sqrt(184), abs=0.002)
+    assert pilot.mde(184, 8, 0.05) == pytest.approx(3.261 * np.sqrt((1 + 22 * 0.05) / 184), abs=0.002)
     assert pilot.mde(184, 8, 0.05, groups=2) > pilot.mde(184, 8, 0.05)
+    assert pilot.mde(1840, 800, 0.0) == pytest.approx(2.802 / np.sqrt(1840), abs=0.001)  # many clusters: z
+
+
+def test_rubin_barnard_rubin_df_are_capped_by_the_complete_data_df():
+    rng = np.random.default_rng(9)
+    est, var = rng.normal(1.0, 0.1, 20), np.full(20, 0.04)
+    rubin = pilot.rubin(est, var)
+    capped = pilot.rubin(est, var, df_complete=7)
+    assert capped["df"] < 7 < rubin["df"]
+    assert capped["estimate"] == rubin["estimate"] and capped["se"] == rubin["se"]
+    assert capped["ci_high"] - capped["ci_low"] > rubin["ci_high"] - rubin["ci_low"]
+    # Barnard & Rubin (1999): 1/df = 1/df_m + 1/df_obs, df_obs = (v+1)/(v+3) v (1 - gamma)
+    b, total = est.var(ddof=1), var.mean() + 21 / 20 * est.var(ddof=1)
+    gamma = 21 / 20 * b / total
+    df_obs = 8 / 10 * 7 * (1 - gamma)
+    assert capped["df"] == pytest.approx(1 / (1 / rubin["df"] + 1 / df_obs))
 
 
 def test_paired_changes_holm_and_wilcoxon():

@@ -11,10 +11,12 @@ from tests.profiles.toy import toy
 
 def test_fit_table_has_every_k_and_finds_two_groups():
     frame, group = toy()
-    data = profiles.encode(frame, ["a", "b", "c"], ["x"])
-    table, models = profiles.fit_table(data, range(1, 4), n_init=3, seed=1)
+    frame["d"] = np.where(frame["x"] > 1.5, "high", "low")  # the fit takes categorical indicators only
+    data = profiles.encode(frame, ["a", "b", "c", "d"], [])
+    table, models, _ = profiles.fit_table(data, range(1, 4), n_init=3, seed=1)
     assert table.index.tolist() == [1, 2, 3]
     expected = {"loglik", "aic", "bic", "sabic", "entropy", "smallest_n", "smallest_share", "replicated"}
+    expected |= {"starts", "starts_at_best", "converged_starts", "bvr_over", "bvr_max"}
     assert expected <= set(table.columns)
     assert table["loglik"].is_monotonic_increasing
     assert profiles.choose_k(table) == 2

@@ -71,3 +71,14 @@ def test_hamming_typology_separates_two_kinds():
     assert set(sil["n_types"]) == {2, 3}
     summary = pathways.type_profiles(seq, types)
     assert sorted(summary["persons"]) == [20, 20]
+
+
+def test_onehot_distance_is_euclidean_on_the_one_hot_states():
+    from scipy.spatial.distance import pdist
+
+    rng = np.random.default_rng(0)
+    states = rng.integers(0, len(pathways.STATES), (15, 10))
+    onehot = np.eye(len(pathways.STATES))[states].reshape(15, -1)
+    assert np.allclose(pathways.onehot_distance(states), pdist(onehot, metric="euclidean"))
+    # hand case: two months differ -> sqrt(4) = 2
+    assert pathways.onehot_distance(np.array([[0, 1, 2], [0, 2, 1]])).tolist() == [2.0]

@@ -38,7 +38,13 @@ def test_the_truth_check_runs_on_a_sample_of_the_persons_known(stage):
 def test_metrics_are_the_headline_figures_of_the_results(stage):
     metrics = json.loads(stage.metric("profiles").read_text(encoding="utf-8"))
     _, tables, results = profiles.read_results(stage)
-    assert len(metrics) <= 8
+    assert len(metrics) <= 11
+    done_when = {"lca_starts", "best_ll_replicated", "bootstrap_replicates", "min_true_profile_jaccard"}
+    assert done_when | {"true_profile_jaccard"} <= set(metrics)  # issue 19
+    assert (
+        metrics["lca_starts"] >= results["n_init"] and metrics["bootstrap_replicates"] == results["bootstrap"]
+    )
+    assert metrics["min_true_profile_jaccard"] == min(metrics["true_profile_jaccard"].values())
     assert metrics == headline_metrics(results)
     assert {k: v for k, v in metrics.items() if k != "n_stable_profiles"} == {
         k: results[k] for k in metrics if k != "n_stable_profiles"

@@ -49,3 +49,27 @@ def test_true_profiles_majority_of_records():
     )
     persons = pd.DataFrame({"person_id": ["A", "B"], "profile": ["leaver", "stayer"]})
     assert profiles.true_profiles(crosswalk, records, persons).to_dict() == {"k1": "leaver", "k2": "stayer"}
+
+
+def test_bootstrap_refits_with_the_main_start_strategy():
+    frame, group = toy(300)
+    data = profiles.encode(frame, ["a", "b", "c"], [])
+    jaccard, summary = profiles.bootstrap_stability(data, group, 2, n_boot=6, n_init=4, seed=1, max_starts=8)
+    assert summary["replicates"] == 6
+    assert 4 <= summary["starts_min"] <= summary["starts_max"] <= 8
+    assert summary["converged_share"] == 1.0
+    assert (jaccard > 0.75).all()  # two well-separated groups are stable
+
+
+def test_ceiling_folds_grouped_by_household_do_not_leak():
+    # each household has its own answer pattern and one label: splitting persons lets the classifier
+    # learn a household's label from its other members; grouped folds cannot
+    rng = np.random.default_rng(0)
+    households = np.repeat(np.arange(40), 25)
+    pattern = rng.integers(0, 40, (40, 1))[households]
+    frame = pd.DataFrame({"v0": pattern[:, 0].astype(str)})
+    labels = pd.Series(rng.integers(0, 2, 40)[households])
+    data = profiles.encode(frame, list(frame.columns), [])
+    leaky, _ = profiles.supervised_ceiling(data, labels, seed=1, folds=3)
+    grouped, _ = profiles.supervised_ceiling(data, labels, seed=1, folds=3, groups=households)
+    assert leaky > 0.5 and grouped < 0.2

@@ -38,3 +38,37 @@ def test_simulation_without_uncertainty_equals_the_point_result_and_tornado_rank
     assert table.index[0] == "effect"
     assert table.attrs["base"] == pytest.approx(270000.0)
     assert table.loc["effect", "net_low_eur"] < 0 < table.loc["effect", "net_high_eur"]
+
+
+def test_tornado_at_break_even_varies_every_input_including_the_month_of_exit():
+    avoided = np.array([3000.0, 6000, 6000, 6000, 6000])
+    later, sooner = avoided * 0.8, avoided * 1.1  # exit at month 12 spares less than at month 3
+    cfg = sp.spending_params({"spending": {"reentry_share": 0.2, "discount_rate": 0.03}})
+    effect = {"estimate": 0.0, "ci_low": -0.1, "ci_high": 0.1}
+    even = sp.break_even_effect(cfg["cost_per_case_eur"], avoided, 0.2, 0.03)
+    table = sp.tornado(
+        100, effect, avoided, np.vstack([avoided * 0.9, avoided * 1.1]), cfg, even, (sooner, later)
+    )
+    assert set(table.index) == {"effect", "cost", "reentry", "avoided", "rate", "months_to_exit"}
+    assert table.attrs["base"] == pytest.approx(0.0, abs=1e-6) and table.attrs["at_effect"] == even
+    assert table.loc["months_to_exit", "net_low_eur"] > 0 > table.loc["months_to_exit", "net_high_eur"]
+    assert (table["swing_eur"] > 0).all()
+    near_zero = sp.tornado(100, effect, avoided, np.vstack([avoided * 0.9, avoided * 1.1]), cfg)
+    # at a near-zero effect the savings' inputs barely move the net; at break-even they do
+    assert table.loc["reentry", "swing_eur"] > 10 * near_zero.loc["reentry", "swing_eur"]
+
+
+def test_tilt_weights_give_the_participants_months_on_the_benefit():
+    rng = np.random.default_rng(13)
+    months = rng.gamma(1.5, 12, 2000)  # today's recipients: mostly recent
+    w = sp.scenario.tilt_weights(months, 47.0, 30.0)
+    mean = np.average(months, weights=w)
+    assert mean == pytest.approx(47.0, abs=1e-3)
+    assert np.sqrt(np.average((months - mean) ** 2, weights=w)) == pytest.approx(30.0, abs=1e-3)
+    assert w.sum() == pytest.approx(len(months)) and (w > 0).all()
+    with pytest.raises(ValueError, match="cannot"):
+        sp.scenario.tilt_weights(months, 10 * months.max(), 1.0)
+    curves = np.ones((3, 12))
+    amounts = np.array([100.0, 200.0, 300.0])
+    weighted = sp.avoided_per_leaver(curves, amounts, 0, 1, weights=np.array([0.0, 0.0, 1.0]))
+    assert weighted[0] == pytest.approx(12 * 300.0)

@@ -114,8 +114,12 @@ def test_metrics_hold_only_the_headline_figures_and_the_effect_used(spent):
     assert len(metrics) <= 8
     assert metrics["effect"] == {"estimate": EFFECT["estimate"], "source": "pilot"}
     assert metrics["cases"] > 0 and metrics["registry_total_eur"] > 0
-    low, high = metrics["net_5y_eur"]["ci_low"], metrics["net_5y_eur"]["ci_high"]
-    assert low <= high
+    cost = metrics["net_cost"]  # one sign convention: positive is a cost, the interval in the same sign
+    assert cost["ci_low"] <= cost["ci_high"]
+    _, values = sp.load_results(paths.spending)
+    net = values["net_5y_eur"]
+    assert cost["estimate"] == -net["estimate"] and cost["ci_low"] == -net["ci_high"]
+    assert cost["probability_saving"] == net["probability_saving"]
 
 
 def test_the_report_finds_every_table_it_shows(spent):

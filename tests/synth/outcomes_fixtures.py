@@ -31,8 +31,12 @@ def region(n_persons: int, seed: int = 11) -> dict[str, Any]:
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
     persons = make_population(n_persons, streams[0], params)
     rgc = spells.simulate_rgc(persons, params, streams[1])
-    pilots = pilot.simulate_pilot(persons, rgc["spells"], make_ceas(), params, streams[2])
-    return {"params": params, "persons": persons, "ceas": make_ceas(), **rgc, **pilots}
+    # as the orchestrator does: the other simulators see the RGC's years only (an inherited IMI file
+    # from synthetic.start_date); "true_spells" keep the true starts
+    seen = spells.within_window(rgc["spells"], params)
+    pilots = pilot.simulate_pilot(persons, seen, make_ceas(), params, streams[2])
+    return {"params": params, "persons": persons, "ceas": make_ceas(), **rgc, "spells": seen,
+            "true_spells": rgc["spells"], **pilots}  # fmt: skip
 
 
 def frames(n_persons: int, seed: int = 11) -> dict[str, pd.DataFrame]:

@@ -198,3 +198,54 @@ def test_sex_miscoded_flips_the_code(rng):
     _within(mask, np.ones(N, dtype=bool), RATE)
     assert (out[mask] != values[mask]).all() and out.isin(["H", "M"]).all()
     assert (out[~mask] == values[~mask]).all()
+
+
+def _towns_frame(n: int = N) -> pd.DataFrame:
+    from pact_analysis.synth.region import make_municipalities
+
+    towns = make_municipalities()
+    # every person in a municipality drawn in proportion to population, as the population model does
+    draws = np.random.default_rng(5).choice(len(towns), n, p=towns["population"] / towns["population"].sum())
+    return pd.DataFrame({"municipality_code": towns["municipality_code"].to_numpy(object)[draws]})
+
+
+def test_province_moves_come_from_another_province_at_the_rate_per_person_year(rng):
+    persons = _towns_frame()
+    moves = noise.province_moves(persons, 0.01, "2011-01-01", "2018-12-31", rng)
+    moved = moves["former_municipality_code"].notna()
+    years = (pd.Timestamp("2018-12-31") - pd.Timestamp("2011-01-01")).days / 365.25
+    expected = 1 - np.exp(-0.01 * years)  # the weights average 1 over persons: close to the plain rate
+    assert moved.mean() == pytest.approx(expected, rel=0.15)
+    assert (
+        moves.loc[moved, "former_municipality_code"].str[:2]
+        != persons.loc[moved, "municipality_code"].str[:2]
+    ).all()
+    assert moves.loc[moved, "move_date"].between("2011-01-01", "2018-12-31").all()
+    assert moves.loc[~moved, "move_date"].isna().all()
+    # towards Valladolid, León and Burgos: their residents moved in twice as often as the others'
+    province = persons["municipality_code"].str[:2]
+    big = province.isin(list(noise.DESTINATION_WEIGHT))
+    assert moved[big].mean() / moved[~big].mean() == pytest.approx(2.0, rel=0.2)
+
+
+def test_province_moves_are_the_same_for_the_same_seed():
+    persons = _towns_frame(2000)
+    a = noise.province_moves(persons, 0.02, "2011-01-01", "2018-12-31", np.random.default_rng(3))
+    b = noise.province_moves(persons, 0.02, "2011-01-01", "2018-12-31", np.random.default_rng(3))
+    pd.testing.assert_frame_equal(a, b)
+    none = noise.province_moves(persons, 0.0, "2011-01-01", "2018-12-31", np.random.default_rng(3))
+    assert none["former_municipality_code"].isna().all()
+
+
+def test_province_moved_shows_the_former_municipality_only_before_the_move(rng):
+    frame = pd.DataFrame(
+        {
+            "municipality_code": ["47186", "47186", "24089", "09059"],
+            "former_municipality_code": ["49275", "49275", None, "05019"],
+            "move_date": pd.to_datetime(["2015-06-01", "2015-06-01", None, "2012-01-01"]),
+            "record_date": pd.to_datetime(["2014-01-01", "2016-01-01", "2013-01-01", "2012-01-01"]),
+        }
+    )
+    out, mask = noise.province_moved(frame, 0.006, rng)
+    assert mask.tolist() == [True, False, False, False]  # the day of the move is already the new address
+    assert out["municipality_code"].tolist() == ["49275", "47186", "24089", "09059"]

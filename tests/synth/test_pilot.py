@@ -205,3 +205,75 @@ def test_admin_effect_rejects_a_negative_hazard_ratio(region):
     params["synthetic"]["pilot"]["admin_log_hr"] = -0.5
     with pytest.raises(ValueError, match="admin_log_hr"):
         pilot.admin_log_hr(np.array([0.0]), params)
+
+
+# -- outcomes redrawn on a fixed design (the coverage benchmark) ---------------------------------------
+
+
+def _design(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, set[str]]:
+    rng = np.random.default_rng(seed)
+    ceas = np.array([f"C{i:02d}" for i in rng.integers(0, 20, n)])
+    pilot_ceas = {f"C{i:02d}" for i in range(8)}
+    treated = np.isin(ceas, sorted(pilot_ceas)) & (rng.random(n) < 0.5)
+    frame = pd.DataFrame(
+        {
+            "ceas_code": ceas,
+            "treated": treated.astype(int),
+            "completed": (rng.random(n) < 0.9).astype(int),
+            "chronicity": rng.random(n),
+            "prior_employment": rng.integers(0, 2, n).astype(float),
+        }
+    )
+    for dim in codebook.mdtse_dimensions():
+        frame[f"baseline_{dim}"] = rng.normal(5, 1, n)
+    return frame, pilot_ceas
+
+
+def _params(**pilot_cfg):
+    from pact_analysis.params import defaults
+
+    params = defaults()
+    params["synthetic"]["pilot"] |= pilot_cfg
+    return params
+
+
+def test_ceas_shocks_can_be_confined_to_the_pilot_ceas():
+    frame, pilot_ceas = _design()
+    rng = np.random.default_rng(1)
+    shocks = pilot.cluster_shocks(frame, pilot_ceas, 0.5, True, rng)
+    inside = frame["ceas_code"].isin(sorted(pilot_ceas)).to_numpy()
+    assert (shocks[~inside] == 0).all() and (shocks[inside] != 0).all()
+    assert frame.assign(s=shocks).groupby("ceas_code")["s"].nunique().max() == 1  # one shock per CEAS
+    everywhere = pilot.cluster_shocks(frame, pilot_ceas, 0.5, False, rng)
+    assert (everywhere[~inside] != 0).all()
+
+
+def test_redrawn_mdtse_truth_is_the_participants_mean_effect():
+    frame, pilot_ceas = _design()
+    params = _params(effect_sd=0.0, ceas_sd=0.4, assessor_sd=0.3)
+    out, truth = pilot.redraw_mdtse(frame, pilot_ceas, params, np.random.default_rng(2))
+    cfg, weights = params["synthetic"]["pilot"], pilot.dimension_weights(params)
+    done = (frame["treated"] == 1) & (frame["completed"] == 1)
+    size = cfg["effect_mean"] + cfg["effect_chronic_extra"] * frame.loc[done, "chronicity"].mean()
+    for dim in codebook.mdtse_dimensions():
+        assert truth[dim] == pytest.approx(size * weights[dim])
+    assert truth["living"] == pytest.approx(np.mean([truth[d] for d in pilot.LIVING_DIMENSIONS]))
+    living = out[[f"change_{d}" for d in pilot.LIVING_DIMENSIONS]].mean(axis=1)
+    np.testing.assert_allclose(out["change_living"], living)
+    # the CEAS shock moves whole CEAS: the pilot CEAS' mean changes spread more than the others'
+    means = out.groupby("ceas_code")["change_economic"].mean()
+    assert means[sorted(pilot_ceas)].std() > 0
+
+
+def test_redrawn_admin_truth_and_linkage_error():
+    frame, pilot_ceas = _design()
+    params = _params()
+    out, truth = pilot.redraw_admin(frame, pilot_ceas, params, np.random.default_rng(3))
+    treated = frame["treated"] == 1
+    assert truth["days_employed"] == pytest.approx((40 * (1 + frame.loc[treated, "chronicity"])).mean())
+    assert 0 < truth["exit_12m"] < 0.2 and set(out["exit_12m"].unique()) <= {0.0, 1.0}
+    same = pilot.redraw_admin(frame, pilot_ceas, params, np.random.default_rng(3))[0]
+    assert same["days_employed"].equals(out["days_employed"])  # same seed, same outcomes
+    linked = pilot.redraw_admin(frame, pilot_ceas, params, np.random.default_rng(3), link_error=0.5)[0]
+    moved = (linked["days_employed"] != out["days_employed"]).mean()
+    assert 0.3 < moved < 0.55  # about half the persons carry somebody else's outcomes

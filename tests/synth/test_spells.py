@@ -56,11 +56,64 @@ def test_spells_of_a_head_are_numbered_and_do_not_overlap(region):
     later = previous_end.notna()
     assert (s.loc[later, "start_date"] > previous_end[later]).all()
     assert s.loc[s["spell_number"] > 1, "prior_imi"].eq(False).all()
-    imi = s.loc[s["prior_imi"]]
-    assert (
-        len(imi) > 0
-        and (imi["start_date"] == pd.Timestamp(region["params"]["synthetic"]["start_date"])).all()
+    imi = region["true_spells"].loc[region["true_spells"]["prior_imi"]]
+    window = pd.Timestamp(region["params"]["synthetic"]["start_date"])
+    assert len(imi) > 0 and (imi["start_date"] <= window).all()
+    assert (imi["start_date"] < window).mean() > 0.9, "inherited files began before the RGC"
+    earliest = pd.Timestamp(codebook.load()["period"]["earliest_event"])
+    assert (imi["start_date"] >= earliest).all(), "no event before the study calendar (PII scan)"
+
+
+def test_left_truncated_spells_outlive_the_window_start_and_record_it(region):
+    s, params = region["true_spells"], region["params"]
+    seen = region["spells"]  # what the other registries see: from the window's first day
+    assert (seen["start_date"] >= pd.Timestamp(params["synthetic"]["start_date"])).all()
+    window = pd.Timestamp(params["synthetic"]["start_date"])
+    truncated = s.loc[s["truncation_months"] > 0]
+    assert len(truncated) > 0 and truncated["prior_imi"].all()
+    assert ((s["truncation_months"] > 0) == (s["start_date"] < window)).all()
+    months = (window - truncated["start_date"]).dt.days / spells.DAYS_PER_MONTH
+    assert np.allclose(truncated["truncation_months"], months)
+    ended = truncated.dropna(subset=["end_date"])
+    assert (ended["end_date"] > window).all(), "a spell that ended before the window is not in the registry"
+
+
+def test_truncated_draw_is_the_conditional_weibull():
+    from scipy import stats
+
+    design = pd.DataFrame(0.0, index=range(20000), columns=list(spells.COVARIATES))
+    model = spells.hazard_model(project_params())
+    profiles = np.full(len(design), "stayer")
+    rate = spells.cause_rates(design, profiles, model).sum(axis=1)[0]
+    a = 10.0
+    months, _ = spells.draw_exits(design, profiles, model, np.random.default_rng(3), np.full(len(design), a))
+    assert (months > a).all()
+    k = model["shape"]
+    # given T > a, H(T) - H(a) = rate * (T**k - a**k) is standard exponential
+    assert stats.kstest(rate * (months**k - a**k), "expon").pvalue > 0.01
+
+
+def test_administrative_files_split_episodes_a_few_days_apart(region):
+    s, params = region["true_spells"], region["params"]
+    out = spells.administrative_files(s, region["persons"], params, np.random.default_rng(2))
+    files, counts = out["files"], out["counts"]
+    assert len(files) == len(s) + counts["interruptions"] and counts["interruptions"] > 0
+    assert files["spell_id"].is_unique and files["file_id"].is_unique
+    assert set(s["spell_id"]) <= set(files["spell_id"])
+    split = (
+        files.groupby("episode_id").filter(lambda g: len(g) == 2).sort_values(["episode_id", "start_date"])
     )
+    one, two = split.iloc[::2].reset_index(), split.iloc[1::2].reset_index()
+    gap = (two["start_date"] - one["end_date"]).dt.days
+    low, high = spells.INTERRUPTION_DAYS
+    assert gap.between(low, high).all()
+    assert one["end_date"].notna().all() and one["exit_reason"].isin(spells.MAIN_CAUSES).all()
+    truth = s.set_index("spell_id").loc[two["episode_id"]]
+    assert (two["end_date"].to_numpy() == truth["end_date"].to_numpy()).sum() + two[
+        "end_date"
+    ].isna().sum() == len(two)
+    assert counts["open_last_files"] == int(two["end_date"].isna().sum()) > 0
+    assert set(out["members"]["file_id"]) == set(files["file_id"])
 
 
 def test_reentries_follow_job_or_sanction_exits(region):

@@ -7,11 +7,15 @@ from pact_analysis import codebook, warehouse
 
 def test_lists_give_reasons_per_ceas(hand):
     lists = warehouse.proactive_lists(hand)
-    a = lists[(lists["person_key"] == "A") & (lists["list"] == "community_action")].iloc[0]
-    assert a["reason_codes"] == "LONG_RGC;RGC_REENTRY"
-    assert a["reason_es"] == "; ".join(
-        codebook.load()["risk_situations"][c]["es"] for c in ("LONG_RGC", "RGC_REENTRY")
-    )
+    # A: long on the benefit and a lone parent without work income; A's return of March 2016 is outside
+    # RGC_REENTRY's 24-month window, so A is on the risk lists but in no community action
+    a = lists[lists["person_key"] == "A"]
+    assert set(a["list"]) == {"risk_situation"}
+    assert set(a["reason_codes"]) == {"LONG_RGC", "LONE_PARENT_NO_INCOME"}
+    situations = codebook.load()["risk_situations"]
+    assert set(a["reason_es"]) == {situations[c]["es"] for c in ("LONG_RGC", "LONE_PARENT_NO_INCOME")}
+    n = lists[(lists["person_key"] == "N") & (lists["list"] == "community_action")].iloc[0]
+    assert (n["code"], n["reason_codes"]) == ("OUTREACH", "NGO_ONLY")
     assert set(lists.loc[lists["person_key"] == "N", "ceas_code"]) == {"47R01"}
     assert (
         len(lists[lists["list"] == "risk_situation"])

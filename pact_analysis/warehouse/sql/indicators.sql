@@ -50,7 +50,9 @@ WITH ref AS (
     SELECT so.person_key,
            COUNT(*) AS rgc_spells,
            SUM(CASE WHEN so.start_m > so.previous_end_m + 1 THEN 1 ELSE 0 END) AS rgc_reentries,
+           -- RGC_REENTRY's count: returns within 12 months of an exit, the return in the last 24 months
            SUM(CASE WHEN so.start_m > so.previous_end_m + 1 AND so.start_m - so.previous_end_m <= 12
+                         AND so.start_m > ref.rm - 24
                     THEN 1 ELSE 0 END) AS rgc_reentries_12m,
            MAX(CASE WHEN so.end_m = ref.rm THEN ref.rm - so.start_m + 1 ELSE 0 END) AS current_rgc_spell_months,
            MIN(so.start_m) AS first_m
@@ -62,12 +64,15 @@ WITH ref AS (
            ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY start_date DESC, spell_id DESC) AS rn
     FROM spells
 ), household AS (
-    -- dependants: the other members of the person's latest RGC file under 18, 65 or over, or disabled
+    -- minors: every member of the person's latest RGC file under 18, the person included (a child in a
+    -- household with three minors counts three); dependants: the OTHER members under 18, 65 or over,
+    -- or disabled; members not yet born at the reference date (age < 0) are not counted
     SELECT lf.person_key,
-           SUM(CASE WHEN o.age < 18 THEN 1 ELSE 0 END) AS n_minors,
-           SUM(CASE WHEN o.age < 18 OR o.age >= 65 OR o.disability THEN 1 ELSE 0 END) AS n_dependants
+           SUM(CASE WHEN o.age >= 0 AND o.age < 18 THEN 1 ELSE 0 END) AS n_minors,
+           SUM(CASE WHEN b.person_key <> lf.person_key AND ((o.age >= 0 AND o.age < 18) OR o.age >= 65 OR o.disability)
+                    THEN 1 ELSE 0 END) AS n_dependants
     FROM latest_file lf
-    JOIN bridge_rgc_member b ON b.file_id = lf.file_id AND b.person_key <> lf.person_key
+    JOIN (SELECT DISTINCT file_id, person_key FROM bridge_rgc_member) b ON b.file_id = lf.file_id
     JOIN person o ON o.person_key = b.person_key
     WHERE lf.rn = 1
     GROUP BY lf.person_key
@@ -92,7 +97,12 @@ WITH ref AS (
     SELECT DISTINCT person_key FROM fact_employment_episode WHERE person_key IS NOT NULL
 ), provisions AS (
     SELECT f.person_key,
-           COUNT(DISTINCT CASE WHEN f.m > ref.rm - 36 THEN f.provision_code END) AS n_services_36m,
+           -- provisions received (granted or provided, or closed after being provided); information and
+           -- guidance and the processing of an RGC claim are contacts, not provisions; denied or pending
+           -- requests were not received
+           COUNT(DISTINCT CASE WHEN f.m > ref.rm - 36 AND f.status IN ('GRANTED', 'CLOSED')
+                                    AND f.provision_code NOT IN ('INFO', 'RGC_PROCESSING')
+                               THEN f.provision_code END) AS n_services_36m,
            SUM(CASE WHEN f.provision_code = 'EMERGENCY_AID' AND f.status <> 'DENIED' AND f.m > ref.rm - 12
                     THEN 1 ELSE 0 END) AS emergency_aids_12m,
            MAX(CASE WHEN f.provision_code = 'DEPENDENCY' THEN 1 ELSE 0 END) = 1 AS dependency_assessed,

@@ -1,0 +1,279 @@
+"""Many random starts of a categorical latent class model at once, and their hand-over to StepMix.
+
+StepMix (3.0.0) runs its starts one after another, recomputes a dense one-hot encoding in every EM
+step and records one convergence flag for all starts together. With 20 starts for every ``k`` and a
+bootstrap that refits with the same 20 starts, that is several times the stage's budget. Here the EM
+of StepMix's categorical ("multinoulli") measurement model is run on a sparse one-hot design of the
+distinct answer patterns, weighted by how many persons give each, for many starts (and bootstrap
+replicates, as frequency weights) in one matrix product per step:
+
+- each start begins as StepMix's ``init_params="random"`` does: uniform random responsibilities,
+  normalised per person, then an M-step;
+- M-step and E-step are StepMix's (class weights and item probabilities clipped to
+  ``[1e-15, 1 - 1e-15]``), so a StepMix model given the parameters (:func:`to_stepmix`) scores the
+  same log-likelihood (tested in ``tests/profiles/test_em.py``, also against StepMix's own fits);
+- a start has converged when one EM step changes its log-likelihood by less than ``tol``; every start's
+  log-likelihood, convergence and iterations are returned (:class:`Starts`), none is silenced.
+
+The best start's parameters are handed to a StepMix model (:func:`to_stepmix`), which then classifies
+and computes BIC, AIC and entropy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.special import logsumexp
+
+#: StepMix's clip of probabilities (class weights and item probabilities).
+CLIP = 1e-15
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Distinct answer patterns of integer-coded categorical indicators, as a sparse one-hot design.
+
+    Attributes
+    ----------
+    design : scipy.sparse.csr_matrix
+        ``(n_patterns, total_outcomes)``, one 1 per item in each row.
+    counts : ndarray
+        Persons per pattern.
+    inverse : ndarray
+        Pattern of each person.
+    n_categories : tuple of int
+        Categories of each item.
+    """
+
+    design: sparse.csr_matrix
+    counts: np.ndarray
+    inverse: np.ndarray
+    n_categories: tuple[int, ...]
+
+    @property
+    def item_of_column(self) -> np.ndarray:
+        """Item (0..F-1) of each column of the design."""
+        return np.repeat(np.arange(len(self.n_categories)), self.n_categories)
+
+
+def patterns(codes: np.ndarray, n_categories: Sequence[int]) -> Patterns:
+    """Return the distinct rows of ``codes`` and their one-hot design.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n, F)
+        Category code of each person (row) on each item (column), ``0..n_categories[f] - 1``.
+    n_categories : sequence of int
+        Categories of each item.
+
+    Returns
+    -------
+    Patterns
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    unique, inverse, counts = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
+    offsets = np.concatenate([[0], np.cumsum(n_categories)[:-1]])
+    n, F = unique.shape
+    design = sparse.csr_matrix(
+        (np.ones(n * F), (np.repeat(np.arange(n), F), (unique + offsets).ravel())),
+        shape=(n, int(np.sum(n_categories))),
+    )
+    return Patterns(design, counts.astype(float), inverse.ravel(), tuple(int(c) for c in n_categories))
+
+
+@dataclass(frozen=True)
+class Starts:
+    """Every start of every replicate: log-likelihood, convergence, iterations and parameters.
+
+    Attributes
+    ----------
+    loglik : ndarray (R, S)
+        Final log-likelihood (weighted by the replicate's counts) of each start.
+    converged : ndarray of bool (R, S)
+        Whether the start met the tolerance before ``max_iter``.
+    n_iter : ndarray of int (R, S)
+    log_weights : ndarray (R, S, k)
+        Log class weights.
+    log_pis : ndarray (R, S, T, k)
+        Log probability of each category (column of the design) in each class.
+    """
+
+    loglik: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    log_weights: np.ndarray
+    log_pis: np.ndarray
+
+    def best(self, replicate: int = 0) -> int:
+        """The start with the highest log-likelihood of a replicate."""
+        return int(np.nanargmax(self.loglik[replicate]))
+
+    def at_best(self, replicate: int = 0, tol: float = 0.01) -> int:
+        """Starts whose log-likelihood is within ``tol`` of the replicate's best."""
+        ll = self.loglik[replicate]
+        return int((ll >= np.nanmax(ll) - tol).sum())
+
+
+def fit_starts(
+    data: Patterns,
+    k: int,
+    n_starts: int,
+    seed: int,
+    weights: np.ndarray | None = None,
+    max_iter: int = 2000,
+    tol: float = 1e-5,
+    chunk: int = 120,
+) -> Starts:
+    """Fit ``n_starts`` random starts of a ``k``-class model for each replicate of ``weights``.
+
+    Parameters
+    ----------
+    data : Patterns
+        The answer patterns (:func:`patterns`).
+    k : int
+        Number of classes.
+    n_starts : int
+        Random starts per replicate (the same strategy for every replicate).
+    seed : int
+        Random seed of the starting responsibilities.
+    weights : ndarray (R, n_patterns), optional
+        Persons per pattern in each replicate (bootstrap frequency weights); default one replicate
+        with ``data.counts``.
+    max_iter : int
+        EM steps per start at most.
+    tol : float
+        Convergence: change of the log-likelihood (total, not per person) in one step.
+    chunk : int
+        Starts computed together (memory: ``n_patterns * chunk * k`` floats a few times).
+
+    Returns
+    -------
+    Starts
+    """
+    W = data.counts[None, :] if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
+    R, n = W.shape
+    runs = np.repeat(np.arange(R), n_starts)
+    rng = np.random.default_rng(seed)
+    init = [rng.uniform(size=(n, k)) for _ in runs]
+    parts = [
+        _em(data, W[runs[i : i + chunk]].T, np.stack(init[i : i + chunk], axis=1), max_iter, tol)
+        for i in range(0, len(runs), chunk)
+    ]
+    ll, conv, iters, lw, lp = (np.concatenate([p[j] for p in parts]) for j in range(5))
+    T = data.design.shape[1]
+    return Starts(
+        ll.reshape(R, n_starts),
+        conv.reshape(R, n_starts),
+        iters.reshape(R, n_starts),
+        lw.reshape(R, n_starts, k),
+        lp.reshape(R, n_starts, T, k),
+    )
+
+
+def _em(data: Patterns, W: np.ndarray, resp: np.ndarray, max_iter: int, tol: float) -> tuple[np.ndarray, ...]:
+    """EM for the runs of one chunk: ``W`` (n, M) weights, ``resp`` (n, M, k) starting responsibilities.
+
+    Arrays are laid out (patterns, classes, runs) so that sums over classes are sums of slabs.
+    """
+    n, M, k = resp.shape
+    resp = np.ascontiguousarray(np.moveaxis(resp, 2, 1))
+    resp /= resp.sum(axis=1, keepdims=True)
+    D, T = data.design, data.design.shape[1]
+    DT = D.T.tocsr()
+    log_pis = np.zeros((T, k, M))
+    log_w = np.zeros((k, M))
+    ll = np.full(M, -np.inf)
+    converged = np.zeros(M, dtype=bool)
+    n_iter = np.zeros(M, dtype=int)
+    active = np.arange(M)
+    for step in range(1, max_iter + 1):
+        a, A = active, len(active)
+        Wa = W[:, a]
+        wr = Wa[:, None, :] * resp[:, :, a]
+        totals = wr.sum(axis=0)
+        counts = (DT @ wr.reshape(n, -1)).reshape(T, k, A)
+        pis = np.clip(counts / np.maximum(totals, 1e-300)[None], CLIP, 1 - CLIP)
+        log_pis[:, :, a] = np.log(pis)
+        log_w[:, a] = np.log(np.clip(totals / Wa.sum(axis=0)[None], CLIP, 1 - CLIP))
+        joint = (D @ log_pis[:, :, a].reshape(T, -1)).reshape(n, k, A) + log_w[None, :, a]
+        top = joint.max(axis=1, keepdims=True)
+        np.subtract(joint, top, out=joint)
+        np.exp(joint, out=joint)
+        total = joint.sum(axis=1, keepdims=True)
+        resp[:, :, a] = joint / total
+        new = (Wa * (np.log(total[:, 0]) + top[:, 0])).sum(axis=0)
+        done = np.abs(new - ll[a]) < tol
+        ll[a], n_iter[a] = new, step
+        converged[a[done]] = True
+        active = a[~done]
+        if not A - done.sum():
+            break
+    return ll, converged, n_iter, log_w.T, np.moveaxis(log_pis, 2, 0)
+
+
+def log_likelihood(data: Patterns, log_weights: np.ndarray, log_pis: np.ndarray) -> np.ndarray:
+    """Log-likelihood of each pattern under one model's parameters.
+
+    Parameters
+    ----------
+    data : Patterns
+    log_weights : ndarray (k,)
+    log_pis : ndarray (T, k)
+
+    Returns
+    -------
+    ndarray (n_patterns,)
+    """
+    return logsumexp(np.asarray(data.design @ log_pis) + log_weights[None], axis=1)
+
+
+def to_stepmix(
+    log_weights: np.ndarray, log_pis: np.ndarray, n_categories: Sequence[int], descriptor: dict[str, Any]
+) -> Any:
+    """A StepMix model carrying these parameters, for integer-coded indicators (``Encoded.descriptor``).
+
+    Parameters
+    ----------
+    log_weights : ndarray (k,)
+    log_pis : ndarray (T, k)
+        As :class:`Starts` holds them.
+    n_categories : sequence of int
+        Categories of each item.
+    descriptor : dict
+        StepMix measurement descriptor with one ``categorical`` block (``max_n_outcomes`` given).
+
+    Returns
+    -------
+    stepmix.StepMix
+        Ready to ``predict``, ``predict_proba``, ``score``, ``bic``, ``aic``, ``relative_entropy``.
+    """
+    from stepmix.stepmix import StepMix
+
+    k = len(log_weights)
+    L = int(descriptor["categorical"]["max_n_outcomes"])
+    F = len(n_categories)
+    pis = np.full((k, F * L), CLIP)
+    offsets = np.concatenate([[0], np.cumsum(n_categories)[:-1]])
+    for f, (start, size) in enumerate(zip(offsets, n_categories, strict=True)):
+        pis[:, f * L : f * L + size] = np.exp(log_pis[start : start + size]).T
+    model = StepMix(n_components=k, measurement=descriptor, progress_bar=0, verbose=0)
+    model._check_initial_parameters(None)  # StepMix's own checks, which also set its input flags
+    model.set_parameters(
+        {
+            "weights": np.exp(log_weights),
+            "measurement": {
+                "categorical": {
+                    "pis": pis,
+                    "max_n_outcomes": L,
+                    "total_outcomes": int(np.sum(n_categories)),
+                }
+            },
+            "measurement_in": F,
+        }
+    )
+    model.n_components = k
+    return model

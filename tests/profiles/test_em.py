@@ -1,0 +1,115 @@
+"""Many starts at once (profiles.em) against StepMix; bivariate residuals; Jaccard per true profile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency
+
+from pact_analysis import profiles
+from pact_analysis.profiles import em
+from pact_analysis.profiles.diagnostics import bivariate_residuals
+from pact_analysis.profiles.validation import true_profile_jaccard
+
+
+def three_groups(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Three groups on five categorical items (three categories each), locally independent."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 3, n)
+    probs = np.array(
+        [[[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]][(g + f) % 3] for f in range(5) for g in range(3)]
+    ).reshape(5, 3, 3)
+    items = {f"i{f}": [str(rng.choice(3, p=probs[f, g])) for g in group] for f in range(5)}
+    return pd.DataFrame(items), group
+
+
+def test_patterns_are_the_distinct_rows_one_hot():
+    codes = np.array([[0, 1], [0, 1], [1, 0], [1, 2]])
+    p = em.patterns(codes, [2, 3])
+    assert p.design.shape == (3, 5)
+    assert p.counts.tolist() == [2.0, 1.0, 1.0]
+    assert np.asarray(p.design.sum(axis=1)).ravel().tolist() == [2, 2, 2]  # one 1 per item
+    assert p.design.toarray()[p.inverse[3]].tolist() == [0, 1, 0, 0, 1]
+    assert p.item_of_column.tolist() == [0, 0, 1, 1, 1]
+
+
+def test_starts_reach_stepmix_maximum_and_stepmix_scores_them_the_same():
+    frame, group = three_groups()
+    data = profiles.encode(frame, list(frame.columns), [])
+    cats = profiles.latent.n_categories(data)
+    p = em.patterns(data.X.to_numpy(np.int64), cats)
+    starts = em.fit_starts(p, 3, 10, seed=1)
+    best = starts.best()
+    assert starts.converged.all() and starts.at_best() >= 2
+    model = em.to_stepmix(starts.log_weights[0, best], starts.log_pis[0, best], cats, data.descriptor)
+    X = data.X.to_numpy(float)
+    assert model.score(X) * len(X) == pytest.approx(starts.loglik[0, best], abs=1e-6)
+    ll = em.log_likelihood(p, starts.log_weights[0, best], starts.log_pis[0, best])
+    assert (p.counts * ll).sum() == pytest.approx(starts.loglik[0, best], abs=1e-6)
+    stepmix = profiles.fit_lca(data, 3, n_init=10, seed=1)
+    assert stepmix.score(X) * len(X) == pytest.approx(starts.loglik[0, best], abs=0.05)
+    assert profiles.agreement(model.predict(X), group) > 0.6
+
+
+def test_replicate_weights_fit_the_resample_and_unconverged_starts_are_reported():
+    frame, _ = three_groups(300)
+    data = profiles.encode(frame, list(frame.columns), [])
+    cats = profiles.latent.n_categories(data)
+    p = em.patterns(data.X.to_numpy(np.int64), cats)
+    weights = np.stack([p.counts, np.where(np.arange(len(p.counts)) % 2 == 0, p.counts, 0.0)])
+    starts = em.fit_starts(p, 2, 4, seed=3, weights=weights)
+    assert starts.loglik.shape == (2, 4)
+    r, best = 1, starts.best(1)
+    ll = em.log_likelihood(p, starts.log_weights[r, best], starts.log_pis[r, best])
+    assert (weights[1] * ll).sum() == pytest.approx(starts.loglik[1, best], abs=1e-6)
+    assert starts.loglik[1].max() > starts.loglik[0].max()  # half the persons: a smaller -loglik
+    short = em.fit_starts(p, 3, 4, seed=3, max_iter=2)
+    assert not short.converged.any() and (short.n_iter == 2).all()
+
+
+def test_fit_table_adds_starts_until_the_best_is_replicated():
+    frame, _ = three_groups()
+    data = profiles.encode(frame, list(frame.columns), [])
+    table, models, residuals = profiles.fit_table(data, [1, 2, 3], n_init=3, seed=1, max_starts=12)
+    assert (table["starts"] >= 3).all() and (table["starts"] <= 12).all()
+    assert table["replicated"].all()
+    assert profiles.choose_k(table) == 3
+    assert table.loc[1, "bvr_over"] > table.loc[3, "bvr_over"]  # three classes explain the associations
+    assert set(residuals) == {1, 2, 3} and len(residuals[3]) == 10  # 5 items: 10 pairs
+
+
+def test_bivariate_residual_with_one_class_is_the_independence_chi_square():
+    rng = np.random.default_rng(0)
+    codes = np.column_stack([rng.integers(0, 3, 400), rng.integers(0, 2, 400)])
+    codes[:100, 1] = codes[:100, 0] % 2  # some dependence
+    p = em.patterns(codes, [3, 2])
+    start = em.fit_starts(p, 1, 1, seed=0)
+    out = bivariate_residuals(
+        codes, np.ones(len(codes)), [3, 2], start.log_weights[0, 0], start.log_pis[0, 0]
+    )
+    table = pd.crosstab(codes[:, 0], codes[:, 1]).to_numpy()
+    chi2, _, dof, _ = chi2_contingency(table, correction=False)
+    assert out.loc[0, "chi2"] == pytest.approx(chi2) and out.loc[0, "df"] == dof
+    assert out.loc[0, "bvr"] == pytest.approx(chi2 / dof)
+
+
+def test_bivariate_residual_hand_case_two_classes():
+    # two classes of weight 1/2; item a: P(a=1) 0.9 / 0.1, item b: P(b=1) 0.8 / 0.2
+    log_w = np.log([0.5, 0.5])
+    log_pis = np.log(np.array([[0.1, 0.9], [0.9, 0.1], [0.2, 0.8], [0.8, 0.2]]))
+    codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    counts = np.array([40.0, 10.0, 10.0, 40.0])
+    out = bivariate_residuals(codes, counts, [2, 2], log_w, log_pis)
+    # expected counts: n * (0.5 p1 q1 + 0.5 p2 q2): (0,0) 100 * (0.5*0.1*0.2 + 0.5*0.9*0.8) = 37
+    expected = np.array([37.0, 13.0, 13.0, 37.0])
+    assert out.loc[0, "chi2"] == pytest.approx(((counts - expected) ** 2 / expected).sum())
+
+
+def test_true_profile_jaccard_best_match_and_small_profiles_left_out():
+    truth = np.array(["a"] * 6 + ["b"] * 4 + ["c"] * 1)
+    labels = np.array([0] * 5 + [1] * 1 + [1] * 4 + [0])
+    out = true_profile_jaccard(labels, truth, min_share=0.1)
+    assert out.index.tolist() == ["a", "b"]  # c holds 1 of 11 persons
+    assert out["a"] == pytest.approx(5 / 7)  # 5 shared, 6 + 6 - 5 in the union
+    assert out["b"] == pytest.approx(4 / 5)
