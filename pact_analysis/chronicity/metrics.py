@@ -147,7 +147,7 @@ def calibration(
     observed : array-like of 0/1
         Observed outcome.
     predicted : array-like of float
-        Predicted probability of the outcome.
+        Predicted probability of the outcome; rows without one (NaN) are left out.
     n_bins : int
         Number of quantile bins of the predictions for the calibration plot.
     alpha : float
@@ -167,6 +167,8 @@ def calibration(
 
     y = np.asarray(observed, dtype=float)
     p = np.asarray(predicted, dtype=float)
+    scored = ~np.isnan(p)  # the oracle has no prediction where a spell has no match in the truth
+    y, p = y[scored], p[scored]
     slope_fit, citl_fit = _recalibration_fits(y, _logit(p))
     slope_ci = slope_fit.conf_int(alpha)[1]
     citl_ci = citl_fit.conf_int(alpha)[0]

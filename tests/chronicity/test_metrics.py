@@ -99,6 +99,12 @@ def test_calibration_recovers_slope():
     shifted = calibration(y, 1 / (1 + np.exp(-(lp - 0.5))))
     assert shifted["citl"] == pytest.approx(0.5, abs=0.06)  # risk underestimated: positive intercept
     assert len(good["table"]) == 10 and good["table"]["n"].sum() == len(y)
+    # a row without a prediction (the oracle where a spell has no match in the truth) is left out
+    gaps = p.copy()
+    gaps[:50] = np.nan
+    partial, without = calibration(y, gaps), calibration(y[50:], p[50:])
+    assert partial["slope"] == pytest.approx(without["slope"], rel=1e-9)
+    assert partial["table"]["n"].sum() == len(y) - 50
 
 
 def test_bootstrap_is_seeded():
