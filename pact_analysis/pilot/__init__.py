@@ -84,7 +84,6 @@ from pact_analysis.pilot.weighting import (
     match_weights,
     matched_effect,
     propensity,
-    smd,
     weighted_fit,
 )
 
@@ -140,7 +139,6 @@ __all__ = [
     "save_unavailable",
     "share_table",
     "slope",
-    "smd",
     "suppressed_rows",
     "true_effects",
     "true_effects_from",

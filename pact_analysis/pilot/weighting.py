@@ -80,25 +80,6 @@ def design(data: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
     return pd.get_dummies(data[covariates], drop_first=True, dtype=float).astype(float)
 
 
-def smd(x: pd.DataFrame, treated: np.ndarray, weights: np.ndarray | None = None) -> pd.Series:
-    """Standardised mean differences (treated minus control) over the unweighted pooled SD.
-
-    Parameters
-    ----------
-    x : DataFrame
-        Numeric covariates.
-    treated : ndarray of bool
-        Treatment indicator.
-    weights : ndarray, optional
-        Analysis weights (matching or IPW); the SD stays the unweighted one, so before/after compare.
-    """
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, float)
-    t = np.asarray(treated, bool)
-    sd = np.sqrt((x[t].var() + x[~t].var()) / 2).replace(0, np.nan)
-    diff = np.average(x[t], axis=0, weights=w[t]) - np.average(x[~t], axis=0, weights=w[~t])
-    return (pd.Series(diff, index=x.columns) / sd).fillna(0.0)
-
-
 def propensity(x: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     """Return the propensity score of a main-effects logistic model (statsmodels, no penalty)."""
     exog = np.column_stack([np.ones(len(x)), x.to_numpy(float)])

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import chronicity as ch
+from pact_analysis.pilot.balance import effective_size
 from pact_analysis.spending.bands import last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     check_coverage,
@@ -225,7 +226,7 @@ def pilot_like(
     return {
         "months_participants": float(population["mean"]),
         "months_alerted": float(months[alerted.to_numpy()].mean()) if alerted.any() else None,
-        "effective_n": float(weights.sum() ** 2 / (weights**2).sum()),
+        "effective_n": effective_size(weights),
         "net_eur": float(
             scenario_years(cases, effect["estimate"], cost, avoided[0], reentry, rate)[
                 "discounted_net_eur"
