@@ -58,6 +58,19 @@ def make_project(root: Path, params: dict[str, Any] | None = None) -> Paths:
     return Paths(root)
 
 
+def scoring_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with a calibration band wide enough for the tiny region's landmarks to be validated.
+
+    The tiny region is too small for the deployed model's calibration check to pass; without this no
+    one is scored and the alerts (and the spending scenario built on them) are empty. Withholding is
+    tested on its own (tests/chronicity/test_deployment.py).
+    """
+    params = copy.deepcopy(params)
+    chron = params.setdefault("chronicity", {})
+    chron["validated_slope"], chron["validated_min_rows"] = [0.01, 100.0], 1
+    return params
+
+
 def run_stages(paths: Paths, stages: tuple[str, ...] = ("synthesize", "ingest", "key", "link")) -> Paths:
     """Run the data-preparation stages in order on a project (as ``dvc repro`` would)."""
     import importlib

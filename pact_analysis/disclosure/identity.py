@@ -351,7 +351,8 @@ def written_after_check(path: Path, paths: Paths) -> bool:
     """Return whether a file is written after the check (so a fresh and a repeated run scan the same files).
 
     These are the check's own metrics and record (:func:`~pact_analysis.disclosure.tables.check_details_path`),
-    the index and methods pages (the ``index`` stage scans them itself,
+    the index and methods pages and the index's record of the quantities it shows
+    (``reports/tables/index/``; the ``index`` stage scans and checks them itself,
     :mod:`pact_analysis.stages.index`), the PDFs and screenshots of the checked pages, and the
     stale-run marker.
 
@@ -369,7 +370,7 @@ def written_after_check(path: Path, paths: Paths) -> bool:
     }
     return (
         relative in own | {"reports/index.html", "reports/STALE.txt"}
-        or relative.startswith(("reports/pdf/", "reports/screenshots/"))
+        or relative.startswith(("reports/pdf/", "reports/screenshots/", "reports/tables/index/"))
         or (relative.startswith("reports/") and Path(relative).name in {"index.html", "methods.html"})
     )
 

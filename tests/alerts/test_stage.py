@@ -3,7 +3,6 @@ metrics, and the model and threshold the chronicity report validates."""
 
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np
@@ -16,6 +15,7 @@ from pact_analysis import disclosure
 from pact_analysis.errors import StageError
 from pact_analysis.params import load_params
 from pact_analysis.stages import alerts as stage
+from tests.tiny import scoring_params
 
 pytestmark = pytest.mark.xdist_group("tiny_region")
 
@@ -23,12 +23,8 @@ pytestmark = pytest.mark.xdist_group("tiny_region")
 @pytest.fixture(scope="module")
 def alerted(tiny_project):
     """The tiny project after the alerts stage (few bootstrap refits), with invented feedback."""
-    params = copy.deepcopy(load_params(tiny_project.params))
+    params = scoring_params(load_params(tiny_project.params))  # exercises the path that issues alerts
     params.setdefault("alerts", {})["bootstrap"] = 20
-    # the tiny region is too small for the calibration check to pass: a wide range exercises the path
-    # that issues alerts (withholding is tested on its own, tests/chronicity/test_deployment.py)
-    chron = params.setdefault("chronicity", {})
-    chron["validated_slope"], chron["validated_min_rows"] = [0.01, 100.0], 1
     folder = tiny_project.feedback
     folder.mkdir(parents=True, exist_ok=True)
     spells = ch.build_spells(tiny_project.processed, params)

@@ -252,3 +252,21 @@ def test_a_recoverable_cell_fails_the_check_only_in_an_additive_table(project):
         check.run(project, params())
     sidecar.write_text(json.dumps({"count_columns": ["H", "M"], "additive": False}))
     check.run(project, params())
+
+
+def test_what_the_index_writes_after_the_check_is_not_scanned(tmp_path):
+    """A fresh and a repeated run scan the same files: the index's pages and its record of quantities
+    (left by an earlier run) are written after the check, so the check never reads them."""
+    from pact_analysis.disclosure.identity import published_outputs
+
+    paths = Paths(tmp_path)
+    later = [
+        paths.reports / "index.html",
+        paths.reports / "es" / "methods.html",
+        paths.reports / "tables" / "index" / "quantities.es.json",
+    ]
+    page = paths.reports / "es" / "04_alerts.html"
+    for path in [*later, page]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}", encoding="utf-8")
+    assert published_outputs(paths) == [page]
