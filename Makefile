@@ -1,7 +1,7 @@
 # pact-analysis: two commands on a new machine with only python3 (3.11).
 #   make repro   set up .venv if missing, then run the whole study (dvc repro) and say where the reports are
 #   make test    set up .venv if missing, then run the test suite
-# Other targets: setup, pdf, lint, lock, bench, clean.
+# Other targets: setup, pdf, lint, lock, bench (the cost curve, hours), bench-500k, clean.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +15,7 @@ export MPLBACKEND := Agg
 export DVC_NO_ANALYTICS := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: repro test setup lint lock bench clean pdf
+.PHONY: repro test setup lint lock bench bench-500k clean pdf
 
 repro: setup
 	dvc repro
@@ -60,10 +60,19 @@ lock:
 	  build/lockenv/bin/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | sort -f; } > requirements.lock
 	$(PYTHON) tools/environment_yml.py > environment.yml
 
-# The 500,000-person measurements (hours; print their figures as JSON). The warehouse and analysis
-# benchmarks share one scratch project, prepared once and reused by a later `make bench`.
-BENCH_PROJECT ?= build/bench500k
+# The cost curve (issue 22): every dvc.yaml stage, each in its own process, at 20,000, 100,000 and 500,000
+# persons (BENCH_ARGS=--million adds 1,000,000), wall time, peak memory and work counts per stage, the
+# fitted scaling exponents and the recordlinkage-toolkit baseline, into benchmarks/scale.json (figure
+# benchmarks/scale.png, index summary benchmarks/scale_appendix.json). Hours at 500,000 persons: run it
+# on an otherwise idle machine. Resumable: a size already measured is skipped (BENCH_ARGS=--force).
+BENCH_ARGS ?=
 bench: setup
+	nice python benchmarks/scale.py $(BENCH_ARGS)
+
+# The earlier 500,000-person measurements of single stages (hours; print their figures as JSON). The
+# warehouse and analysis benchmarks share one scratch project, prepared once and reused.
+BENCH_PROJECT ?= build/bench500k
+bench-500k: setup
 	python benchmarks/synth_500k.py
 	python benchmarks/linkage_500k.py
 	python benchmarks/warehouse_500k.py --project $(BENCH_PROJECT)

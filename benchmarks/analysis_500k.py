@@ -18,17 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import yaml
-from warehouse_500k import prepare, save_figures
+from harness import current_analysis_params, run_stage, save_figures
+from warehouse_500k import prepare
 
-from pact_analysis.params import load_params
-from pact_analysis.paths import ROOT, Paths
+from pact_analysis.paths import Paths
 
 #: Headline figures copied from each stage's metrics file; a missing one is an error (a renamed
 #: metric must be renamed here too, not silently dropped).
@@ -55,34 +52,6 @@ HEADLINES = {
     ],
     "alerts": ["recipients_scored", "alerts", "alert_share", "threshold"],
 }
-
-
-def current_analysis_params(project: Path) -> None:
-    """Give the scratch project the repository's current parameters, keeping its own region.
-
-    A project prepared by an earlier run keeps the ``synthetic`` and ``data`` sections it was
-    generated with (its data depend on them); every analysis section is taken from the repository's
-    ``params.yaml``, so that the stages are measured as they are configured now.
-    """
-    paths = Paths(project)
-    params = load_params(ROOT / "params.yaml")
-    generated = load_params(paths.params)
-    params |= {key: generated[key] for key in ("seed", "synthetic", "data")}
-    paths.params.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-
-
-def run_stage(project: Path, stage: str) -> dict[str, float]:
-    """Run one stage in a child process; return its wall time and the child's own peak memory."""
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "pact_analysis", stage, "--root", str(project)])
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"stage {stage} failed with exit code {child.returncode}")
-    return {
-        "seconds": round(time.perf_counter() - start, 1),
-        "peak_memory_gb": round(usage.ru_maxrss / 1024**2, 2),
-    }
 
 
 def headline(paths: Paths, stage: str) -> dict[str, object]:

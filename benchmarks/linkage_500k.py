@@ -16,23 +16,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
 import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from warehouse_500k import save_figures
+from harness import make_project, run_stage, save_figures
 
 from pact_analysis import codebook
 from pact_analysis.linkage import evaluate, pipeline
 from pact_analysis.params import load_params
-from pact_analysis.paths import ROOT, Paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,17 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    params = copy.deepcopy(load_params(ROOT / "params.yaml"))
-    params["synthetic"]["n_persons"] = args.n_persons
     seconds: dict[str, float] = {}
+    peak_preparation = 0.0
     with tempfile.TemporaryDirectory(prefix="linkage_bench_") as tmp:
-        paths = Paths(Path(tmp))
-        paths.params.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-        (paths.extracts).mkdir(parents=True)
+        paths = make_project(Path(tmp), args.n_persons)
+        params = load_params(paths.params)
         for stage in ("synthesize", "ingest"):
-            step = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "pact_analysis", stage, "--root", tmp], check=True)
-            seconds[stage] = time.perf_counter() - step
+            run = run_stage(Path(tmp), stage)
+            seconds[stage], peak_preparation = run["seconds"], max(peak_preparation, run["peak_memory_gb"])
         frames = {s: pd.read_parquet(paths.clean / f"{s}.parquet") for s in codebook.person_sources()}
         truth = pd.read_parquet(paths.truth / "records.parquet")
     settings = params["linkage"]
@@ -74,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "pairs_compared": result.pairs_compared,
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
         "peak_memory_gb_linkage": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
-        "peak_memory_gb_synthesize_ingest": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2, 2
-        ),
+        "peak_memory_gb_synthesize_ingest": round(peak_preparation, 2),
         "duckdb_memory_limit": settings.get("duckdb_memory_limit"),
         "pairwise": quality["pairwise"],
         "bcubed": quality["bcubed"],

@@ -14,17 +14,15 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import logging
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from harness import make_project, run_stage, save_figures
 
 from pact_analysis.params import load_params
 from pact_analysis.paths import ROOT, Paths
@@ -37,14 +35,9 @@ def prepare(project: Path, n_persons: int) -> dict[str, float]:
     seconds: dict[str, float] = {}
     if (paths.processed / "persons.parquet").exists():
         return seconds
-    params = copy.deepcopy(load_params(ROOT / "params.yaml"))
-    params["synthetic"]["n_persons"] = n_persons
-    paths.extracts.mkdir(parents=True, exist_ok=True)
-    paths.params.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    make_project(project, n_persons)
     for stage in ("synthesize", "ingest", "link"):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pact_analysis", stage, "--root", str(project)], check=True)
-        seconds[stage] = round(time.perf_counter() - start, 1)
+        seconds[stage] = round(run_stage(project, stage)["seconds"], 1)
     return seconds
 
 
@@ -67,15 +60,6 @@ def measure(project: Path) -> dict[str, object]:
         "persons_known": metrics["persons_known"],
         "persons_by_risk_situation": metrics["persons_by_risk_situation"],
     }
-
-
-def save_figures(figures: dict[str, object], out: Path | None, echo: bool = False) -> None:
-    """Write a benchmark's figures as sorted JSON to ``out`` (if given); print them when ``echo``."""
-    text = json.dumps(figures, indent=2, sort_keys=True)
-    if echo:
-        print(text)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,6 +116,19 @@ r.say(
     sample=r.n(results["n_selection"]),
     min_share=r.pct(results.get("min_class_share", profiles.MIN_CLASS_SHARE), 0),
     at_best=r.n(results["best_ll_replicated"]),
+    share_at_best=r.pct(results["best_ll_share"]),
+    random_starts=r.n(int(fit.loc[results["k_chosen"], "random_starts"])),
+    starts_min=r.n(results["lca_starts"]),
+    starts_max=r.n(results["lca_starts_max"]),
+    two_stage=(
+        r.t(
+            "selection.two_stage",
+            initial_iter=r.n(results["initial_iter"]),
+            final_starts=r.n(results["final_starts"]),
+        )
+        if results.get("initial_iter")
+        else ""
+    ),
     starts=r.n(int(fit.loc[results["k_chosen"], "starts"])),
     replicated=r.n(int(fit["replicated"].sum())),
     models=r.n(len(fit)),
@@ -133,6 +146,7 @@ r.figure(fig, "selection.figure", k=r.n(results["k_chosen"]))
 shown = fit[
     [
         "loglik",
+        "random_starts",
         "starts",
         "starts_at_best",
         "converged_starts",
@@ -174,6 +188,7 @@ r.say(
     starts_min=r.n(results["bootstrap_starts_min"]),
     starts_max=r.n(results["bootstrap_starts_max"]),
     replicated=r.n(results["bootstrap_replicated"]),
+    max_starts=r.n(results["max_starts"]),
 )
 size_table = sizes.assign(name=[labels[p] for p in sizes.index])[
     ["name", "persons", "share", "mean_posterior", "jaccard", "stability"]
@@ -268,6 +283,61 @@ distal = distal[~distal["value"].isin(["no", "unknown"])]
 distal_table = distal.pivot_table(index=["variable", "value"], columns="class", values="share")
 distal_table.columns = [f"p{c + 1}" for c in distal_table.columns]
 r.table(distal_table, "distal.table", percent=list(distal_table.columns))
+
+# %%
+r.heading("covariates")
+effects = tables["covariate_effects"]
+correction = results["covariate_correction"]
+shown_effects = effects[effects["correction"] == correction]
+r.say(
+    "covariates.text",
+    reference=labels[1],
+    references="; ".join(
+        f"{r.value(c)}: {r.value(level)}" for c, level in results["covariate_reference"].items()
+    ),
+    households=r.count(results["covariate_households"]),
+    persons=r.count(results["covariate_persons"]),
+    left_out=r.count(results["covariate_left_out"]),
+    significant=r.n(results["covariate_significant"]),
+    effects=r.n(results["covariate_effects_n"]),
+    not_estimable=r.n(results["covariate_not_estimable"]),
+)
+if results["covariate_ml_bch_compared"]:
+    r.say(
+        "covariates.bch",
+        bch=r.num(results["covariate_ml_bch_max_se"], 1),
+        compared=r.n(results["covariate_ml_bch_compared"]),
+        effects=r.n(results["covariate_effects_n"]),
+    )
+else:
+    r.say("covariates.bch_none")
+strongest = profiles.covariates.strongest_effects(effects, correction)
+without = [r.value(c) for c in results["covariates"] if c not in set(strongest["covariate"])]
+if len(strongest):
+    r.say(
+        "covariates.strongest",
+        effects="; ".join(
+            r.t(
+                "covariates.effect",
+                covariate=r.value(e.covariate),
+                level=r.value(e.level),
+                reference_level=r.value(e.reference_level),
+                profile=labels[int(e.profile)],
+                reference=labels[int(e.reference_profile)],
+                coef=r.num(e.coef),
+                lower=r.num(e.ci_lower),
+                upper=r.num(e.ci_upper),
+            )
+            for e in strongest.itertuples()
+        ),
+        others=r.t("covariates.others", covariates=", ".join(without)) if without else "",
+    )
+else:
+    r.say("covariates.none")
+effect_table = shown_effects.assign(profile=[labels[int(p)] for p in shown_effects["profile"]]).set_index(
+    ["profile", "covariate", "level"]
+)[["coef", "se", "ci_lower", "ci_upper", "p_value"]]
+r.table(effect_table, "covariates.table", additive=False, decimals=2, reference=labels[1])
 
 # %%
 r.heading("baseline")

@@ -30,7 +30,7 @@ chronicity_horizon_month = 24
 chronicity_develop_before = "2014-01-01"
 chronicity_recalibrate_before = "2015-01-01"
 chronicity_alert_share = 0.15
-chronicity_validated_min_rows = 100
+chronicity_validated_min_events = 100
 chronicity_merge_gap_months = 1
 chronicity_ph_cut_months = 12
 chronicity_chosen_model = "logistic"
@@ -90,10 +90,15 @@ for text_key, key, decimals in (
         dv[text_key] = r.quantity(f"chronicity.{key}", v[key], "num", decimals, where="findings")
 window = r.n(chronicity_horizon_month - chronicity_landmark_month)
 verdict_key = cs.slope_verdict(v)
+slopes_text = cs.landmark_slopes_text(v, num2, lambda k: r.t(f"deployed.verdict.{k}"))
 low, high = (r.num(x, 1) for x in v["validated_slope"])
+# with no landmark validated: whether the cohort was too small for the rule (intervals wider than the band)
+halfwidth = cs.median_halfwidth(v)
+band_half = (v["validated_slope"][1] - v["validated_slope"][0]) / 2
+power = r.t("deployed.too_small", halfwidth=num2(halfwidth)) if halfwidth and halfwidth > band_half else ""
 verdict = r.t(
     f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
-    slopes=cs.landmark_slopes_text(v, num2), **dv,
+    slopes=slopes_text, power=power, **dv,
 )  # fmt: skip
 test_from = r.date(chronicity_recalibrate_before)
 values = {
@@ -343,18 +348,16 @@ r.say(
     test_persons=r.count(sizes_p.get("test", 0)), C=r.num(v["logistic_C"], 4),
     loss_raw=r.num(v["recalibration_log_loss"][0], 4), loss_recal=r.num(v["recalibration_log_loss"][1], 4),
     recal_decision=recal if v["recalibrated"] else r.t("deployed.not_kept"), low=low, high=high,
-    min_rows=r.n(chronicity_validated_min_rows), bootstrap=r.n(v["bootstrap"]),
+    min_events=r.n(chronicity_validated_min_events), bootstrap=r.n(v["bootstrap"]),
 )  # fmt: skip
 if v["validated_landmarks"]:
     grid = sorted(v["landmarks"])
     last = max(v["validated_landmarks"])
     nxt = next((m for m in grid if m > last), last + (grid[-1] - grid[-2] if len(grid) > 1 else 3))
     marks = ", ".join(str(int(m)) for m in v["validated_landmarks"])
-    r.say(
-        "deployed.landmarks", slopes=cs.landmark_slopes_text(v, num2), landmarks=marks, max_end=r.n(int(nxt))
-    )
+    r.say("deployed.landmarks", slopes=slopes_text, landmarks=marks, max_end=r.n(int(nxt)))
 r.say(f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
-      slopes=cs.landmark_slopes_text(v, num2), **dv)  # fmt: skip
+      slopes=slopes_text, power=power, **dv)  # fmt: skip
 per_landmark = res["per_landmark"].assign(landmark=lambda d: d["landmark"].astype(int)).set_index("landmark")
 r.table(per_landmark, "deployed.table", counts=["rows", "still"], decimals=3)
 
@@ -390,11 +393,19 @@ if v["useful_ranges"]:
     r.say("threshold.useful", ranges=cs.ranges_text(v["useful_ranges"], num2))
 else:
     r.say("threshold.useless")
+established = v.get("established_ranges") or []
+r.say(
+    "threshold.established" if established else "threshold.not_established",
+    ranges=cs.ranges_text(established, num2), bootstrap=r.n(v["bootstrap"]), min_cell=r.n(disclosure_min_cell),
+)  # fmt: skip
 texts = {k: r.t(f"threshold.{k}") for k in ("model", "all", "none", "xlabel", "ylabel")}
 texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 2))
 r.figure(fig.plot_decision_curve(dc, v["alert_threshold"], texts), "threshold.curve")
+shown_dc = dc.drop(columns=["treat_none", "useful", "gain_lower", "gain_upper"], errors="ignore")
+if "net_benefit_lower" in shown_dc:
+    shown_dc = cs.with_intervals(shown_dc, ["net_benefit"], partial(i18n.number, lang=lang, decimals=3))
 r.table(
-    dc.drop(columns="treat_none").set_index("threshold"),
+    shown_dc.set_index("threshold"),
     "threshold.table",
     percent=["alert_rate"],
     decimals=3,
@@ -407,7 +418,11 @@ r.table(
 r.heading("fairness")
 r.say("fairness.text", threshold=r.num(v["alert_threshold"], 2), min_cell=r.n(disclosure_min_cell))
 rates = {"false_positive_rate": r.t("fairness.fpr"), "false_negative_rate": r.t("fairness.fnr")}
-audits = {name: ch.mask_rates(res[f"fairness_{name}"], disclosure_min_cell) for name in ch.FAIRNESS_GROUPS}
+# every table of the audit protected together: nested tables cannot be differenced
+protected = ch.protect_audits(
+    {name: res[f"fairness_{name}"] for name in ch.FAIRNESS_GROUPS}, disclosure_min_cell
+)
+audits = {name: audit.table for name, audit in protected.items()}
 ax = fig.plot_group_rates(audits["sex_nationality"], label, rates, r.t("fairness.xlabel"))
 r.figure(ax, "fairness.rates")
 
@@ -417,7 +432,7 @@ for name, table in audits.items():
     if gaps:
         r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
     r.table(
-        cs.fairness_table(res[f"fairness_{name}"], disclosure_min_cell, pct),
+        cs.fairness_table(protected[name], pct),
         f"fairness.table_{name}",
         counts=["persons"],
         additive=False,

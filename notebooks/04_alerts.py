@@ -99,7 +99,9 @@ def note_if_empty(ax, rows: int) -> None:
 r.title()
 r.banner(data_source)
 if withheld:
-    alert_sentence = r.t("findings.withheld", low=low, high=high, **common)
+    unvalidated = not summary.get("validated_landmarks")
+    alert_sentence = r.t("findings.withheld_unvalidated" if unvalidated else "findings.withheld", low=low, high=high,
+                         **common)  # fmt: skip
     actionable = (
         r.t("findings.actionable_withheld", flagged=r.count(len(flagged)), n_reasons=r.n(n_reasons),
             actionable_share=r.pct(summary["actionable_share_flagged"]),
@@ -117,7 +119,14 @@ r.findings(
     also="findings.feedback" if rates["reviews"] else "findings.no_feedback",
     recipients=r.count(len(scores)),
     date=r.date(data_extraction_date),
-    landmarks=", ".join(str(int(m)) for m in summary.get("validated_landmarks", [])) or "–",
+    landmarks=(
+        r.t(
+            "findings.landmarks_validated",
+            months=", ".join(str(int(m)) for m in summary["validated_landmarks"]),
+        )
+        if summary.get("validated_landmarks")
+        else r.t("findings.landmarks_none", month=r.n(chronicity_landmark_month))
+    ),
     not_scored=r.count(summary.get("not_scored", 0)),
     alert_sentence=alert_sentence,
     actionable_sentence=actionable,
@@ -162,18 +171,9 @@ for group in alerts.GROUPS:
         counts=["scored", "alerts"],
         percent=["share_of_recipients", "share_of_alerts"],
     )
+# calibration and error rates by group: the chronicity report's fairness audit (one row per person,
+# protected together with its nested tables), not a second computation on other rows
 r.say("groups.calibration.text", **common)
-calibration = out["group_calibration"].assign(
-    value=lambda d: d["value"].replace({"0.0": "no_disability", "1.0": "with_disability"})
-)
-calibration = calibration.loc[calibration["n"] >= disclosure_min_cell].set_index(["group", "value"])
-r.table(
-    calibration,
-    "groups.calibration",
-    counts=["n"],
-    additive=False,
-    percent=["observed", "predicted", "alert_rate"],
-)
 
 # %%
 r.heading("reasons")

@@ -38,8 +38,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from pact_analysis import codebook, disclosure, pilot, report
+from pact_analysis.disclosure import quantities
 from pact_analysis.paths import Paths
 
 r = report.start(
@@ -54,9 +56,6 @@ res = pilot.load_results(Paths(Path(root)).pilot)
 ancova, did, admin, power, het = res["ancova"], res["did"], res["admin"], res["power"], res["heterogeneity"]
 base = res["baseline_interaction"]
 flow = res["flow"]
-improved = res["improved"].drop(index="TOTAL")
-IMPROVED_COUNTS = ["n", "agree", "disagree"]
-users, pros = res["agree_users"].loc["TOTAL"], res["agree_professionals"].loc["TOTAL"]
 dims = codebook.mdtse_dimensions()
 dim_names = {d: codebook.load()["mdtse"]["dimensions"][d][lang] for d in dims} | {
     "living": r.t("value.living")
@@ -83,22 +82,76 @@ def publish(table, key, counts, derived, additive, **options):
     r.table(table, key, counts=counts, derived=derived, additive=additive, **options)
 
 
-def share_or_mark(table, row, counts, interval=False):
-    """A share (or its interval) for a sentence; the suppression mark if its row has a suppressed count.
+# The shares of the claims, each published at one level only (pilot.claims.PUBLISHED_ROWS: the two
+# arms, or all the pilot's territories together) and suppressed or shown by one decision
+# (pilot.claims.share_suppressed), the one the verdict table uses: a share hidden in a table is
+# hidden in every sentence too. Each is recorded as a quantity for the check stage.
+SHARE_QUANTITIES = {
+    ("improved", "PILOT"): "pilot.improved_share",
+    ("improved", "COMPARISON"): "pilot.improved_share_comparison",
+    ("reliable_improved", "PILOT"): "pilot.reliable_improved_share",
+    ("agree_users", "TOTAL"): "pilot.users_agree",
+    ("agree_professionals", "TOTAL"): "pilot.professionals_agree",
+}
+SHARE_COUNTS = ["n", "agree", "disagree"]
+SHARE_STATS = ["share", "ci_low", "ci_high"]
 
-    Uses the same rule as the published table (:func:`pilot.suppressed_rows`), so a sentence
-    never gives back a count that the table hides.
-    """
-    if pilot.suppressed_rows(table, disclosure_min_cell, counts).get(row, False):
+
+def hidden(key, row):
+    """Whether the share of ``row`` of result ``key`` is suppressed (the stage's one decision)."""
+    return pilot.claims.share_suppressed(res, key, row, disclosure_min_cell)
+
+
+def share_or_mark(key, row, where="text", interval=False):
+    """A published share (or its interval) for a sentence; the suppression mark if it is suppressed."""
+    name, table = SHARE_QUANTITIES[(key, row)], res[key]
+    if hidden(key, row):
+        if not interval:
+            quantities.record(r.tables_dir, lang, name, None, where=where, suppressed=True)
         return disclosure.SUPPRESSED
     if interval:
         return r.t("ci", low=r.pct(table.loc[row, "ci_low"]), high=r.pct(table.loc[row, "ci_high"]))
-    return r.pct(table.loc[row, "share"])
+    return r.quantity(name, table.loc[row, "share"], "pct", 1, where=where)
 
 
-AGREE_COUNTS = ["n", "agree", "disagree"]
-users_share = share_or_mark(res["agree_users"], "TOTAL", AGREE_COUNTS)
-pros_share = share_or_mark(res["agree_professionals"], "TOTAL", AGREE_COUNTS)
+def publish_shares(rows, key, columns, axis, why):
+    """Publish the shares of ``rows`` that can be shown; for each other row, a sentence saying why not.
+
+    ``rows`` are ``(result key, row, label, who)``: ``label`` is the row's label in the table and
+    ``who`` the catalogue key naming its persons in the sentence. Every row already takes all the
+    pilot's territories together, the coarsest level at which its share still answers the claim, so
+    a row that cannot be shown there is left out of the table (no row of ``[c]``) and one paragraph
+    (``why``, one ``<why>.row`` sentence per row left out) says why. No row to show: no table.
+    """
+    shown = [(k, row, label) for k, row, label, _ in rows if not hidden(k, row)]
+    if shown:
+        table = pd.concat([res[k].loc[[row], [*SHARE_COUNTS, *SHARE_STATS]] for k, row, _ in shown])
+        table.index = pd.Index([label for *_, label in shown], name=axis)
+        publish(
+            table.rename(columns=columns),
+            key,
+            counts=[columns.get(c, c) for c in SHARE_COUNTS],
+            derived=SHARE_STATS,
+            additive=True,
+            percent=SHARE_STATS,
+            quantity_cells={SHARE_QUANTITIES[(k, row)]: (label, "share") for k, row, label in shown},
+        )
+    left_out = [
+        r.t(
+            f"{why}.row",
+            who=r.t(who),
+            n=r.count(int(res[k].loc[row, "n"])),
+            min_cell=r.n(disclosure_min_cell),
+        )
+        for k, row, _, who in rows
+        if hidden(k, row)
+    ]
+    if left_out:
+        r.say(why, rows=" ".join(left_out))
+
+
+users_share = share_or_mark("agree_users", "TOTAL", where="findings")
+pros_share = share_or_mark("agree_professionals", "TOTAL", where="findings")
 
 bench = res.get("coverage_benchmark") or {}
 coverage_values = {
@@ -126,8 +179,8 @@ r.findings(
     base=r.num(base["estimate"], 2),
     base_ci=ci(base["ci_low"], base["ci_high"]),
     threshold=r.num(evaluation_improved_change, 1),
-    improved=share_or_mark(improved, "PILOT", IMPROVED_COUNTS),
-    improved_comparison=share_or_mark(improved, "COMPARISON", IMPROVED_COUNTS),
+    improved=share_or_mark("improved", "PILOT", where="findings"),
+    improved_comparison=share_or_mark("improved", "COMPARISON", where="findings"),
     without=r.pct(res["improved_effect"]["without_pilot"]),
     users=users_share,
     pros=pros_share,
@@ -182,7 +235,11 @@ for x, group in ((0.25, "PILOT"), (0.75, "COMPARISON")):
     ax.annotate("", (x, 0.6), (x, 0.75), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
     ax.annotate("", (x, 0.25), (x, 0.4), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
 r.figure(fig, "flow.diagram")
-r.table(flow, "flow.table", counts=FLOW_COUNTS)
+if (flow_shown.to_numpy() == disclosure.SUPPRESSED).mean() > 0.5:
+    # small losses: both groups together are the coarsest level, and a sentence replaces the table
+    r.say("flow.not_shown", min_cell=r.n(disclosure_min_cell), lost=r.count(int(flow["lost"].sum())))
+else:
+    r.table(flow, "flow.table", counts=FLOW_COUNTS)
 r.say(
     "flow.attrition",
     mi=r.num(res["imputed"]["estimate"], 2),
@@ -357,25 +414,22 @@ r.heading("improved")
 r.say(
     "improved.text",
     reliability=r.num(res["reliability"], 2),
-    pilot=share_or_mark(improved, "PILOT", IMPROVED_COUNTS),
-    pilot_ci=share_or_mark(improved, "PILOT", IMPROVED_COUNTS, interval=True),
-    comparison=share_or_mark(improved, "COMPARISON", IMPROVED_COUNTS),
+    pilot=share_or_mark("improved", "PILOT"),
+    pilot_ci=share_or_mark("improved", "PILOT", interval=True),
+    comparison=share_or_mark("improved", "COMPARISON"),
     claim=r.pct(evaluation_claim_improved, 0),
     threshold=r.num(evaluation_improved_change, 1),
     effect=pp(res["improved_effect"]["estimate"]),
     effect_ci=pp_ci(res["improved_effect"]["ci_low"], res["improved_effect"]["ci_high"]),
     without=r.pct(res["improved_effect"]["without_pilot"]),
-    reliable=share_or_mark(res["reliable_improved"], "PILOT", IMPROVED_COUNTS),
+    reliable=share_or_mark("reliable_improved", "PILOT"),
 )
-publish(
-    improved.rename(columns={"agree": "improved", "disagree": "not_improved"})
-    .rename(index=r.value)
-    .rename_axis("group"),
+publish_shares(
+    [(g, row, r.value(row), f"who.{row}") for g, row in (("improved", "COMPARISON"), ("improved", "PILOT"))],
     "improved.table",
-    counts=["n", "improved", "not_improved"],
-    derived=["share", "ci_low", "ci_high"],
-    additive=True,
-    percent=["share", "ci_low", "ci_high"],
+    columns={"agree": "improved", "disagree": "not_improved"},
+    axis="group",
+    why="improved.not_shown",
 )
 
 # %%
@@ -387,15 +441,16 @@ r.say(
     claim_users=r.pct(evaluation_claim_users, 0),
     claim_pros=r.pct(evaluation_claim_professionals, 0),
 )
-for who, table in (("users", res["agree_users"]), ("professionals", res["agree_professionals"])):
-    publish(
-        table.rename(index=r.value).rename_axis("territory"),
-        f"satisfaction.{who}",
-        counts=AGREE_COUNTS,
-        derived=["share", "ci_low", "ci_high"],
-        additive=True,
-        percent=["share", "ci_low", "ci_high"],
-    )
+publish_shares(
+    [
+        ("agree_users", "TOTAL", r.value("USER"), "who.USER"),
+        ("agree_professionals", "TOTAL", r.value("PROFESSIONAL"), "who.PROFESSIONAL"),
+    ],
+    "satisfaction.table",
+    columns={},
+    axis="respondent",
+    why="satisfaction.not_shown",
+)
 
 # %%
 r.heading("verdict")

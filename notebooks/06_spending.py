@@ -240,6 +240,8 @@ r.say(
     horizon=r.n(chron["horizon_month"]),
     first=r.n(chron["first_landmark"]),
 )
+if chron.get("alert_top_k") is not None:
+    r.say("bands.capped", top_k=r.n(chron["alert_top_k"]))
 band_table = res["last_year"]
 r.table(
     band_table.assign(spending_keur=band_table["spending_eur"] / 1e3)[
@@ -262,7 +264,12 @@ r.say(
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
     months=r.num(future_total["expected_months"], 0),
     past_share=r.pct(past["expected_eur"] / future_total["expected_eur"], 0) if past is not None else "–",
+)
+exits_only = v["future_exits_only"]  # the same forecast with the model's estimate taken as true
+r.say(
+    "future.uncertainty",
     draws=r.n(cfg["model_draws"]),
+    exits_ci=interval(meur(exits_only["lower_eur"], 2), meur(exits_only["upper_eur"], 2)),
 )
 bands = future.drop(index="total")
 fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.45 * len(bands)))
@@ -293,6 +300,18 @@ r.table(
     decimals={"expected_months": 1, "expected_keur": 0, "lower_keur": 0, "upper_keur": 0},
     horizon=r.n(cfg["horizon_years"]),
 )
+back = v["backtest"]  # the same model fitted backtest_months before the extraction, against what was paid
+if back["relative_error"] is not None:
+    r.say(
+        "future.backtest." + ("inside" if back["inside"] else "outside"),
+        cutoff=r.date(back["cutoff"]),
+        months=r.n(back["months"]),
+        persons=r.count(back["persons"]),
+        predicted=meur(back["predicted_eur"], 2),
+        predicted_ci=interval(meur(back["lower_eur"], 2), meur(back["upper_eur"], 2)),
+        observed=meur(back["observed_eur"], 2),
+        error=r.quantity("spending.backtest_error", back["relative_error"], kind="pct", decimals=1),
+    )
 
 # %%
 r.heading("scenario")
@@ -437,7 +456,12 @@ else:
 
 # %%
 r.heading("common.checklist")
-r.say("checklist")
+r.say("checklist.standard", horizon=r.n(cfg["horizon_years"]))
+r.say(
+    "checklist",
+    effect_where=r.t("checklist.effect." + ("pilot" if effect["source"] == "pilot" else "default")),
+    like_where=r.t("checklist.like." + ("shown" if like is not None else "none")),
+)
 
 # %%
 r.heading("common.appendix")

@@ -389,8 +389,10 @@ class Profiles(Section):
     k_max: Annotated[int, Field(ge=2, le=20)] = 8
     min_class_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.05
     k_criterion: Literal["bic", "sabic"] = "bic"
-    n_init: PositiveInt = 20
-    max_starts: PositiveInt = 40
+    n_init: PositiveInt = 200
+    initial_iter: Annotated[int, Field(ge=0)] = 20
+    final_starts: PositiveInt = 20
+    max_starts: PositiveInt = 2000
     selection_sample: PositiveInt = 6000
     bootstrap: Annotated[int, Field(ge=0)] = 50
     bootstrap_sample: PositiveInt = 3000
@@ -398,6 +400,14 @@ class Profiles(Section):
     validation_sample: PositiveInt = 50000
     pathways_sample: PositiveInt = 1500
     pathway_types: Annotated[list[Annotated[int, Field(ge=2)]], Field(min_length=1)] = [3, 4, 5, 6, 7, 8]
+
+    @model_validator(mode="after")
+    def _two_stages(self) -> Profiles:
+        if self.initial_iter and self.final_starts >= self.n_init:
+            raise ValueError("final_starts must be fewer than n_init (or initial_iter 0: one stage)")
+        if self.max_starts < self.n_init:
+            raise ValueError("max_starts must be at least n_init")
+        return self
 
 
 class Boosting(Section):
@@ -418,7 +428,8 @@ class Chronicity(Section):
     recalibrate_before: IsoDate = "2015-01-01"
     alert_share: Annotated[float, Field(gt=0, lt=1)] = 0.15
     validated_slope: Annotated[list[Positive], Field(min_length=2, max_length=2)] = [0.8, 1.2]
-    validated_min_rows: Annotated[int, Field(ge=1)] = 100
+    validated_min_events: Annotated[int, Field(ge=1)] = 100
+    validated_level: Annotated[float, Field(gt=0, lt=1)] = 0.95
     models: Annotated[list[Literal["cox", "logistic", "boosting"]], Field(min_length=1)] = [
         "cox",
         "logistic",
@@ -486,6 +497,7 @@ class Spending(Section):
     chronic_months: PositiveInt = 24
     draws: PositiveInt = 2000
     model_draws: PositiveInt = 200
+    backtest_months: Annotated[int, Field(ge=1, le=120)] = 24
     effect_default: EffectDefault = EffectDefault()
 
     @model_validator(mode="after")

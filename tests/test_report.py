@@ -118,8 +118,12 @@ def test_table_suppresses_small_counts_with_a_true_footnote(tmp_path, monkeypatc
     monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
     r = _report(tmp_path)
     table = pd.DataFrame(
-        {"spells": [120, 4, 80], "ongoing": [30, 40, 15], "median_months": [50, 12, 60]},
-        index=pd.Index(["León", "Soria", "Burgos"], name="province"),
+        {
+            "spells": [120, 4, 80, 90, 100],
+            "ongoing": [30, 40, 15, 25, 35],
+            "median_months": [50, 12, 60, 40, 45],
+        },
+        index=pd.Index(["León", "Soria", "Burgos", "Ávila", "Zamora"], name="province"),
     )
     r.table(table, "spells.by_province", counts=["spells", "ongoing", "median_months"])
     html = shown[-1]
@@ -128,6 +132,24 @@ def test_table_suppresses_small_counts_with_a_true_footnote(tmp_path, monkeypatc
     sidecar = json.loads((tmp_path / "reports/tables/00_overview/spells_by_province.json").read_text())
     assert sidecar["primary"] == 1 and sidecar["additive"] is True
     assert "confidencial" in html
+
+
+def test_a_table_mostly_suppressed_is_replaced_by_a_sentence(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    r = _report(tmp_path, "en")
+    table = pd.DataFrame(
+        {"spells": [120, 4, 3], "ongoing": [30, 2, 1]},
+        index=pd.Index(["León", "Soria", "Burgos"], name="province"),
+    )
+    r.table(table, "spells.by_province", counts=["spells", "ongoing"])
+    assert "Table not shown" in shown[-1] and "<table" not in shown[-1] and r.tables == 0
+    assert not (tmp_path / "reports/tables/00_overview/spells_by_province.csv").exists()
+    # one row in two holds a hidden count: still shown (more than half of the rows must be)
+    r.table(
+        table.iloc[[0, 1]].assign(spells=[120, 40], ongoing=[30, 20]), "spells.by_province", counts=["spells"]
+    )
+    assert "<table" in shown[-1] and r.tables == 1
 
 
 def test_table_formats_numbers_for_the_language(tmp_path, monkeypatch):
@@ -237,9 +259,12 @@ def test_amounts_published_behind_their_persons_declare_their_suppressions(tmp_p
     shown = []
     monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
     r = _report(tmp_path)
-    rows = pd.Index(["León", "Soria", "Burgos"], name="province")
-    amounts = pd.DataFrame({"spells": [1200.0, 90.0, 800.0], "ongoing": [1300.0, 80.0, 700.0]}, index=rows)
-    persons = pd.DataFrame({"spells": [120, 4, 80], "ongoing": [130, 3, 70]}, index=rows)
+    rows = pd.Index(["León", "Soria", "Burgos", "Ávila", "Zamora"], name="province")
+    amounts = pd.DataFrame(
+        {"spells": [1200.0, 90.0, 800.0, 1500.0, 2000.0], "ongoing": [1300.0, 80.0, 700.0, 1600.0, 2100.0]},
+        index=rows,
+    )
+    persons = pd.DataFrame({"spells": [120, 4, 80, 150, 200], "ongoing": [130, 3, 70, 160, 210]}, index=rows)
     r.table(amounts, "spells.by_province", behind=persons)
     csv = tmp_path / "reports/tables/00_overview/spells_by_province.csv"
     published = pd.read_csv(csv, index_col=0, dtype=str)

@@ -33,6 +33,7 @@ def tiny_params(n_persons: int = TINY_PERSONS) -> dict[str, Any]:
         params["profiles"] |= {
             "k_max": min(params["profiles"].get("k_max", 4), 4),
             "n_init": 2,
+            "initial_iter": 0,  # two starts a batch: each run to convergence
             "max_starts": 4,
             "validation_sample": 1000,  # fewer than the persons known: the sampled validation runs
         }
@@ -59,7 +60,7 @@ def make_project(root: Path, params: dict[str, Any] | None = None) -> Paths:
 
 
 def scoring_params(params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` with a calibration band wide enough for the tiny region's landmarks to be validated.
+    """``params`` with a calibration rule loose enough for the tiny region's landmarks to be validated.
 
     The tiny region is too small for the deployed model's calibration check to pass; without this no
     one is scored and the alerts (and the spending scenario built on them) are empty. Withholding is
@@ -67,7 +68,8 @@ def scoring_params(params: dict[str, Any]) -> dict[str, Any]:
     """
     params = copy.deepcopy(params)
     chron = params.setdefault("chronicity", {})
-    chron["validated_slope"], chron["validated_min_rows"] = [0.01, 100.0], 1
+    chron["validated_slope"], chron["validated_min_events"] = [0.01, 100.0], 1
+    chron["validated_level"] = 0.01  # an interval as narrow as the point: the tiny region cannot show more
     return params
 
 

@@ -65,7 +65,8 @@ def bootstrap_risk(
 def reporting_rows(
     stack: pd.DataFrame, model: ch.LinearModel, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
-    """The test cohort's rows (used for nothing but reporting) at the model's validated landmarks.
+    """The test cohort's rows (used for nothing but reporting) where the model is scored
+    (:func:`pact_analysis.chronicity.scored_landmarks`).
 
     Parameters
     ----------
@@ -77,7 +78,8 @@ def reporting_rows(
         Project parameters (the cohort dates of ``chronicity``).
     """
     cohort = ch.cohort_split(stack, params)
-    return stack.loc[(cohort == "test") & stack[ch.SPELL_MONTH].isin(list(model.validated_landmarks))]
+    where = ch.scored_landmarks(model.validated_landmarks, params)
+    return stack.loc[(cohort == "test") & stack[ch.SPELL_MONTH].isin(where)]
 
 
 def group_calibration(
@@ -93,19 +95,19 @@ def group_calibration(
     Returns
     -------
     DataFrame
-        ``group``, ``value``, ``n``, ``observed``, ``predicted``, ``alert_rate``; no rows when the test
-        cohort has no row at a validated landmark (no landmark validated, or too few later spells).
+        ``group``, ``value`` and the columns of :func:`pact_analysis.chronicity.fairness_audit`
+        (``n``, ``observed``, ``predicted``, ``alert_rate`` and the counts behind every rate, which
+        :func:`pact_analysis.chronicity.protect_audits` needs before anything is published); no rows
+        when the test cohort has no row where the model is scored.
     """
-    columns = ["group", "value", "n", "observed", "predicted", "alert_rate"]
     val = reporting_rows(stack, model, params)
     if val.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=["group", "value", "n", "observed", "predicted", "alert_rate"])
     val = val.assign(p=lambda d: model.risk(d))
     rows = []
     for group in groups:
         table = ch.fairness_audit(val, "still", "p", group, threshold=threshold, n_boot=0)
-        table = table.reset_index(names="value").assign(group=group)
-        rows.append(table[columns])
+        rows.append(table.reset_index(names="value").assign(group=group))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -277,8 +279,10 @@ def score(
     check = ch.deployed_check(stack, model, params)
     threshold = float(model.threshold)
     current = ch.current_recipients(spells, tables, params, stack.attrs["medians"])
-    # scored only at a validated landmark, as at that landmark (the model's month and interactions)
-    landmark = ch.scoring_landmark(current[ch.SPELL_MONTH], list(model.validated_landmarks), cfg["landmarks"])
+    # scored only at a validated landmark, as at that landmark (the model's month and interactions);
+    # with none, at landmark_month to show what the model would do (the alerts are then withheld)
+    where = ch.scored_landmarks(model.validated_landmarks, params)
+    landmark = ch.scoring_landmark(current[ch.SPELL_MONTH], where, cfg["landmarks"])
     not_scored = int(np.isnan(landmark).sum())
     current = current.assign(months_on_spell_now=current[ch.SPELL_MONTH], scored_landmark=landmark)
     current = current.loc[~np.isnan(landmark)].assign(**{ch.SPELL_MONTH: lambda d: d["scored_landmark"]})

@@ -22,7 +22,8 @@ job:
   alerts use; :mod:`~pact_analysis.chronicity.deployment`: recalibration, validated landmarks and
   threshold decided on the recalibration cohort, and the deployed model's validation on the test
   cohort (:func:`choose_deployment`, :func:`deployed_validation`, :func:`deployed_check`);
-- :mod:`~pact_analysis.chronicity.fairness`: the fairness audit and disclosure control of its rates;
+- :mod:`~pact_analysis.chronicity.fairness`: the fairness audit and disclosure control of its rates,
+  its tables protected together by :mod:`~pact_analysis.chronicity.fairness_disclosure`;
 - :mod:`~pact_analysis.chronicity.results`: every result of the report, computed once by the stage
   (:mod:`pact_analysis.stages.chronicity`); :mod:`~pact_analysis.chronicity.tables`: read back and
   shaped for publication; :mod:`~pact_analysis.chronicity.figures`: the report's figures (import it
@@ -49,6 +50,7 @@ from pact_analysis.chronicity.deployment import (
     cohort_split,
     deployed_check,
     deployed_validation,
+    scored_landmarks,
     scoring_landmark,
 )
 from pact_analysis.chronicity.fairness import (
@@ -58,6 +60,7 @@ from pact_analysis.chronicity.fairness import (
     mask_small_groups,
     publishable_curves,
 )
+from pact_analysis.chronicity.fairness_disclosure import cell_mask, protect_audits
 from pact_analysis.chronicity.landmark import (
     BY_MONTH,
     FEATURES,
@@ -158,8 +161,10 @@ __all__ = [
     "cohort_split",
     "deployed_check",
     "deployed_validation",
+    "scored_landmarks",
     "scoring_landmark",
     "cause_specific_cox",
+    "cell_mask",
     "chronicity_params",
     "cif_at",
     "concordance",
@@ -196,6 +201,7 @@ __all__ = [
     "true_median_months",
     "oracle_still_receiving",
     "predictive_validation",
+    "protect_audits",
     "predictor_label",
     "predictors",
     "publishable_curves",

@@ -4,9 +4,10 @@ The chronicity model is developed on the cohorts that began before ``develop_bef
 with folds grouped by person, :func:`~pact_analysis.chronicity.landmark.person_folds`). Then, on the
 cohorts that began before ``recalibrate_before`` (the *recalibration cohort*): the recalibration
 (intercept and slope of the linear predictor) is fitted, kept only if it improves the calibration
-out of sample (two folds grouped by person inside the cohort), the landmarks are validated (calibration
-slope of the deployed model out of sample within ``validated_slope``, on at least
-``validated_min_rows`` rows) and the threshold is set by the
+out of sample (two folds grouped by person inside the cohort), the landmarks are validated by a rule
+that tests the claim "calibrated within ``validated_slope``" (:func:`landmark_verdict`: the 95% interval
+of the deployed model's out-of-sample calibration slope there lies inside the band, on at least
+``validated_min_events`` rows with the outcome and as many without) and the threshold is set by the
 rule written in ``params.yaml`` beforehand (``alert_share``: the risk above which that share of the
 cohort's rows at the validated landmarks is flagged: the CEAS's capacity). Everything is then reported
 on the later cohorts (the *test cohort*), used for nothing else, with 95% intervals from a bootstrap
@@ -15,7 +16,7 @@ that resamples persons: :func:`deployed_validation`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -108,6 +109,81 @@ def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
+#: What the recalibration cohort says of a landmark (:func:`landmark_verdict`).
+LANDMARK_VERDICTS = ("validated", "not_established", "miscalibrated", "too_few")
+
+
+def slope_interval(
+    y: np.ndarray, p: np.ndarray, persons: np.ndarray, alpha: float = 0.05
+) -> tuple[float, float, float]:
+    """Calibration slope with its ``1 - alpha`` Wald interval, robust to rows clustered by person.
+
+    Parameters
+    ----------
+    y : ndarray of 0/1
+        Outcome.
+    p : ndarray of float
+        Predicted probability (out of sample).
+    persons : ndarray
+        Person of each row (a person may have several spells at one landmark).
+    alpha : float
+        One minus the confidence level.
+
+    Returns
+    -------
+    (float, float, float)
+        Slope, lower and upper bound.
+    """
+    import statsmodels.api as sm
+
+    y, p = np.asarray(y, float), np.clip(np.asarray(p, float), 1e-9, 1 - 1e-9)
+    groups = pd.factorize(pd.Series(persons).astype(str))[0]
+    fit = sm.GLM(y, sm.add_constant(np.log(p / (1 - p))), family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}
+    )
+    low, high = fit.conf_int(alpha)[1]
+    return float(fit.params[1]), float(low), float(high)
+
+
+def landmark_verdict(
+    interval: tuple[float, float], band: tuple[float, float], counts: tuple[int, int], least: int
+) -> str:
+    """The rule, written before looking, that validates a landmark.
+
+    ``validated`` when the interval of the calibration slope lies inside ``band`` (the claim
+    "calibrated within the band" is shown); ``miscalibrated`` when it lies wholly outside;
+    ``not_established`` when it straddles a limit (an interval that touches the band is not
+    evidence of calibration); ``too_few`` when the rows with or without the outcome are fewer than
+    ``least`` (the interval would not be worth reading: at least 100 events and 100 non-events, Vergouwe et al. 2005;
+    Collins, Ogundimu and Altman 2016).
+
+    Parameters
+    ----------
+    interval : (float, float)
+        Lower and upper bound of the slope.
+    band : (float, float)
+        ``chronicity.validated_slope``.
+    counts : (int, int)
+        Rows with the outcome and without it.
+    least : int
+        ``chronicity.validated_min_events``.
+    """
+    if min(counts) < least:
+        return "too_few"
+    (low, high), (lo_band, hi_band) = interval, band
+    if lo_band <= low and high <= hi_band:
+        return "validated"
+    if high < lo_band or low > hi_band:
+        return "miscalibrated"
+    return "not_established"
+
+
+def scored_landmarks(validated: Sequence[float], params: Mapping[str, Any] | None = None) -> list[float]:
+    """Where the deployed model is scored and reported: the validated landmarks; with none (alerts
+    withheld), ``landmark_month``, to show what the model would do."""
+    return [float(m) for m in validated] or [float(chronicity_params(params)["landmark_month"])]
+
+
 def choose_deployment(
     recal_rows: pd.DataFrame, logit: np.ndarray, params: Mapping[str, Any] | None = None, seed: int = 0
 ) -> dict[str, Any]:
@@ -120,7 +196,8 @@ def choose_deployment(
     logit : ndarray
         The development model's linear predictor on those rows.
     params : mapping, optional
-        Project parameters (``chronicity.validated_slope``, ``chronicity.alert_share``).
+        Project parameters (``chronicity.validated_slope``, ``validated_min_events``,
+        ``validated_level``, ``alert_share``).
     seed : int
         Seed of the person folds.
 
@@ -129,7 +206,10 @@ def choose_deployment(
     dict
         ``recalibrated`` (bool: kept because it lowered the out-of-sample log-loss), ``recalibration``
         (intercept, slope; (0, 1) when not kept), ``log_loss_raw``, ``log_loss_recalibrated``,
-        ``landmark_slopes`` (month -> out-of-sample slope), ``validated_landmarks``, ``threshold``.
+        ``landmark_slopes`` (month -> out-of-sample slope), ``landmark_slope_ci`` (month -> 95%
+        interval, persons as clusters), ``landmark_counts`` (month -> rows with and without the
+        outcome), ``landmark_verdicts`` (month -> :func:`landmark_verdict`), ``validated_landmarks``,
+        ``threshold``.
     """
     cfg = chronicity_params(params)
     y = recal_rows["still"].to_numpy(float)
@@ -139,20 +219,22 @@ def choose_deployment(
     recalibrated = loss_recal < loss_raw
     recal = recalibrate(y, logit) if recalibrated else (0.0, 1.0)
     out_of_sample = crossed if recalibrated else raw
-    low, high = (float(v) for v in cfg["validated_slope"])
+    band = tuple(float(v) for v in cfg["validated_slope"])
     months = recal_rows[SPELL_MONTH].to_numpy(float)
-    slopes = {}
-    for m in sorted(np.unique(months)):
+    persons = recal_rows["person_key"].to_numpy()
+    slopes, intervals, counts, verdicts = {}, {}, {}, {}
+    for m in sorted(float(v) for v in np.unique(months)):
         at = months == m
-        if len(np.unique(y[at])) == 2:
-            slopes[float(m)] = calibration_fit(y[at], out_of_sample[at])[0]
-    rows = {float(m): int((months == m).sum()) for m in slopes}
-    least = int(cfg["validated_min_rows"])
-    # each landmark on its own: slope in range, on enough rows to say so
-    validated = [m for m, s in slopes.items() if low <= s <= high and rows[m] >= least]
-    # the threshold is set where the model scores; with no validated landmark (alerts withheld) at
-    # landmark_month, so that what the model would do is still reported
-    at_valid = np.isin(months, validated if validated else [float(cfg["landmark_month"])])
+        counts[m] = (int(y[at].sum()), int((1 - y[at]).sum()))
+        if min(counts[m]) < 2:
+            continue
+        level = float(cfg["validated_level"])
+        slope, low, high = slope_interval(y[at], out_of_sample[at], persons[at], alpha=1 - level)
+        slopes[m], intervals[m] = slope, (low, high)
+        verdicts[m] = landmark_verdict((low, high), band, counts[m], int(cfg["validated_min_events"]))
+    validated = [m for m, v in verdicts.items() if v == "validated"]
+    # the threshold is set where the model scores (with no validated landmark, at landmark_month)
+    at_valid = np.isin(months, scored_landmarks(validated, params))
     deployed = _apply(logit, recal)
     share = float(cfg["alert_share"])
     threshold = float(np.quantile(deployed[at_valid], 1 - share)) if at_valid.any() else float("nan")
@@ -162,7 +244,9 @@ def choose_deployment(
         "log_loss_raw": loss_raw,
         "log_loss_recalibrated": loss_recal,
         "landmark_slopes": slopes,
-        "landmark_rows": rows,
+        "landmark_slope_ci": intervals,
+        "landmark_counts": {m: c for m, c in counts.items() if m in slopes},
+        "landmark_verdicts": verdicts,
         "validated_landmarks": validated,
         "threshold": threshold,
     }
@@ -292,8 +376,9 @@ def scoring_landmark(months: np.ndarray, validated: list[float], landmarks: list
 def deployed_check(
     stack: pd.DataFrame, model: Any, params: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Calibration of the deployed model on the test cohort (rows at the validated landmarks) and
-    whether alerts are withheld (slope outside ``validated_slope`` or no validated landmark).
+    """Calibration of the deployed model on the test cohort (rows at :func:`scored_landmarks`) and
+    whether alerts are withheld (no validated landmark, or the slope's interval (persons as clusters)
+    not inside ``validated_slope``).
 
     Parameters
     ----------
@@ -312,8 +397,15 @@ def deployed_check(
     cfg = chronicity_params(params)
     low, high = (float(v) for v in cfg["validated_slope"])
     cohort = cohort_split(stack, params)
-    rows = stack.loc[(cohort == "test") & stack[SPELL_MONTH].isin(list(model.validated_landmarks))]
+    where = scored_landmarks(model.validated_landmarks, params)
+    rows = stack.loc[(cohort == "test") & stack[SPELL_MONTH].isin(where)]
     if not len(rows) or rows["still"].nunique() < 2:
         return {"slope": float("nan"), "intercept": float("nan"), "withheld": True}
-    slope, intercept = calibration_fit(rows["still"].to_numpy(float), model.risk(rows))
-    return {"slope": slope, "intercept": intercept, "withheld": not low <= slope <= high}
+    y, risk = rows["still"].to_numpy(float), model.risk(rows)
+    slope, intercept = calibration_fit(y, risk)
+    _, lower, upper = slope_interval(
+        y, risk, rows["person_key"].to_numpy(), 1 - float(cfg["validated_level"])
+    )
+    # the same rule as for the landmarks: the interval, not the point, inside the band
+    withheld = not model.validated_landmarks or not (low <= lower and upper <= high)
+    return {"slope": slope, "intercept": intercept, "slope_ci": (lower, upper), "withheld": withheld}

@@ -2,7 +2,8 @@
 
 :func:`fairness_audit` (error rates at the alert threshold and calibration within groups, with
 cluster-bootstrap intervals), :func:`mask_small_groups` and :func:`publishable_curves` (rates of
-small groups and curve ends with few at risk are not shown).
+small groups and curve ends with few at risk are not shown); the audit's tables are protected together
+by :mod:`.fairness_disclosure`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis.chronicity.deployment import calibration_fit
+from pact_analysis.chronicity.fairness_disclosure import protect_audits
 
 #: Groups of the stage's fairness audit: name -> columns (several columns: their intersections).
 FAIRNESS_GROUPS = {
@@ -125,32 +127,21 @@ def _group_slopes(y: np.ndarray, p: np.ndarray, member: np.ndarray, n_groups: in
 
 
 def mask_rates(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Blank every rate (and its interval) whose numerator, denominator or their difference is below
-    ``min_cell`` (with the group's size, any of them would give a small count away); a small group's
-    share of the recipients and mean prediction; a calibration slope without ``min_cell`` of each
-    outcome.
+    """One audit table as it may be published on its own: the rates, intervals, shares and means that
+    would give a suppressed count away blanked, ``n`` NaN where suppressed.
+
+    The suppression is primary (a numerator, denominator or their difference below ``min_cell``) and
+    complementary (the group's other counts and the overall row). Tables published together are
+    protected together: :func:`.fairness_disclosure.protect_audits`.
 
     Parameters
     ----------
     table : DataFrame
-        :func:`fairness_audit` output (``<rate>_num``, ``<rate>_den``).
+        :func:`fairness_audit` output of one column (``<rate>_num``, ``<rate>_den``).
     min_cell : int
         Minimum publishable count.
     """
-    out = table.copy()
-    for rate in RATES:
-        num, den = out[f"{rate}_num"], out[f"{rate}_den"]
-        small = (num < min_cell) | (den < min_cell) | ((den - num) < min_cell)
-        cols = [c for c in (rate, f"{rate}_lower", f"{rate}_upper") if c in out]
-        out.loc[small, cols] = np.nan
-    small_group = out["n"] < min_cell
-    # with the total, a small group's share of the recipients is its count
-    shares = [c for c in out if c.startswith(("predicted", "share_of_recipients"))]
-    out.loc[small_group, shares] = np.nan
-    # a calibration slope needs enough of both outcomes (the observed rate's counts)
-    num, den = out["observed_num"], out["observed_den"]
-    out.loc[(num < min_cell) | ((den - num) < min_cell), "calibration_slope"] = np.nan
-    return out
+    return protect_audits({"table": table}, min_cell)["table"].table
 
 
 def fairness_audit(

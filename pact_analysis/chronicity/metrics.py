@@ -138,7 +138,11 @@ def _recalibration_fits(
 
 
 def calibration(
-    observed: Sequence[float], predicted: Sequence[float], n_bins: int = 10, alpha: float = 0.05
+    observed: Sequence[float],
+    predicted: Sequence[float],
+    n_bins: int = 10,
+    alpha: float = 0.05,
+    missing: str = "raise",
 ) -> dict[str, Any]:
     """Logistic recalibration of predicted probabilities against binary outcomes.
 
@@ -147,16 +151,19 @@ def calibration(
     observed : array-like of 0/1
         Observed outcome.
     predicted : array-like of float
-        Predicted probability of the outcome; rows without one (NaN) are left out.
+        Predicted probability of the outcome.
     n_bins : int
         Number of quantile bins of the predictions for the calibration plot.
     alpha : float
         One minus the confidence level.
+    missing : {"raise", "drop"}
+        What to do with rows without a prediction (NaN): stop (a model must score every row), or
+        leave them out (the oracle, where a spell has no match in the truth).
 
     Returns
     -------
     dict
-        ``slope`` (and ``slope_ci``): coefficient of logit(predicted) in a logistic regression of the
+        ``n_dropped`` (rows left out); ``slope`` (and ``slope_ci``): coefficient of logit(predicted) in a logistic regression of the
         outcome (1 = perfect; below 1: predictions too extreme); ``citl`` (and ``citl_ci``):
         calibration-in-the-large, the intercept of a logistic regression with logit(predicted) as an
         offset (0 = perfect; positive: risk underestimated); ``observed_mean``, ``predicted_mean``;
@@ -167,7 +174,9 @@ def calibration(
 
     y = np.asarray(observed, dtype=float)
     p = np.asarray(predicted, dtype=float)
-    scored = ~np.isnan(p)  # the oracle has no prediction where a spell has no match in the truth
+    scored = ~np.isnan(p)
+    if not scored.all() and missing != "drop":
+        raise ValueError(f"calibration: {int((~scored).sum())} rows without a prediction")
     y, p = y[scored], p[scored]
     slope_fit, citl_fit = _recalibration_fits(y, _logit(p))
     slope_ci = slope_fit.conf_int(alpha)[1]
@@ -181,6 +190,7 @@ def calibration(
     low, high = proportion_confint(table["events"], table["n"], alpha=alpha, method="wilson")
     table["ci_lower"], table["ci_upper"] = np.asarray(low), np.asarray(high)
     return {
+        "n_dropped": int((~scored).sum()),
         "slope": float(slope_fit.params[1]),
         "slope_ci": (float(slope_ci[0]), float(slope_ci[1])),
         "citl": float(citl_fit.params[0]),
@@ -192,13 +202,22 @@ def calibration(
 
 
 def decision_curve(
-    observed: Sequence[float], predicted: Sequence[float], thresholds: Sequence[float]
+    observed: Sequence[float],
+    predicted: Sequence[float],
+    thresholds: Sequence[float],
+    groups: Sequence[Any] | None = None,
+    n_boot: int = 0,
+    seed: int = 0,
+    alpha: float = 0.05,
+    min_flagged: int = 10,
 ) -> pd.DataFrame:
     """Net benefit of alerting on the model at each threshold, against alerting everyone or no one.
 
     Net benefit (Vickers & Elkin 2006) at threshold probability ``pt``: true alerts per person minus
     needless alerts per person weighted by ``pt / (1 - pt)``, the harm of a needless review relative
-    to the benefit of a timely one implied by choosing ``pt``.
+    to the benefit of a timely one implied by choosing ``pt``. With ``n_boot``, percentile intervals
+    from a bootstrap that resamples ``groups`` (persons) whole, of the net benefit and of the gain
+    over the better default (``max(treat_all, 0)``).
 
     Parameters
     ----------
@@ -208,33 +227,70 @@ def decision_curve(
         Predicted probability of the outcome.
     thresholds : sequence of float
         Threshold probabilities in (0, 1).
+    groups : array-like, optional
+        Unit resampled by the bootstrap (default: each row).
+    n_boot : int
+        Bootstrap replicates (0: no intervals).
+    seed : int
+        Seed of the bootstrap.
+    alpha : float
+        One minus the confidence level.
+    min_flagged : int
+        A percentile interval is not given where fewer than this many rows are flagged, or are not
+        (with few flagged and no needless alert among them every replicate's gain is at least 0: the
+        interval would "establish" a gain the data cannot show).
 
     Returns
     -------
     DataFrame
-        ``threshold``, ``alert_rate``, ``net_benefit`` (model), ``treat_all``, ``treat_none`` (0)
-        and ``useful`` (the model beats both defaults).
+        ``threshold``, ``alert_rate``, ``net_benefit`` (model), ``treat_all``, ``treat_none`` (0),
+        ``gain`` (over the better default) and ``useful`` (the model beats both defaults, by the
+        point estimates); with ``n_boot``, ``net_benefit_lower``/``_upper``, ``gain_lower``/``_upper``
+        and ``established`` (the gain's interval lies above 0).
     """
     y = np.asarray(observed, dtype=float)
     p = np.asarray(predicted, dtype=float)
-    prevalence, n = y.mean(), len(y)
-    rows = []
-    for pt in thresholds:
-        alert = p >= pt
-        weight = pt / (1.0 - pt)
-        tp, fp = float((alert & (y == 1)).sum()), float((alert & (y == 0)).sum())
-        rows.append(
-            {
-                "threshold": float(pt),
-                "alert_rate": float(alert.mean()),
-                "net_benefit": tp / n - fp / n * weight,
-                "treat_all": prevalence - (1.0 - prevalence) * weight,
-                "treat_none": 0.0,
-            }
+    pts = np.asarray(thresholds, dtype=float)
+    point = _net_benefits(y, p, pts, np.ones((1, len(y))))
+    out = pd.DataFrame({"threshold": pts, "alert_rate": [float((p >= t).mean()) for t in pts]})
+    out["net_benefit"], out["treat_all"] = point["model"][0], point["all"][0]
+    out["treat_none"] = 0.0
+    out["gain"] = out["net_benefit"] - np.maximum(out["treat_all"], 0.0)
+    out["useful"] = out["gain"] > 0
+    if n_boot and len(y):
+        codes = pd.factorize(pd.Series(np.arange(len(y)) if groups is None else groups).astype(str))[0]
+        rng = np.random.default_rng(seed)
+        counts = np.stack(
+            [
+                np.bincount(rng.integers(0, codes.max() + 1, codes.max() + 1), minlength=codes.max() + 1)
+                for _ in range(n_boot)
+            ]
         )
-    out = pd.DataFrame(rows)
-    out["useful"] = out["net_benefit"] > np.maximum(out["treat_all"], out["treat_none"])
+        reps = _net_benefits(y, p, pts, counts[:, codes].astype(float))
+        gain = reps["model"] - np.maximum(reps["all"], 0.0)
+        q = [alpha / 2, 1 - alpha / 2]
+        out["net_benefit_lower"], out["net_benefit_upper"] = np.quantile(reps["model"], q, axis=0)
+        out["gain_lower"], out["gain_upper"] = np.quantile(gain, q, axis=0)
+        flagged = np.array([(p >= t).sum() for t in pts])
+        few = (flagged < min_flagged) | (len(p) - flagged < min_flagged)
+        bounds = ["net_benefit_lower", "net_benefit_upper", "gain_lower", "gain_upper"]
+        out.loc[few, bounds] = np.nan
+        out["established"] = out["gain_lower"].gt(0) & ~few
     return out
+
+
+def _net_benefits(
+    y: np.ndarray, p: np.ndarray, thresholds: np.ndarray, weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Net benefit of the model and of alerting everyone, per replicate (rows of ``weights``) and
+    threshold (columns)."""
+    total = weights.sum(axis=1, keepdims=True)
+    odds = thresholds / (1.0 - thresholds)
+    alert = (p[:, None] >= thresholds[None, :]).astype(float)
+    tp = weights @ (alert * (y == 1)[:, None]) / total
+    fp = weights @ (alert * (y == 0)[:, None]) / total
+    prevalence = weights @ y[:, None] / total
+    return {"model": tp - fp * odds, "all": prevalence - (1.0 - prevalence) * odds}
 
 
 class _ValidationMetrics:

@@ -100,8 +100,11 @@ def spells_for_analysis(tables: dict[str, pd.DataFrame], params: dict[str, Any])
     params : dict
         Project parameters.
     """
-    spells = exit_dataset(build_spells(tables, params), tables, params)
-    return spells.assign(province=spells["province_code"].map(province_names()).fillna("unknown"))
+    episodes = build_spells(tables, params)
+    spells = exit_dataset(episodes, tables, params)
+    spells = spells.assign(province=spells["province_code"].map(province_names()).fillna("unknown"))
+    spells.attrs = dict(episodes.attrs)  # the counts of repaired records (open_superseded_files...)
+    return spells
 
 
 # -- survival -------------------------------------------------------------------------------------
@@ -221,6 +224,8 @@ def predictive_results(
     lm, chosen = result["landmark"], cfg["chosen_model"]
     lm["province"] = lm["province_code"].map(province_names()).fillna("unknown")
     val = lm.loc[lm["split"] == "validate"]
+    if "p_oracle" in lm:  # every model judged on the rows the oracle scores too (as in the metrics)
+        val = val.loc[val["p_oracle"].notna()]
     # the deployed model is judged on the test cohort (rows at the validated landmarks) only
     test = result["test_rows"].assign(
         province=lambda d: d["province_code"].map(province_names()).fillna("unknown")
@@ -233,11 +238,14 @@ def predictive_results(
     }
     bins = []
     for model in [chosen, *(["oracle"] if "p_oracle" in lm else [])]:
-        cal = calibration(val["still"], val[f"p_{model}"])
+        cal = calibration(val["still"], val[f"p_{model}"])  # every row scored: else an error
         bins.append(cal["table"].assign(model=model))
     bins.append(calibration(test["still"], test[DEPLOYED])["table"].assign(model="deployed"))
     out["calibration"] = pd.concat(bins, ignore_index=True)
-    curve = decision_curve(test["still"], test[DEPLOYED], THRESHOLDS)
+    curve = decision_curve(
+        test["still"], test[DEPLOYED], THRESHOLDS, test["person_key"], int(cfg["bootstrap"]),
+        int(params.get("seed", 0)), min_flagged=int(params.get("disclosure", {}).get("min_cell", 10)),
+    )  # fmt: skip
     out["decision_curve"] = curve
     out["specification"] = result["deployed"].table()
     keep = [c for c in LANDMARK_COLUMNS if c in lm] + [c for c in lm if c.startswith("p_")]
@@ -253,6 +261,7 @@ def predictive_results(
         "alert_ppv": float(test.loc[flagged, "still"].mean()) if flagged.any() else None,
         "net_benefit_all": float(at["treat_all"]),
         "useful_ranges": useful_ranges(curve),
+        "established_ranges": useful_ranges(curve, "established") if "established" in curve else [],
         "validation_still": float(val["still"].mean()),
         "outcome": str(cfg["outcome"]),
         "test_still": float(test["still"].mean()) if len(test) else None,
@@ -266,13 +275,15 @@ def predictive_results(
     return out, values
 
 
-def useful_ranges(curve: pd.DataFrame) -> list[list[float]]:
+def useful_ranges(curve: pd.DataFrame, column: str = "useful") -> list[list[float]]:
     """The contiguous runs of thresholds at which the model is useful on the decision curve.
 
     Parameters
     ----------
     curve : DataFrame
         :func:`~pact_analysis.chronicity.metrics.decision_curve` (``threshold``, ``useful``).
+    column : str
+        ``useful`` (by the point estimates) or ``established`` (the gain's interval above 0).
 
     Returns
     -------
@@ -282,7 +293,7 @@ def useful_ranges(curve: pd.DataFrame) -> list[list[float]]:
     """
     runs: list[list[float]] = []
     previous = False
-    for t, ok in zip(curve["threshold"], curve["useful"], strict=True):
+    for t, ok in zip(curve["threshold"], curve[column], strict=True):
         if ok and previous:
             runs[-1][1] = float(t)
         elif ok:
@@ -430,6 +441,8 @@ def analyse(
         "spells": int(len(spells)),
         "heads": int(spells["person_key"].nunique()),
         "exits": int(spells["event"].sum()),
+        "open_superseded_files": int(spells.attrs.get("open_superseded_files", 0)),
+        "conflicting_exits": int(spells.attrs.get("conflicting_exits", 0)),
     }
     if truth is not None:
         tt, tv = truth_results(truth, params)

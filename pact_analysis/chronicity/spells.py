@@ -120,6 +120,7 @@ def build_spells(
     spells = spells.sort_values(["person_key", "start_date", "spell_id"], kind="stable").reset_index(
         drop=True
     )
+    spells, superseded = _supersede_open_files(spells)
     # merge files separated by a short gap, measured from the latest end of every earlier file of the
     # person (a nested or overlapping file does not end the episode; an open file never ends)
     ends = spells["end_date"].fillna(OPEN_END)
@@ -127,6 +128,7 @@ def build_spells(
     gap = _months(spells["start_date"] - prev_end)
     new = gap.isna() | (gap >= float(cfg["merge_gap_months"]))
     new |= spells["person_key"] != spells["person_key"].shift()
+    new |= spells.pop("_break_before")  # the file after a superseded open file starts an episode
     spells["episode"] = new.cumsum()
     g = spells.groupby("episode", sort=False)
     first = g.head(1).set_index("episode")
@@ -135,6 +137,9 @@ def build_spells(
     # the last-started file may be nested in a longer one)
     latest = spells.assign(_end=ends).sort_values(["episode", "_end", "start_date"], kind="stable")
     last = latest.groupby("episode", sort=False).tail(1).set_index("episode").reindex(first.index)
+    ties, agreed = _exits_at_the_end(latest)
+    last.loc[agreed.index, "exit_reason"] = agreed
+    last.loc[ties, "exit_reason"] = UNKNOWN_EXIT
     out = pd.DataFrame(
         {
             "person_key": first["person_key"],
@@ -176,7 +181,71 @@ def build_spells(
     out = _add_person_attributes(out, t.get("persons"))
     out["prior_imi"] = out["prior_imi"].fillna(False).astype(bool)
     out["lone_parent"] = (out["household_type"] == "LONE_PARENT").astype(float)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["open_superseded_files"] = superseded
+    out.attrs["conflicting_exits"] = int(len(ties))
+    return out
+
+
+def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """End a file without an end date at the start of the person's next later file, as an exit of
+    unknown cause, and start a new episode with that file.
+
+    A household does not hold two minimum-income files at once: a file still "open" when a later one
+    starts is far more likely a missing end date than a payment still running. Left open it would
+    swallow every later file of the person into one censored episode and delete their exits; merged
+    into the next file it would assert unbroken receipt across the gap. So it ends, at the latest
+    date it can have ended (the next start: its duration is an upper bound), with cause
+    :data:`UNKNOWN_EXIT`, and the next file begins an episode of its own whatever the gap.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Files sorted by person and start date.
+
+    Returns
+    -------
+    (DataFrame, int)
+        The files with ``_break_before`` (the file starts an episode), and how many open files were
+        ended so.
+    """
+    same = spells.groupby("person_key", sort=False)["start_date"].shift(-1)
+    later = same.where(same != spells["start_date"])
+    # the next *later* start: rows that start the same day take the later start of the rows after them
+    later = later.groupby(spells["person_key"], sort=False).bfill().where(same.notna() | later.notna())
+    superseded = spells["end_date"].isna() & later.notna()
+    spells = spells.copy()
+    spells.loc[superseded, "end_date"] = later[superseded]
+    spells.loc[superseded, "exit_reason"] = UNKNOWN_EXIT
+    ends = pd.DataFrame({"person_key": spells["person_key"], "start_date": later})[superseded]
+    marks = set(zip(ends["person_key"], ends["start_date"], strict=True))
+    keys = zip(spells["person_key"], spells["start_date"], strict=True)
+    spells["_break_before"] = [k in marks for k in keys]
+    return spells, int(superseded.sum())
+
+
+def _exits_at_the_end(latest: pd.DataFrame) -> tuple[pd.Index, pd.Series]:
+    """The exit reason of each episode from the files that end on its last end date.
+
+    One reason among them (files without one left aside) is the episode's, whatever the order of
+    the files; different reasons cannot be told apart from the records (the order of file ids is no
+    evidence), so the cause is :data:`UNKNOWN_EXIT`.
+
+    Parameters
+    ----------
+    latest : DataFrame
+        Files with ``episode``, ``_end`` (end date, open files late) and ``exit_reason``.
+
+    Returns
+    -------
+    (Index, Series)
+        Episodes with conflicting reasons, and the one reason of the others that have one.
+    """
+    last_end = latest.groupby("episode", sort=False)["_end"].transform("max")
+    at_end = latest.loc[(latest["_end"] == last_end) & (latest["_end"] < OPEN_END)]
+    reasons = at_end.dropna(subset=["exit_reason"]).groupby("episode", sort=False)["exit_reason"]
+    count = reasons.nunique()
+    return count.index[count > 1], reasons.first()[count == 1]
 
 
 def _add_person_attributes(spells: pd.DataFrame, persons: pd.DataFrame | None) -> pd.DataFrame:

@@ -16,9 +16,9 @@ import pandas as pd
 
 from pact_analysis import labels
 from pact_analysis.chronicity.deployed import REFERENCE_ROW
-from pact_analysis.chronicity.fairness import mask_rates
 from pact_analysis.chronicity.landmark import factor_of
 from pact_analysis.chronicity.results import AT_MONTHS
+from pact_analysis.disclosure import SUPPRESSED, Protected
 from pact_analysis.paths import Paths
 
 
@@ -154,31 +154,45 @@ def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
     return with_intervals(wide, names, fmt)[names]
 
 
-def fairness_table(table: pd.DataFrame, min_cell: int, fmt: Any) -> pd.DataFrame:
-    """The fairness audit as published: rates with Wilson intervals, suppressed on their counts.
+def fairness_table(audit: Protected, fmt: Any) -> Protected:
+    """One table of the fairness audit as published: rates with Wilson intervals, persons shown or
+    :data:`~pact_analysis.disclosure.SUPPRESSED`.
 
-    A rate is blanked when its numerator, denominator or their difference is below ``min_cell``
-    (:func:`.fairness.mask_rates`); a group's share of the alerts is blanked when it holds fewer
-    than ``min_cell`` alerts (none included): with the total it would give the count away.
+    The suppression is decided on every table of the audit together
+    (:func:`.fairness_disclosure.protect_audits`): ``audit`` already has blank (NaN) rates, shares
+    and means where they would give a suppressed count away, and ``n`` NaN where it is suppressed.
+    Empty intersections are dropped.
+
+    Parameters
+    ----------
+    audit : Protected
+        One grouping's entry of :func:`.fairness_disclosure.protect_audits`.
+    fmt : callable
+        Formatter of a rate.
+
+    Returns
+    -------
+    Protected
+        The published table (``persons`` the count column) with the audit's suppression counts, for
+        :meth:`pact_analysis.report.page.Report.table`.
     """
     rates = ["alert_rate", "false_positive_rate", "false_negative_rate"]
-    shown_rows = table.loc[table["n"] > 0]  # empty intersections dropped
-    masked = mask_rates(shown_rows, min_cell)
-    few = shown_rows["alert_rate_num"] < min_cell  # zero included: with the total it is a count
-    masked.loc[few, "share_of_alerts"] = np.nan
-    shown = masked[
-        [
-            "n",
-            "share_of_recipients",
-            "share_of_alerts",
-            *rates,
-            *[f"{r}_{s}" for r in rates for s in ("lower", "upper")],
-            "observed",
-            "predicted",
-            "calibration_slope",
-        ]
+    table = audit.table
+    shown_rows = table.loc[table["n"].isna() | (table["n"] > 0)]  # empty intersections dropped
+    columns = [
+        "n",
+        "share_of_recipients",
+        "share_of_alerts",
+        *rates,
+        *[f"{r}_{s}" for r in rates for s in ("lower", "upper")],
+        "observed",
+        "predicted",
+        "calibration_slope",
     ]
-    return with_intervals(shown, rates, fmt).rename(columns={"n": "persons"})
+    shown = with_intervals(shown_rows[columns], rates, fmt).rename(columns={"n": "persons"})
+    hidden = shown["persons"].isna()
+    shown["persons"] = shown["persons"].astype("Int64").astype(object).mask(hidden, SUPPRESSED)
+    return Protected(shown, hidden.to_frame(), audit.primary, audit.secondary, audit.derived)
 
 
 def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict[str, Any] | None:
@@ -271,14 +285,16 @@ def deployed_values(values: dict[str, Any], num: Any, pct: Any) -> dict[str, str
 
 
 def slope_verdict(values: dict[str, Any]) -> str:
-    """Which sentence states the deployed calibration: ``ok``, ``withheld_flat``, ``withheld_steep`` or
-    ``none`` (no validated landmark)."""
+    """Which sentence states the deployed calibration: ``ok``, ``withheld_flat``, ``withheld_steep``,
+    ``withheld_uncertain`` (the estimate inside the band, its interval not) or ``none`` (no validated
+    landmark)."""
     if not values.get("validated_landmarks"):
         return "none"
     if not values.get("alerts_withheld"):
         return "ok"
     low, high = values["validated_slope"]
-    return "withheld_flat" if values["deployed_calibration_slope"] > high else "withheld_steep"
+    slope = values["deployed_calibration_slope"]
+    return "withheld_flat" if slope > high else "withheld_steep" if slope < low else "withheld_uncertain"
 
 
 def ranges_text(ranges: list[list[float]], fmt: Any) -> str:
@@ -294,9 +310,25 @@ def outcome_table(values: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome")
 
 
-def landmark_slopes_text(values: dict[str, Any], fmt: Any) -> str:
-    """``3: 1.43; 6: 1.03...`` (month: slope) from the recalibration cohort's out-of-sample slopes;
-    ``fmt`` formats a slope as text."""
+def landmark_slopes_text(values: dict[str, Any], fmt: Any, word: Any) -> str:
+    """``3: 1.29 (0.87–1.70), not established; 6: ...`` from the recalibration cohort's out-of-sample
+    slopes, their intervals and verdicts (:func:`.deployment.landmark_verdict`).
+
+    ``fmt`` formats a slope as text; ``word`` gives the words of a verdict key."""
     slopes = values.get("landmark_slopes_recalibration") or {}
-    ordered = sorted(slopes.items(), key=lambda kv: float(kv[0]))
-    return "; ".join(f"{int(float(m))}: {fmt(s)}" for m, s in ordered)
+    cis = values.get("landmark_slope_ci_recalibration") or {}
+    verdicts = values.get("landmark_verdicts") or {}
+    parts = []
+    for m, s in sorted(slopes.items(), key=lambda kv: float(kv[0])):
+        low, high = cis.get(m, (None, None))
+        ci = "" if low is None else f" ({fmt(low)}–{fmt(high)})"
+        said = f", {word(verdicts[m])}" if m in verdicts else ""
+        parts.append(f"{int(float(m))}: {fmt(s)}{ci}{said}")
+    return "; ".join(parts)
+
+
+def median_halfwidth(values: dict[str, Any]) -> float | None:
+    """Median half-width of the recalibration cohort's slope intervals over the landmarks (None: none)."""
+    cis = values.get("landmark_slope_ci_recalibration") or {}
+    widths = [(high - low) / 2 for low, high in cis.values()]
+    return float(np.median(widths)) if widths else None

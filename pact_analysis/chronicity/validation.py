@@ -24,6 +24,7 @@ from pact_analysis.chronicity.deployment import (
     deployed_check,
     deployed_validation,
     per_landmark,
+    scored_landmarks,
 )
 from pact_analysis.chronicity.landmark import (
     OUTCOMES,
@@ -91,13 +92,16 @@ def predictive_validation(
     for name, p in preds.items():
         lm[f"p_{name}"] = p
     val = lm.loc[lm["split"] == "validate"]
+    # every model on the same rows: those the oracle scores too (a spell without a match in the truth
+    # has no oracle probability; a model must score every row)
+    common = val[[f"p_{name}" for name in preds]].notna().all(axis=1)
+    val = val.loc[common]
     # the censoring distribution of the time-dependent AUC: development spells on the same clock
     # (months since the validation landmark), not the whole stack, re-read at every replicate
     dev_lm = lm.loc[lm["split"] == "develop"]
     rows = []
     for name in preds:
-        v = val.loc[val[f"p_{name}"].notna()]
-        table = evaluate_predictions(v, v[f"p_{name}"].to_numpy(), train=dev_lm, n_boot=n_boot, seed=seed)
+        table = evaluate_predictions(val, val[f"p_{name}"].to_numpy(), train=dev_lm, n_boot=n_boot, seed=seed)
         rows.append(table.reset_index().assign(model=name))
     metrics = pd.concat(rows, ignore_index=True)[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
     deployed, deployment = _deploy(models[_require_logistic(cfg)], stack, params, n_boot, seed)
@@ -105,6 +109,7 @@ def predictive_validation(
     lm["cohort"] = cohort_split(lm, params).to_numpy()
     stack["cohort"] = cohort_split(stack, params).to_numpy()
     summary = _summary(metrics, cfg["chosen_model"], "oracle" in preds)
+    summary["validation_rows_without_oracle"] = int((~common).sum())
     summary |= _with_protected(stack, lm, params, seed)
     summary |= deployment["values"]
     sizes = lm.groupby("split").agg(
@@ -149,7 +154,7 @@ def _deploy(
     table = per_landmark(test, test["p_deployed"].to_numpy())
     table["validated"] = table["landmark"].isin(choice["validated_landmarks"])
     # reported where the model scores; with no validated landmark (alerts withheld), at landmark_month
-    where = choice["validated_landmarks"] or [float(chronicity_params(params)["landmark_month"])]
+    where = scored_landmarks(choice["validated_landmarks"], params)
     scored = test.loc[test[SPELL_MONTH].isin(where)]
     values: dict[str, Any] = {
         "validated_landmarks": [float(m) for m in choice["validated_landmarks"]],
@@ -159,6 +164,9 @@ def _deploy(
         "recalibrated": choice["recalibrated"],
         "recalibration_log_loss": [choice["log_loss_raw"], choice["log_loss_recalibrated"]],
         "landmark_slopes_recalibration": {str(k): v for k, v in choice["landmark_slopes"].items()},
+        "landmark_slope_ci_recalibration": {str(k): list(v) for k, v in choice["landmark_slope_ci"].items()},
+        "landmark_counts_recalibration": {str(k): list(v) for k, v in choice["landmark_counts"].items()},
+        "landmark_verdicts": {str(k): v for k, v in choice["landmark_verdicts"].items()},
         "cohort_rows": {k: int(v) for k, v in cohort.value_counts().items()},
         "cohort_persons": {
             k: int(v) for k, v in stack.groupby(cohort.to_numpy())["person_key"].nunique().items()

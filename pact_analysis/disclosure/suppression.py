@@ -24,6 +24,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 #: ("confidential"). A cell is never labelled ``<N``: that states that its value is below N, which is
 #: false for a complementary (secondary) suppression. The report layer explains the symbol.
 SUPPRESSED = "[c]"
+#: A table with a larger share of suppressed cells says nothing: it is replaced by a sentence.
+MAX_SUPPRESSED_SHARE = 0.5
 #: Largest table (number of count cells) whose complementary suppression is solved exactly with an
 #: integer program (:func:`scipy.optimize.milp`); larger tables use the greedy heuristic, whose cost
 #: grows only linearly with the table while the exact search can grow exponentially.
@@ -90,13 +92,87 @@ def back_solvable(mask: np.ndarray) -> list[tuple[int, int]]:
     equations = [[float(cell in line) for cell in cells] for line in map(set, _lines(mask.shape))]
     if not cells or not equations:
         return []
-    null = scipy.linalg.null_space(np.array(equations))
-    freedom = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(cells))
-    return [cell for cell, free in zip(cells, freedom, strict=True) if free < 1e-8]
+    found = recoverable(np.array(equations), np.ones(len(cells), dtype=bool))
+    return [cell for cell, hit in zip(cells, found, strict=True) if hit]
+
+
+def recoverable(equations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Return which hidden cells a system of linear relations among the cells determines exactly.
+
+    The general form of :func:`back_solvable`, for relations that are not the rows and columns of
+    one 2-D table (nested tables sharing margins, a count and the parts of a rate...). Shown cells are
+    known, so each relation gives one equation on the hidden cells; a hidden cell is recoverable when
+    its unit vector lies in the row space of those equations.
+
+    Parameters
+    ----------
+    equations : ndarray, shape (relations, cells)
+        Coefficients of each relation ``sum(coefficient * cell) = 0`` (e.g. the parts with +1 and
+        their whole with -1).
+    hidden : ndarray of bool, shape (cells,)
+        True where a cell is suppressed.
+
+    Returns
+    -------
+    ndarray of bool, shape (cells,)
+        True where a hidden cell is determined by the shown ones.
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    out = np.zeros(len(hidden), dtype=bool)
+    sub = np.asarray(equations, dtype=float).reshape(-1, len(hidden))[:, hidden]
+    if not hidden.any() or not sub.any():
+        return out
+    null = scipy.linalg.null_space(sub)
+    freedom = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(sub.shape[1])
+    out[hidden] = freedom < 1e-8
+    return out
+
+
+def protect_relations(
+    values: np.ndarray, equations: np.ndarray, mask: np.ndarray, min_cell: int
+) -> np.ndarray:
+    """Extend a suppression pattern until no small count is recoverable from general relations.
+
+    The greedy rule of :func:`suppression_mask` for any system of relations (:func:`recoverable`):
+    while a cell holding 1..``min_cell``-1 is recoverable, suppress the smallest count (zeros last)
+    that shares a relation with a recoverable suppressed cell. Missing cells (NaN) are known and never
+    chosen.
+
+    Parameters
+    ----------
+    values : ndarray, shape (cells,)
+        Counts (NaN: known not to exist).
+    equations : ndarray, shape (relations, cells)
+        Relations among the cells (:func:`recoverable`).
+    mask : ndarray of bool, shape (cells,)
+        Cells already suppressed.
+    min_cell : int
+        Minimum publishable count.
+
+    Returns
+    -------
+    ndarray of bool
+        The extended pattern (``mask`` when it is already safe).
+    """
+    mask, small = mask.copy(), (values > 0) & (values < min_cell)
+    for _ in range(len(values)):
+        known = recoverable(equations, mask)
+        if not (known & small).any():
+            break
+        near = np.abs(equations[(np.abs(equations[:, known]) > 0).any(axis=1)]).sum(axis=0)
+        cell = _smallest_free(values, mask, [int(c) for c in np.flatnonzero(near)])
+        if cell is None:
+            break
+        mask[cell] = True
+    return mask
 
 
 def suppression_mask(
-    counts: pd.DataFrame, min_cell: int, additive: bool = True, method: str = "auto"
+    counts: pd.DataFrame,
+    min_cell: int,
+    additive: bool = True,
+    method: str = "auto",
+    forced: np.ndarray | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return which cells of a count table to suppress: primary and, if additive, secondary.
 
@@ -127,6 +203,9 @@ def suppression_mask(
         columns different measures...): primary suppression only.
     method : {"auto", "exact", "greedy"}
         How complementary cells are chosen.
+    forced : array or DataFrame of bool, optional
+        Cells to suppress whatever their count, protected like primary cells: the decision taken on
+        a cell that another published table shares (one suppression decision per quantity).
 
     Returns
     -------
@@ -137,6 +216,8 @@ def suppression_mask(
         raise ValueError(f"unknown suppression method {method!r}")
     values = counts.to_numpy(dtype=float, na_value=np.nan)
     mask = (values > 0) & (values < min_cell)
+    if forced is not None:
+        mask |= np.asarray(forced, dtype=bool) & ~np.isnan(values)
     if additive and mask.any():
         mask = _complements(values, mask, method)
     return pd.DataFrame(mask, index=counts.index, columns=counts.columns)

@@ -161,6 +161,33 @@ SHARE_TERMS = {
 }
 #: The counts published with a share (a row with one of them suppressed is not judged).
 SHARE_COUNTS = ["n", "agree", "disagree"]
+#: The rows of each share table that the report publishes: the two arms, each with all the pilot's
+#: territories together, and the respondents of all territories together. By territory most counts
+#: fall below the minimum cell (a dozen professionals and a few dissenting users per territory), so
+#: a share is published, suppressed and judged at this level only: one decision per quantity.
+PUBLISHED_ROWS = {
+    "improved": ["COMPARISON", "PILOT"],
+    "reliable_improved": ["COMPARISON", "PILOT"],
+    "agree_users": ["TOTAL"],
+    "agree_professionals": ["TOTAL"],
+}
+
+
+def published_shares(result: dict[str, Any], key: str) -> pd.DataFrame:
+    """The rows of share table ``key`` that are published (:data:`PUBLISHED_ROWS`), in that order."""
+    return result[key].loc[PUBLISHED_ROWS[key]]
+
+
+def share_suppressed(result: dict[str, Any], key: str, row: str, min_cell: int) -> bool:
+    """Whether the share of ``row`` of table ``key`` is suppressed: the one decision for that quantity.
+
+    A row is decided on its own (:func:`suppressed_rows` of that row alone): it is suppressed exactly
+    when one of its counts lies between 1 and ``min_cell - 1``, whichever other rows are published
+    beside it. The report's table, its sentences and the verdict (:func:`share_claim`) all ask here.
+    """
+    if row not in PUBLISHED_ROWS[key]:
+        raise KeyError(f"{key}: row {row!r} is not published (see PUBLISHED_ROWS)")
+    return bool(suppressed_rows(result[key].loc[[row]], min_cell, SHARE_COUNTS).iloc[0])
 
 
 def _term(result: dict[str, Any], key: str, row: str | None) -> dict[str, Any]:
@@ -192,14 +219,16 @@ def effect_claim(result: dict[str, Any], claim: str, rule: dict[str, Any]) -> di
 def share_claim(
     result: dict[str, Any], claim: str, rule: dict[str, Any], cfg: dict[str, Any], min_cell: int
 ) -> dict[str, Any]:
-    """Judge one share claim on its own definition; not judged when its row publishes a small count."""
+    """Judge one share claim on its own definition; not judged when its share is suppressed.
+
+    The decision is :func:`share_suppressed`'s, the same as the report's for that share.
+    """
     key, row, param = SHARE_TERMS[claim]
-    table = result[key]
     target = cfg[param] - rule["tolerance"]
     out = {"term": row, "target": target}
-    if suppressed_rows(table, min_cell, SHARE_COUNTS).get(row, False):
+    if share_suppressed(result, key, row, min_cell):
         return out | {"estimate": None, "ci_low": None, "ci_high": None, "verdict": "suppressed"}
-    share = table.loc[row]
+    share = result[key].loc[row]
     verdict = share_verdict(share["ci_low"], share["ci_high"], cfg[param], rule["tolerance"])
     return out | {
         "estimate": share["share"],

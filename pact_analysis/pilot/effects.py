@@ -145,6 +145,44 @@ def rubin(
     }
 
 
+def imputation_frame(
+    data: pd.DataFrame,
+    treatment: str,
+    outcome: str,
+    covariates: list[str],
+    auxiliary: list[str],
+    cluster: str | None = None,
+) -> pd.DataFrame:
+    """The numeric columns of the imputation model: the outcome first, then its predictors.
+
+    The outcome, the ``auxiliary`` columns, the design of ``covariates``, the treatment and, with
+    ``cluster``, one indicator per cluster but the first (fixed effects). Without the indicators the
+    imputed outcomes carry no cluster shock: a cluster's missing outcomes are drawn around its
+    arm's mean, which shrinks the between-cluster variance of the completed data and makes the
+    pooled intervals too narrow.
+
+    When the treatment is constant within every cluster it is a sum of cluster indicators (with the
+    intercept): the design is collinear, but the imputations need only its fitted values, which are
+    identified. The imputer's Bayesian ridge (a Gaussian prior on the coefficients) makes the fit
+    unique: it puts the treated clusters' common shift on the treatment and each cluster's deviation
+    from its arm on its indicator, as a random intercept around the arm's mean would. The treatment
+    is therefore kept (it is also identified within clusters that mix treated and comparison persons).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``data``; column 0 is ``outcome``.
+    """
+    covs = design(data, covariates)
+    extra = [a for a in auxiliary if a not in covs.columns]
+    numeric = pd.concat([data[[outcome, *extra]], covs], axis=1)
+    numeric[treatment + "_"] = data[treatment].astype(float).to_numpy()
+    if cluster is None:
+        return numeric
+    codes = data[[cluster]].astype(str).add_prefix("_")  # categories, even when the codes are numbers
+    return pd.concat([numeric, design(codes, ["_" + cluster])], axis=1)
+
+
 def imputed_effect(
     data: pd.DataFrame,
     treatment: str,
@@ -157,31 +195,41 @@ def imputed_effect(
 ) -> dict[str, float]:
     """Sensitivity analysis of attrition: impute the missing outcomes ``m`` times, pool with Rubin's rules.
 
-    sklearn ``IterativeImputer`` with ``sample_posterior=True`` on outcome, covariates and ``auxiliary``
-    columns (e.g. the baseline score); each completed data set is analysed by :func:`matched_effect`
-    (IPW).
+    sklearn ``IterativeImputer`` (Bayesian ridge, ``sample_posterior=True``) on the columns of
+    :func:`imputation_frame`: outcome, covariates, ``auxiliary`` columns (e.g. the baseline score),
+    treatment and, with ``cluster``, the cluster indicators, so the imputed outcomes keep their
+    cluster's shift. Each completed data set is analysed by :func:`matched_effect` (IPW).
+
+    The pooled within-imputation variance is that of the delete-one-cluster jackknife of the whole
+    weighting and estimation (the standard error :func:`matched_effect` reports with clusters),
+    while the complete-data degrees of freedom are the Bell-McCaffrey ones of its CR2 fit (median
+    over the imputations; ``G - 1`` when none is available); the Barnard-Rubin pooled df are capped
+    by them. The pairing is that of :func:`matched_effect`'s own interval and an approximation: the
+    Bell-McCaffrey df describe the sampling variability of the CR2 variance, not of the jackknife's,
+    for which no df of its own are computed.
+
+    Returns
+    -------
+    dict
+        :func:`rubin`: ``estimate``, ``ci_low``, ``ci_high``, ``se``, ``df``.
     """
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
+    from sklearn.linear_model import BayesianRidge
 
-    covs = design(data, covariates)
-    extra = [a for a in auxiliary if a not in covs.columns]
-    numeric = pd.concat([data[[outcome, *extra]], covs], axis=1)
-    numeric[treatment + "_"] = data[treatment].astype(float).to_numpy()
+    numeric = imputation_frame(data, treatment, outcome, covariates, auxiliary, cluster)
     estimates, variances, dfs, clusters = [], [], [], None
     for i in range(m):
-        filled = IterativeImputer(sample_posterior=True, random_state=seed + i, max_iter=10).fit_transform(
-            numeric
+        imputer = IterativeImputer(
+            estimator=BayesianRidge(), sample_posterior=True, random_state=seed + i, max_iter=10
         )
         frame = data.copy()
-        frame[outcome] = filled[:, 0]
+        frame[outcome] = imputer.fit_transform(numeric)[:, 0]
         eff = matched_effect(frame, treatment, outcome, covariates, method="ipw", cluster=cluster)
         estimates.append(eff.estimate)
         variances.append(eff.se**2)
         dfs.append(np.nan if eff.df is None else eff.df)
         clusters = eff.clusters
-    # the complete-data degrees of freedom are those the complete-data intervals use (Bell-McCaffrey,
-    # median over the imputations), else G - 1; Barnard-Rubin caps the pooled ones by them
     if np.isfinite(dfs).any():
         df_complete = float(np.nanmedian(dfs))
     else:

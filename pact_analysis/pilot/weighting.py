@@ -204,7 +204,8 @@ def matched_effect(
         matches as fixed (not valid for matching with replacement: Abadie & Imbens 2008), so the
         evaluation does not use it.
     cluster : str, optional
-        Column of the clusters of the standard errors (CR1, *t* with G-1 df).
+        Column of the clusters of the standard errors (the jackknife's or CR2's, *t* on the
+        Bell-McCaffrey df of the CR2 fit, as above).
     weights : str, optional
         Column of prior weights (e.g. inverse probability of completing follow-up), multiplied in.
     adjust : bool

@@ -12,6 +12,10 @@ warehouse (``data/warehouse/parquet``). One module per job:
   BIC minimum among the models whose smallest class is not too small), fitted on one person per
   household (:func:`one_per_household`); **k-prototypes** as a baseline (:func:`kprototypes_labels`);
   **covariates and outcomes by profile** with the BCH correction (:func:`bch_distal`).
+- :mod:`~.covariates`: **covariates of profile membership** (sex, age band, area): a multinomial
+  logistic model estimated by StepMix's bias-adjusted three-step method (ML correction, BCH as a
+  check), the measurement model fixed, with robust standard errors clustered by household
+  (:func:`covariate_effects`).
 - :mod:`~.em`: many random starts (and bootstrap replicates) of the categorical latent class model
   at once, handed to StepMix; :mod:`~.diagnostics`: **bivariate residuals** (local independence).
 - :mod:`~.validation`: **stability** (Hennig's bootstrap Jaccard, :func:`bootstrap_stability`) and
@@ -33,7 +37,7 @@ The warehouse's diagram (:func:`draw_logical_model`, :func:`schema_layout`) live
 :mod:`pact_analysis.warehouse.diagram`; it is re-exported here so that old imports keep working.
 """
 
-from pact_analysis.profiles import em, pathways
+from pact_analysis.profiles import covariates, em, pathways
 from pact_analysis.profiles.analysis import (
     PERSONS_FILE,
     RESULTS_FILE,
@@ -42,6 +46,7 @@ from pact_analysis.profiles.analysis import (
     read_results,
     write_results,
 )
+from pact_analysis.profiles.covariates import COVARIATES, covariate_effects, strongest_effects, three_step
 from pact_analysis.profiles.diagnostics import BVR_THRESHOLD, bivariate_residuals
 from pact_analysis.profiles.features import (
     AGE_BANDS,
@@ -101,6 +106,11 @@ from pact_analysis.warehouse.diagram import CONFORMED, KIND_COLOURS, draw_logica
 
 __all__ = [
     "AGE_BANDS",
+    "COVARIATES",
+    "covariate_effects",
+    "covariates",
+    "strongest_effects",
+    "three_step",
     "BVR_THRESHOLD",
     "bivariate_residuals",
     "em",

@@ -2,7 +2,8 @@
 
 :func:`analyse` runs the whole analysis on the warehouse tables: indicators, model selection,
 classification of everyone, names, stability, the k-prototypes baseline, covariates and outcomes
-(BCH), time on RGC, pathways and, on the synthetic region, validation against the truth.
+(BCH), covariates of profile membership (bias-adjusted three-step, :mod:`~.covariates`), time on
+RGC, pathways and, on the synthetic region, validation against the truth.
 :func:`write_results` and :func:`read_results` are the layout of ``data/profiles``:
 ``persons.parquet`` (``person_key``, ``profile``, ``name``, posterior probabilities ``p_1..p_k``;
 pseudonymous, never published), ``tables/<name>.parquet`` and ``results.json`` (every scalar; the
@@ -25,6 +26,7 @@ import pandas as pd
 from pact_analysis.io import write_json
 from pact_analysis.paths import Paths
 from pact_analysis.profiles import pathways
+from pact_analysis.profiles.covariates import COVARIATES, covariate_results
 from pact_analysis.profiles.features import (
     CATEGORICAL,
     DESCRIPTIVE,
@@ -111,8 +113,14 @@ def analyse(
     with _timed(timing, "model_selection_s"):
         units = household_units(tables["dim_person"].set_index("person_key"), features.index)
         selection = one_per_household(units, cfg["selection_sample"], seed)
+        two_stage = (cfg["initial_iter"], cfg["final_starts"]) if cfg["initial_iter"] else None
         fit, models, residuals = fit_table(
-            data.take(selection), range(1, cfg["k_max"] + 1), cfg["n_init"], seed, cfg["max_starts"]
+            data.take(selection),
+            range(1, cfg["k_max"] + 1),
+            cfg["n_init"],
+            seed,
+            cfg["max_starts"],
+            two_stage,
         )
         k = choose_k(fit, cfg["k_criterion"], cfg["min_class_share"])
         order = size_order(models[k].predict_proba(data.X.to_numpy(float)))
@@ -135,11 +143,22 @@ def analyse(
             cfg["n_init"],
             seed,
             cfg["max_starts"],
+            two_stage,
         )
     with _timed(timing, "kprototypes_s"):
         kproto = kprototypes_labels(data.take(selection), k, seed)
     sizes = _size_table(posterior, names, jaccard)
     distal = bch_distal(posterior, distal_variables(features, indicators, tables["dim_territory"]))
+    with _timed(timing, "covariates_s"):
+        covariate_table, covariate_scalars = covariate_results(
+            models[k],
+            data.X.to_numpy(float),
+            distal_variables(features, indicators, tables["dim_territory"])[list(COVARIATES)],
+            order,
+            units.to_numpy(),
+            seed,
+            indicators=features[list(CATEGORICAL)],
+        )
     with _timed(timing, "pathways_s"):
         path_results, path_tables = _pathways(tables, profile, params, cfg)
     results: dict[str, Any] = {
@@ -152,7 +171,12 @@ def analyse(
         "k_sabic": choose_k(fit, "sabic", cfg["min_class_share"]),
         "k_bic_minimum": choose_k(fit, "bic", 0.0),
         "k_sabic_minimum": choose_k(fit, "sabic", 0.0),
-        "lca_starts": int(fit["starts"].min()),
+        "lca_starts": int(fit["random_starts"].min()),
+        "lca_starts_max": int(fit["random_starts"].max()),
+        "initial_iter": cfg["initial_iter"],
+        "final_starts": cfg["final_starts"],
+        # a lower bound: runs not continued to convergence may have reached the best too
+        "best_ll_share": float(fit.loc[k, "starts_at_best"] / fit.loc[k, "random_starts"]),
         "max_starts": cfg["max_starts"],
         "best_ll_replicated": int(fit.loc[k, "starts_at_best"]),
         "starts_not_converged": int((fit["starts"] - fit["converged_starts"]).sum()),
@@ -172,6 +196,7 @@ def analyse(
         "kprototypes_lca_ari": agreement(kproto, labels[selection]),
         "stability": {str(c): float(v) for c, v in sizes["jaccard"].items()},
         **path_results,
+        **covariate_scalars,
     }
     out = {
         "fit": fit.reset_index(),
@@ -180,6 +205,7 @@ def analyse(
         "sizes": sizes.reset_index(),
         "item_response": responses,
         "distal": distal,
+        "covariate_effects": covariate_table,
         **_time_on_rgc_tables(tables["fact_benefit_spell"], profile, extraction),
         **path_tables,
     }
@@ -200,10 +226,12 @@ def analyse(
 
 @contextlib.contextmanager
 def _timed(timing: dict[str, float], key: str) -> Iterator[None]:
-    """Add the seconds the block took to ``timing[key]``."""
+    """Add the seconds the block took to ``timing[key]``, and say so in the log (progress)."""
     clock = time.perf_counter()
+    log.info("profiles: %s ...", key.removesuffix("_s").replace("_", " "))
     yield
     timing[key] = time.perf_counter() - clock
+    log.info("profiles: %s done in %.0f s", key.removesuffix("_s").replace("_", " "), timing[key])
 
 
 def _size_table(posterior: np.ndarray, names: pd.Series, jaccard: pd.Series) -> pd.DataFrame:

@@ -127,8 +127,14 @@ def fit_starts(
     max_iter: int = 2000,
     tol: float = 1e-5,
     chunk: int = 120,
+    initial_iter: int | None = None,
+    keep: int | None = None,
 ) -> Starts:
     """Fit ``n_starts`` random starts of a ``k``-class model for each replicate of ``weights``.
+
+    With ``initial_iter`` and ``keep``, in two stages as Mplus and Latent GOLD do: every random start
+    runs ``initial_iter`` EM steps, and the ``keep`` best of each replicate (highest log-likelihood
+    then) are run on to convergence; the result holds those ``keep`` final-stage runs.
 
     Parameters
     ----------
@@ -149,6 +155,10 @@ def fit_starts(
         Convergence: change of the log-likelihood (total, not per person) in one step.
     chunk : int
         Starts computed together (memory: ``n_patterns * chunk * k`` floats a few times).
+    initial_iter : int, optional
+        EM steps of the initial stage (None: one stage, every start to convergence).
+    keep : int, optional
+        Starts of each replicate run on to convergence after the initial stage.
 
     Returns
     -------
@@ -156,21 +166,49 @@ def fit_starts(
     """
     W = data.counts[None, :] if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
     R, n = W.shape
-    runs = np.repeat(np.arange(R), n_starts)
     rng = np.random.default_rng(seed)
-    init = [rng.uniform(size=(n, k)) for _ in runs]
+    if initial_iter and keep and keep < n_starts:
+        first = fit_starts(data, k, n_starts, seed, weights=W, max_iter=initial_iter, tol=tol, chunk=chunk)
+        best = np.argsort(-first.loglik, axis=1, kind="stable")[:, :keep]
+        init = [
+            _responsibilities(data, first.log_weights[r, s], first.log_pis[r, s]) for r, s in _pairs(best)
+        ]
+        return _run(data, W, np.repeat(np.arange(R), keep), init, k, max_iter, tol, chunk)
+    init = [rng.uniform(size=(n, k)) for _ in range(R * n_starts)]
+    return _run(data, W, np.repeat(np.arange(R), n_starts), init, k, max_iter, tol, chunk)
+
+
+def _pairs(best: np.ndarray) -> list[tuple[int, int]]:
+    """(replicate, start) of every kept start, replicate by replicate."""
+    return [(r, int(s)) for r in range(best.shape[0]) for s in best[r]]
+
+
+def _responsibilities(data: Patterns, log_weights: np.ndarray, log_pis: np.ndarray) -> np.ndarray:
+    """Posterior class probabilities of each pattern under one model's parameters (an E-step)."""
+    joint = np.asarray(data.design @ log_pis) + log_weights[None]
+    return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+
+
+def _run(
+    data: Patterns,
+    W: np.ndarray,
+    runs: np.ndarray,
+    init: list[np.ndarray],
+    k: int,
+    max_iter: int,
+    tol: float,
+    chunk: int,
+) -> Starts:
+    """EM from the starting responsibilities ``init`` of each run (replicate ``runs[i]``), in chunks."""
+    R = W.shape[0]
     parts = [
         _em(data, W[runs[i : i + chunk]].T, np.stack(init[i : i + chunk], axis=1), max_iter, tol)
         for i in range(0, len(runs), chunk)
     ]
     ll, conv, iters, lw, lp = (np.concatenate([p[j] for p in parts]) for j in range(5))
-    T = data.design.shape[1]
+    T, S = data.design.shape[1], len(runs) // R
     return Starts(
-        ll.reshape(R, n_starts),
-        conv.reshape(R, n_starts),
-        iters.reshape(R, n_starts),
-        lw.reshape(R, n_starts, k),
-        lp.reshape(R, n_starts, T, k),
+        ll.reshape(R, S), conv.reshape(R, S), iters.reshape(R, S), lw.reshape(R, S, k), lp.reshape(R, S, T, k)
     )
 
 

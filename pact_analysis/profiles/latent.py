@@ -1,8 +1,9 @@
 """Latent class analysis of the indicators: fitting, model selection, the baseline and the BCH correction.
 
 - **Latent class analysis** (:func:`fit_table`): one model per number of classes ``k`` from 1 up,
-  at least ``n_init`` random starts each (more, in batches of ``n_init`` up to ``max_starts``, until
-  the best log-likelihood is reached by two starts), run together by :mod:`~.em` and handed to
+  random starts in batches of ``n_init`` (up to ``max_starts``; optionally in two stages, the best
+  of each batch run on to convergence) until the best log-likelihood is reached by two starts and a
+  batch no longer improves it (:func:`more_starts_needed`), run together by :mod:`~.em` and handed to
   StepMix; best log-likelihood, starts within 0.01 of it, starts that converged, AIC, BIC,
   sample-size adjusted BIC, relative entropy, smallest class and bivariate residuals above 3.84. ``k``
   is the BIC minimum among the models whose smallest class is not too small (:func:`choose_k`). Model selection
@@ -78,9 +79,14 @@ def n_categories(data: Encoded) -> list[int]:
 
 
 def fit_starts(
-    data: Encoded, k: int, n_init: int, seed: int, max_starts: int | None = None
-) -> tuple[em.Patterns, em.Starts]:
-    """Fit ``n_init`` random starts, and more in batches of ``n_init`` until the best is replicated.
+    data: Encoded,
+    k: int,
+    n_init: int,
+    seed: int,
+    max_starts: int | None = None,
+    two_stage: tuple[int, int] | None = None,
+) -> tuple[em.Patterns, em.Starts, int]:
+    """Fit random starts in batches of ``n_init`` until :func:`more_starts_needed` says enough.
 
     Parameters
     ----------
@@ -93,19 +99,53 @@ def fit_starts(
     seed : int
         Random seed (batch ``b`` uses ``seed + 7919 * b``).
     max_starts : int, optional
-        Starts at most (default ``n_init``: one batch).
+        Random starts at most (default ``n_init``: one batch).
+    two_stage : (int, int), optional
+        ``(initial_iter, keep)``: each batch's starts run ``initial_iter`` EM steps and its ``keep``
+        best run on to convergence (:func:`~.em.fit_starts`); None, every start to convergence.
 
     Returns
     -------
     patterns : em.Patterns
     starts : em.Starts
-        Every start (one replicate).
+        Every start run to convergence (one replicate).
+    batches : int
+        Batches of ``n_init`` random starts run.
     """
     patterns = em.patterns(data.X.to_numpy(np.int64), n_categories(data))
-    batches = [em.fit_starts(patterns, k, n_init, seed)]
-    while em_total(batches).at_best() < 2 and len(batches) * n_init + n_init <= (max_starts or n_init):
-        batches.append(em.fit_starts(patterns, k, n_init, seed + 7919 * len(batches)))
-    return patterns, em_total(batches)
+    stage = dict(zip(("initial_iter", "keep"), two_stage or (None, None), strict=True))
+    batches = [em.fit_starts(patterns, k, n_init, seed, **stage)]
+    while more_starts_needed(batches, n_init, max_starts or n_init):
+        batches.append(em.fit_starts(patterns, k, n_init, seed + 7919 * len(batches), **stage))
+    return patterns, em_total(batches), len(batches)
+
+
+def more_starts_needed(batches: Sequence[em.Starts], n_init: int, max_starts: int, tol: float = 0.01) -> bool:
+    """The stopping rule of the random starts of one model (one replicate), written before looking.
+
+    Another batch of ``n_init`` random starts is run, while it fits within ``max_starts``, until the best
+    log-likelihood has been reached by two starts or more **and** the last batch did not improve it
+    by more than ``tol``: a maximum found once, or found only in the last batch, may not be the
+    maximum.
+
+    Parameters
+    ----------
+    batches : sequence of em.Starts
+        The batches run so far (one replicate each; their starts run to convergence).
+    n_init : int
+        Random starts per batch.
+    max_starts : int
+        Random starts at most.
+    tol : float
+        Tolerance on the total log-likelihood.
+    """
+    total = em_total(batches)
+    if (len(batches) + 1) * n_init > max_starts:
+        return False
+    if total.at_best(tol=tol) < 2 or len(batches) < 2:
+        return True
+    before = np.nanmax(em_total(batches[:-1]).loglik[0])
+    return bool(np.nanmax(batches[-1].loglik[0]) > before + tol)
 
 
 def em_total(batches: Sequence[em.Starts]) -> em.Starts:
@@ -196,7 +236,12 @@ def fit_row(model: Any, data: Encoded, starts: em.Starts | None = None) -> dict[
 
 
 def fit_table(
-    data: Encoded, ks: Sequence[int], n_init: int, seed: int, max_starts: int | None = None
+    data: Encoded,
+    ks: Sequence[int],
+    n_init: int,
+    seed: int,
+    max_starts: int | None = None,
+    two_stage: tuple[int, int] | None = None,
 ) -> tuple[pd.DataFrame, dict[int, Any], dict[int, pd.DataFrame]]:
     """Fit one latent class model per ``k`` from many random starts and tabulate the fit statistics.
 
@@ -211,7 +256,9 @@ def fit_table(
     seed : int
         Random state (the same for every ``k``).
     max_starts : int, optional
-        Starts at most per ``k`` (default ``n_init``).
+        Random starts at most per ``k`` (default ``n_init``).
+    two_stage : (int, int), optional
+        ``(initial_iter, keep)`` of :func:`fit_starts`.
 
     Returns
     -------
@@ -228,13 +275,14 @@ def fit_table(
     rows, models, residuals = [], {}, {}
     cats = n_categories(data)
     for k in ks:
-        patterns, starts = fit_starts(data, k, n_init, seed, max_starts)
+        patterns, starts, n_batches = fit_starts(data, k, n_init, seed, max_starts, two_stage)
         best = starts.best()
         weights, pis = starts.log_weights[0, best], starts.log_pis[0, best]
         models[k] = em.to_stepmix(weights, pis, cats, data.descriptor)
         unique = data.X.to_numpy(np.int64)[np.unique(patterns.inverse, return_index=True)[1]]
         residuals[k] = bivariate_residuals(unique, patterns.counts, cats, weights, pis, list(data.X.columns))
         row = fit_row(models[k], data, starts)
+        row["random_starts"] = n_batches * n_init
         row["bvr_over"] = int((residuals[k]["bvr"] > BVR_THRESHOLD).sum())
         row["bvr_max"] = float(residuals[k]["bvr"].max()) if len(residuals[k]) else np.nan
         if row["converged_starts"] < row["starts"]:
@@ -245,6 +293,10 @@ def fit_table(
                 row["starts"],
             )
         rows.append(row)
+        log.info(
+            "profiles: k=%d of %d fitted: %d random starts, %d to convergence, best log-likelihood %.1f reached by %d",
+            k, max(ks), row["random_starts"], row["starts"], row["loglik"], row["starts_at_best"],
+        )  # fmt: skip
     table = pd.DataFrame(rows).set_index("k")
     table["replicated"] = table["starts_at_best"] >= 2
     return table, models, residuals

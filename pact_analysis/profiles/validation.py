@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,9 @@ import pandas as pd
 
 from pact_analysis.profiles import em
 from pact_analysis.profiles.features import Encoded
-from pact_analysis.profiles.latent import em_total, n_categories
+from pact_analysis.profiles.latent import em_total, more_starts_needed, n_categories
+
+log = logging.getLogger(__name__)
 
 
 def true_profiles(
@@ -212,12 +215,13 @@ def bootstrap_stability(
     n_init: int,
     seed: int,
     max_starts: int | None = None,
+    two_stage: tuple[int, int] | None = None,
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Refit the model on ``n_boot`` bootstrap resamples with the main model's start strategy.
 
     Each resample is a set of frequency weights on the persons' answer patterns; it gets ``n_init``
-    random starts, and more in batches of ``n_init`` up to ``max_starts`` while its best
-    log-likelihood is reached by fewer than two starts: what :func:`~.latent.fit_starts` does for the
+    random starts, and more in batches of ``n_init`` up to ``max_starts`` by the stopping rule of the
+    main model (:func:`~.latent.more_starts_needed`): what :func:`~.latent.fit_starts` does for the
     main model (no warm start from the main model's parameters). The best start classifies the
     persons drawn, and :func:`jaccard_stability` compares them with their original class.
 
@@ -236,7 +240,9 @@ def bootstrap_stability(
     seed : int
         Random state of the resamples and of the starts.
     max_starts : int, optional
-        Starts at most per resample (default ``n_init``).
+        Random starts at most per resample (default ``n_init``).
+    two_stage : (int, int), optional
+        ``(initial_iter, keep)``, as for the main model (:func:`~.latent.fit_starts`).
 
     Returns
     -------
@@ -251,14 +257,18 @@ def bootstrap_stability(
     n, P = len(data.X), len(patterns.counts)
     draws = [rng.integers(0, n, n) for _ in range(n_boot)]
     W = np.stack([np.bincount(patterns.inverse[d], minlength=P) for d in draws]).astype(float)
-    runs = [em.fit_starts(patterns, k, n_init, seed + 1, weights=W)]
+    stage = dict(zip(("initial_iter", "keep"), two_stage or (None, None), strict=True))
+    runs = [em.fit_starts(patterns, k, n_init, seed + 1, weights=W, **stage)]
     per = [[_replicate(runs[0], r)] for r in range(n_boot)]
     batch = 1
-    while (max_starts or n_init) >= (batch + 1) * n_init:
-        todo = [r for r in range(n_boot) if em_total(per[r]).at_best() < 2]
+    while True:
+        todo = [r for r in range(n_boot) if more_starts_needed(per[r], n_init, max_starts or n_init)]
+        log.info(
+            "profiles: bootstrap batch %d done; %d of %d refits need more starts", batch, len(todo), n_boot
+        )
         if not todo:
             break
-        extra = em.fit_starts(patterns, k, n_init, seed + 1 + 7919 * batch, weights=W[todo])
+        extra = em.fit_starts(patterns, k, n_init, seed + 1 + 7919 * batch, weights=W[todo], **stage)
         for i, r in enumerate(todo):
             per[r].append(_replicate(extra, i))
         batch += 1
@@ -271,8 +281,8 @@ def bootstrap_stability(
         starts.append(total)
     summary = {
         "replicates": n_boot,
-        "starts_min": int(min(s.loglik.shape[1] for s in starts)),
-        "starts_max": int(max(s.loglik.shape[1] for s in starts)),
+        "starts_min": int(min(len(p) for p in per) * n_init),  # random starts, as for the main model
+        "starts_max": int(max(len(p) for p in per) * n_init),
         "replicated": int(sum(s.at_best() >= 2 for s in starts)),
         "converged_share": float(np.mean(np.concatenate([s.converged.ravel() for s in starts]))),
     }

@@ -298,7 +298,7 @@ class Report:
 
     def table(
         self,
-        table: pd.DataFrame,
+        table: pd.DataFrame | Any,
         key: str,
         counts: list[str] | None = None,
         additive: bool = True,
@@ -315,8 +315,11 @@ class Report:
 
         Parameters
         ----------
-        table : DataFrame
-            The table; its index is shown as the row labels.
+        table : DataFrame or Protected
+            The table; its index is shown as the row labels. A
+            :class:`~pact_analysis.disclosure.Protected` table was protected together with the tables
+            it shares cells with (one suppression decision per quantity): it is published as it is,
+            with its suppression counts.
         key : str
             Catalogue stem: ``<key>.caption`` is the caption; the table's CSV is ``<key>.csv``
             (real numbers to 12 significant digits).
@@ -353,7 +356,10 @@ class Report:
         from pact_analysis import disclosure
 
         published, primary, secondary, derived_cells = table, 0, 0, 0
-        if counts or behind is not None:
+        if isinstance(table, disclosure.Protected):
+            published, primary, secondary = table.table, table.primary, table.secondary
+            derived_cells = table.derived
+        elif counts or behind is not None:
             protected = (
                 disclosure.protect_by(table, behind, self.min_cell, additive)
                 if behind is not None
@@ -364,6 +370,10 @@ class Report:
             published, primary, secondary = protected.table, protected.primary, protected.secondary
             derived_cells = protected.derived
         stem = key.replace(".", "_")
+        caption = self.t(f"{key}.caption", **values)
+        if _mostly_suppressed(published):
+            self._withhold(published, stem, caption, quantity_cells or {})
+            return
         with atomic_file(self.tables_dir / f"{stem}.csv") as fh:
             without_float_noise(published).to_csv(fh, index=True)
         write_json(
@@ -384,7 +394,6 @@ class Report:
                 self.tables_dir, self.lang, name, None if hidden else float(cell),
                 where=f"table:{stem}", suppressed=hidden,
             )  # fmt: skip
-        caption = self.t(f"{key}.caption", **values)
         label = i18n.t("common.table", self.lang, n=self.tables)
         named_p = {c for c in published.columns if P_COLUMN.match(str(c))}
         self._verbatim, self._pvalues = set(verbatim or []), set(pvalues or []) | named_p
@@ -400,6 +409,21 @@ class Report:
             f'<div class="table-wrap"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
             f"{markdown_inline(caption)}</caption>{body}</table>{note}{csv}</div>"
         )
+
+    def _withhold(
+        self, published: pd.DataFrame, stem: str, caption: str, cells: dict[str, tuple[Any, str]]
+    ) -> None:
+        """Say in one sentence why a table is not shown (most of its cells suppressed); its quantities
+        are recorded as suppressed, so that they are suppressed everywhere."""
+        from pact_analysis import disclosure
+
+        for name in cells:
+            quantities.record(self.tables_dir, self.lang, name, None, where=f"table:{stem}", suppressed=True)
+        text = i18n.t(
+            "common.table_withheld", self.lang, caption=caption, min_cell=self.min_cell,
+            share=i18n.percent(disclosure.MAX_SUPPRESSED_SHARE, lang=self.lang, decimals=0),
+        )  # fmt: skip
+        self._show(f'<p class="table-withheld">{markdown_inline(text)}</p>')
 
     def label(self, column: Any) -> str:
         """Return the display label of a column or index name: ``<prefix>.col.X`` or ``common.col.X``."""
@@ -569,3 +593,15 @@ def read_summary(reports: Path, name: str, lang: str) -> dict[str, Any] | None:
     """Return a report's recorded findings in ``lang`` (``summary.<lang>.json``) or None if it has none."""
     path = Path(reports) / "tables" / name / f"summary.{lang}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _mostly_suppressed(published: pd.DataFrame) -> bool:
+    """Whether more than :data:`~pact_analysis.disclosure.MAX_SUPPRESSED_SHARE` of a table's cells
+    (row labels not counted) are hidden: a row with a suppressed count counts as hidden whole (its
+    rates and shares are blanked with it)."""
+    from pact_analysis import disclosure
+
+    cells = published.astype(str).to_numpy() == disclosure.SUPPRESSED
+    if not cells.size:
+        return False
+    return float(cells.any(axis=1).mean()) > disclosure.MAX_SUPPRESSED_SHARE

@@ -4,10 +4,10 @@ The statistics behind the ``spending`` stage and notebook ``06_spending`` (issue
 job:
 
 - :mod:`~pact_analysis.spending.params`: the ``spending`` parameters and their defaults;
-- :mod:`~pact_analysis.spending.paid`: spending paid, month by month, and its sums by group, small
-  groups folded (:func:`payments`, :func:`spending_by`, :func:`yearly_spending`), the last full
-  year (:func:`last_full_year`) and how often one head's files overlap
-  (:func:`overlapping_head_months`);
+- :mod:`~pact_analysis.spending.paid`: spending paid, month by month, each head paid once a month
+  however many of its files overlap, and its sums by group, small groups folded (:func:`payments`,
+  :func:`spending_by`, :func:`yearly_spending`), the last full year (:func:`last_full_year`) and how
+  often one head's files overlap (:func:`overlapping_head_months`);
 - :mod:`~pact_analysis.spending.by_profile`: spending on households by the head's profile, heads
   without a profile as a group of their own, and the profiles' coverage
   (:func:`spending_by_profile`, :func:`profile_coverage`) and which sentence may describe it
@@ -15,7 +15,10 @@ job:
 - :mod:`~pact_analysis.spending.scale`: the synthetic region beside the published totals
   (:func:`scaling_factor`, :func:`published_comparison`);
 - :mod:`~pact_analysis.spending.future`: expected future spending of today's recipients
-  (:func:`fit_remaining`, :func:`conditional_survival`, :func:`future_spending`);
+  (:func:`fit_remaining`, :func:`conditional_survival`, :func:`future_spending`, its prediction
+  interval holding the model's uncertainty and the chance of who exits);
+- :mod:`~pact_analysis.spending.backtest`: the same prediction made at an earlier date and checked
+  against what was paid (:func:`known_at`, :func:`observed_spending`, :func:`backtest`);
 - :mod:`~pact_analysis.spending.bands`: today's recipients by chronicity-risk band;
 - :mod:`~pact_analysis.spending.scenario`: intensive case management for every alerted recipient
   (:func:`avoided_per_leaver`, :func:`scenario_years`, :func:`break_even_effect`, :func:`simulate`,
@@ -37,6 +40,7 @@ time) is stated in the report; nothing here is a full cost-benefit analysis.
 from __future__ import annotations
 
 from pact_analysis.spending.analysis import analyse, where_paid
+from pact_analysis.spending.backtest import backtest, known_at, observed_spending
 from pact_analysis.spending.bands import BANDS, last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     MIN_PROFILE_COVERAGE,
@@ -53,9 +57,11 @@ from pact_analysis.spending.by_profile import (
 from pact_analysis.spending.future import (
     conditional_survival,
     current_recipients,
+    expected_months,
     fit_remaining,
     future_spending,
     parameter_draws,
+    simulated_months,
 )
 from pact_analysis.spending.inputs import (
     alert_scores,
@@ -67,10 +73,12 @@ from pact_analysis.spending.inputs import (
 from pact_analysis.spending.paid import (
     OTHER,
     episode_start,
+    file_months,
     fold,
     last_full_year,
     months_paid,
     overlapping_head_months,
+    paid_once,
     payments,
     registry_total,
     small_groups,
@@ -116,6 +124,7 @@ __all__ = [
     "alert_scores",
     "analyse",
     "avoided_per_leaver",
+    "backtest",
     "break_even_effect",
     "check_coverage",
     "checked_effect",
@@ -127,17 +136,22 @@ __all__ = [
     "effect_source_key",
     "effect_wording",
     "episode_start",
+    "expected_months",
+    "file_months",
     "fit_remaining",
     "fold",
     "future_spending",
     "head_profiles",
+    "known_at",
     "last_full_year",
     "last_year_by_band",
     "load_results",
     "merge_bands",
     "metrics",
     "months_paid",
+    "observed_spending",
     "overlapping_head_months",
+    "paid_once",
     "parameter_draws",
     "payments",
     "pilot_effect",
@@ -153,6 +167,7 @@ __all__ = [
     "save_results",
     "scaling_factor",
     "scenario_years",
+    "simulated_months",
     "simulate",
     "small_groups",
     "spending_by",

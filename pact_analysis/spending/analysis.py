@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import chronicity as ch
+from pact_analysis.alerts.params import alerts_params
 from pact_analysis.pilot.balance import effective_size
+from pact_analysis.spending.backtest import backtest
 from pact_analysis.spending.bands import last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     check_coverage,
@@ -103,11 +105,12 @@ def banded_recipients(
     min_cell: int,
 ) -> pd.DataFrame:
     """Today's recipients (:func:`~pact_analysis.spending.future.current_recipients`) with their risk
-    ``band`` (:func:`~pact_analysis.spending.bands.risk_bands`, small bands merged)."""
+    ``band`` (:func:`~pact_analysis.spending.bands.risk_bands` at ``chron``'s ``alert_threshold`` and
+    ``alert_top_k``, small bands merged)."""
     current = current_recipients(episodes, spells)
-    landmarks = chron.get("landmarks") or [chron["landmark_month"]]
-    threshold = chron.get("alert_threshold")
-    bands = risk_bands(current, scores, float(min(landmarks)), float(chron["horizon_month"]), threshold)
+    first = float(min(chron.get("landmarks") or [chron["landmark_month"]]))
+    flag = {"threshold": chron.get("alert_threshold"), "top_k": chron.get("alert_top_k")}
+    bands = risk_bands(current, scores, first, float(chron["horizon_month"]), **flag)
     current["band"] = merge_bands(bands, min_cell)
     return current
 
@@ -135,6 +138,40 @@ def avoided_draws(alerted: pd.DataFrame, draws: pd.DataFrame, cfg: Mapping[str, 
             for i in range(len(draws))
         ]
     )
+
+
+def forecast(
+    folded: pd.DataFrame, model: Any, draws: pd.DataFrame, cfg: Mapping[str, Any], seed: int
+) -> dict[str, Any]:
+    """Expected spending of today's recipients over the horizon, with and without the model's uncertainty.
+
+    Parameters
+    ----------
+    folded : DataFrame
+        Today's recipients with their ``band`` (small bands folded).
+    model : lifelines.WeibullAFTFitter
+        :func:`~pact_analysis.spending.future.fit_remaining`.
+    draws : DataFrame
+        :func:`~pact_analysis.spending.future.parameter_draws` of ``model``.
+    cfg : mapping
+        The ``spending`` parameters (``horizon_years``, ``model_draws``).
+    seed : int
+        Seed of the simulated exits.
+
+    Returns
+    -------
+    dict
+        ``future`` (:func:`~pact_analysis.spending.future.future_spending` by band: the interval holds
+        the model's uncertainty and the chance of who exits) and ``future_exits_only`` (``lower_eur``
+        and ``upper_eur`` of the total with the model's estimate fixed: the chance of who exits only).
+    """
+    months = 12 * int(cfg["horizon_years"])
+    fixed = parameter_draws(model, int(cfg["model_draws"]), seed, model_uncertainty=False)
+    total = future_spending(folded, fixed, months, "band", seed=seed).loc["total"]
+    return {
+        "future": future_spending(folded, draws, months, "band", seed=seed),
+        "future_exits_only": {k: float(total[k]) for k in ("lower_eur", "upper_eur")},
+    }
 
 
 def run_scenario(
@@ -255,14 +292,15 @@ def analyse(
     tables : mapping of DataFrame
         Linked tables (:data:`pact_analysis.chronicity.SCORING_TABLES`: ``rgc_spells``, ``ceas``...).
     scores : DataFrame
-        The alerts stage's scores (``person_key``, ``risk``, ``alert``).
+        The alerts stage's scores (``person_key``, ``ceas_code``, ``risk``, ``alert``).
     profiles : DataFrame
         The profiles stage's persons (``person_key``, ``profile``).
     effect : mapping
         The pilot's effect (``estimate``, ``ci_low``, ``ci_high``, ``source``;
         :func:`pact_analysis.spending.inputs.pilot_effect`).
     params : mapping
-        Project parameters (``seed``, ``data``, ``synthetic.start_date``, ``chronicity``, ``spending``).
+        Project parameters (``seed``, ``data``, ``synthetic.start_date``, ``chronicity``, ``spending``
+        and ``alerts.top_k``, the cap per CEAS of the flagged ``high`` band).
     min_cell : int
         Minimum publishable number of persons (groups below it are folded into :data:`OTHER`).
     provinces : mapping, optional
@@ -276,10 +314,12 @@ def analyse(
     Returns
     -------
     dict
-        ``cfg``, ``chronicity`` (its parameters, ``alert_threshold`` and ``alerts_withheld``), ``paid`` (:func:`payments`), ``registry_total``,
+        ``cfg``, ``chronicity`` (its parameters, ``alert_threshold``, ``alert_top_k`` and
+        ``alerts_withheld``), ``paid`` (:func:`payments`), ``registry_total``,
         ``yearly``, ``last_full``, ``scale``, ``comparison``, ``current`` (today's recipients with
         ``band``), ``future`` (by band, small bands folded), ``last_year`` (by band),
-        ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
+        ``future_exits_only`` (:func:`forecast`), ``backtest``
+        (:func:`~pact_analysis.spending.backtest.backtest`), ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
         one included), ``profile_coverage``, ``profile_names``, the tables of :func:`where_paid`,
         ``effect`` and the results of :func:`run_scenario`.
 
@@ -304,9 +344,12 @@ def analyse(
     chron = chron | {
         "alert_threshold": (alerts or {}).get("threshold"),
         "alerts_withheld": bool((alerts or {}).get("withheld")),
+        "alert_top_k": alerts_params(params)["top_k"],
     }
     current = banded_recipients(episodes, spells, scores, chron, min_cell)
-    draws = parameter_draws(fit_remaining(episodes), int(cfg["model_draws"]), int(params.get("seed", 0)))
+    seed = int(params.get("seed", 0))
+    model = fit_remaining(episodes)
+    draws = parameter_draws(model, int(cfg["model_draws"]), seed)
     folded = current.assign(
         band=fold(current["band"], small_groups(current["band"].value_counts(), min_cell))
     )
@@ -320,7 +363,10 @@ def analyse(
         "scale": scale,
         "comparison": published_comparison(yearly, scale["factor"]),
         "current": current,
-        "future": future_spending(folded, draws, 12 * int(cfg["horizon_years"]), "band"),
+        **forecast(folded, model, draws, cfg, seed),
+        "backtest": backtest(
+            tables, paid, params, int(cfg["backtest_months"]), int(cfg["model_draws"]), seed
+        ),
         "last_year": last_year_by_band(paid, current, min_cell, chronic),
         "overlapping_head_months": overlapping_head_months(paid),
         "by_profile": spending_by_profile(paid, profiles, last_full, min_cell, chronic),
@@ -328,8 +374,6 @@ def analyse(
         "profile_names": profile_names(profiles),
         **where_paid(paid, last_full, min_cell, chronic, provinces or {}),
         "effect": dict(effect),
-        **(scenario := run_scenario(current, draws, effect, cfg, int(params.get("seed", 0)))),
-        "pilot_like": pilot_like(
-            current, draws, effect, cfg, pilot_population, scenario["cases"], int(params.get("seed", 0))
-        ),
+        **(scenario := run_scenario(current, draws, effect, cfg, seed)),
+        "pilot_like": pilot_like(current, draws, effect, cfg, pilot_population, scenario["cases"], seed),
     }

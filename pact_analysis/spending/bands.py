@@ -5,11 +5,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pact_analysis.alerts.scoring import select_alerts
 from pact_analysis.spending.paid import spending_by_folded
 
 #: Risk bands of today's recipients, in reading order (``below_threshold``: ``low`` and ``medium``
 #: merged when either is small, see :func:`merge_bands`).
 BANDS = ("before_scoring", "low", "medium", "below_threshold", "high", "past_horizon", "not_scored")
+
+
+def flagged(scores: pd.DataFrame, threshold: float | None = None, top_k: int | None = None) -> pd.Series:
+    """Whom the model flags, by ``person_key``: the alerts stage's selection, whether or not issued.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The alerts stage's scores (``person_key``, ``risk``, ``alert``; ``ceas_code`` with ``top_k``).
+    threshold : float, optional
+        The deployed threshold; without it, the scores' ``alert`` (as issued).
+    top_k : int, optional
+        ``alerts.top_k``: at most this many flagged per CEAS, highest risk first
+        (:func:`pact_analysis.alerts.select_alerts`); None, no cap.
+
+    Returns
+    -------
+    Series of bool
+        Indexed by ``person_key``.
+    """
+    s = scores.drop_duplicates("person_key")
+    if threshold is None:
+        chosen = s["alert"].astype("boolean").fillna(False).astype(bool)
+    else:  # the scenario concerns whom the model flags; issuing the alerts is the alerts stage's call
+        chosen = select_alerts(s, float(threshold), top_k)
+    return pd.Series(chosen.to_numpy(), index=s["person_key"].to_numpy(), name="flagged")
 
 
 def risk_bands(
@@ -18,12 +45,14 @@ def risk_bands(
     first_landmark: float,
     horizon: float,
     threshold: float | None = None,
+    top_k: int | None = None,
 ) -> pd.Series:
     """Chronicity-risk band of each current recipient, from the alerts stage's scores.
 
-    Bands: ``high`` (flagged: risk at or above the deployed ``threshold``, whether or not the alerts
-    were issued; without a threshold, the scores' ``alert``), ``medium`` (risk at least 0.5, not
-    flagged), ``low`` (risk below 0.5),
+    Bands: ``high`` (flagged, :func:`flagged`: risk at or above the deployed ``threshold`` and, with
+    ``top_k``, among the ``top_k`` highest of its CEAS, whether or not the alerts were issued;
+    without a threshold, the scores' ``alert``), ``medium`` (risk at least 0.5, not flagged: with
+    ``top_k`` this includes risks above the threshold beyond a CEAS's cap), ``low`` (risk below 0.5),
     ``before_scoring`` (fewer than ``first_landmark`` months on the episode), ``past_horizon``
     (``horizon`` months or more: already chronic, not scored) and ``not_scored`` (otherwise).
 
@@ -32,14 +61,16 @@ def risk_bands(
     Series of str
         Indexed like ``current``.
     """
-    s = scores.drop_duplicates("person_key").set_index("person_key")
-    risk = current["person_key"].map(s["risk"])
-    if threshold is None:
-        alert = current["person_key"].map(s["alert"]).astype("boolean").fillna(False).astype(bool)
-    else:  # the scenario concerns whom the model flags; issuing the alerts is the alerts stage's call
-        alert = (risk >= float(threshold)).fillna(False).astype(bool)
+    risk = current["person_key"].map(scores.drop_duplicates("person_key").set_index("person_key")["risk"])
+    alert = current["person_key"].map(flagged(scores, threshold, top_k)).astype("boolean").fillna(False)
     band = np.select(
-        [alert, risk >= 0.5, risk < 0.5, current["elapsed"] < first_landmark, current["elapsed"] >= horizon],
+        [
+            alert.astype(bool),
+            risk >= 0.5,
+            risk < 0.5,
+            current["elapsed"] < first_landmark,
+            current["elapsed"] >= horizon,
+        ],
         ["high", "medium", "low", "before_scoring", "past_horizon"],
         default="not_scored",
     )

@@ -3,10 +3,12 @@
 A Weibull accelerated failure time model of the episode length on the chronicity model's critical
 factors (:data:`pact_analysis.chronicity.EXIT_COVARIATES`, measured at the start of the episode),
 fitted on every head's episode (:func:`fit_remaining`); each open episode's survival is conditioned
-on the months already elapsed (:func:`conditional_survival`); expected remaining months within the
-horizon x the monthly amount (:func:`future_spending`). Intervals: parameter vectors drawn from the
-fit's asymptotic normal distribution (:func:`parameter_draws`: model uncertainty, not the chance
-variation of who actually leaves).
+on the months already elapsed (:func:`conditional_survival`); expected calendar months paid within
+the horizon x the monthly amount (:func:`future_spending`). The interval is a prediction interval of
+what will be paid: each of its simulations draws the model's coefficients from their sampling
+distribution (:func:`parameter_draws`, the model's uncertainty) and then who leaves, and when, under
+those coefficients (:func:`simulated_months`, the chance of who exits). The Weibull form itself is
+not varied; the backtest (:mod:`pact_analysis.spending.backtest`) checks it against what was paid.
 """
 
 from __future__ import annotations
@@ -71,10 +73,20 @@ def fit_remaining(exit_data: pd.DataFrame, covariates: Sequence[str] = tuple(ch.
     return ch.fit_aft(exit_data, "duration", "event", list(covariates), entry=entry)["model"]
 
 
-def parameter_draws(model: Any, n: int, seed: int = 0) -> pd.DataFrame:
+def parameter_draws(model: Any, n: int, seed: int = 0, model_uncertainty: bool = True) -> pd.DataFrame:
     """Parameter vectors of a lifelines parametric model: the estimate first, then ``n`` draws.
 
-    Draws come from the asymptotic normal distribution of the estimates (``variance_matrix_``).
+    Parameters
+    ----------
+    model : lifelines parametric regression fitter
+        A fitted model (``params_``, ``variance_matrix_``).
+    n : int
+        Number of draws.
+    seed : int
+        Seed of the draws.
+    model_uncertainty : bool
+        Draw from the asymptotic normal distribution of the estimates (``variance_matrix_``); when
+        False every draw is the estimate (intervals then hold only the chance of who exits).
 
     Returns
     -------
@@ -84,7 +96,12 @@ def parameter_draws(model: Any, n: int, seed: int = 0) -> pd.DataFrame:
     mean = model.params_.to_numpy(float)
     cov = np.asarray(model.variance_matrix_, dtype=float)
     rng = np.random.default_rng(seed)
-    draws = rng.multivariate_normal(mean, cov, size=int(n), method="eigh") if n else np.empty((0, len(mean)))
+    if not model_uncertainty:
+        draws = np.tile(mean, (int(n), 1))
+    elif n:
+        draws = rng.multivariate_normal(mean, cov, size=int(n), method="eigh")
+    else:
+        draws = np.empty((0, len(mean)))
     return pd.DataFrame(np.vstack([mean, draws]), columns=model.params_.index)
 
 
@@ -123,10 +140,70 @@ def conditional_survival(
     return np.exp(-((t / scale) ** rho) + (t0 / scale) ** rho)
 
 
+def expected_months(params: pd.Series, frame: pd.DataFrame, elapsed: np.ndarray, months: int) -> np.ndarray:
+    """Expected calendar months paid in the next ``months`` months, per person.
+
+    The registry pays the month of an episode's last payment in full
+    (:func:`pact_analysis.spending.paid.months_paid`), so with ``elapsed`` measured at a month's end
+    the first month is paid to everyone still receiving and month ``m`` when the episode outlasts
+    ``elapsed + m - 1``: ``1 + sum_{m < months} S(elapsed + m) / S(elapsed)``.
+
+    Parameters
+    ----------
+    params, frame, elapsed, months
+        As :func:`conditional_survival`.
+
+    Returns
+    -------
+    ndarray, shape (persons,)
+    """
+    return 1.0 + conditional_survival(params, frame, elapsed, int(months) - 1).sum(axis=1)
+
+
+def simulated_months(
+    params: pd.Series, frame: pd.DataFrame, elapsed: np.ndarray, months: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Calendar months paid in one simulated future: each person's exit drawn from the model.
+
+    The exit time is drawn by inversion (a uniform ``u`` per person: the episode outlasts
+    ``elapsed + m`` while ``S(elapsed + m) / S(elapsed) > u``); months are counted as in
+    :func:`expected_months`, whose value is their expectation.
+
+    Parameters
+    ----------
+    params, frame, elapsed, months
+        As :func:`conditional_survival`.
+    rng : numpy.random.Generator
+        Source of the exits.
+
+    Returns
+    -------
+    ndarray of int, shape (persons,)
+    """
+    curves = conditional_survival(params, frame, elapsed, int(months) - 1)
+    return 1 + (curves > rng.uniform(size=(len(curves), 1))).sum(axis=1)
+
+
+def _group_sums(values: np.ndarray, groups: np.ndarray, labels: Sequence[str]) -> list[float]:
+    """Sums of ``values`` per label of ``groups`` and (last) over everyone."""
+    return [float(values[groups == g].sum()) for g in labels] + [float(values.sum())]
+
+
 def future_spending(
-    current: pd.DataFrame, draws: pd.DataFrame, months: int, by: str, alpha: float = 0.05
+    current: pd.DataFrame,
+    draws: pd.DataFrame,
+    months: int,
+    by: str,
+    alpha: float = 0.05,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Expected spending on today's recipients over the next ``months`` months, by group.
+
+    The estimate uses the model's estimate (row 0 of ``draws``, :func:`expected_months`); the
+    prediction interval takes quantiles of one simulated future per further row: that row's
+    coefficients, then who exits under them (:func:`simulated_months`). With
+    :func:`parameter_draws` (``model_uncertainty=True``) it holds both the model's uncertainty and
+    the chance of who exits; with ``model_uncertainty=False`` only the latter.
 
     Parameters
     ----------
@@ -140,6 +217,8 @@ def future_spending(
         Grouping column (e.g. ``band``).
     alpha : float
         One minus the level of the intervals.
+    seed : int
+        Seed of the simulated exits.
 
     Returns
     -------
@@ -148,32 +227,28 @@ def future_spending(
         ``expected_eur``, ``lower_eur``, ``upper_eur``.
     """
     groups = current[by].astype(str).to_numpy()
-    labels = [*pd.unique(groups), "total"]
+    labels = list(pd.unique(groups))
     amount = current["amount_eur"].to_numpy(float)
-    sims = []
-    months_point = None
-    for i in range(len(draws)):
-        remaining = conditional_survival(draws.iloc[i], current, current["elapsed"].to_numpy(), months).sum(
-            axis=1
-        )
-        sims.append([float((amount * remaining)[groups == g].sum()) for g in labels[:-1]])
-        if i == 0:
-            months_point = remaining
-    sims_arr = np.array(sims)
-    sims_arr = np.column_stack([sims_arr, sims_arr.sum(axis=1)])
-    persons = [int((groups == g).sum()) for g in labels[:-1]] + [len(groups)]
-    mean_months = [float(months_point[groups == g].mean()) for g in labels[:-1]] + [
-        float(months_point.mean())
-    ]
-    rest = sims_arr[1:] if len(sims_arr) > 1 else sims_arr
-    out = pd.DataFrame(
-        {
-            "persons": persons,
-            "expected_months": mean_months,
-            "expected_eur": sims_arr[0],
-            "lower_eur": np.quantile(rest, alpha / 2, axis=0),
-            "upper_eur": np.quantile(rest, 1 - alpha / 2, axis=0),
-        },
-        index=pd.Index(labels, name=by),
+    elapsed = current["elapsed"].to_numpy(float)
+    point = expected_months(draws.iloc[0], current, elapsed, months)
+    rng = np.random.default_rng(seed)
+    sims = np.array(
+        [
+            _group_sums(
+                amount * simulated_months(draws.iloc[i], current, elapsed, months, rng), groups, labels
+            )
+            for i in range(1, len(draws))
+        ]
+        or [_group_sums(amount * point, groups, labels)]
     )
-    return out
+    persons = _group_sums(np.ones(len(groups)), groups, labels)
+    return pd.DataFrame(
+        {
+            "persons": np.array(persons, dtype=int),
+            "expected_months": np.array(_group_sums(point, groups, labels)) / np.maximum(persons, 1),
+            "expected_eur": _group_sums(amount * point, groups, labels),
+            "lower_eur": np.quantile(sims, alpha / 2, axis=0),
+            "upper_eur": np.quantile(sims, 1 - alpha / 2, axis=0),
+        },
+        index=pd.Index([*labels, "total"], name=by),
+    )

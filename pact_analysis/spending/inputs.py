@@ -75,7 +75,7 @@ def require(*files: Path) -> None:
 
 
 def alert_scores(paths: Paths) -> pd.DataFrame:
-    """Today's scored recipients (``person_key``, ``risk``, ``alert``) from the alerts stage.
+    """Today's scored recipients (``person_key``, ``ceas_code``, ``risk``, ``alert``) from the alerts stage.
 
     Parameters
     ----------
@@ -88,7 +88,7 @@ def alert_scores(paths: Paths) -> pd.DataFrame:
         When the alerts stage has not written its scores.
     """
     require(scores_file(paths))
-    return pd.read_parquet(scores_file(paths), columns=["person_key", "risk", "alert"])
+    return pd.read_parquet(scores_file(paths), columns=["person_key", "ceas_code", "risk", "alert"])
 
 
 def read_profiles(paths: Paths) -> pd.DataFrame:

@@ -1,13 +1,17 @@
-"""Spending paid by the benefit registry (RGC): one row per file and calendar month paid, and sums.
+"""Spending paid by the benefit registry (RGC): one row per head and calendar month paid, and sums.
 
 Every benefit file of ``rgc_spells`` is expanded into the calendar months it paid, from the month of
 ``start_date`` (first month paid) to the month of ``end_date`` (last month paid) or, when still paid,
-the month of the extraction date; each month pays ``monthly_amount_eur``. Totals are therefore
-exactly ``sum(amount x months paid)`` over the registry (:func:`registry_total`). Each month also
-carries its rank in the person's episode (files separated by less than
-``chronicity.merge_gap_months`` are one episode, :func:`pact_analysis.chronicity.build_spells`), so
-the spending beyond month 24 of an episode is known. Sums over groups of fewer than the minimum
-publishable persons are folded into one row (:func:`spending_by_folded`).
+the month of the extraction date (:func:`file_months`). A household receives one RGC benefit at a
+time, so a head paid by two or more concurrent files in a month (overlapping or nested files, or one
+file repeated) is paid once that month, at the amount of the file begun last (:func:`paid_once`);
+the head-months so de-duplicated are counted (:func:`overlapping_head_months`). Totals are therefore
+``sum(amount x months paid)`` over the registry with each head-month counted once
+(:func:`registry_total`). Each month also carries its rank in the person's episode (files separated
+by less than ``chronicity.merge_gap_months`` are one episode,
+:func:`pact_analysis.chronicity.build_spells`), so the spending beyond month 24 of an episode is
+known. Sums over groups of fewer than the minimum publishable persons are folded into one row
+(:func:`spending_by_folded`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pact_analysis.errors import StageError
 OTHER = "other"
 
 
-def _month_index(dates: pd.Series) -> pd.Series:
+def month_index(dates: pd.Series) -> pd.Series:
     """Months since year 0 of each date (``year * 12 + month - 1``), NaN for missing dates."""
     d = pd.to_datetime(dates)
     return d.dt.year * 12 + d.dt.month - 1
@@ -48,13 +52,13 @@ def months_paid(spells: pd.DataFrame, extraction_date: Any) -> pd.Series:
     """
     extraction = pd.Timestamp(extraction_date)
     end = pd.to_datetime(spells["end_date"]).fillna(extraction).clip(upper=extraction)
-    n = _month_index(end) - _month_index(spells["start_date"]) + 1
+    n = month_index(end) - month_index(spells["start_date"]) + 1
     return n.clip(lower=0).astype(int)
 
 
 def registry_total(spells: pd.DataFrame, extraction_date: Any) -> float:
-    """Total paid by the benefit registry: ``sum(monthly_amount_eur x months paid)``, EUR."""
-    return float((spells["monthly_amount_eur"].astype(float) * months_paid(spells, extraction_date)).sum())
+    """Total paid by the benefit registry, EUR: :func:`payments` summed (each head-month paid once)."""
+    return float(payments(spells, extraction_date)["amount_eur"].sum())
 
 
 def episode_start(spells: pd.DataFrame, episodes: pd.DataFrame) -> pd.Series:
@@ -94,13 +98,88 @@ def episode_start(spells: pd.DataFrame, episodes: pd.DataFrame) -> pd.Series:
     return out.where(pd.isna(found), pd.Series(found, index=spells.index))
 
 
+def file_months(
+    spells: pd.DataFrame,
+    extraction_date: Any,
+    ceas: pd.DataFrame | None = None,
+    episodes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per benefit file and calendar month it paid (concurrent files each counted).
+
+    Parameters
+    ----------
+    spells, extraction_date, ceas, episodes
+        As in :func:`payments`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`payments` but ``files``, plus ``start_date`` (the file's).
+    """
+    n = months_paid(spells, extraction_date)
+    first = month_index(spells["start_date"])
+    origin = first if episodes is None else month_index(episode_start(spells, episodes))
+    rows = np.repeat(np.arange(len(spells)), n.to_numpy())
+    offset = np.arange(len(rows)) - np.repeat(np.cumsum(n.to_numpy()) - n.to_numpy(), n.to_numpy())
+    months = first.to_numpy()[rows] + offset
+    base = spells.iloc[rows]
+    out = pd.DataFrame(
+        {
+            "file_id": base["file_id"].to_numpy(),
+            "person_key": base["person_key"].astype(object).fillna(base["file_id"]).to_numpy(),
+            "ceas_code": base["ceas_code"].to_numpy(),
+            "year": (months // 12).astype(int),
+            "amount_eur": base["monthly_amount_eur"].astype(float).to_numpy(),
+            "spell_month": (months - origin.to_numpy()[rows] + 1).astype(int),
+            "start_date": pd.to_datetime(base["start_date"]).to_numpy(),
+        }
+    )
+    out.insert(3, "month", pd.to_datetime({"year": out["year"], "month": months % 12 + 1, "day": 1}))
+    if ceas is not None:
+        out.insert(3, "province_code", out["ceas_code"].map(ceas.set_index("ceas_code")["province_code"]))
+    return out
+
+
+def paid_once(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each head paid once a month, however many of its files pay that month.
+
+    A household cannot receive two RGC benefits at once: when concurrent files (overlapping, nested
+    or repeated) of one head pay the same month, the month is paid at the amount of the file begun
+    last (the latest resolution in force; on the same start day, the larger amount, then the larger
+    ``file_id``), and that file's ``file_id`` and ``ceas_code`` are kept. ``spell_month`` is the
+    largest of the concurrent rows (the month of the longest-running episode).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        :func:`file_months`.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``person_key`` and ``month`` (in that order), with ``files`` (the files that paid it: more than
+        one in the head-months de-duplicated, :func:`overlapping_head_months`), without ``start_date``.
+    """
+    keys = ["person_key", "month"]
+    order = rows.sort_values(
+        [*keys, "start_date", "amount_eur", "file_id"], ascending=[True, True, False, False, False]
+    )
+    g = order.groupby(keys, sort=False)
+    order = order.assign(files=g["file_id"].transform("size"), spell_month=g["spell_month"].transform("max"))
+    return order.drop_duplicates(keys, keep="first").drop(columns="start_date").reset_index(drop=True)
+
+
 def payments(
     spells: pd.DataFrame,
     extraction_date: Any,
     ceas: pd.DataFrame | None = None,
     episodes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per benefit file and calendar month paid.
+    """One row per head (household's file holder) and calendar month paid, concurrent files paid once.
+
+    The months of every file (:func:`file_months`) are de-duplicated per head and month
+    (:func:`paid_once`: the file begun last sets the amount); how many head-months were
+    de-duplicated is :func:`overlapping_head_months` of the result.
 
     Parameters
     ----------
@@ -117,31 +196,11 @@ def payments(
     Returns
     -------
     DataFrame
-        ``file_id``, ``person_key`` (the head; the file id when unlinked), ``ceas_code``,
-        ``province_code``, ``month`` (first day), ``year``, ``amount_eur``, ``spell_month`` (1 = the
-        episode's first month).
+        ``file_id`` (the file whose amount is paid), ``person_key`` (the head; the file id when
+        unlinked), ``ceas_code``, ``province_code``, ``month`` (first day), ``year``, ``amount_eur``,
+        ``spell_month`` (1 = the episode's first month), ``files`` (files paying that head-month).
     """
-    n = months_paid(spells, extraction_date)
-    first = _month_index(spells["start_date"])
-    origin = first if episodes is None else _month_index(episode_start(spells, episodes))
-    rows = np.repeat(np.arange(len(spells)), n.to_numpy())
-    offset = np.arange(len(rows)) - np.repeat(np.cumsum(n.to_numpy()) - n.to_numpy(), n.to_numpy())
-    month_index = first.to_numpy()[rows] + offset
-    base = spells.iloc[rows]
-    out = pd.DataFrame(
-        {
-            "file_id": base["file_id"].to_numpy(),
-            "person_key": base["person_key"].astype(object).fillna(base["file_id"]).to_numpy(),
-            "ceas_code": base["ceas_code"].to_numpy(),
-            "year": (month_index // 12).astype(int),
-            "amount_eur": base["monthly_amount_eur"].astype(float).to_numpy(),
-            "spell_month": (month_index - origin.to_numpy()[rows] + 1).astype(int),
-        }
-    )
-    out.insert(3, "month", pd.to_datetime({"year": out["year"], "month": month_index % 12 + 1, "day": 1}))
-    if ceas is not None:
-        out.insert(3, "province_code", out["ceas_code"].map(ceas.set_index("ceas_code")["province_code"]))
-    return out
+    return paid_once(file_months(spells, extraction_date, ceas, episodes))
 
 
 def spending_by(paid: pd.DataFrame, by: str | Sequence[str], chronic_months: int = 24) -> pd.DataFrame:
@@ -225,24 +284,21 @@ def last_full_year(yearly: pd.DataFrame, extraction_date: Any) -> int:
 
 
 def overlapping_head_months(paid: pd.DataFrame) -> int:
-    """Head-months paid more than once: by overlapping spells of the same head, of one file or several.
+    """Head-months paid by more than one file (overlapping files, or one file repeated), paid once.
 
-    Overlapping spells of one head in a calendar month are each counted in :func:`payments` (a known
-    issue, not corrected here), whether they belong to different files or repeat one file (duplicate
-    payments): this counts the head-months with more than one payment row, so the report can say how
-    often.
+    :func:`payments` pays each such month once (:func:`paid_once`); this counts them, so the report can
+    say how often the registry holds concurrent files.
 
     Parameters
     ----------
     paid : DataFrame
-        :func:`payments` (``person_key``, ``month``).
+        :func:`payments` (``files``).
 
     Returns
     -------
     int
     """
-    rows = paid.groupby(["person_key", "month"], sort=False).size()
-    return int((rows > 1).sum())
+    return int((paid["files"] > 1).sum())
 
 
 def small_groups(persons: pd.Series, min_cell: int) -> list[Any]:

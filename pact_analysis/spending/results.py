@@ -99,7 +99,12 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         ``break_even_effect``, ``by_profile`` (spending in the last full year on households by
         the head's profile, ``no_profile`` and ``other`` included when shown, EUR; None where
         suppressed) and ``pilot_like`` (the scenario for recipients like the participants:
-        ``net_cost`` and ``break_even_effect``; None without the pilot). The rest is in ``data/spending/values.json``.
+        ``net_cost`` and ``break_even_effect``; None without the pilot), ``backtest_error`` (relative
+        error, ``predicted / observed - 1``, of the spending predicted for the ``backtest_months``
+        after a cut-off that many months before the extraction date) and ``backtest`` (its
+        ``cutoff``, ``months``, ``persons``, ``predicted_eur``, ``lower_eur``, ``upper_eur``,
+        ``observed_eur`` and ``inside``: :func:`pact_analysis.spending.backtest.backtest`). The rest
+        is in ``data/spending/values.json``.
     """
     net = net_summary(result)
     return {
@@ -111,6 +116,8 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         "break_even_effect": float(result["break_even"]),
         "by_profile": {str(p): _number(v) for p, v in result["by_profile"]["spending_eur"].items()},
         "pilot_like": _pilot_like_headline(pilot_like_summary(result.get("pilot_like"))),
+        "backtest_error": _number(result["backtest"]["relative_error"]),
+        "backtest": {k: v for k, v in result["backtest"].items() if k != "relative_error"},
     }
 
 
@@ -128,15 +135,18 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``cfg`` (the spending parameters used), ``chronicity`` (``alert_threshold``,
-        ``horizon_month``, ``first_landmark``), ``registry_total_eur``, ``scale``, ``last_full``,
+        ``alert_top_k``, ``horizon_month``, ``first_landmark``), ``registry_total_eur``, ``scale``, ``last_full``,
         ``mean_amount_eur`` (per month paid), ``top_share``, ``n_ceas``, ``effect`` (with
         ``not_delivered``), ``cases``, ``break_even_effect``, ``net_5y_eur`` (:func:`net_summary`),
         ``net_5y_eur_regional_scale``, ``tornado_base_eur`` and ``tornado_effect`` (the net and the
         effect, the break-even one, at which the tornado is drawn), ``profile_names``,
         ``profile_coverage`` (shares of the last full year's heads and spending with a profile:
         :func:`~pact_analysis.spending.by_profile.profile_coverage`) and ``overlapping_head_months``
-        (head-months paid by two or more overlapping spells of the head, each counted:
-        :func:`~pact_analysis.spending.paid.overlapping_head_months`).
+        (head-months held by two or more overlapping spells of the head, paid once:
+        :func:`~pact_analysis.spending.paid.overlapping_head_months`), ``pilot_like``,
+        ``future_exits_only`` (the total's interval without the model's uncertainty:
+        :func:`~pact_analysis.spending.analysis.forecast`) and ``backtest``
+        (:func:`~pact_analysis.spending.backtest.backtest`).
     """
     chron = result["chronicity"]
     net = net_summary(result)
@@ -145,6 +155,7 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         "cfg": dict(result["cfg"]),
         "chronicity": {
             "alert_threshold": chron.get("alert_threshold"),
+            "alert_top_k": chron.get("alert_top_k"),
             "alerts_withheld": bool(chron.get("alerts_withheld")),
             "horizon_month": chron["horizon_month"],
             "first_landmark": min(chron.get("landmarks") or [chron["landmark_month"]]),
@@ -170,6 +181,8 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         },
         "overlapping_head_months": int(result["overlapping_head_months"]),
         "pilot_like": pilot_like_summary(result.get("pilot_like")),
+        "future_exits_only": dict(result["future_exits_only"]),
+        "backtest": dict(result["backtest"]),
     }
 
 

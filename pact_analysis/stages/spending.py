@@ -51,7 +51,7 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     coverage = result["profile_coverage"]
     log.info(
         "spending: %d flagged cases, 5-year net cost %.0f EUR (effect from %s), %d profile rows, "
-        "%.0f%% of heads paid in %d with a profile, %d overlapping head-months",
+        "%.0f%% of heads paid in %d with a profile, %d overlapping head-months paid once",
         metrics["cases"],
         metrics["net_cost"]["estimate"],
         metrics["effect"]["source"],

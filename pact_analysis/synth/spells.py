@@ -386,7 +386,11 @@ def _reentry(
     prob = prob + np.where(cause == "NON_COMPLIANCE", cfg["reentry_noncompliance_extra"], 0.0)
     again = ~censored & np.isin(cause, MAIN_CAUSES) & (rng.random(len(prob)) < prob)
     gap = 1.0 + rng.exponential(max(cfg["reentry_mean_months"] - 1.0, 0.0), len(prob))
+    # at least 31 whole days after the exit: a month rounded down to 30 days would fall under the
+    # merge rule (files less than a month, 30.44 days, apart are one episode) and be no re-entry
     nxt = add_months(end, gap)
+    floor = end.astype("datetime64[D]") + np.timedelta64(31, "D")
+    nxt = np.where(nxt < floor, floor.astype(nxt.dtype), nxt)
     nxt[~again] = np.datetime64("NaT")
     return nxt
 

@@ -13,6 +13,8 @@ from pact_analysis.chronicity.deployment import (
     choose_deployment,
     cohort_split,
     deployed_validation,
+    landmark_verdict,
+    slope_interval,
 )
 from pact_analysis.chronicity.landmark import SPELL_MONTH
 from pact_analysis.chronicity.results import useful_ranges
@@ -73,21 +75,62 @@ def test_choose_deployment_recalibrates_only_when_it_helps_out_of_sample():
     assert not good["recalibrated"] and good["recalibration"] == (0.0, 1.0)
 
 
-def test_each_landmark_is_validated_on_its_own_slope_and_rows():
-    rows, logit = _rows(seed=4)
-    logit = np.where(rows[SPELL_MONTH] == 3.0, logit, 3 * logit)  # month 6 overconfident
+def test_each_landmark_is_validated_on_its_own_interval_and_events():
+    rows, logit = _rows(n=20000, seed=4)
     choice = choose_deployment(rows, logit, PARAMS, seed=0)
-    assert choice["landmark_slopes"][6.0] < 0.8 and 6.0 not in choice["validated_landmarks"]
-    # month 3 on too few rows is not validated; month 6 is, on its own
+    assert choice["landmark_verdicts"] == {3.0: "validated", 6.0: "validated"}
+    low, high = choice["landmark_slope_ci"][3.0]
+    assert 0.8 <= low < choice["landmark_slopes"][3.0] < high <= 1.2
+    # at month 6 the score says nothing of the outcome: shown miscalibrated, never validated
+    noise = np.where(rows[SPELL_MONTH] == 3.0, logit, np.random.default_rng(5).permutation(logit))
+    choice = choose_deployment(rows, noise, PARAMS, seed=0)
+    assert choice["landmark_verdicts"][6.0] == "miscalibrated" and 6.0 not in choice["validated_landmarks"]
+    # month 3 with too few events is not validated; month 6 is, on its own
     rows, logit = _rows(seed=6)
     keep = ((rows[SPELL_MONTH] == 6.0) | (np.arange(len(rows)) < 100)).to_numpy()
     gap = choose_deployment(rows.loc[keep], logit[keep], PARAMS, seed=0)
-    assert gap["landmark_rows"][3.0] == 50 and gap["validated_landmarks"] == [6.0]
-    # too few rows at a landmark: not validated whatever its slope; then the threshold is set at
-    # landmark_month (what the model would do is still reported; the alerts are withheld)
-    few = {**PARAMS, "chronicity": {**PARAMS["chronicity"], "validated_min_rows": 5000}}
+    assert sum(gap["landmark_counts"][3.0]) == 50 and gap["landmark_verdicts"][3.0] == "too_few"
+    assert gap["validated_landmarks"] == [6.0]
+    # too few events everywhere: nothing validated; the threshold is then set at landmark_month
+    # (what the model would do is still reported; the alerts are withheld)
+    few = {**PARAMS, "chronicity": {**PARAMS["chronicity"], "validated_min_events": 5000}}
     none = choose_deployment(*_rows(seed=3), few, seed=0)
     assert none["validated_landmarks"] == [] and np.isfinite(none["threshold"])
+
+
+def test_a_point_slope_in_the_band_is_not_enough_to_validate():
+    # well calibrated, but on 600 rows a landmark's interval is wider than the band
+    rows, logit = _rows(n=1200, seed=8)
+    choice = choose_deployment(rows, logit, PARAMS, seed=0)
+    for m in (3.0, 6.0):
+        low, high = choice["landmark_slope_ci"][m]
+        assert low < 0.8 or high > 1.2
+        assert choice["landmark_verdicts"][m] == "not_established"
+    assert choice["validated_landmarks"] == []
+
+
+def test_landmark_verdict_tests_the_claim():
+    band = (0.8, 1.2)
+    assert landmark_verdict((0.85, 1.1), band, (150, 120), 100) == "validated"
+    assert landmark_verdict((0.9, 1.3), band, (150, 120), 100) == "not_established"
+    assert landmark_verdict((0.3, 0.7), band, (150, 120), 100) == "miscalibrated"
+    assert landmark_verdict((1.25, 1.6), band, (150, 120), 100) == "miscalibrated"
+    assert landmark_verdict((0.85, 1.1), band, (150, 99), 100) == "too_few"
+
+
+def test_slope_interval_treats_a_persons_rows_as_one_cluster():
+    rows, logit = _rows(n=4000, seed=9)
+    p = 1 / (1 + np.exp(-logit))
+    y, persons = rows["still"].to_numpy(), rows["person_key"].to_numpy()
+    once = slope_interval(y, p, np.arange(len(y)))
+    # every person's row twice: the same information, so the interval must not shrink
+    twice = slope_interval(np.repeat(y, 2), np.repeat(p, 2), np.repeat(np.arange(len(y)), 2))
+    assert twice[0] == pytest.approx(once[0])
+    assert twice[2] - twice[1] == pytest.approx(once[2] - once[1], rel=0.01)
+    # treated as independent rows it would shrink by about 1/sqrt(2)
+    naive = slope_interval(np.repeat(y, 2), np.repeat(p, 2), np.arange(2 * len(y)))
+    assert naive[2] - naive[1] == pytest.approx((once[2] - once[1]) / np.sqrt(2), rel=0.02)
+    assert slope_interval(y, p, persons)[1] < once[0] < slope_interval(y, p, persons)[2]
 
 
 def test_deployed_validation_point_figures_and_person_intervals():

@@ -50,13 +50,18 @@ def test_rates_are_suppressed_on_numerators_and_denominators():
     )
     data.loc[:14, "p"] = np.r_[0.9, np.full(14, 0.1)]  # group s: one alert
     table = mask_rates(fairness_audit(data, "still", "p", "g", threshold=0.5, n_boot=0), 10)
-    # the small group's rates reveal nothing; the big group's alert rate stays (numerator and rest large)
+    # the small group's rates reveal nothing; the big group's alert count minus the overall one would
+    # give the small group's away: blanked as a complement, the overall rate (the larger count) stays
     assert table.loc["s", ["alert_rate", "false_negative_rate", "observed"]].isna().all()
-    assert table.loc["b", "alert_rate"] == pytest.approx((data.loc[15:, "p"] >= 0.5).mean())
-    # a large group with few alerts: the alert rate is blanked (numerator below the minimum cell)
-    data.loc[15:, "p"] = np.r_[np.full(3, 0.9), np.full(n - 18, 0.1)]
+    assert np.isnan(table.loc["b", "alert_rate"]) and table.loc["s", "n"] == 15
+    assert table.loc["overall", "alert_rate"] == pytest.approx((data["p"] >= 0.5).mean())
+    # two large groups, one with few alerts: its alert rate is blanked (numerator below the minimum
+    # cell) with a complement; its observed rate (large counts) stays
+    data["g"] = np.where(np.arange(n) < 200, "a", "b")
+    data["p"] = np.r_[np.full(3, 0.9), np.full(197, 0.1), rng.random(n - 200)]
     few = mask_rates(fairness_audit(data, "still", "p", "g", threshold=0.5, n_boot=0), 10)
-    assert np.isnan(few.loc["b", "alert_rate"]) and not np.isnan(few.loc["b", "observed"])
+    assert np.isnan(few.loc["a", "alert_rate"]) and not np.isnan(few.loc["a", "observed"])
+    assert few["alert_rate"].isna().sum() == 2 and few["observed"].notna().all()
 
 
 def test_fairness_audit_intersections_count_empty_groups_as_zero():
@@ -85,7 +90,9 @@ def test_small_groups_and_curves_are_suppressed():
 
 
 def test_published_fairness_table_reveals_no_small_count_and_no_zero_width_interval():
+    from pact_analysis.chronicity.fairness_disclosure import protect_audits
     from pact_analysis.chronicity.tables import fairness_table
+    from pact_analysis.disclosure import SUPPRESSED
 
     rng = np.random.default_rng(1)
     n = 300
@@ -93,9 +100,10 @@ def test_published_fairness_table_reveals_no_small_count_and_no_zero_width_inter
         {"still": rng.integers(0, 2, n), "p": rng.random(n), "g": np.where(np.arange(n) < 12, "s", "b")}
     )
     table = fairness_audit(data, "still", "p", "g", threshold=0.7, n_boot=0)
-    shown = fairness_table(table, 20, lambda x: f"{x:.3f}")
+    shown = fairness_table(protect_audits({"g": table}, 20)["g"], lambda x: f"{x:.3f}").table
     assert np.isnan(shown.loc["s", "share_of_recipients"]) and np.isnan(shown.loc["s", "share_of_alerts"])
     assert shown.loc["s", ["alert_rate", "false_negative_rate"]].eq("–").all()
+    assert shown.loc["s", "persons"] == SUPPRESSED and shown.loc["overall", "persons"] == n
     rates = [c for c in ("alert_rate", "false_positive_rate", "false_negative_rate") if f"{c}_lower" in table]
     for rate in rates:
         assert (table[f"{rate}_upper"] - table[f"{rate}_lower"]).dropna().gt(0).all()

@@ -102,9 +102,12 @@ def test_calibration_recovers_slope():
     # a row without a prediction (the oracle where a spell has no match in the truth) is left out
     gaps = p.copy()
     gaps[:50] = np.nan
-    partial, without = calibration(y, gaps), calibration(y[50:], p[50:])
+    partial, without = calibration(y, gaps, missing="drop"), calibration(y[50:], p[50:])
     assert partial["slope"] == pytest.approx(without["slope"], rel=1e-9)
-    assert partial["table"]["n"].sum() == len(y) - 50
+    assert partial["table"]["n"].sum() == len(y) - 50 and partial["n_dropped"] == 50
+    # unless asked, a model that leaves rows unscored is an error, not a smaller sample
+    with pytest.raises(ValueError, match="50 rows without a prediction"):
+        calibration(y, gaps)
 
 
 def test_bootstrap_is_seeded():
@@ -129,3 +132,24 @@ def test_decision_curve_hand_example():
     assert not curve["useful"]
     better = decision_curve(y, np.array([0.9, 0.8, 0.2, 0.1]), [0.5]).iloc[0]
     assert better["net_benefit"] == pytest.approx(0.5) and better["useful"]
+
+
+def test_decision_curve_intervals_resample_persons_and_establish_only_a_real_gain():
+    rng = np.random.default_rng(4)
+    n = 1500
+    risk = rng.uniform(0.05, 0.95, n)
+    y = (rng.random(n) < risk).astype(int)
+    thresholds = [0.3, 0.5, 0.7]
+    good = decision_curve(y, risk, thresholds, n_boot=300, seed=1)
+    assert (good["net_benefit_lower"] < good["net_benefit"]).all()
+    assert (good["net_benefit"] < good["net_benefit_upper"]).all()
+    assert good["established"].all()  # a calibrated, informative score beats both defaults
+    noise = decision_curve(y, rng.permutation(risk), thresholds, n_boot=300, seed=1)
+    assert not noise["established"].any() and (noise["gain_lower"] < 0).all()
+    # a person's rows resampled together: the same rows twice as one person widen nothing
+    twice = decision_curve(
+        np.repeat(y, 2), np.repeat(risk, 2), thresholds, np.repeat(np.arange(n), 2), 300, 1
+    )
+    once_width = good["net_benefit_upper"] - good["net_benefit_lower"]
+    twice_width = twice["net_benefit_upper"] - twice["net_benefit_lower"]
+    assert np.allclose(twice_width, once_width, rtol=0.25)

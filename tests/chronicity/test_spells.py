@@ -119,6 +119,42 @@ def test_nested_file_does_not_end_the_episode_and_an_end_without_reason_is_an_ex
     assert spells.loc["c", "duration"] == pytest.approx(365 / DAYS_PER_MONTH)
 
 
+def test_an_open_file_followed_by_a_later_file_ends_where_that_file_starts():
+    # a: a file never closed, then (after a same-day duplicate) a file opened two years later that
+    # ended with a job: the open file is a missing end date; it ends at the next later start with an
+    # unknown cause, and the later file is an episode of its own (before, one censored spell of 70
+    # months deleted the job exit; merged, it would have claimed unbroken receipt for 36 months)
+    # b: two files with the same end date and different reasons: the cause is not known
+    # c: the same reason twice, or one reason and one missing, is no conflict, whatever the file order
+    files = _files(
+        [
+            ("S1", "a", "2013-01-01", None, None, False),
+            ("S1b", "a", "2013-01-01", "2013-06-01", "CARE_MOVED", False),
+            ("S2", "a", "2015-01-01", "2016-01-01", "JOB_INCOME", False),
+            ("S3", "b", "2013-01-01", "2014-01-01", "NON_COMPLIANCE", False),
+            ("S4", "b", "2013-01-01", "2014-01-01", "JOB_INCOME", False),
+            ("S5", "c", "2013-01-01", "2014-01-01", "JOB_INCOME", False),
+            ("S6", "c", "2013-05-01", "2014-01-01", "JOB_INCOME", False),
+            ("S7", "d", "2013-01-01", "2014-01-01", "JOB_INCOME", False),
+            ("S8", "d", "2013-05-01", "2014-01-01", None, False),
+        ]
+    )
+    spells = build_spells({"rgc_spells": files, "rgc_members": files[[]]}, PARAMS)
+    assert spells.attrs["open_superseded_files"] == 1 and spells.attrs["conflicting_exits"] == 1
+    a = spells.loc[spells["person_key"] == "a"].reset_index(drop=True)
+    assert len(a) == 2 and a["event"].all()
+    assert a.loc[0, "cause"] == UNKNOWN_EXIT and a.loc[0, "exit_date"] == pd.Timestamp("2015-01-01")
+    assert a.loc[1, "cause"] == "JOB_INCOME" and a.loc[1, "start_date"] == pd.Timestamp("2015-01-01")
+    spells = spells.set_index("person_key")
+    assert spells.loc["b", "event"] and spells.loc["b", "cause"] == UNKNOWN_EXIT
+    assert spells.loc["c", "cause"] == "JOB_INCOME" and spells.loc["d", "cause"] == "JOB_INCOME"
+    # swapping the file ids changes nothing
+    swap = {"S3": "S4", "S4": "S3", "S7": "S8", "S8": "S7"}
+    swapped = files.assign(spell_id=files["spell_id"].map(swap).fillna(files["spell_id"]))
+    again = build_spells({"rgc_spells": swapped, "rgc_members": swapped[[]]}, PARAMS).set_index("person_key")
+    assert again.loc["b", "cause"] == UNKNOWN_EXIT and again.loc["d", "cause"] == "JOB_INCOME"
+
+
 def test_spell_begun_before_the_window_is_left_truncated_with_its_true_start():
     files = _files(
         [

@@ -56,6 +56,28 @@ def test_secondary_suppression_with_margins_in_the_table():
     assert disclosure.back_solvable(mask.to_numpy()) == []
 
 
+def test_a_forced_cell_is_protected_like_a_primary_one():
+    table = crosstab([[30, 20, 30], [15, 25, 40]])
+    forced = np.zeros(table.shape, dtype=bool)
+    forced[0, 1] = True  # suppressed in another table that shares it
+    mask = disclosure.suppression_mask(table, 10, forced=forced)
+    assert mask.loc["r0", "c1"] and mask.to_numpy().sum() == 4
+    assert disclosure.back_solvable(mask.to_numpy()) == []
+    assert not disclosure.suppression_mask(table, 10).to_numpy().any()
+
+
+def test_recoverable_generalises_back_solvable_and_protect_relations_repairs():
+    mask = np.zeros((2, 3), dtype=bool)
+    mask[0, 0] = mask[0, 1] = mask[1, 0] = True
+    lines = [[(r, c) for c in range(3)] for r in range(2)] + [[(r, c) for r in range(2)] for c in range(3)]
+    equations = np.array([[float((r, c) in line) for r in range(2) for c in range(3)] for line in lines])
+    found = disclosure.recoverable(equations, mask.ravel()).reshape(mask.shape)
+    assert sorted(map(tuple, np.argwhere(found))) == disclosure.back_solvable(mask)
+    values = np.array([3.0, 20, 30, 15, 25, 40])
+    repaired = disclosure.protect_relations(values, equations, (values < 10), 10)
+    assert repaired[0] and repaired.sum() >= 2 and not disclosure.recoverable(equations, repaired)[0]
+
+
 def test_back_solvable_detects_a_lone_suppressed_cell():
     mask = np.zeros((3, 3), dtype=bool)
     mask[1, 2] = True

@@ -82,3 +82,26 @@ def test_no_verdict_rests_on_a_suppressed_row():
     table = pilot.verdicts(_result(52), cfg, min_cell=10)  # 8 disagree: the row is suppressed
     row = table.loc["professionals"]
     assert row["verdict"] == "suppressed" and pd.isna(row["estimate"]) and pd.isna(row["ci_low"])
+
+
+def test_a_share_is_decided_once_at_the_level_it_is_published():
+    """By territory a few dissenters are below the minimum cell; all territories together they are not.
+
+    The verdict, the report's sentences and its table ask one question (issue 21): is the published
+    row (all territories together) suppressed? A territory's small count does not hide the total.
+    """
+    result = _result(50)
+    users = pd.Series([True] * 95 + [False] * 5 + [True] * 96 + [False] * 4 + [True] * 90 + [False] * 10)
+    result["agree_users"] = pilot.share_table(users, pd.Series(["A"] * 100 + ["B"] * 100 + ["C"] * 100))
+    assert pilot.suppressed_rows(result["agree_users"], 10, claims.SHARE_COUNTS)[["A", "B"]].all()
+    assert not claims.share_suppressed(result, "agree_users", "TOTAL", 10)
+    assert list(claims.published_shares(result, "agree_users").index) == ["TOTAL"]
+    table = pilot.verdicts(result, defaults()["evaluation"], min_cell=10)
+    assert table.loc["users", "estimate"] == pytest.approx(281 / 300)
+    with pytest.raises(KeyError):
+        claims.share_suppressed(result, "agree_users", "A", 10)  # a territory is never published
+    result = _result(52)  # 8 of 60 professionals disagree: hidden even with every territory together
+    assert claims.share_suppressed(result, "agree_professionals", "TOTAL", 10)
+    assert pilot.verdicts(result, defaults()["evaluation"], min_cell=10).loc["professionals", "verdict"] == (
+        "suppressed"
+    )

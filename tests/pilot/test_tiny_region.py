@@ -38,9 +38,11 @@ def test_pilot_evaluation_on_the_tiny_region(tiny_result):
     assert verdicts.loc["empowerment", "verdict"] == pilot.claims.with_reservations(
         gap, ["unblinded_assessors", "late_baselines"]
     )
-    # no verdict on a share whose row publishes a small count
+    # no verdict on a share the report suppresses (one decision, at the level it is published)
     for claim, (key, row, _) in pilot.claims.SHARE_TERMS.items():
-        hidden = pilot.suppressed_rows(tiny_result[key], 10, ["n", "agree", "disagree"]).get(row, False)
+        hidden = pilot.claims.share_suppressed(tiny_result, key, row, 10)
+        alone = tiny_result[key].loc[row, ["n", "agree", "disagree"]]
+        assert hidden == bool(((alone > 0) & (alone < 10)).any())
         assert (verdicts.loc[claim, "verdict"] == "suppressed") == hidden
     check = tiny_result["validation"]
     assert {"personal", "exit_12m", "days_employed"} <= set(check.index)

@@ -113,3 +113,23 @@ def test_true_profile_jaccard_best_match_and_small_profiles_left_out():
     assert out.index.tolist() == ["a", "b"]  # c holds 1 of 11 persons
     assert out["a"] == pytest.approx(5 / 7)  # 5 shared, 6 + 6 - 5 in the union
     assert out["b"] == pytest.approx(4 / 5)
+
+
+def test_two_stage_starts_reach_the_one_stage_maximum_and_continue_their_initial_runs():
+    frame, _ = three_groups(n=900, seed=5)
+    data = profiles.encode(frame, list(frame.columns), [])
+    p = em.patterns(data.X.to_numpy(np.int64), profiles.latent.n_categories(data))
+    one = em.fit_starts(p, 3, 30, seed=2)
+    two = em.fit_starts(p, 3, 30, seed=2, initial_iter=5, keep=6)
+    assert two.loglik.shape == (1, 6) and two.converged.all()
+    assert two.loglik.max() == pytest.approx(one.loglik.max(), abs=0.01)
+    # the final stage continues the initial stage's best runs: none ends below where it stood after 5 steps
+    first = em.fit_starts(p, 3, 30, seed=2, max_iter=5)
+    kept = np.sort(first.loglik[0])[::-1][:6]
+    assert (np.sort(two.loglik[0])[::-1] >= kept - 1e-6).all()
+    # bootstrap replicates: each keeps its own best
+    W = np.stack([p.counts, p.counts * 2])
+    both = em.fit_starts(p, 3, 10, seed=2, weights=W, initial_iter=5, keep=3)
+    assert both.loglik.shape == (2, 3) and both.loglik[1].max() == pytest.approx(
+        2 * both.loglik[0].max(), rel=1e-4
+    )

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import profiles
+from pact_analysis.profiles import em
 from tests.profiles.toy import toy
 
 
@@ -68,3 +69,26 @@ def test_kprototypes_baseline_with_and_without_continuous_indicators():
     assert profiles.agreement(mixed, group) > 0.6
     assert profiles.agreement(categorical, group) > 0.3
     assert set(np.unique(categorical)) == {0, 1}
+
+
+def _batch(logliks):
+    """A batch of starts of one replicate with these final log-likelihoods (parameters unused)."""
+    ll = np.asarray([logliks], dtype=float)
+    n = ll.shape[1]
+    return em.Starts(
+        ll, np.ones_like(ll, bool), np.ones_like(ll, int), np.zeros((1, n, 2)), np.zeros((1, n, 3, 2))
+    )
+
+
+def test_starts_stop_only_when_the_best_is_replicated_and_a_batch_brings_nothing_better():
+    from pact_analysis.profiles.latent import more_starts_needed
+
+    twice = _batch([-100.0, -100.0, -120.0])
+    assert more_starts_needed([twice], 3, 30)  # one batch: no batch has yet failed to improve
+    assert not more_starts_needed([twice, _batch([-101.0, -130.0, -100.005])], 3, 30)
+    # the last batch found a better maximum: run another, even though it is reached twice there
+    assert more_starts_needed([twice, _batch([-90.0, -90.0, -100.0])], 3, 30)
+    # the best reached once: run another
+    assert more_starts_needed([_batch([-100.0, -110.0, -120.0]), _batch([-101.0, -130.0, -105.0])], 3, 30)
+    # never past max_starts
+    assert not more_starts_needed([_batch([-100.0, -110.0, -120.0])], 3, 5)

@@ -24,9 +24,7 @@ pytestmark = pytest.mark.xdist_group("dvc")
 #: Pages whose text, at issue 21, still has faults from a notebook or catalogue the shell does not own.
 KNOWN_TYPOGRAPHY: dict = {}
 #: Reports with a table more than half suppressed at issue 21 (to aggregate, or replace by a sentence).
-KNOWN_EMPTY_TABLES = {
-    "05_pilot_evaluation": "improved_table, satisfaction_professionals, satisfaction_users",
-}
+KNOWN_EMPTY_TABLES: dict = {}
 #: A published table may suppress at most this share of its cells.
 MAX_SUPPRESSED = 0.5
 

@@ -28,29 +28,67 @@ def test_months_paid_counts_first_and_last_month_and_stops_at_the_extraction():
     assert sp.registry_total(files, EXTRACTION) == 3 * 500 + 400 + 2 * 300
 
 
+def _independent_head_months(spells: pd.DataFrame, extraction: pd.Timestamp) -> dict:
+    """``(head, month) -> (file start, amount, files)``, one calendar-month period range per file: the
+    file begun last sets the amount (the larger on the same day)."""
+    months: dict[tuple, tuple] = {}
+    for file_id, head, start, end, amount in spells[
+        ["file_id", "person_key", "start_date", "end_date", "monthly_amount_eur"]
+    ].itertuples(index=False):
+        last = extraction if pd.isna(end) or end > extraction else end
+        for month in pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"):
+            key = (file_id if pd.isna(head) else head, month)
+            before = months.get(key, (pd.Timestamp.min, -1.0, 0))
+            files = before[2] + 1
+            months[key] = (*max(before[:2], (start, amount)), files)
+    return months
+
+
 def test_spending_reconciles_exactly_with_the_benefit_registry(tiny_project):
-    """The same total computed independently: one calendar-month period range per file."""
+    """The same total computed independently, each head paid once a month."""
     params = load_params(tiny_project.params)
     tables = ch.load_tables(tiny_project.processed, ("rgc_spells", "rgc_members", "persons", "ceas"))
     spells = tables["rgc_spells"]
     extraction = pd.Timestamp(params["data"]["extraction_date"])
-    independent = 0.0
-    for start, end, amount in spells[["start_date", "end_date", "monthly_amount_eur"]].itertuples(
-        index=False
-    ):
-        last = extraction if pd.isna(end) or end > extraction else end
-        independent += amount * len(pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"))
+    months = _independent_head_months(spells, extraction)
+    independent = sum(amount for _, amount, _ in months.values())
     paid = sp.payments(spells, extraction, tables["ceas"], ch.build_spells(tables, params))
     yearly = sp.yearly_spending(paid)
     assert independent > 0
     assert paid["amount_eur"].sum() == pytest.approx(independent, rel=1e-12)
+    assert sp.registry_total(spells, extraction) == pytest.approx(independent, rel=1e-12)
     assert yearly["spending_eur"].sum() == pytest.approx(independent, rel=1e-12)
     assert sp.spending_by(paid, "province_code")["spending_eur"].sum() == pytest.approx(
         independent, rel=1e-12
     )
-    assert yearly["months"].sum() == sp.months_paid(spells, extraction).sum()
+    assert yearly["months"].sum() == len(months)
     assert paid["spell_month"].min() == 1
     assert 0 < yearly["chronic_share"].max() < 1
+
+
+def test_a_nested_file_does_not_pay_its_head_twice():
+    """The referee's case: S2 nested in S1, both at 500 a month: 500 (not 1,000) from March to June."""
+    files = benefit_files(
+        [("a", "2013-01-01", "2016-01-01", 500.0), ("a", "2013-03-01", "2013-06-01", 500.0)]
+    )
+    episodes = pd.DataFrame({"person_key": ["a"], "start_date": pd.to_datetime(["2013-01-01"])})
+    paid = sp.payments(files, EXTRACTION, episodes=episodes)
+    by_month = paid.groupby("month")["amount_eur"].sum()
+    assert (by_month == 500.0).all() and len(by_month) == 37
+    assert sp.overlapping_head_months(paid) == 4
+    assert paid["spell_month"].tolist() == list(range(1, 38)), "one row per month of the episode"
+    assert sp.registry_total(files, EXTRACTION) == 37 * 500.0
+
+
+def test_concurrent_files_pay_the_amount_of_the_file_begun_last():
+    files = benefit_files(
+        [("a", "2016-01-01", "2016-12-31", 400.0), ("a", "2016-06-10", "2016-08-31", 600.0)]
+    )
+    paid = sp.payments(files, EXTRACTION).set_index("month")
+    assert paid.loc["2016-05-01", "amount_eur"] == 400.0 and paid.loc["2016-06-01", "amount_eur"] == 600.0
+    assert paid.loc["2016-09-01", "amount_eur"] == 400.0, "the outer file resumes once the later one ends"
+    assert paid.loc["2016-07-01", "file_id"] == "F1" and paid.loc["2016-07-01", "files"] == 2
+    assert paid["amount_eur"].sum() == 9 * 400.0 + 3 * 600.0
 
 
 def test_spell_month_counts_from_the_start_of_the_merged_episode():
@@ -136,7 +174,9 @@ def test_overlapping_files_of_one_head_are_counted_per_head_month():
     )
     paid = sp.payments(files, EXTRACTION)
     assert sp.overlapping_head_months(paid) == 2
-    assert paid["amount_eur"].sum() == sp.registry_total(files, EXTRACTION), "each file still counted"
+    # a: Jan, Feb, Apr, May at 500 and March at 100 (begun last); c: January once; b, d, unlinked: all
+    assert paid["amount_eur"].sum() == 4 * 500 + 100 + 4 * 500 + 2 * 500 + 5 * 500 + 2 * 5 * 500
+    assert paid["amount_eur"].sum() == sp.registry_total(files, EXTRACTION), "one total, one computation"
 
 
 def test_a_duplicated_spell_of_one_file_counts_as_overlapping_head_months():
@@ -145,20 +185,13 @@ def test_a_duplicated_spell_of_one_file_counts_as_overlapping_head_months():
     )
     files = pd.concat([files, files.iloc[[0]]], ignore_index=True)  # file F0 paid twice, same spell
     paid = sp.payments(files, EXTRACTION)
-    assert (paid["file_id"] == "F0").sum() == 6
-    assert sp.overlapping_head_months(paid) == 3, "January to March of head a, each paid twice"
+    assert (paid["file_id"] == "F0").sum() == 3, "paid once a month"
+    assert sp.overlapping_head_months(paid) == 3, "January to March of head a, each held twice"
 
 
 def test_overlapping_head_months_on_the_tiny_region_match_an_independent_count(tiny_project):
     params = load_params(tiny_project.params)
     spells = ch.load_tables(tiny_project.processed, ("rgc_spells",))["rgc_spells"]
     extraction = pd.Timestamp(params["data"]["extraction_date"])
-    months: dict[tuple[str, pd.Period], int] = {}
-    for head, start, end in (
-        spells[["person_key", "start_date", "end_date"]].dropna(subset=["person_key"]).itertuples(index=False)
-    ):
-        last = extraction if pd.isna(end) or end > extraction else end
-        for month in pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"):
-            months[(head, month)] = months.get((head, month), 0) + 1
-    independent = sum(n > 1 for n in months.values())
+    independent = sum(files > 1 for *_, files in _independent_head_months(spells, extraction).values())
     assert sp.overlapping_head_months(sp.payments(spells, extraction)) == independent

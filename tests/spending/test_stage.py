@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from pact_analysis import spending as sp
+from pact_analysis.alerts import select_alerts
 from pact_analysis.errors import StageError
 from pact_analysis.params import load_params
 from pact_analysis.paths import Paths
+from pact_analysis.spending.analysis import banded_recipients
 from pact_analysis.stages import alerts as alerts_stage
 from pact_analysis.stages import spending as stage
 from tests.tiny import run_stages, scoring_params
@@ -114,7 +116,7 @@ def test_heads_left_out_of_the_profiles_are_a_row_and_the_rows_still_add_up(spen
 def test_metrics_hold_only_the_headline_figures_and_the_effect_used(spent):
     paths, _ = spent
     metrics = json.loads(paths.metric("spending").read_text(encoding="utf-8"))
-    assert len(metrics) <= 8
+    assert len(metrics) <= 10
     assert metrics["effect"] == {"estimate": EFFECT["estimate"], "source": "pilot"}
     assert metrics["cases"] > 0 and metrics["registry_total_eur"] > 0
     cost = metrics["net_cost"]  # one sign convention: positive is a cost, the interval in the same sign
@@ -134,3 +136,42 @@ def test_the_report_finds_every_table_it_shows(spent):
     assert future.index[-1] == "total" and future["persons"].iloc[-1] == future["persons"].iloc[:-1].sum()
     assert values["effect"]["source"] == "pilot" and values["cfg"]["draws"] == 200
     assert list(tables["by_province"].columns) == [str(y) for y in tables["yearly"].index]
+
+
+def test_the_flagged_band_is_the_alerts_selection_capped_at_alerts_top_k(spent, monkeypatch):
+    """``alerts.top_k`` reaches the band: at most top_k flagged per CEAS, as the alerts stage selects."""
+    paths, params = spent
+    params = copy.deepcopy(params)
+    params["alerts"] = dict(params.get("alerts") or {}) | {"top_k": 1}
+    inputs = sp.read_inputs(paths, params)
+    seen = {}
+
+    def stop_after_bands(*args, **kwargs):
+        seen["current"] = banded_recipients(*args, **kwargs)
+        raise InterruptedError  # the rest of the analysis is tested above
+
+    monkeypatch.setattr(sp.analysis, "banded_recipients", stop_after_bands)
+    with pytest.raises(InterruptedError):
+        sp.analyse(**inputs, params=params, min_cell=int(params["disclosure"]["min_cell"]))
+    current, scores = seen["current"], inputs["scores"]
+    high = current.loc[current["band"] == "high", "person_key"]
+    assert len(high) and scores.set_index("person_key").loc[high, "ceas_code"].value_counts().max() == 1
+    chosen = scores.loc[select_alerts(scores, inputs["alerts"]["threshold"], 1), "person_key"]
+    assert set(high) == set(chosen) & set(current["person_key"])
+
+
+def test_the_backtest_compares_the_prediction_made_earlier_with_what_was_paid(spent):
+    """``backtest_error`` is the relative error of the prediction made ``backtest_months`` earlier."""
+    paths, params = spent
+    metrics = json.loads(paths.metric("spending").read_text(encoding="utf-8"))
+    back = metrics["backtest"]
+    months = params["spending"].get("backtest_months", 24)
+    assert back["months"] == months and back["persons"] > 0 and back["observed_eur"] > 0
+    cutoff = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(months=months)
+    assert back["cutoff"] == str(cutoff.date())
+    assert metrics["backtest_error"] == pytest.approx(back["predicted_eur"] / back["observed_eur"] - 1)
+    assert back["lower_eur"] <= back["predicted_eur"] <= back["upper_eur"]
+    assert back["inside"] == (back["lower_eur"] <= back["observed_eur"] <= back["upper_eur"])
+    _, values = sp.load_results(paths.spending)
+    exits_only, total = values["future_exits_only"], sp.load_results(paths.spending)[0]["future"].loc["total"]
+    assert total["upper_eur"] - total["lower_eur"] > exits_only["upper_eur"] - exits_only["lower_eur"]

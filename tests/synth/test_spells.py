@@ -121,6 +121,9 @@ def test_reentries_follow_job_or_sanction_exits(region):
     before = s.groupby("person_id")["exit_reason"].shift()
     assert set(before[s["spell_number"] > 1]) <= {"JOB_INCOME", "NON_COMPLIANCE"}
     assert (s["spell_number"] > 1).sum() > 0.1 * s["person_id"].nunique()
+    # a re-entry is never within the merge rule's month (it would be read as the same episode)
+    gap = (s["start_date"] - s.groupby("person_id")["end_date"].shift()).dt.days
+    assert gap[s["spell_number"] > 1].min() >= 31
 
 
 def test_members_one_head_per_file(region):

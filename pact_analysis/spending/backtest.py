@@ -1,0 +1,151 @@
+"""Backtest of the future-spending prediction: fitted at an earlier date, checked against what was paid.
+
+The data are cut at an earlier date (:func:`known_at`: records after it dropped, files and contracts
+still open at it censored there); the remaining-time model (:func:`~pact_analysis.spending.future.fit_remaining`)
+is fitted on the episodes known then, and its prediction of the following months' spending on the
+recipients of that date (:func:`~pact_analysis.spending.future.future_spending`, the same function
+and interval as the published forecast) is compared with what the registry then paid on those
+episodes (:func:`observed_spending`). The relative error is ``predicted / observed - 1``
+(:func:`backtest`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from pact_analysis import chronicity as ch
+from pact_analysis.spending.future import current_recipients, fit_remaining, future_spending, parameter_draws
+from pact_analysis.spending.paid import month_index
+
+#: Date column of each table's rows: rows dated after the cut-off were not known then.
+DATED = {
+    "rgc_spells": "start_date",
+    "employment_episodes": "start_date",
+    "sauss_interventions": "date",
+    "ngo_attention": "date",
+}
+#: Columns blanked when a row ends after the cut-off (still open then).
+ENDS = {"rgc_spells": ("end_date", "exit_reason"), "employment_episodes": ("end_date",)}
+
+
+def known_at(tables: Mapping[str, pd.DataFrame], cutoff: Any) -> dict[str, pd.DataFrame]:
+    """The tables as they stood at ``cutoff``.
+
+    Rows of :data:`DATED` tables dated after the cut-off are dropped; files and contracts ending after
+    it are open then (:data:`ENDS` blanked); ``rgc_members`` keeps the members of the files kept.
+    Persons' attributes and the CEAS directory are taken as they are.
+
+    Parameters
+    ----------
+    tables : mapping of DataFrame
+        The linked tables (:data:`pact_analysis.chronicity.SCORING_TABLES`).
+    cutoff : date-like
+        The earlier date.
+
+    Returns
+    -------
+    dict of DataFrame
+    """
+    cut = pd.Timestamp(cutoff)
+    out = dict(tables)
+    for name, column in DATED.items():
+        if name not in out:
+            continue
+        table = out[name].loc[pd.to_datetime(out[name][column]) <= cut].copy()
+        if name in ENDS:
+            later = (pd.to_datetime(table["end_date"]) > cut).to_numpy()
+            table.loc[later, list(ENDS[name])] = None
+            table["end_date"] = pd.to_datetime(table["end_date"])
+        out[name] = table
+    if "rgc_members" in out:
+        out["rgc_members"] = out["rgc_members"].loc[
+            out["rgc_members"]["file_id"].isin(out["rgc_spells"]["file_id"])
+        ]
+    return out
+
+
+def observed_spending(paid: pd.DataFrame, current: pd.DataFrame, cutoff: Any, months: int) -> float:
+    """What the registry paid in the ``months`` calendar months after ``cutoff`` on the episodes open at it.
+
+    Parameters
+    ----------
+    paid : DataFrame
+        :func:`~pact_analysis.spending.paid.payments` of the whole data, with ``spell_month`` counted
+        from the episode's start.
+    current : DataFrame
+        :func:`~pact_analysis.spending.future.current_recipients` at the cut-off (``person_key``,
+        ``start_date`` of the open episode).
+    cutoff : date-like
+        The earlier date (a month's end).
+    months : int
+        Calendar months after the cut-off's month.
+
+    Returns
+    -------
+    float
+        EUR paid on those episodes (later episodes of the same heads, after an exit, not counted).
+    """
+    month = month_index(paid["month"])
+    first = int(month_index(pd.Series([pd.Timestamp(cutoff)])).iloc[0]) + 1
+    start = month_index(current["start_date"]).set_axis(current["person_key"].to_numpy())
+    same_episode = paid["person_key"].map(start) == month - paid["spell_month"] + 1
+    window = (month >= first) & (month < first + int(months))
+    return float(paid.loc[window & same_episode, "amount_eur"].sum())
+
+
+def backtest(
+    tables: Mapping[str, pd.DataFrame],
+    paid: pd.DataFrame,
+    params: Mapping[str, Any],
+    months: int,
+    draws: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Fit the remaining-time model ``months`` before the extraction date and check its prediction.
+
+    Parameters
+    ----------
+    tables : mapping of DataFrame
+        The linked tables of the whole data.
+    paid : DataFrame
+        :func:`~pact_analysis.spending.paid.payments` of the whole data (episodes of the whole data).
+    params : mapping
+        Project parameters (``data.extraction_date``, ``chronicity``).
+    months : int
+        Months between the cut-off and the extraction date, and the months predicted.
+    draws : int
+        Parameter draws of the prediction interval (:func:`~pact_analysis.spending.future.parameter_draws`).
+    seed : int
+        Seed of the draws and of the simulated exits.
+
+    Returns
+    -------
+    dict
+        ``cutoff`` (ISO date), ``months``, ``persons`` (recipients at the cut-off), ``predicted_eur``,
+        ``lower_eur`` and ``upper_eur`` (95% prediction interval), ``observed_eur``,
+        ``relative_error`` (``predicted / observed - 1``) and ``inside`` (the observed within the
+        interval).
+    """
+    cutoff = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(months=int(months))
+    then = dict(params) | {"data": dict(params["data"]) | {"extraction_date": str(cutoff.date())}}
+    known = known_at(tables, cutoff)
+    episodes = ch.exit_dataset(ch.build_spells(known, then), known, then)
+    current = current_recipients(episodes, known["rgc_spells"]).assign(everyone="all")
+    model_draws = parameter_draws(fit_remaining(episodes), draws, seed)
+    predicted = future_spending(current, model_draws, int(months), "everyone", seed=seed).loc["total"]
+    observed = observed_spending(paid, current, cutoff, months)
+    low, high = float(predicted["lower_eur"]), float(predicted["upper_eur"])
+    return {
+        "cutoff": str(cutoff.date()),
+        "months": int(months),
+        "persons": int(predicted["persons"]),
+        "predicted_eur": float(predicted["expected_eur"]),
+        "lower_eur": low,
+        "upper_eur": high,
+        "observed_eur": observed,
+        "relative_error": float(predicted["expected_eur"]) / observed - 1 if observed > 0 else None,
+        "inside": bool(low <= observed <= high),
+    }

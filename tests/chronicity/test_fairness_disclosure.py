@@ -1,0 +1,188 @@
+"""The fairness audit's nested tables protected together: no small count recoverable by differencing.
+
+The checker is independent of the protection: each published count (a persons cell, or the numerator
+and denominator behind a published rate and its Wilson interval) is a sum of the unknown counts of
+the finest cells (sex x nationality x province x disability x alert x outcome); a small count is
+recoverable when its vector lies in the span of the published ones (a rank test).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from pact_analysis.chronicity.fairness import FAIRNESS_GROUPS, fairness_audit
+from pact_analysis.chronicity.fairness_disclosure import protect_audits
+from pact_analysis.chronicity.tables import fairness_table
+from pact_analysis.disclosure import SUPPRESSED
+
+DIMS = ["sex", "nationality", "province", "disability_status"]
+#: count -> (alert, still) filters (None: either)
+COUNTS = {
+    "n": (None, None),
+    "alerts": (1, None),
+    "no_alert": (0, None),
+    "stayed": (None, 1),
+    "left": (None, 0),
+    "false_pos": (1, 0),
+    "true_neg": (0, 0),
+    "false_neg": (0, 1),
+    "true_pos": (1, 1),
+}
+#: rate -> (numerator, denominator): a published rate with its interval gives both away
+RATES = {
+    "alert_rate": ("alerts", "n"),
+    "observed": ("stayed", "n"),
+    "false_positive_rate": ("false_pos", "left"),
+    "false_negative_rate": ("false_neg", "stayed"),
+}
+
+
+def persons(cells: dict[tuple[str, str], tuple[int, int, int, int]]) -> pd.DataFrame:
+    """Persons of each sex x nationality cell from its (false pos., true pos., true neg., false neg.)
+    counts; province and disability assigned in turn."""
+    rows = []
+    for (sex, nat), counts in cells.items():
+        for (alert, still), k in zip([(1, 0), (1, 1), (0, 0), (0, 1)], counts, strict=True):
+            rows += [(sex, nat, alert, still)] * k
+    data = pd.DataFrame(rows, columns=["sex", "nationality", "alert", "still"])
+    data["province"] = np.array(["P1", "P2", "P3"])[np.arange(len(data)) % 3]
+    data["disability_status"] = np.array(["with", "without"])[(np.arange(len(data)) // 3) % 2]
+    data["p"] = np.where(data["alert"] == 1, 0.9, 0.1)
+    return data
+
+
+def audits_of(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {
+        name: fairness_audit(data, "still", "p", cols, threshold=0.5, n_boot=0)
+        for name, cols in FAIRNESS_GROUPS.items()
+    }
+
+
+def primary_only(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """How each table was published before: suppressed on its own counts only (per table)."""
+    out = table.copy()
+    for rate in RATES:
+        num, den = table[f"{rate}_num"], table[f"{rate}_den"]
+        out.loc[(num < min_cell) | (den < min_cell) | (den - num < min_cell), rate] = np.nan
+    out["n"] = table["n"].where((table["n"] == 0) | (table["n"] >= min_cell))
+    return out
+
+
+def _vector(data: pd.DataFrame, cells: pd.MultiIndex, group: dict, count: str) -> np.ndarray:
+    alert, still = COUNTS[count]
+    keep = np.ones(len(cells), dtype=bool)
+    for dim, value in group.items():
+        keep &= cells.get_level_values(dim).astype(str) == str(value)
+    for name, value in (("alert", alert), ("still", still)):
+        if value is not None:
+            keep &= cells.get_level_values(name) == value
+    return keep.astype(float)
+
+
+def _groups(table: pd.DataFrame) -> list[dict]:
+    names = list(table.index.names)
+    keys = [k if isinstance(k, tuple) else (k,) for k in table.index]
+    return [{n: v for n, v in zip(names, k, strict=True) if v != "overall"} for k in keys]
+
+
+def exposed(data: pd.DataFrame, published: dict[str, pd.DataFrame], min_cell: int) -> list[tuple]:
+    """Every count 1..min_cell-1 of every group that some combination of published counts gives."""
+    levels = [sorted(data[d].astype(str).unique()) for d in DIMS] + [[0, 1], [0, 1]]
+    cells = pd.MultiIndex.from_product(levels, names=[*DIMS, "alert", "still"])
+    known, targets = [], []
+    for table in published.values():
+        for group, (_, row) in zip(_groups(table), table.iterrows(), strict=True):
+            if pd.notna(row["n"]):
+                known.append(_vector(data, cells, group, "n"))
+            for rate, parts in RATES.items():
+                if pd.notna(row[rate]):
+                    known += [_vector(data, cells, group, c) for c in parts]
+            targets += [(tuple(group.items()), c) for c in COUNTS]
+    system = np.array(known)
+    rank = np.linalg.matrix_rank(system)
+    hits = []
+    for group, count in dict.fromkeys(targets):
+        vector = _vector(data, cells, dict(group), count)
+        value = int(vector @ _fine_counts(data, cells))
+        if 0 < value < min_cell and np.linalg.matrix_rank(np.vstack([system, vector])) == rank:
+            hits.append((group, count, value))
+    return hits
+
+
+def _fine_counts(data: pd.DataFrame, cells: pd.MultiIndex) -> np.ndarray:
+    frame = data.assign(**{d: data[d].astype(str) for d in DIMS})
+    return frame.groupby([*DIMS, "alert", "still"]).size().reindex(cells, fill_value=0).to_numpy()
+
+
+BIG = (12, 14, 13, 15)
+
+
+def leaky_data() -> pd.DataFrame:
+    """M x EU holds one alert (a true positive); every other cell is large."""
+    cells = {(s, n): BIG for s in ("H", "M") for n in ("ES", "EU", "LATAM")}
+    cells[("M", "EU")] = (0, 1, 13, 15)
+    return persons(cells)
+
+
+def test_differencing_nested_tables_gave_the_single_alert_away_before():
+    data, min_cell = leaky_data(), 5
+    before = {name: primary_only(t, min_cell) for name, t in audits_of(data).items()}
+    hits = exposed(data, before, min_cell)
+    alerts = ((("sex", "M"), ("nationality", "EU")), "alerts", 1)
+    assert alerts in hits  # M's alerts minus M x ES's (or EU's minus H x EU's)
+    # the constructed path: the sex table minus the other nationalities' cells
+    sex, cross = before["sex"], before["sex_nationality"]
+    others = cross.loc[[("M", "ES"), ("M", "LATAM")], "alert_rate_num"].sum()
+    assert round(sex.loc["M", "alert_rate"] * sex.loc["M", "n"]) - others == 1
+    assert np.isnan(cross.loc[("M", "EU"), "alert_rate"])
+
+
+def test_no_small_count_is_recoverable_from_the_tables_protected_together():
+    data, min_cell = leaky_data(), 5
+    protected = protect_audits(audits_of(data), min_cell)
+    after = {name: p.table for name, p in protected.items()}
+    assert exposed(data, after, min_cell) == []
+    # the single alert hidden among complements: at least a rectangle of alert counts (2-D table)
+    nested = ("sex", "nationality", "sex_nationality")
+    hidden_alerts = [protected[n].mask[("yes", "all")] for n in nested]
+    assert hidden_alerts[2].loc[("M", "EU")] and sum(int(h.iloc[:-1].sum()) for h in hidden_alerts) >= 4
+    assert np.isnan(after["sex_nationality"].loc[("M", "EU"), "alert_rate"])
+    # one decision per count: the overall row is the same in every table
+    overall = [t.iloc[-1][list(RATES) + ["n"]] for t in after.values()]
+    assert all(o.equals(overall[0]) for o in overall)
+
+
+def test_random_audits_leave_no_small_count_recoverable():
+    rng = np.random.default_rng(7)
+    cells = {(s, n): tuple(rng.integers(0, 12, 4)) for s in ("H", "M") for n in ("ES", "EU", "LATAM", "SSA")}
+    data, min_cell = persons(cells), 10
+    before = {name: primary_only(t, min_cell) for name, t in audits_of(data).items()}
+    assert exposed(data, before, min_cell)  # the data set is at risk
+    after = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
+    assert exposed(data, after, min_cell) == []
+
+
+def test_tables_with_only_large_counts_are_published_whole():
+    cells = dict.fromkeys(itertools.product(("H", "M"), ("ES", "EU")), BIG)
+    protected = protect_audits(audits_of(persons(cells)), 3)
+    for name, audit in protected.items():
+        assert audit.primary == audit.secondary == audit.derived == 0, name
+        assert not audit.mask.to_numpy().any()
+        shown = fairness_table(audit, lambda x: f"{x:.3f}")
+        assert not shown.table["persons"].eq(SUPPRESSED).any()
+        assert audit.table[list(RATES)].notna().all().all()
+
+
+def test_published_table_marks_suppressed_persons_and_drops_empty_intersections():
+    cells = dict.fromkeys(itertools.product(("H", "M"), ("ES", "EU")), BIG)
+    cells[("M", "EU")] = (0, 1, 1, 1)  # three persons
+    cells[("H", "LATAM")] = (4, 4, 4, 4)
+    protected = protect_audits(audits_of(persons(cells)), 5)
+    shown = fairness_table(protected["sex_nationality"], lambda x: f"{x:.3f}")
+    assert shown.table.loc[("M", "EU"), "persons"] == SUPPRESSED
+    assert ("M", "LATAM") not in shown.table.index  # nobody: dropped, a known zero
+    assert shown.primary > 0 and shown.secondary > 0
+    assert shown.table.loc[("M", "EU"), "alert_rate"] == "–"
