@@ -171,8 +171,8 @@ def test_dvc_metrics_show_stays_readable():
     # issue 20 also: pilot.json's coverage_replications, coverage_mc_se, max_variance_ratio_deviation
     # (less the pooled coverage), spending.json's net_cost.probability_saving and the pilot-like
     # scenario (net_cost, break_even_effect): 5 more headlines, 3 of them in spending.json
-    extra["spending.json"] = 3
+    extra["spending.json"] = 4  # and backtest_error (issue 20's "Done when": 1 more)
     # issue 22: synthesize.json counts the records written before a move between provinces (1 more);
     # issue 21: pilot.json's exit_12m with its interval, the figure the index shows (3 more)
-    assert sum(counts.values()) <= 71 + verdicts + deployed + done_19, counts
+    assert sum(counts.values()) <= 72 + verdicts + deployed + done_19, counts
     assert max(n - extra.get(f, 0) for f, n in counts.items()) <= 12, counts

@@ -168,7 +168,7 @@ def write_outputs(
     """Write everything the stage keeps to ``folder`` atomically; return the number of lists.
 
     ``lists/<ceas_code>.csv`` (:func:`write_lists`), ``scores.parquet`` (:func:`score_table`),
-    ``coefficients.parquet`` (:func:`coefficient_table`), ``group_calibration.parquet``,
+    ``coefficients.parquet`` (:func:`coefficient_table`),
     ``thresholds.parquet``, ``feedback.parquet``, ``intervention_record.parquet``
     (:func:`intervention_record`), ``model.json`` (:func:`model_summary`) and ``summary.json``
     (:func:`run_summary`).
@@ -192,7 +192,6 @@ def write_outputs(
         n_lists = write_lists(lists, result["ceas"]["ceas_code"].dropna().unique(), tmp / "lists")
         score_table(result).to_parquet(tmp / "scores.parquet", index=False)
         coefficient_table(result["model"]).to_parquet(tmp / "coefficients.parquet")
-        result["group_calibration"].to_parquet(tmp / "group_calibration.parquet", index=False)
         result["thresholds"].to_parquet(tmp / "thresholds.parquet")
         feedback.to_parquet(tmp / "feedback.parquet", index=False)
         intervention_record(result["scores"], feedback).to_parquet(
@@ -358,14 +357,14 @@ def read_outputs(paths: Paths | str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``scores``, ``coefficients``, ``group_calibration``, ``thresholds``, ``feedback`` (DataFrames),
+        ``scores``, ``coefficients``, ``thresholds``, ``feedback`` (DataFrames),
         ``model`` (:func:`model_summary`), ``summary`` (:func:`run_summary`) and ``lists`` (the CSV
         files).
     """
     folder = (paths if isinstance(paths, Paths) else Paths(paths)).alerts
     out: dict[str, Any] = {
         name: pd.read_parquet(folder / f"{name}.parquet")
-        for name in ("scores", "coefficients", "group_calibration", "thresholds", "feedback")
+        for name in ("scores", "coefficients", "thresholds", "feedback")
     }
     out["model"] = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     out["summary"] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ the current recipients with bootstrap intervals (:func:`bootstrap_risk`), select
 (:func:`select_alerts`), explains them (:func:`top_reasons`: for a logistic model the logit is
 ``reference + sum_j b_j (x_j - mean_j)`` with the development means as reference, so each term is the
 factor's contribution for that person, and the largest positive ones are the reasons) and suggests an
-intervention (:func:`interventions`); :func:`group_calibration` and :func:`threshold_table` say what
+intervention (:func:`interventions`); :func:`threshold_table` says what
 the model and the candidate thresholds do on the later cohorts.
 """
 
@@ -80,35 +80,6 @@ def reporting_rows(
     cohort = ch.cohort_split(stack, params)
     where = ch.scored_landmarks(model.validated_landmarks, params)
     return stack.loc[(cohort == "test") & stack[ch.SPELL_MONTH].isin(where)]
-
-
-def group_calibration(
-    stack: pd.DataFrame,
-    model: ch.LinearModel,
-    threshold: float,
-    groups: Sequence[str] = GROUPS,
-    params: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Observed and predicted shares still receiving, and alert rates, by group on the test cohort
-    (rows at the validated landmarks, :func:`test_rows`).
-
-    Returns
-    -------
-    DataFrame
-        ``group``, ``value`` and the columns of :func:`pact_analysis.chronicity.fairness_audit`
-        (``n``, ``observed``, ``predicted``, ``alert_rate`` and the counts behind every rate, which
-        :func:`pact_analysis.chronicity.protect_audits` needs before anything is published); no rows
-        when the test cohort has no row where the model is scored.
-    """
-    val = reporting_rows(stack, model, params)
-    if val.empty:
-        return pd.DataFrame(columns=["group", "value", "n", "observed", "predicted", "alert_rate"])
-    val = val.assign(p=lambda d: model.risk(d))
-    rows = []
-    for group in groups:
-        table = ch.fairness_audit(val, "still", "p", group, threshold=threshold, n_boot=0)
-        rows.append(table.reset_index(names="value").assign(group=group))
-    return pd.concat(rows, ignore_index=True)
 
 
 def threshold_table(
@@ -265,7 +236,7 @@ def score(
     -------
     dict
         ``scores`` (every current recipient: risk, interval, alert, reasons, intervention, groups),
-        ``model`` (:class:`pact_analysis.chronicity.LinearModel`), ``group_calibration``,
+        ``model`` (:class:`pact_analysis.chronicity.LinearModel`),
         ``thresholds``, ``stack_sizes``, ``spells``, ``ceas``.
     """
     cfg = alerts_params(params)
@@ -312,7 +283,6 @@ def score(
             "alerts_withheld": bool(check["withheld"]),
             "recalibrated": bool(model.choice.get("recalibrated", False)),
         },
-        "group_calibration": group_calibration(stack, model, threshold, params=params),
         "thresholds": threshold_table(stack, model, candidates, params).join(
             current_share(current, candidates)
         ),

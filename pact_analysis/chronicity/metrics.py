@@ -236,7 +236,7 @@ def decision_curve(
     alpha : float
         One minus the confidence level.
     min_flagged : int
-        A percentile interval is not given where fewer than this many rows are flagged, or are not
+        A percentile interval is not given where fewer than this many persons are flagged, or are not
         (with few flagged and no needless alert among them every replicate's gain is at least 0: the
         interval would "establish" a gain the data cannot show).
 
@@ -271,8 +271,11 @@ def decision_curve(
         q = [alpha / 2, 1 - alpha / 2]
         out["net_benefit_lower"], out["net_benefit_upper"] = np.quantile(reps["model"], q, axis=0)
         out["gain_lower"], out["gain_upper"] = np.quantile(gain, q, axis=0)
-        flagged = np.array([(p >= t).sum() for t in pts])
-        few = (flagged < min_flagged) | (len(p) - flagged < min_flagged)
+        # persons, not rows: a person's rows are resampled together
+        units = pd.Series(codes)
+        flagged = np.array([units[p >= t].nunique() for t in pts])
+        unflagged = np.array([units[p < t].nunique() for t in pts])
+        few = (flagged < min_flagged) | (unflagged < min_flagged)
         bounds = ["net_benefit_lower", "net_benefit_upper", "gain_lower", "gain_upper"]
         out.loc[few, bounds] = np.nan
         out["established"] = out["gain_lower"].gt(0) & ~few

@@ -101,10 +101,8 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         suppressed) and ``pilot_like`` (the scenario for recipients like the participants:
         ``net_cost`` and ``break_even_effect``; None without the pilot), ``backtest_error`` (relative
         error, ``predicted / observed - 1``, of the spending predicted for the ``backtest_months``
-        after a cut-off that many months before the extraction date) and ``backtest`` (its
-        ``cutoff``, ``months``, ``persons``, ``predicted_eur``, ``lower_eur``, ``upper_eur``,
-        ``observed_eur`` and ``inside``: :func:`pact_analysis.spending.backtest.backtest`). The rest
-        is in ``data/spending/values.json``.
+        after a cut-off that many months before the extraction date). The rest, the backtest's
+        figures included, is in ``data/spending/values.json``.
     """
     net = net_summary(result)
     return {
@@ -117,7 +115,6 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         "by_profile": {str(p): _number(v) for p, v in result["by_profile"]["spending_eur"].items()},
         "pilot_like": _pilot_like_headline(pilot_like_summary(result.get("pilot_like"))),
         "backtest_error": _number(result["backtest"]["relative_error"]),
-        "backtest": {k: v for k, v in result["backtest"].items() if k != "relative_error"},
     }
 
 

@@ -13,7 +13,7 @@ chronicity model (:func:`pact_analysis.alerts.score`) and writes ``Paths.alerts`
   birth date or address;
 - ``scores.parquet``: every current recipient scored (with sex, nationality group and disability, for
   the report's group counts; never given to case managers);
-- ``coefficients.parquet``, ``group_calibration.parquet``, ``thresholds.parquet``, ``model.json``:
+- ``coefficients.parquet``, ``thresholds.parquet``, ``model.json``:
   the full model specification and what it does on the later cohorts, for the report;
 - ``feedback.parquet``: each review read from the feedback folder with the person's later RGC status;
 - ``intervention_record.parquet``: who was alerted and who was acted on (for a later model);

@@ -164,7 +164,7 @@ def test_the_backtest_compares_the_prediction_made_earlier_with_what_was_paid(sp
     """``backtest_error`` is the relative error of the prediction made ``backtest_months`` earlier."""
     paths, params = spent
     metrics = json.loads(paths.metric("spending").read_text(encoding="utf-8"))
-    back = metrics["backtest"]
+    back = sp.load_results(paths.spending)[1]["backtest"]
     months = params["spending"].get("backtest_months", 24)
     assert back["months"] == months and back["persons"] > 0 and back["observed_eur"] > 0
     cutoff = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(months=months)
