@@ -190,4 +190,3 @@ def test_scoring_landmark_scores_only_inside_validated_intervals():
     )
     expected = [np.nan, 3, 3, np.nan, np.nan, 9, np.nan, 21, 21, np.nan]
     assert np.array_equal(got, expected, equal_nan=True)
-
