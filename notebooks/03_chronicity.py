@@ -91,6 +91,7 @@ for text_key, key, decimals in (
 window = r.n(chronicity_horizon_month - chronicity_landmark_month)
 verdict_key = cs.slope_verdict(v)
 slopes_text = cs.landmark_slopes_text(v, num2, lambda k: r.t(f"deployed.verdict.{k}"))
+test_slopes = cs.landmark_slopes_text(v, num2, lambda k: r.t(f"deployed.verdict.{k}"), cohort="test")
 low, high = (r.num(x, 1) for x in v["validated_slope"])
 # with no landmark validated: whether the cohort was too small for the rule (intervals wider than the band)
 halfwidth = cs.median_halfwidth(v)
@@ -98,7 +99,7 @@ band_half = (v["validated_slope"][1] - v["validated_slope"][0]) / 2
 power = r.t("deployed.too_small", halfwidth=num2(halfwidth)) if halfwidth and halfwidth > band_half else ""
 verdict = r.t(
     f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
-    slopes=slopes_text, power=power, **dv,
+    slopes=slopes_text, test_slopes=test_slopes, power=power, **dv,
 )  # fmt: skip
 test_from = r.date(chronicity_recalibrate_before)
 values = {
@@ -357,7 +358,7 @@ if v["validated_landmarks"]:
     marks = ", ".join(str(int(m)) for m in v["validated_landmarks"])
     r.say("deployed.landmarks", slopes=slopes_text, landmarks=marks, max_end=r.n(int(nxt)))
 r.say(f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
-      slopes=slopes_text, power=power, **dv)  # fmt: skip
+      slopes=slopes_text, test_slopes=test_slopes, power=power, **dv)  # fmt: skip
 per_landmark = res["per_landmark"].assign(landmark=lambda d: d["landmark"].astype(int)).set_index("landmark")
 r.table(per_landmark, "deployed.table", counts=["rows", "still"], decimals=3)
 
@@ -492,8 +493,14 @@ r.say(
     develop_before=r.date(chronicity_develop_before),
     recal_before=test_from,
     recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
-    landmarks=", ".join(str(int(m)) for m in v["validated_landmarks"]) or "–",
-    status=r.t("card.withheld" if v.get("alerts_withheld") else "card.issued"),
+    landmarks=", ".join(str(int(m)) for m in v["validated_landmarks"]) or r.t("card.no_landmark"),
+    status=r.t(
+        "card.issued"
+        if not v.get("alerts_withheld")
+        else "card.withheld_none"
+        if verdict_key == "none"
+        else "card.withheld"
+    ),  # fmt: skip
     **dv,
 )
 

@@ -312,6 +312,25 @@ if back["relative_error"] is not None:
         observed=meur(back["observed_eur"], 2),
         error=r.quantity("spending.backtest_error", back["relative_error"], kind="pct", decimals=1),
     )
+rolling = [b for b in v.get("backtests", []) if b["relative_error"] is not None]
+if len(rolling) > 1:  # the same backtest at earlier cut-offs (rolling origins), the latest first
+    r.say(
+        "future.backtest.rolling",
+        origins=r.n(len(rolling)),
+        step=r.n(cfg["backtest_step_months"]),
+        cutoffs=", ".join(r.date(b["cutoff"]).format(r.lang) for b in rolling),
+        months=r.n(back["months"]),
+        errors=", ".join(r.pct(b["relative_error"], 1).format(r.lang) for b in rolling),
+        inside=r.n(sum(bool(b["inside"]) for b in rolling)),
+    )
+untested = -(-int(back["months"]) // 12) + 1  # the first year with no backtested month in it
+if untested <= cfg["horizon_years"]:
+    r.say(
+        "future.backtest.untested",
+        first=r.n(untested),
+        months=r.n(back["months"]),
+        horizon=r.n(cfg["horizon_years"]),
+    )
 
 # %%
 r.heading("scenario")

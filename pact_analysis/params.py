@@ -498,6 +498,8 @@ class Spending(Section):
     draws: PositiveInt = 2000
     model_draws: PositiveInt = 200
     backtest_months: Annotated[int, Field(ge=1, le=120)] = 24
+    backtest_origins: Annotated[int, Field(ge=1, le=12)] = 4
+    backtest_step_months: Annotated[int, Field(ge=1, le=24)] = 6
     effect_default: EffectDefault = EffectDefault()
 
     @model_validator(mode="after")

@@ -52,6 +52,7 @@ from pact_analysis.chronicity.deployment import (
     deployed_validation,
     scored_landmarks,
     scoring_landmark,
+    test_verdicts,
 )
 from pact_analysis.chronicity.fairness import (
     FAIRNESS_GROUPS,
@@ -95,6 +96,7 @@ from pact_analysis.chronicity.spells import (
     history_features,
     load_tables,
     reentry_dataset,
+    superseded_ends,
 )
 from pact_analysis.chronicity.survival import (
     cause_specific_cox,
@@ -105,6 +107,7 @@ from pact_analysis.chronicity.survival import (
     kaplan_meier,
     schoenfeld_check,
     split_episodes,
+    weibull_cluster_covariance,
 )
 from pact_analysis.chronicity.tables import (
     aft_beside_cox,
@@ -160,6 +163,7 @@ __all__ = [
     "choose_deployment",
     "cohort_split",
     "deployed_check",
+    "test_verdicts",
     "deployed_validation",
     "scored_landmarks",
     "scoring_landmark",
@@ -208,9 +212,11 @@ __all__ = [
     "ratio_table",
     "recalibrate",
     "reentry_dataset",
+    "superseded_ends",
     "save_results",
     "schoenfeld_check",
     "split_episodes",
+    "weibull_cluster_covariance",
     "true_log_hazard_ratios",
     "truth_spells",
     "validate_against_truth",

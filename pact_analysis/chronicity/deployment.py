@@ -273,7 +273,12 @@ def _point(y: np.ndarray, p: np.ndarray, threshold: float, w: np.ndarray) -> dic
 
 
 def deployed_validation(
-    test_rows: pd.DataFrame, risk: np.ndarray, threshold: float, n_boot: int = 200, seed: int = 0
+    test_rows: pd.DataFrame,
+    risk: np.ndarray,
+    threshold: float,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
 ) -> dict[str, Any]:
     """The deployed model's figures on the test cohort with 95% person-bootstrap percentile intervals.
 
@@ -289,6 +294,10 @@ def deployed_validation(
         Bootstrap replicates (persons resampled with replacement; a person's rows go together).
     seed : int
         Bootstrap seed.
+    level : float
+        Level of the calibration slope's interval, which is the Wald interval with persons as
+        clusters (:func:`slope_interval`): the one the go/no-go rule reads (:func:`deployed_check`),
+        so the report prints the interval that decided.
 
     Returns
     -------
@@ -315,6 +324,8 @@ def deployed_validation(
         out[name] = point[name]
         lo, hi = np.nanpercentile(boot[name], [2.5, 97.5]) if len(boot) else (np.nan, np.nan)
         out[f"{name}_ci"] = [float(lo), float(hi)]
+    _, lo, hi = slope_interval(y, p, test_rows["person_key"].to_numpy(), 1 - level)
+    out["deployed_calibration_slope_ci"] = [lo, hi]
     out |= {
         "test_rows": int(len(y)),
         "test_persons": int(len(persons)),
@@ -373,12 +384,57 @@ def scoring_landmark(months: np.ndarray, validated: list[float], landmarks: list
     return out
 
 
+def test_verdicts(
+    rows: pd.DataFrame, risk: np.ndarray, validated: Sequence[float], params: Mapping[str, Any] | None = None
+) -> dict[float, dict[str, Any]]:
+    """:func:`landmark_verdict` of each validated landmark on the test cohort, so that opposite
+    miscalibrations at two landmarks cannot cancel in a pooled slope.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Test-cohort rows (``still``, ``person_key``, :data:`SPELL_MONTH`).
+    risk : ndarray
+        The deployed risk of each row.
+    validated : sequence of float
+        The landmarks validated on the recalibration cohort.
+    params : mapping, optional
+        Project parameters (``chronicity.validated_slope``, ``validated_min_events``, ``validated_level``).
+
+    Returns
+    -------
+    dict
+        Month -> ``verdict`` (``too_few`` where the test cohort has fewer than ``validated_min_events``
+        rows with or without the outcome there: the pooled interval is then the only check), ``slope``
+        and ``ci`` (NaN when too few).
+    """
+    cfg = chronicity_params(params)
+    band = tuple(float(v) for v in cfg["validated_slope"])
+    least, alpha = int(cfg["validated_min_events"]), 1 - float(cfg["validated_level"])
+    y, months = rows["still"].to_numpy(float), rows[SPELL_MONTH].to_numpy(float)
+    risk, persons = np.asarray(risk, float), rows["person_key"].to_numpy()
+    out: dict[float, dict[str, Any]] = {}
+    for m in sorted(float(v) for v in validated):
+        at = months == m
+        counts = (int(y[at].sum()), int((1 - y[at]).sum()))
+        if min(counts) < max(least, 2):
+            out[m] = {"verdict": "too_few", "slope": float("nan"), "ci": [float("nan")] * 2}
+            continue
+        slope, low, high = slope_interval(y[at], risk[at], persons[at], alpha)
+        verdict = landmark_verdict((low, high), band, counts, least)
+        out[m] = {"verdict": verdict, "slope": slope, "ci": [low, high]}
+    return out
+
+
 def deployed_check(
     stack: pd.DataFrame, model: Any, params: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """Calibration of the deployed model on the test cohort (rows at :func:`scored_landmarks`) and
-    whether alerts are withheld (no validated landmark, or the slope's interval (persons as clusters)
-    not inside ``validated_slope``).
+    whether alerts are withheld.
+
+    They are withheld when no landmark is validated, when the pooled slope's interval (persons as
+    clusters) is not inside ``validated_slope``, or when at any validated landmark with enough test
+    rows the interval there is not inside it (:func:`test_verdicts`).
 
     Parameters
     ----------
@@ -392,7 +448,9 @@ def deployed_check(
     Returns
     -------
     dict
-        ``slope``, ``intercept`` (NaN when not computable), ``withheld`` (bool).
+        ``slope``, ``intercept`` (NaN when not computable), ``slope_ci``, ``test_verdicts``
+        (:func:`test_verdicts`), ``failed_landmarks`` (validated landmarks whose test interval is not inside the
+        band), ``withheld`` (bool).
     """
     cfg = chronicity_params(params)
     low, high = (float(v) for v in cfg["validated_slope"])
@@ -400,12 +458,28 @@ def deployed_check(
     where = scored_landmarks(model.validated_landmarks, params)
     rows = stack.loc[(cohort == "test") & stack[SPELL_MONTH].isin(where)]
     if not len(rows) or rows["still"].nunique() < 2:
-        return {"slope": float("nan"), "intercept": float("nan"), "withheld": True}
+        return {
+            "slope": float("nan"),
+            "intercept": float("nan"),
+            "slope_ci": (float("nan"), float("nan")),
+            "test_verdicts": {},
+            "failed_landmarks": [],
+            "withheld": True,
+        }
     y, risk = rows["still"].to_numpy(float), model.risk(rows)
     slope, intercept = calibration_fit(y, risk)
     _, lower, upper = slope_interval(
         y, risk, rows["person_key"].to_numpy(), 1 - float(cfg["validated_level"])
     )
-    # the same rule as for the landmarks: the interval, not the point, inside the band
-    withheld = not model.validated_landmarks or not (low <= lower and upper <= high)
-    return {"slope": slope, "intercept": intercept, "slope_ci": (lower, upper), "withheld": withheld}
+    verdicts = test_verdicts(rows, risk, model.validated_landmarks, params)
+    failed = [m for m, v in verdicts.items() if v["verdict"] not in ("validated", "too_few")]
+    # the same rule as for the landmarks: the interval, not the point, inside the band, pooled and at each
+    withheld = not model.validated_landmarks or not (low <= lower and upper <= high) or bool(failed)
+    return {
+        "slope": slope,
+        "intercept": intercept,
+        "slope_ci": (lower, upper),
+        "test_verdicts": verdicts,
+        "failed_landmarks": failed,
+        "withheld": withheld,
+    }

@@ -90,7 +90,8 @@ def build_spells(
     DataFrame
         One row per spell: ``person_key``, ``household_key``, ``spell_id`` (first file's),
         ``n_files``, ``role``, ``ceas_code``, ``province_code``, ``start_date``, ``end_date`` (last
-        payment, NaT if censored), ``exit_date`` (end or extraction date), ``duration`` (months),
+        payment, NaT if censored), ``end_imputed`` (the end is the start of the person's next file,
+        :func:`superseded_ends`), ``exit_date`` (end or extraction date), ``duration`` (months),
         ``entry`` (months already elapsed at the start of observation), ``event`` (bool),
         ``cause`` (exit reason or ``"censored"``), ``cause_code`` (0 censored, 1.. in
         :data:`CAUSES` order, further reasons after), ``spell_number``, ``prior_spells``,
@@ -150,6 +151,7 @@ def build_spells(
             "start_date": first["start_date"],
             "end_date": last["end_date"],
             "exit_reason": last["exit_reason"],
+            "end_imputed": last["_end_imputed"].fillna(False).astype(bool),
             "prior_imi": first["prior_imi"],
             "household_type": first["household_type"],
             "household_size": first["household_size"],
@@ -187,16 +189,49 @@ def build_spells(
     return out
 
 
-def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """End a file without an end date at the start of the person's next later file, as an exit of
-    unknown cause, and start a new episode with that file.
+def superseded_ends(files: pd.DataFrame) -> pd.Series:
+    """The end date an open file takes when a later file of the same person starts: that start.
 
     A household does not hold two minimum-income files at once: a file still "open" when a later one
     starts is far more likely a missing end date than a payment still running. Left open it would
-    swallow every later file of the person into one censored episode and delete their exits; merged
-    into the next file it would assert unbroken receipt across the gap. So it ends, at the latest
-    date it can have ended (the next start: its duration is an upper bound), with cause
-    :data:`UNKNOWN_EXIT`, and the next file begins an episode of its own whatever the gap.
+    swallow every later file of the person into one censored episode and delete their exits, and be
+    paid twice until the extraction; merged into the next file it would assert unbroken receipt across
+    the gap. So it ends at the latest date it can have ended, the next later start of the person (its
+    duration is an upper bound). The one rule for the spells (:func:`build_spells`) and the payments
+    (:func:`pact_analysis.spending.paid.months_paid`).
+
+    Parameters
+    ----------
+    files : DataFrame
+        Benefit files with ``person_key``, ``start_date`` and ``end_date`` (empty while still paid),
+        in any order; files without a person are left as they are.
+
+    Returns
+    -------
+    Series of datetime
+        Indexed like ``files``: the next later start of the person for an open file that has one,
+        NaT for every other file.
+    """
+    rows = pd.DataFrame(
+        {
+            "person_key": files["person_key"].astype(object),
+            "start_date": pd.to_datetime(files["start_date"]),
+            "end_date": pd.to_datetime(files["end_date"]),
+        },
+        index=files.index,
+    ).dropna(subset=["person_key", "start_date"])
+    rows = rows.sort_values(["person_key", "start_date"], kind="stable")
+    same = rows.groupby("person_key", sort=False)["start_date"].shift(-1)
+    later = same.where(same != rows["start_date"])
+    # the next *later* start: rows that start the same day take the later start of the rows after them
+    later = later.groupby(rows["person_key"], sort=False).bfill().where(same.notna() | later.notna())
+    out = later.where(rows["end_date"].isna())
+    return out.reindex(files.index)
+
+
+def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """End each open file superseded by a later one (:func:`superseded_ends`) as an exit of unknown
+    cause (:data:`UNKNOWN_EXIT`), and start a new episode with the next file whatever the gap.
 
     Parameters
     ----------
@@ -206,17 +241,15 @@ def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     Returns
     -------
     (DataFrame, int)
-        The files with ``_break_before`` (the file starts an episode), and how many open files were
-        ended so.
+        The files with ``_break_before`` (the file starts an episode) and ``_end_imputed`` (its end is
+        the next start), and how many open files were ended so.
     """
-    same = spells.groupby("person_key", sort=False)["start_date"].shift(-1)
-    later = same.where(same != spells["start_date"])
-    # the next *later* start: rows that start the same day take the later start of the rows after them
-    later = later.groupby(spells["person_key"], sort=False).bfill().where(same.notna() | later.notna())
-    superseded = spells["end_date"].isna() & later.notna()
+    later = superseded_ends(spells)
+    superseded = later.notna()
     spells = spells.copy()
     spells.loc[superseded, "end_date"] = later[superseded]
     spells.loc[superseded, "exit_reason"] = UNKNOWN_EXIT
+    spells["_end_imputed"] = superseded
     ends = pd.DataFrame({"person_key": spells["person_key"], "start_date": later})[superseded]
     marks = set(zip(ends["person_key"], ends["start_date"], strict=True))
     keys = zip(spells["person_key"], spells["start_date"], strict=True)
@@ -428,13 +461,17 @@ def reentry_dataset(spells: pd.DataFrame, extraction_date: Any) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per ended spell with ``time_out`` (months from the exit to the return or the
+        One row per ended spell (but those whose end is the start of the next file,
+        ``end_imputed``) with ``time_out`` (months from the exit to the return or the
         extraction date), ``returned`` (bool), ``exit_cause`` and ``spell_years`` (length of the
         spell that ended, years).
     """
     s = spells.sort_values(["person_key", "start_date"], kind="stable")
     following = s.groupby("person_key", sort=False)["start_date"].shift(-1)
-    ended = s.loc[s["event"].astype(bool)].copy()
+    # an exit dated by a later file's start (:func:`superseded_ends`) is not a time out of the benefit:
+    # the return would be at once, by construction, and the real gap is unknown
+    imputed = s["end_imputed"].astype(bool) if "end_imputed" in s else False
+    ended = s.loc[s["event"].astype(bool) & ~imputed].copy()
     nxt = following.loc[ended.index]
     ended["returned"] = nxt.notna()
     until = nxt.fillna(pd.Timestamp(extraction_date))

@@ -285,13 +285,16 @@ def deployed_values(values: dict[str, Any], num: Any, pct: Any) -> dict[str, str
 
 
 def slope_verdict(values: dict[str, Any]) -> str:
-    """Which sentence states the deployed calibration: ``ok``, ``withheld_flat``, ``withheld_steep``,
-    ``withheld_uncertain`` (the estimate inside the band, its interval not) or ``none`` (no validated
-    landmark)."""
+    """Which sentence states the deployed calibration: ``ok``, ``withheld_landmark`` (the interval at
+    a validated landmark not inside the band on the test cohort), ``withheld_flat``,
+    ``withheld_steep``, ``withheld_uncertain`` (the estimate inside the band, its interval not) or
+    ``none`` (no validated landmark)."""
     if not values.get("validated_landmarks"):
         return "none"
     if not values.get("alerts_withheld"):
         return "ok"
+    if values.get("failed_landmarks"):
+        return "withheld_landmark"
     low, high = values["validated_slope"]
     slope = values["deployed_calibration_slope"]
     return "withheld_flat" if slope > high else "withheld_steep" if slope < low else "withheld_uncertain"
@@ -310,20 +313,25 @@ def outcome_table(values: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome")
 
 
-def landmark_slopes_text(values: dict[str, Any], fmt: Any, word: Any) -> str:
-    """``3: 1.29 (0.87–1.70), not established; 6: ...`` from the recalibration cohort's out-of-sample
-    slopes, their intervals and verdicts (:func:`.deployment.landmark_verdict`).
+def landmark_slopes_text(values: dict[str, Any], fmt: Any, word: Any, cohort: str = "recalibration") -> str:
+    """``3: 1.29 (0.87–1.70), not established; 6: ...`` from one cohort's out-of-sample slopes at
+    the landmarks, their intervals and verdicts (:func:`.deployment.landmark_verdict`).
 
-    ``fmt`` formats a slope as text; ``word`` gives the words of a verdict key."""
-    slopes = values.get("landmark_slopes_recalibration") or {}
-    cis = values.get("landmark_slope_ci_recalibration") or {}
-    verdicts = values.get("landmark_verdicts") or {}
+    ``fmt`` formats a slope as text; ``word`` gives the words of a verdict key; ``cohort`` is
+    ``recalibration`` (every landmark) or ``test`` (the validated landmarks,
+    :func:`.deployment.test_verdicts`)."""
+    slopes = values.get(f"landmark_slopes_{cohort}") or {}
+    cis = values.get(f"landmark_slope_ci_{cohort}") or {}
+    verdicts = (
+        values.get("landmark_verdicts" if cohort == "recalibration" else "landmark_verdicts_test") or {}
+    )
     parts = []
     for m, s in sorted(slopes.items(), key=lambda kv: float(kv[0])):
         low, high = cis.get(m, (None, None))
-        ci = "" if low is None else f" ({fmt(low)}–{fmt(high)})"
+        known = s is not None and np.isfinite(s)
+        ci = "" if low is None or not np.isfinite(low) else f" ({fmt(low)}–{fmt(high)})"
         said = f", {word(verdicts[m])}" if m in verdicts else ""
-        parts.append(f"{int(float(m))}: {fmt(s)}{ci}{said}")
+        parts.append(f"{int(float(m))}: {fmt(s) if known else '–'}{ci}{said}")
     return "; ".join(parts)
 
 

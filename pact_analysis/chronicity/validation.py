@@ -174,11 +174,16 @@ def _deploy(
     }
     if len(scored) and scored["still"].nunique() == 2:
         values |= deployed_validation(
-            scored, scored["p_deployed"].to_numpy(), choice["threshold"], n_boot, seed
-        )
+            scored, scored["p_deployed"].to_numpy(), choice["threshold"], n_boot, seed,
+            float(chronicity_params(params)["validated_level"]),
+        )  # fmt: skip
     values["outcome_sensitivity"] = outcome_sensitivity(scored)
     check = deployed_check(stack, model, params)
     values["alerts_withheld"] = check["withheld"]
+    values["landmark_verdicts_test"] = {str(k): v["verdict"] for k, v in check["test_verdicts"].items()}
+    values["landmark_slopes_test"] = {str(k): v["slope"] for k, v in check["test_verdicts"].items()}
+    values["landmark_slope_ci_test"] = {str(k): v["ci"] for k, v in check["test_verdicts"].items()}
+    values["failed_landmarks"] = [float(m) for m in check["failed_landmarks"]]
     values["validated_slope"] = [float(v) for v in chronicity_params(params)["validated_slope"]]
     return model, {"values": values, "per_landmark": table, "test_rows": scored}
 

@@ -57,6 +57,7 @@ from pact_analysis.disclosure.suppression import (
     protect_relations,
     recoverable,
     rows_without_small_counts,
+    small_hidden_sums,
     suppress_small_cells,
     suppression_mask,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "protect",
     "protect_by",
     "protect_relations",
+    "small_hidden_sums",
     "published_outputs",
     "published_tables",
     "read_published_csv",

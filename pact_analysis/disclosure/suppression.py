@@ -135,8 +135,10 @@ def protect_relations(
 
     The greedy rule of :func:`suppression_mask` for any system of relations (:func:`recoverable`):
     while a cell holding 1..``min_cell``-1 is recoverable, suppress the smallest count (zeros last)
-    that shares a relation with a recoverable suppressed cell. Missing cells (NaN) are known and never
-    chosen.
+    that shares a relation with a recoverable suppressed cell. Then, while a relation whose hidden
+    cells all sit on one side (parts of a shown total) hides a sum of 1..``min_cell``-1, a small count
+    for the union of those groups (:func:`small_hidden_sums`), suppress the smallest count left in
+    it; and again until neither holds. Missing cells (NaN) are known and never chosen.
 
     Parameters
     ----------
@@ -157,14 +159,43 @@ def protect_relations(
     mask, small = mask.copy(), (values > 0) & (values < min_cell)
     for _ in range(len(values)):
         known = recoverable(equations, mask)
-        if not (known & small).any():
-            break
-        near = np.abs(equations[(np.abs(equations[:, known]) > 0).any(axis=1)]).sum(axis=0)
+        if (known & small).any():
+            near = np.abs(equations[(np.abs(equations[:, known]) > 0).any(axis=1)]).sum(axis=0)
+        else:
+            sums = small_hidden_sums(values, equations, mask, min_cell)
+            if not sums.any():
+                break
+            near = np.abs(equations[np.flatnonzero(sums)[0]])
         cell = _smallest_free(values, mask, [int(c) for c in np.flatnonzero(near)])
         if cell is None:
             break
         mask[cell] = True
     return mask
+
+
+def small_hidden_sums(
+    values: np.ndarray, equations: np.ndarray, mask: np.ndarray, min_cell: int
+) -> np.ndarray:
+    """Return which relations give away a small sum of suppressed cells.
+
+    A relation whose hidden cells all carry coefficients of one sign (parts of a shown total, or a
+    hidden total whose parts are all shown) tells the reader the sum of those hidden cells: the count
+    of the union of their groups. When it is 1..``min_cell``-1 it is a small count published by
+    difference, even though no single cell is recoverable.
+
+    Parameters
+    ----------
+    values, equations, mask, min_cell
+        As :func:`protect_relations` (``mask``: the cells suppressed).
+
+    Returns
+    -------
+    ndarray of bool, shape (relations,)
+    """
+    coef = np.where(np.asarray(mask, bool), np.asarray(equations, float), 0.0)
+    one_side = ((coef >= 0).all(axis=1) | (coef <= 0).all(axis=1)) & (coef != 0).any(axis=1)
+    hidden = np.abs(coef) @ np.nan_to_num(np.asarray(values, float))
+    return one_side & (hidden > 0) & (hidden < min_cell)
 
 
 def suppression_mask(

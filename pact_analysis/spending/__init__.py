@@ -18,7 +18,7 @@ job:
   (:func:`fit_remaining`, :func:`conditional_survival`, :func:`future_spending`, its prediction
   interval holding the model's uncertainty and the chance of who exits);
 - :mod:`~pact_analysis.spending.backtest`: the same prediction made at an earlier date and checked
-  against what was paid (:func:`known_at`, :func:`observed_spending`, :func:`backtest`);
+  against what was paid (:func:`known_at`, :func:`observed_spending`, :func:`backtest`, :func:`rolling_backtests`);
 - :mod:`~pact_analysis.spending.bands`: today's recipients by chronicity-risk band;
 - :mod:`~pact_analysis.spending.scenario`: intensive case management for every alerted recipient
   (:func:`avoided_per_leaver`, :func:`scenario_years`, :func:`break_even_effect`, :func:`simulate`,
@@ -40,7 +40,7 @@ time) is stated in the report; nothing here is a full cost-benefit analysis.
 from __future__ import annotations
 
 from pact_analysis.spending.analysis import analyse, where_paid
-from pact_analysis.spending.backtest import backtest, known_at, observed_spending
+from pact_analysis.spending.backtest import backtest, known_at, observed_spending, rolling_backtests
 from pact_analysis.spending.bands import BANDS, last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     MIN_PROFILE_COVERAGE,
@@ -125,6 +125,7 @@ __all__ = [
     "analyse",
     "avoided_per_leaver",
     "backtest",
+    "rolling_backtests",
     "break_even_effect",
     "check_coverage",
     "checked_effect",

@@ -16,7 +16,7 @@ import pandas as pd
 from pact_analysis import chronicity as ch
 from pact_analysis.alerts.params import alerts_params
 from pact_analysis.pilot.balance import effective_size
-from pact_analysis.spending.backtest import backtest
+from pact_analysis.spending.backtest import rolling_backtests
 from pact_analysis.spending.bands import last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     check_coverage,
@@ -318,8 +318,8 @@ def analyse(
         ``alerts_withheld``), ``paid`` (:func:`payments`), ``registry_total``,
         ``yearly``, ``last_full``, ``scale``, ``comparison``, ``current`` (today's recipients with
         ``band``), ``future`` (by band, small bands folded), ``last_year`` (by band),
-        ``future_exits_only`` (:func:`forecast`), ``backtest``
-        (:func:`~pact_analysis.spending.backtest.backtest`), ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
+        ``future_exits_only`` (:func:`forecast`), ``backtests``
+        (:func:`~pact_analysis.spending.backtest.rolling_backtests`, the latest origin first), ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
         one included), ``profile_coverage``, ``profile_names``, the tables of :func:`where_paid`,
         ``effect`` and the results of :func:`run_scenario`.
 
@@ -364,9 +364,16 @@ def analyse(
         "comparison": published_comparison(yearly, scale["factor"]),
         "current": current,
         **forecast(folded, model, draws, cfg, seed),
-        "backtest": backtest(
-            tables, paid, params, int(cfg["backtest_months"]), int(cfg["model_draws"]), seed
-        ),
+        "backtests": rolling_backtests(
+            tables,
+            paid,
+            params,
+            int(cfg["backtest_months"]),
+            int(cfg["model_draws"]),
+            int(cfg["backtest_origins"]),
+            int(cfg["backtest_step_months"]),
+            seed,
+        ),  # fmt: skip
         "last_year": last_year_by_band(paid, current, min_cell, chronic),
         "overlapping_head_months": overlapping_head_months(paid),
         "by_profile": spending_by_profile(paid, profiles, last_full, min_cell, chronic),

@@ -11,6 +11,7 @@ episodes (:func:`observed_spending`). The relative error is ``predicted / observ
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ import pandas as pd
 from pact_analysis import chronicity as ch
 from pact_analysis.spending.future import current_recipients, fit_remaining, future_spending, parameter_draws
 from pact_analysis.spending.paid import month_index
+
+log = logging.getLogger(__name__)
 
 #: Date column of each table's rows: rows dated after the cut-off were not known then.
 DATED = {
@@ -103,8 +106,10 @@ def backtest(
     months: int,
     draws: int,
     seed: int = 0,
+    earlier: int = 0,
 ) -> dict[str, Any]:
-    """Fit the remaining-time model ``months`` before the extraction date and check its prediction.
+    """Fit the remaining-time model ``months`` (plus ``earlier``) before the extraction date and check
+    its prediction of the ``months`` that follow.
 
     Parameters
     ----------
@@ -120,6 +125,9 @@ def backtest(
         Parameter draws of the prediction interval (:func:`~pact_analysis.spending.future.parameter_draws`).
     seed : int
         Seed of the draws and of the simulated exits.
+    earlier : int
+        Months further back than ``months`` before the extraction date (a rolling origin,
+        :func:`rolling_backtests`).
 
     Returns
     -------
@@ -129,7 +137,9 @@ def backtest(
         ``relative_error`` (``predicted / observed - 1``) and ``inside`` (the observed within the
         interval).
     """
-    cutoff = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(months=int(months))
+    cutoff = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(
+        months=int(months) + int(earlier)
+    )
     then = dict(params) | {"data": dict(params["data"]) | {"extraction_date": str(cutoff.date())}}
     known = known_at(tables, cutoff)
     episodes = ch.exit_dataset(ch.build_spells(known, then), known, then)
@@ -149,3 +159,40 @@ def backtest(
         "relative_error": float(predicted["expected_eur"]) / observed - 1 if observed > 0 else None,
         "inside": bool(low <= observed <= high),
     }
+
+
+def rolling_backtests(
+    tables: Mapping[str, pd.DataFrame],
+    paid: pd.DataFrame,
+    params: Mapping[str, Any],
+    months: int,
+    draws: int,
+    origins: int,
+    step: int,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """The backtest repeated at rolling origins: cut-offs ``months``, ``months + step``, ... before
+    the extraction date, each predicting the ``months`` that follow (all inside the data).
+
+    One origin is one draw of whatever shock the years it spans had; several show how far the error
+    moves from one origin to the next. Their windows overlap, so they are not independent checks.
+
+    Parameters
+    ----------
+    tables, paid, params, months, draws, seed
+        As :func:`backtest`.
+    origins : int
+        Number of cut-offs (``spending.backtest_origins``).
+    step : int
+        Months between successive cut-offs (``spending.backtest_step_months``).
+
+    Returns
+    -------
+    list of dict
+        :func:`backtest` of each origin, the latest first.
+    """
+    out = []
+    for k in range(int(origins)):
+        out.append(backtest(tables, paid, params, months, draws, seed, earlier=k * int(step)))
+        log.info("spending: backtest %d of %d (cut-off %s) done", k + 1, int(origins), out[-1]["cutoff"])
+    return out

@@ -67,10 +67,29 @@ def fit_remaining(exit_data: pd.DataFrame, covariates: Sequence[str] = tuple(ch.
     Returns
     -------
     lifelines.WeibullAFTFitter
-        The fitted model (via :func:`pact_analysis.chronicity.fit_aft`).
+        The fitted model (via :func:`pact_analysis.chronicity.fit_aft`); with ``person_key`` in
+        ``exit_data``, ``cluster_variance_matrix_`` holds the covariance with a head's episodes as
+        one cluster (:func:`pact_analysis.chronicity.weibull_cluster_covariance`), which
+        :func:`parameter_draws` uses.
     """
     entry = "entry" if "entry" in exit_data and (exit_data["entry"] > 0).any() else None
-    return ch.fit_aft(exit_data, "duration", "event", list(covariates), entry=entry)["model"]
+    model = ch.fit_aft(exit_data, "duration", "event", list(covariates), entry=entry)["model"]
+    if "person_key" in exit_data:  # one head's episodes are not independent
+        model.cluster_variance_matrix_ = ch.weibull_cluster_covariance(
+            model, exit_data, "duration", "event", exit_data["person_key"], entry
+        )
+    return model
+
+
+def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two independent generators from one seed: the model's coefficients, then who exits.
+
+    :func:`parameter_draws` and :func:`future_spending` take the same ``seed``; each uses its own
+    child of ``SeedSequence(seed)``, so the normal draws of the coefficients and the uniforms of the
+    exits never come from one stream.
+    """
+    coefficients, exits = np.random.SeedSequence(int(seed)).spawn(2)
+    return np.random.default_rng(coefficients), np.random.default_rng(exits)
 
 
 def parameter_draws(model: Any, n: int, seed: int = 0, model_uncertainty: bool = True) -> pd.DataFrame:
@@ -79,11 +98,12 @@ def parameter_draws(model: Any, n: int, seed: int = 0, model_uncertainty: bool =
     Parameters
     ----------
     model : lifelines parametric regression fitter
-        A fitted model (``params_``, ``variance_matrix_``).
+        A fitted model (``params_``, ``variance_matrix_``, or ``cluster_variance_matrix_`` when
+        :func:`fit_remaining` set it).
     n : int
         Number of draws.
     seed : int
-        Seed of the draws.
+        Seed of the draws (its first stream, :func:`streams`).
     model_uncertainty : bool
         Draw from the asymptotic normal distribution of the estimates (``variance_matrix_``); when
         False every draw is the estimate (intervals then hold only the chance of who exits).
@@ -94,8 +114,8 @@ def parameter_draws(model: Any, n: int, seed: int = 0, model_uncertainty: bool =
         ``n + 1`` rows, columns as ``model.params_``.
     """
     mean = model.params_.to_numpy(float)
-    cov = np.asarray(model.variance_matrix_, dtype=float)
-    rng = np.random.default_rng(seed)
+    cov = np.asarray(getattr(model, "cluster_variance_matrix_", model.variance_matrix_), dtype=float)
+    rng = streams(seed)[0]
     if not model_uncertainty:
         draws = np.tile(mean, (int(n), 1))
     elif n:
@@ -218,7 +238,7 @@ def future_spending(
     alpha : float
         One minus the level of the intervals.
     seed : int
-        Seed of the simulated exits.
+        Seed of the simulated exits (its second stream, :func:`streams`).
 
     Returns
     -------
@@ -231,7 +251,7 @@ def future_spending(
     amount = current["amount_eur"].to_numpy(float)
     elapsed = current["elapsed"].to_numpy(float)
     point = expected_months(draws.iloc[0], current, elapsed, months)
-    rng = np.random.default_rng(seed)
+    rng = streams(seed)[1]
     sims = np.array(
         [
             _group_sums(

@@ -43,7 +43,9 @@ def months_paid(spells: pd.DataFrame, extraction_date: Any) -> pd.Series:
     spells : DataFrame
         ``rgc_spells`` (``start_date``, ``end_date``; ``end_date`` empty while still paid).
     extraction_date : date-like
-        Files still paid (or ending after it) are paid up to its month.
+        Files still paid (or ending after it) are paid up to its month; an open file followed by a
+        later file of the same person up to that file's start
+        (:func:`pact_analysis.chronicity.spells.superseded_ends`, the rule of the spells).
 
     Returns
     -------
@@ -51,7 +53,10 @@ def months_paid(spells: pd.DataFrame, extraction_date: Any) -> pd.Series:
         Indexed like ``spells``.
     """
     extraction = pd.Timestamp(extraction_date)
-    end = pd.to_datetime(spells["end_date"]).fillna(extraction).clip(upper=extraction)
+    end = pd.to_datetime(spells["end_date"])
+    if "person_key" in spells:  # an open file ends when a later file of the person starts
+        end = end.fillna(ch.superseded_ends(spells))
+    end = end.fillna(extraction).clip(upper=extraction)
     n = month_index(end) - month_index(spells["start_date"]) + 1
     return n.clip(lower=0).astype(int)
 

@@ -101,7 +101,8 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         suppressed) and ``pilot_like`` (the scenario for recipients like the participants:
         ``net_cost`` and ``break_even_effect``; None without the pilot), ``backtest_error`` (relative
         error, ``predicted / observed - 1``, of the spending predicted for the ``backtest_months``
-        after a cut-off that many months before the extraction date). The rest, the backtest's
+        after a cut-off that many months before the extraction date: the latest origin of
+        :func:`~pact_analysis.spending.backtest.rolling_backtests`). The rest, the backtest's
         figures included, is in ``data/spending/values.json``.
     """
     net = net_summary(result)
@@ -114,7 +115,7 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         "break_even_effect": float(result["break_even"]),
         "by_profile": {str(p): _number(v) for p, v in result["by_profile"]["spending_eur"].items()},
         "pilot_like": _pilot_like_headline(pilot_like_summary(result.get("pilot_like"))),
-        "backtest_error": _number(result["backtest"]["relative_error"]),
+        "backtest_error": _number(result["backtests"][0]["relative_error"]),
     }
 
 
@@ -142,8 +143,9 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         (head-months held by two or more overlapping spells of the head, paid once:
         :func:`~pact_analysis.spending.paid.overlapping_head_months`), ``pilot_like``,
         ``future_exits_only`` (the total's interval without the model's uncertainty:
-        :func:`~pact_analysis.spending.analysis.forecast`) and ``backtest``
-        (:func:`~pact_analysis.spending.backtest.backtest`).
+        :func:`~pact_analysis.spending.analysis.forecast`), ``backtest`` (the latest origin,
+        :func:`~pact_analysis.spending.backtest.backtest`) and ``backtests`` (every rolling origin,
+        :func:`~pact_analysis.spending.backtest.rolling_backtests`).
     """
     chron = result["chronicity"]
     net = net_summary(result)
@@ -179,7 +181,8 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         "overlapping_head_months": int(result["overlapping_head_months"]),
         "pilot_like": pilot_like_summary(result.get("pilot_like")),
         "future_exits_only": dict(result["future_exits_only"]),
-        "backtest": dict(result["backtest"]),
+        "backtest": dict(result["backtests"][0]),
+        "backtests": [dict(b) for b in result["backtests"]],
     }
 
 

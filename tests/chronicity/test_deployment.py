@@ -190,3 +190,26 @@ def test_scoring_landmark_scores_only_inside_validated_intervals():
     )
     expected = [np.nan, 3, 3, np.nan, np.nan, 9, np.nan, 21, 21, np.nan]
     assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_opposite_miscalibrations_at_two_landmarks_do_not_cancel():
+    """Too flat at month 3, too steep at month 6: the pooled interval lies inside the band, each
+    landmark's does not, and the alerts are withheld."""
+    from pact_analysis.chronicity.deployment import deployed_check, test_verdicts
+
+    rows, logit = _rows(20000, seed=7)
+    k = np.where(rows[SPELL_MONTH].to_numpy() == 3.0, 1 / 1.4, 1.4)
+    stack = rows.assign(start_date=pd.Timestamp("2016-01-01"), p=1 / (1 + np.exp(-logit * k)))
+    check = deployed_check(stack, _Model([3.0, 6.0]), PARAMS)
+    low, high = check["slope_ci"]
+    assert low >= 0.8 and high <= 1.2  # pooled, the two cancel
+    assert check["withheld"] and check["failed_landmarks"] == [3.0, 6.0]
+    assert check["test_verdicts"][3.0]["slope"] > 1.2 > 0.8 > check["test_verdicts"][6.0]["slope"]
+    # a validated landmark the test cohort cannot judge (no row with the outcome) does not block
+    thin = stack.assign(p=1 / (1 + np.exp(-logit)))
+    thin.loc[thin[SPELL_MONTH] == 6.0, "still"] = 0
+    verdicts = test_verdicts(
+        thin.loc[thin[SPELL_MONTH].isin([3.0, 6.0])], thin["p"].to_numpy(), [3.0, 6.0], PARAMS
+    )
+    assert verdicts[6.0]["verdict"] == "too_few" and verdicts[3.0]["verdict"] == "validated"
+    assert not deployed_check(thin, _Model([3.0, 6.0]), PARAMS)["failed_landmarks"]

@@ -88,11 +88,11 @@ def _groups(table: pd.DataFrame) -> list[dict]:
     return [{n: v for n, v in zip(names, k, strict=True) if v != "overall"} for k in keys]
 
 
-def exposed(data: pd.DataFrame, published: dict[str, pd.DataFrame], min_cell: int) -> list[tuple]:
-    """Every count 1..min_cell-1 of every group that some combination of published counts gives."""
+def _published(data: pd.DataFrame, published: dict[str, pd.DataFrame]) -> tuple[pd.MultiIndex, np.ndarray]:
+    """The finest cells and the system of every published count (as sums of their counts)."""
     levels = [sorted(data[d].astype(str).unique()) for d in DIMS] + [[0, 1], [0, 1]]
     cells = pd.MultiIndex.from_product(levels, names=[*DIMS, "alert", "still"])
-    known, targets = [], []
+    known = []
     for table in published.values():
         for group, (_, row) in zip(_groups(table), table.iterrows(), strict=True):
             if pd.notna(row["n"]):
@@ -100,8 +100,13 @@ def exposed(data: pd.DataFrame, published: dict[str, pd.DataFrame], min_cell: in
             for rate, parts in RATES.items():
                 if pd.notna(row[rate]):
                     known += [_vector(data, cells, group, c) for c in parts]
-            targets += [(tuple(group.items()), c) for c in COUNTS]
-    system = np.array(known)
+    return cells, np.array(known)
+
+
+def exposed(data: pd.DataFrame, published: dict[str, pd.DataFrame], min_cell: int) -> list[tuple]:
+    """Every count 1..min_cell-1 of every group that some combination of published counts gives."""
+    cells, system = _published(data, published)
+    targets = [(tuple(g.items()), c) for t in published.values() for g in _groups(t) for c in COUNTS]
     rank = np.linalg.matrix_rank(system)
     hits = []
     for group, count in dict.fromkeys(targets):
@@ -109,6 +114,38 @@ def exposed(data: pd.DataFrame, published: dict[str, pd.DataFrame], min_cell: in
         value = int(vector @ _fine_counts(data, cells))
         if 0 < value < min_cell and np.linalg.matrix_rank(np.vstack([system, vector])) == rank:
             hits.append((group, count, value))
+    return hits
+
+
+def _lines(table: pd.DataFrame) -> list[list[dict]]:
+    """The groups of each line of a table: a 1-D table's rows; a crosstab's rows sharing one value."""
+    groups = [g for g in _groups(table) if len(g) == len(table.index.names)]
+    if len(table.index.names) == 1:
+        return [groups]
+    out = []
+    for fixed in table.index.names:
+        for value in {g[fixed] for g in groups}:
+            out.append([g for g in groups if g[fixed] == value])
+    return out
+
+
+def exposed_unions(data: pd.DataFrame, published: dict[str, pd.DataFrame], min_cell: int) -> list[tuple]:
+    """Every count 1..min_cell-1 of a union of two or more groups of one line that the published
+    counts give (a line's hidden cells summing to a small count)."""
+    cells, system = _published(data, published)
+    fine = _fine_counts(data, cells)
+    rank = np.linalg.matrix_rank(system)
+    hits = []
+    for table in published.values():
+        for line in _lines(table):
+            for size in range(2, len(line) + 1):
+                for union in itertools.combinations(line, size):
+                    for count in COUNTS:
+                        vector = sum(_vector(data, cells, g, count) for g in union)
+                        value = int(vector @ fine)
+                        stacked = np.vstack([system, vector])
+                        if 0 < value < min_cell and np.linalg.matrix_rank(stacked) == rank:
+                            hits.append((union, count, value))
     return hits
 
 
@@ -186,3 +223,26 @@ def test_published_table_marks_suppressed_persons_and_drops_empty_intersections(
     assert ("M", "LATAM") not in shown.table.index  # nobody: dropped, a known zero
     assert shown.primary > 0 and shown.secondary > 0
     assert shown.table.loc[("M", "EU"), "alert_rate"] == "–"
+
+
+def small_union_data() -> pd.DataFrame:
+    """M x EU and M x LATAM hold one and two alerts: primary cells of one line whose sum is small."""
+    cells = {(s, n): BIG for s in ("H", "M") for n in ("ES", "EU", "LATAM")}
+    cells[("M", "EU")] = (0, 1, 13, 15)
+    cells[("M", "LATAM")] = (1, 1, 13, 15)
+    return persons(cells)
+
+
+def test_hidden_cells_of_a_line_never_sum_to_a_small_count():
+    data, min_cell = small_union_data(), 5
+    after = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
+    assert exposed(data, after, min_cell) == []
+    assert exposed_unions(data, after, min_cell) == []
+
+
+def test_random_audits_leave_no_small_union_recoverable():
+    rng = np.random.default_rng(11)
+    cells = {(s, n): tuple(rng.integers(0, 12, 4)) for s in ("H", "M") for n in ("ES", "EU", "LATAM")}
+    data, min_cell = persons(cells), 10
+    after = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
+    assert exposed_unions(data, after, min_cell) == []

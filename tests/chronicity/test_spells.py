@@ -145,6 +145,11 @@ def test_an_open_file_followed_by_a_later_file_ends_where_that_file_starts():
     assert len(a) == 2 and a["event"].all()
     assert a.loc[0, "cause"] == UNKNOWN_EXIT and a.loc[0, "exit_date"] == pd.Timestamp("2015-01-01")
     assert a.loc[1, "cause"] == "JOB_INCOME" and a.loc[1, "start_date"] == pd.Timestamp("2015-01-01")
+    assert a["end_imputed"].tolist() == [True, False]
+    # the imputed exit is not a time out of the benefit: no return "after 0 months" in the re-entry data
+    back = reentry_dataset(spells, "2018-10-31")
+    assert "a" in set(back["person_key"]) and (back["time_out"] > 1).all()
+    assert len(back.loc[back["person_key"] == "a"]) == 1  # the job exit of 2016 only
     spells = spells.set_index("person_key")
     assert spells.loc["b", "event"] and spells.loc["b", "cause"] == UNKNOWN_EXIT
     assert spells.loc["c", "cause"] == "JOB_INCOME" and spells.loc["d", "cause"] == "JOB_INCOME"

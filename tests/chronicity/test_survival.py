@@ -222,3 +222,55 @@ def test_cluster_errors_survive_a_spell_censored_before_the_first_exit(rossi):
     assert with_early["se"].notna().all() and with_early["p"].notna().all()
     without = fit_cox(data, "week", "arrest", covs, cluster="household")
     assert np.allclose(with_early[["coef", "se"]], without[["coef", "se"]], rtol=1e-6)
+
+
+def _weibull_spells(persons: int, spells: int, frailty: float, seed: int) -> pd.DataFrame:
+    """Weibull AFT spells, ``spells`` per person sharing a log-normal frailty of sd ``frailty``;
+    a third left-truncated."""
+    rng = np.random.default_rng(seed)
+    n = persons * spells
+    person = np.repeat(np.arange(persons), spells)
+    x1 = np.repeat(rng.normal(size=persons), spells)  # a person-level covariate
+    x2 = rng.binomial(1, 0.4, n).astype(float)
+    lam = np.exp(2 + 0.4 * x1 - 0.3 * x2 + np.repeat(rng.normal(0, frailty, persons), spells))
+    t, c = lam * rng.weibull(1.3, n), rng.uniform(0, 40, n)
+    time = np.minimum(t, c)
+    entry = np.where(rng.random(n) < 0.3, time * rng.uniform(0, 0.8, n), 0.0)
+    return pd.DataFrame(
+        {"x1": x1, "x2": x2, "T": time, "E": (t <= c).astype(float), "S": entry, "person": person}
+    )
+
+
+@pytest.mark.parametrize("entry", [None, "S"])
+def test_weibull_cluster_covariance_with_one_row_per_cluster_is_lifelines_robust(entry):
+    from lifelines import WeibullAFTFitter
+
+    from pact_analysis.chronicity.survival import weibull_cluster_covariance
+
+    df = _weibull_spells(600, 1, 0.0, seed=0)
+    cols = ["x1", "x2", "T", "E", *([entry] if entry else [])]
+    model = WeibullAFTFitter().fit(df[cols], "T", "E", entry_col=entry)
+    robust = WeibullAFTFitter().fit(df[cols], "T", "E", entry_col=entry, robust=True)
+    cov = weibull_cluster_covariance(model, df, "T", "E", np.arange(len(df)), entry)
+    n = len(df)  # lifelines' sandwich has no G / (G - 1)
+    mine = np.sqrt(np.diag(cov) * (n - 1) / n)
+    assert mine == pytest.approx(robust.standard_errors_.reindex(cov.index).to_numpy(), rel=1e-6)
+
+
+def test_weibull_cluster_covariance_covers_a_person_level_coefficient_when_spells_share_a_frailty():
+    """Four spells per person sharing a frailty: the naive interval of the person-level covariate
+    under-covers, the one clustered by person does not (200 replications)."""
+    from lifelines import WeibullAFTFitter
+
+    from pact_analysis.chronicity.survival import weibull_cluster_covariance
+
+    naive, clustered = [], []
+    for seed in range(200):
+        df = _weibull_spells(150, 4, 0.6, seed)
+        model = WeibullAFTFitter().fit(df[["x1", "x2", "T", "E", "S"]], "T", "E", entry_col="S")
+        est = model.params_[("lambda_", "x1")]
+        cov = weibull_cluster_covariance(model, df, "T", "E", df["person"], "S")
+        for out, var in ((naive, model.variance_matrix_), (clustered, cov)):
+            se = np.sqrt(var.loc[("lambda_", "x1"), ("lambda_", "x1")])
+            out.append(abs(est - 0.4) < 1.96 * se)
+    assert np.mean(naive) < 0.85 and np.mean(clustered) >= 0.9

@@ -78,6 +78,21 @@ def test_recoverable_generalises_back_solvable_and_protect_relations_repairs():
     assert repaired[0] and repaired.sum() >= 2 and not disclosure.recoverable(equations, repaired)[0]
 
 
+def test_protect_relations_never_leaves_a_small_sum_of_hidden_parts():
+    """Parts 2 and 1 of a shown total 53: hidden together, their sum (3) is published by difference."""
+    values = np.array([2.0, 1.0, 50.0, 53.0])
+    equations = np.array([[1.0, 1.0, 1.0, -1.0]])
+    mask = np.array([True, True, False, False])
+    assert not disclosure.recoverable(equations, mask).any()
+    assert disclosure.small_hidden_sums(values, equations, mask, 5).tolist() == [True]
+    repaired = disclosure.protect_relations(values, equations, mask, 5)
+    assert repaired.tolist() == [True, True, True, False]  # the next part joins: 53 hidden, not 3
+    assert not disclosure.small_hidden_sums(values, equations, repaired, 5).any()
+    # a hidden total with hidden parts tells only the shown parts' sum: nothing new
+    both = np.array([True, True, False, True])
+    assert not disclosure.small_hidden_sums(values, equations, both, 5).any()
+
+
 def test_back_solvable_detects_a_lone_suppressed_cell():
     mask = np.zeros((3, 3), dtype=bool)
     mask[1, 2] = True

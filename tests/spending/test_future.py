@@ -111,3 +111,14 @@ def test_the_interval_with_the_model_uncertainty_is_wider_and_covers_the_truth()
     assert (width[:, 0] > width[:, 1]).all()
     assert covered[:, 0].mean() >= 0.85, covered.mean(axis=0)  # nominal 0.95; 40 runs: Monte Carlo SE ~0.035
     assert covered[:, 1].mean() < covered[:, 0].mean() - 0.2, covered.mean(axis=0)
+
+
+def test_the_coefficients_and_the_exits_draw_from_separate_streams():
+    """One seed, two independent children: the exits' uniforms are not the coefficients' stream."""
+    coefficients, exits = sp.future.streams(3)
+    first, second = coefficients.random(1000), exits.random(1000)
+    assert not np.allclose(first, second)
+    assert not np.allclose(second, np.random.default_rng(3).random(1000))  # as both were before
+    assert abs(np.corrcoef(first, second)[0, 1]) < 0.1
+    again = sp.future.streams(3)[1].random(1000)
+    assert np.array_equal(second, again)  # same seed, same bytes

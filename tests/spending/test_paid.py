@@ -32,9 +32,16 @@ def _independent_head_months(spells: pd.DataFrame, extraction: pd.Timestamp) -> 
     """``(head, month) -> (file start, amount, files)``, one calendar-month period range per file: the
     file begun last sets the amount (the larger on the same day)."""
     months: dict[tuple, tuple] = {}
+    starts: dict = {}
+    for head, start in spells[["person_key", "start_date"]].itertuples(index=False):
+        if not pd.isna(head):
+            starts.setdefault(head, set()).add(start)
     for file_id, head, start, end, amount in spells[
         ["file_id", "person_key", "start_date", "end_date", "monthly_amount_eur"]
     ].itertuples(index=False):
+        later = sorted(d for d in starts.get(head, ()) if d > start) if not pd.isna(head) else []
+        if pd.isna(end) and later:  # an open file is not paid past the start of the head's next file
+            end = later[0]
         last = extraction if pd.isna(end) or end > extraction else end
         for month in pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"):
             key = (file_id if pd.isna(head) else head, month)
@@ -78,6 +85,23 @@ def test_a_nested_file_does_not_pay_its_head_twice():
     assert sp.overlapping_head_months(paid) == 4
     assert paid["spell_month"].tolist() == list(range(1, 38)), "one row per month of the episode"
     assert sp.registry_total(files, EXTRACTION) == 37 * 500.0
+
+
+def test_an_open_file_superseded_by_a_later_file_is_paid_until_that_file_starts():
+    """The rule of the spells: an open file ends where the head's next later file starts, so it is not
+    paid to the extraction alongside (and after) the later file."""
+    files = benefit_files(
+        [
+            ("a", "2014-01-01", None, 400.0),
+            ("a", "2015-03-10", "2015-08-31", 600.0),
+            ("b", "2018-01-01", None, 300.0),
+        ]
+    )
+    assert sp.months_paid(files, EXTRACTION).tolist() == [15, 6, 10]
+    paid = sp.payments(files, EXTRACTION).set_index(["person_key", "month"])["amount_eur"]
+    assert paid.loc[("a", pd.Timestamp("2015-03-01"))] == 600.0  # the month both pay: paid once
+    assert paid.loc["a"].index.max() == pd.Timestamp("2015-08-01")
+    assert sp.registry_total(files, EXTRACTION) == 14 * 400.0 + 6 * 600.0 + 10 * 300.0
 
 
 def test_concurrent_files_pay_the_amount_of_the_file_begun_last():

@@ -173,5 +173,12 @@ def test_the_backtest_compares_the_prediction_made_earlier_with_what_was_paid(sp
     assert back["lower_eur"] <= back["predicted_eur"] <= back["upper_eur"]
     assert back["inside"] == (back["lower_eur"] <= back["observed_eur"] <= back["upper_eur"])
     _, values = sp.load_results(paths.spending)
+    # rolling origins: the latest first (the one above), each step months earlier, same horizon
+    rolling = values["backtests"]
+    step = int(params["spending"].get("backtest_step_months", 6))
+    assert rolling[0] == back and len(rolling) == int(params["spending"].get("backtest_origins", 4))
+    for k, earlier in enumerate(rolling):
+        assert earlier["cutoff"] == str((cutoff - pd.DateOffset(months=k * step)).date())
+        assert earlier["months"] == months
     exits_only, total = values["future_exits_only"], sp.load_results(paths.spending)[0]["future"].loc["total"]
     assert total["upper_eur"] - total["lower_eur"] > exits_only["upper_eur"] - exits_only["lower_eur"]
