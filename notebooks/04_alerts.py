@@ -121,6 +121,11 @@ r.findings(
     date=r.date(data_extraction_date),
     landmarks=(
         r.t(
+            "findings.landmarks_confirmed",
+            months=", ".join(str(int(m)) for m in summary["confirmed_landmarks"]),
+        )
+        if not withheld
+        else r.t(
             "findings.landmarks_validated",
             months=", ".join(str(int(m)) for m in summary["validated_landmarks"]),
         )

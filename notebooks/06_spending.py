@@ -314,6 +314,7 @@ if back["relative_error"] is not None:
     )
 rolling = [b for b in v.get("backtests", []) if b["relative_error"] is not None]
 if len(rolling) > 1:  # the same backtest at earlier cut-offs (rolling origins), the latest first
+    overlap = cfg["backtest_step_months"] < back["months"]
     r.say(
         "future.backtest.rolling",
         origins=r.n(len(rolling)),
@@ -322,14 +323,30 @@ if len(rolling) > 1:  # the same backtest at earlier cut-offs (rolling origins),
         months=r.n(back["months"]),
         errors=", ".join(r.pct(b["relative_error"], 1).format(r.lang) for b in rolling),
         inside=r.n(sum(bool(b["inside"]) for b in rolling)),
+        overlap=r.t("future.backtest.overlap") if overlap else "",
     )
 untested = -(-int(back["months"]) // 12) + 1  # the first year with no backtested month in it
-if untested <= cfg["horizon_years"]:
+whole = v.get("backtest_horizon")  # the same backtest over the whole horizon, when the records allow
+if untested <= cfg["horizon_years"] and whole and whole["relative_error"] is not None:
+    r.say(
+        "future.backtest.horizon",
+        cutoff=r.date(whole["cutoff"]),
+        history=r.n(round(whole["history_months"])),
+        months=r.n(whole["months"]),
+        predicted=meur(whole["predicted_eur"], 2),
+        predicted_ci=interval(meur(whole["lower_eur"], 2), meur(whole["upper_eur"], 2)),
+        observed=meur(whole["observed_eur"], 2),
+        error=r.pct(whole["relative_error"], 1),
+        where=r.t("future.backtest.where." + ("inside" if whole["inside"] else "outside")),
+        first=r.n(untested),
+        horizon=r.n(cfg["horizon_years"]),
+    )
+elif untested <= cfg["horizon_years"]:
     r.say(
         "future.backtest.untested",
         first=r.n(untested),
-        months=r.n(back["months"]),
         horizon=r.n(cfg["horizon_years"]),
+        history=r.n(cfg["backtest_min_history_months"]),
     )
 
 # %%

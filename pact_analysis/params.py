@@ -500,6 +500,7 @@ class Spending(Section):
     backtest_months: Annotated[int, Field(ge=1, le=120)] = 24
     backtest_origins: Annotated[int, Field(ge=1, le=12)] = 4
     backtest_step_months: Annotated[int, Field(ge=1, le=24)] = 6
+    backtest_min_history_months: Annotated[int, Field(ge=6, le=120)] = 24
     effect_default: EffectDefault = EffectDefault()
 
     @model_validator(mode="after")

@@ -253,6 +253,8 @@ def score(
     # scored only at a validated landmark, as at that landmark (the model's month and interactions);
     # with none, at landmark_month to show what the model would do (the alerts are then withheld)
     where = ch.scored_landmarks(model.validated_landmarks, params)
+    if not check["withheld"]:  # alerts only where the test cohort confirmed the landmark
+        where = [float(m) for m in check["confirmed_landmarks"]]
     landmark = ch.scoring_landmark(current[ch.SPELL_MONTH], where, cfg["landmarks"])
     not_scored = int(np.isnan(landmark).sum())
     current = current.assign(months_on_spell_now=current[ch.SPELL_MONTH], scored_landmark=landmark)
@@ -276,7 +278,8 @@ def score(
         "threshold": threshold,
         "deployment": {
             "validated_landmarks": [float(m) for m in model.validated_landmarks],
-            "max_scored_landmark": max(model.validated_landmarks) if model.validated_landmarks else None,
+            "confirmed_landmarks": [float(m) for m in check["confirmed_landmarks"]],
+            "max_scored_landmark": None if check["withheld"] else max(check["confirmed_landmarks"]),
             "not_scored": not_scored,
             "test_calibration_slope": check["slope"],
             "test_calibration_intercept": check["intercept"],

@@ -433,8 +433,11 @@ def deployed_check(
     whether alerts are withheld.
 
     They are withheld when no landmark is validated, when the pooled slope's interval (persons as
-    clusters) is not inside ``validated_slope``, or when at any validated landmark with enough test
-    rows the interval there is not inside it (:func:`test_verdicts`).
+    clusters) is not inside ``validated_slope``, or when no validated landmark is *confirmed*: its
+    interval on the test cohort inside the band too (:func:`test_verdicts`). Alerts are issued only
+    at the confirmed landmarks: a validated landmark the test cohort finds miscalibrated, cannot
+    establish, or has too few rows to judge is not scored, so opposite miscalibrations cannot cancel
+    in the pooled slope and a landmark cannot pass for want of test data.
 
     Parameters
     ----------
@@ -449,8 +452,9 @@ def deployed_check(
     -------
     dict
         ``slope``, ``intercept`` (NaN when not computable), ``slope_ci``, ``test_verdicts``
-        (:func:`test_verdicts`), ``failed_landmarks`` (validated landmarks whose test interval is not inside the
-        band), ``withheld`` (bool).
+        (:func:`test_verdicts`), ``confirmed_landmarks`` (validated and confirmed: where alerts are
+        issued), ``failed_landmarks`` (validated, not confirmed), ``pooled_ok`` (the pooled
+        interval inside the band), ``withheld`` (bool).
     """
     cfg = chronicity_params(params)
     low, high = (float(v) for v in cfg["validated_slope"])
@@ -463,7 +467,9 @@ def deployed_check(
             "intercept": float("nan"),
             "slope_ci": (float("nan"), float("nan")),
             "test_verdicts": {},
-            "failed_landmarks": [],
+            "confirmed_landmarks": [],
+            "failed_landmarks": [float(m) for m in model.validated_landmarks],
+            "pooled_ok": False,
             "withheld": True,
         }
     y, risk = rows["still"].to_numpy(float), model.risk(rows)
@@ -472,14 +478,17 @@ def deployed_check(
         y, risk, rows["person_key"].to_numpy(), 1 - float(cfg["validated_level"])
     )
     verdicts = test_verdicts(rows, risk, model.validated_landmarks, params)
-    failed = [m for m, v in verdicts.items() if v["verdict"] not in ("validated", "too_few")]
+    confirmed = [m for m, v in verdicts.items() if v["verdict"] == "validated"]
+    failed = [m for m, v in verdicts.items() if v["verdict"] != "validated"]
     # the same rule as for the landmarks: the interval, not the point, inside the band, pooled and at each
-    withheld = not model.validated_landmarks or not (low <= lower and upper <= high) or bool(failed)
+    pooled_ok = bool(low <= lower and upper <= high)
     return {
         "slope": slope,
         "intercept": intercept,
         "slope_ci": (lower, upper),
         "test_verdicts": verdicts,
+        "confirmed_landmarks": confirmed,
         "failed_landmarks": failed,
-        "withheld": withheld,
+        "pooled_ok": pooled_ok,
+        "withheld": not (pooled_ok and confirmed),
     }

@@ -121,7 +121,7 @@ def build_spells(
     spells = spells.sort_values(["person_key", "start_date", "spell_id"], kind="stable").reset_index(
         drop=True
     )
-    spells, superseded = _supersede_open_files(spells)
+    spells, superseded = _supersede_open_files(spells, extraction)
     # merge files separated by a short gap, measured from the latest end of every earlier file of the
     # person (a nested or overlapping file does not end the episode; an open file never ends)
     ends = spells["end_date"].fillna(OPEN_END)
@@ -189,7 +189,7 @@ def build_spells(
     return out
 
 
-def superseded_ends(files: pd.DataFrame) -> pd.Series:
+def superseded_ends(files: pd.DataFrame, extraction: Any = None) -> pd.Series:
     """The end date an open file takes when a later file of the same person starts: that start.
 
     A household does not hold two minimum-income files at once: a file still "open" when a later one
@@ -205,6 +205,9 @@ def superseded_ends(files: pd.DataFrame) -> pd.Series:
     files : DataFrame
         Benefit files with ``person_key``, ``start_date`` and ``end_date`` (empty while still paid),
         in any order; files without a person are left as they are.
+    extraction : date-like, optional
+        The extraction date: a file ending after it was still open then, and only a file begun by
+        then can supersede one.
 
     Returns
     -------
@@ -220,6 +223,10 @@ def superseded_ends(files: pd.DataFrame) -> pd.Series:
         },
         index=files.index,
     ).dropna(subset=["person_key", "start_date"])
+    if extraction is not None:
+        cut = pd.Timestamp(extraction)
+        rows.loc[rows["end_date"] > cut, "end_date"] = pd.NaT
+        rows = rows.loc[rows["start_date"] <= cut]
     rows = rows.sort_values(["person_key", "start_date"], kind="stable")
     same = rows.groupby("person_key", sort=False)["start_date"].shift(-1)
     later = same.where(same != rows["start_date"])
@@ -229,7 +236,7 @@ def superseded_ends(files: pd.DataFrame) -> pd.Series:
     return out.reindex(files.index)
 
 
-def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def _supersede_open_files(spells: pd.DataFrame, extraction: Any) -> tuple[pd.DataFrame, int]:
     """End each open file superseded by a later one (:func:`superseded_ends`) as an exit of unknown
     cause (:data:`UNKNOWN_EXIT`), and start a new episode with the next file whatever the gap.
 
@@ -237,6 +244,8 @@ def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     ----------
     spells : DataFrame
         Files sorted by person and start date.
+    extraction : date-like
+        The extraction date (:func:`superseded_ends`).
 
     Returns
     -------
@@ -244,7 +253,7 @@ def _supersede_open_files(spells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         The files with ``_break_before`` (the file starts an episode) and ``_end_imputed`` (its end is
         the next start), and how many open files were ended so.
     """
-    later = superseded_ends(spells)
+    later = superseded_ends(spells, extraction)
     superseded = later.notna()
     spells = spells.copy()
     spells.loc[superseded, "end_date"] = later[superseded]

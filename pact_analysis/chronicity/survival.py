@@ -398,7 +398,9 @@ def weibull_cluster_covariance(
     duration, event : str
         Columns of the time and the exit indicator.
     clusters : Series or ndarray
-        Cluster of each row of ``data`` (e.g. the person).
+        Cluster of each row of ``data`` (e.g. the person): a Series is aligned on ``data``'s index, an
+        array taken in row order; a fitted row without a cluster is an error. Covariates must be
+        numeric (as :func:`~pact_analysis.spending.future.fit_remaining` fits them).
     entry : str, optional
         Delayed-entry times.
 
@@ -433,7 +435,14 @@ def weibull_cluster_covariance(
         np.column_stack([score_beta, score_gamma]),
         columns=pd.MultiIndex.from_tuples([*(("lambda_", c) for c in order), ("rho_", "Intercept")]),
     )
-    groups = pd.Series(np.asarray(clusters)[keep]).astype(str).to_numpy()
+    if isinstance(clusters, pd.Series):
+        clusters = clusters.reindex(data.index)
+    groups = pd.Series(np.asarray(clusters)[keep])
+    if groups.isna().any():
+        raise ValueError(
+            f"weibull_cluster_covariance: {int(groups.isna().sum())} fitted rows have no cluster"
+        )
+    groups = groups.astype(str).to_numpy()
     summed = scores.groupby(groups, sort=False).sum()
     summed = summed.reindex(columns=model.variance_matrix_.columns).to_numpy()
     g = len(summed)

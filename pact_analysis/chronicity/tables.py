@@ -285,15 +285,15 @@ def deployed_values(values: dict[str, Any], num: Any, pct: Any) -> dict[str, str
 
 
 def slope_verdict(values: dict[str, Any]) -> str:
-    """Which sentence states the deployed calibration: ``ok``, ``withheld_landmark`` (the interval at
-    a validated landmark not inside the band on the test cohort), ``withheld_flat``,
+    """Which sentence states the deployed calibration: ``ok``, ``withheld_landmark`` (the pooled
+    interval inside the band, but at no validated landmark on the test cohort), ``withheld_flat``,
     ``withheld_steep``, ``withheld_uncertain`` (the estimate inside the band, its interval not) or
     ``none`` (no validated landmark)."""
     if not values.get("validated_landmarks"):
         return "none"
     if not values.get("alerts_withheld"):
         return "ok"
-    if values.get("failed_landmarks"):
+    if values.get("pooled_calibration_ok") and not values.get("confirmed_landmarks"):
         return "withheld_landmark"
     low, high = values["validated_slope"]
     slope = values["deployed_calibration_slope"]

@@ -158,7 +158,6 @@ def _deploy(
     scored = test.loc[test[SPELL_MONTH].isin(where)]
     values: dict[str, Any] = {
         "validated_landmarks": [float(m) for m in choice["validated_landmarks"]],
-        "max_scored_landmark": max(choice["validated_landmarks"]) if choice["validated_landmarks"] else None,
         "reported_landmarks": [float(m) for m in where],
         "deployed_threshold": choice["threshold"],
         "recalibrated": choice["recalibrated"],
@@ -184,6 +183,11 @@ def _deploy(
     values["landmark_slopes_test"] = {str(k): v["slope"] for k, v in check["test_verdicts"].items()}
     values["landmark_slope_ci_test"] = {str(k): v["ci"] for k, v in check["test_verdicts"].items()}
     values["failed_landmarks"] = [float(m) for m in check["failed_landmarks"]]
+    values["confirmed_landmarks"] = [float(m) for m in check["confirmed_landmarks"]]
+    values["pooled_calibration_ok"] = bool(check["pooled_ok"])
+    # alerts are scored only at the confirmed landmarks, and not at all when withheld
+    scored_at = [] if check["withheld"] else values["confirmed_landmarks"]
+    values["max_scored_landmark"] = max(scored_at) if scored_at else None
     values["validated_slope"] = [float(v) for v in chronicity_params(params)["validated_slope"]]
     return model, {"values": values, "per_landmark": table, "test_rows": scored}
 

@@ -178,9 +178,11 @@ def small_hidden_sums(
 ) -> np.ndarray:
     """Return which relations give away a small sum of suppressed cells.
 
-    A relation whose hidden cells all carry coefficients of one sign (parts of a shown total, or a
-    hidden total whose parts are all shown) tells the reader the sum of those hidden cells: the count
-    of the union of their groups. When it is 1..``min_cell``-1 it is a small count published by
+    The hidden parts of a relation (its suppressed cells with a positive coefficient, and apart those
+    with a negative one) are a union of groups; when the published cells determine the sum of
+    such a set (its indicator lies in the row space of the relations restricted to the hidden cells,
+    as in :func:`recoverable`: directly, a shown total minus shown parts, or through a hidden total
+    that another relation gives away) and it is 1..``min_cell``-1, a small count is published by
     difference, even though no single cell is recoverable.
 
     Parameters
@@ -192,10 +194,22 @@ def small_hidden_sums(
     -------
     ndarray of bool, shape (relations,)
     """
-    coef = np.where(np.asarray(mask, bool), np.asarray(equations, float), 0.0)
-    one_side = ((coef >= 0).all(axis=1) | (coef <= 0).all(axis=1)) & (coef != 0).any(axis=1)
-    hidden = np.abs(coef) @ np.nan_to_num(np.asarray(values, float))
-    return one_side & (hidden > 0) & (hidden < min_cell)
+    equations = np.asarray(equations, float).reshape(-1, len(mask))
+    hidden = np.asarray(mask, bool)
+    out = np.zeros(len(equations), dtype=bool)
+    if not hidden.any():
+        return out
+    sub = equations[:, hidden]
+    null = scipy.linalg.null_space(sub) if sub.any() else np.eye(int(hidden.sum()))
+    counts = np.nan_to_num(np.asarray(values, float))[hidden]
+    for r, row in enumerate(sub):
+        for side in (row > 0, row < 0):
+            if side.sum() < 2:  # one cell alone: :func:`recoverable`'s case
+                continue
+            total = counts[side].sum()
+            if 0 < total < min_cell and np.linalg.norm(null.T @ side.astype(float)) < 1e-8:
+                out[r] = True
+    return out
 
 
 def suppression_mask(

@@ -40,7 +40,14 @@ time) is stated in the report; nothing here is a full cost-benefit analysis.
 from __future__ import annotations
 
 from pact_analysis.spending.analysis import analyse, where_paid
-from pact_analysis.spending.backtest import backtest, known_at, observed_spending, rolling_backtests
+from pact_analysis.spending.backtest import (
+    backtest,
+    history_months,
+    horizon_backtest,
+    known_at,
+    observed_spending,
+    rolling_backtests,
+)
 from pact_analysis.spending.bands import BANDS, last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     MIN_PROFILE_COVERAGE,
@@ -126,6 +133,8 @@ __all__ = [
     "avoided_per_leaver",
     "backtest",
     "rolling_backtests",
+    "history_months",
+    "horizon_backtest",
     "break_even_effect",
     "check_coverage",
     "checked_effect",

@@ -16,7 +16,7 @@ import pandas as pd
 from pact_analysis import chronicity as ch
 from pact_analysis.alerts.params import alerts_params
 from pact_analysis.pilot.balance import effective_size
-from pact_analysis.spending.backtest import rolling_backtests
+from pact_analysis.spending.backtest import horizon_backtest, rolling_backtests
 from pact_analysis.spending.bands import last_year_by_band, merge_bands, risk_bands
 from pact_analysis.spending.by_profile import (
     check_coverage,
@@ -319,7 +319,8 @@ def analyse(
         ``yearly``, ``last_full``, ``scale``, ``comparison``, ``current`` (today's recipients with
         ``band``), ``future`` (by band, small bands folded), ``last_year`` (by band),
         ``future_exits_only`` (:func:`forecast`), ``backtests``
-        (:func:`~pact_analysis.spending.backtest.rolling_backtests`, the latest origin first), ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
+        (:func:`~pact_analysis.spending.backtest.rolling_backtests`, the latest origin first),
+        ``backtest_horizon`` (:func:`~pact_analysis.spending.backtest.horizon_backtest`, or None), ``overlapping_head_months``, ``by_profile`` (households by the head's profile, heads without
         one included), ``profile_coverage``, ``profile_names``, the tables of :func:`where_paid`,
         ``effect`` and the results of :func:`run_scenario`.
 
@@ -368,12 +369,22 @@ def analyse(
             tables,
             paid,
             params,
-            int(cfg["backtest_months"]),
-            int(cfg["model_draws"]),
-            int(cfg["backtest_origins"]),
-            int(cfg["backtest_step_months"]),
-            seed,
-        ),  # fmt: skip
+            months=int(cfg["backtest_months"]),
+            draws=int(cfg["model_draws"]),
+            origins=int(cfg["backtest_origins"]),
+            step=int(cfg["backtest_step_months"]),
+            least=int(cfg["backtest_min_history_months"]),
+            seed=seed,
+        ),
+        "backtest_horizon": horizon_backtest(
+            tables,
+            paid,
+            params,
+            months=12 * int(cfg["horizon_years"]),
+            draws=int(cfg["model_draws"]),
+            least=int(cfg["backtest_min_history_months"]),
+            seed=seed,
+        ),
         "last_year": last_year_by_band(paid, current, min_cell, chronic),
         "overlapping_head_months": overlapping_head_months(paid),
         "by_profile": spending_by_profile(paid, profiles, last_full, min_cell, chronic),

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from pact_analysis import chronicity as ch
+from pact_analysis.errors import StageError
 from pact_analysis.spending.future import current_recipients, fit_remaining, future_spending, parameter_draws
 from pact_analysis.spending.paid import month_index
 
@@ -161,6 +162,46 @@ def backtest(
     }
 
 
+def history_months(tables: Mapping[str, pd.DataFrame], cutoff: Any) -> float:
+    """Months of benefit records before ``cutoff`` (from the first ``rgc_spells`` start)."""
+    first = pd.to_datetime(tables["rgc_spells"]["start_date"]).min()
+    return float((pd.Timestamp(cutoff) - first).days / ch.DAYS_PER_MONTH)
+
+
+def horizon_backtest(
+    tables: Mapping[str, pd.DataFrame],
+    paid: pd.DataFrame,
+    params: Mapping[str, Any],
+    months: int,
+    draws: int,
+    least: int,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """The backtest over the forecast's whole horizon: cut off ``months`` before the extraction date.
+
+    Parameters
+    ----------
+    tables, paid, params, draws, seed
+        As :func:`backtest`.
+    months : int
+        The forecast's horizon in months.
+    least : int
+        Months of records needed before the cut-off (``spending.backtest_min_history_months``).
+
+    Returns
+    -------
+    dict or None
+        :func:`backtest` with ``history_months``; None when the records before the cut-off are
+        fewer than ``least`` months.
+    """
+    cutoff = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(months=int(months))
+    history = history_months(tables, cutoff)
+    if history < least:
+        log.info("spending: no backtest of the whole horizon (%.0f months of records before it)", history)
+        return None
+    return backtest(tables, paid, params, months, draws, seed) | {"history_months": history}
+
+
 def rolling_backtests(
     tables: Mapping[str, pd.DataFrame],
     paid: pd.DataFrame,
@@ -169,6 +210,7 @@ def rolling_backtests(
     draws: int,
     origins: int,
     step: int,
+    least: int,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
     """The backtest repeated at rolling origins: cut-offs ``months``, ``months + step``, ... before
@@ -185,12 +227,30 @@ def rolling_backtests(
         Number of cut-offs (``spending.backtest_origins``).
     step : int
         Months between successive cut-offs (``spending.backtest_step_months``).
+    least : int
+        Months of records needed before the earliest cut-off (``spending.backtest_min_history_months``).
 
     Returns
     -------
     list of dict
         :func:`backtest` of each origin, the latest first.
+
+    Raises
+    ------
+    StageError
+        When the earliest cut-off has fewer than ``least`` months of records before it.
     """
+    earliest = pd.Timestamp(params["data"]["extraction_date"]) - pd.DateOffset(
+        months=int(months) + (int(origins) - 1) * int(step)
+    )
+    if history_months(tables, earliest) < least:
+        first = pd.to_datetime(tables["rgc_spells"]["start_date"]).min()
+        raise StageError(
+            f"params.yaml: spending.backtest_origins = {origins} (every {step} months) puts the earliest "
+            f"backtest cut-off at {earliest.date()}, but the benefit records begin on {first.date()} and "
+            f"spending.backtest_min_history_months asks {least} months of them before it: fewer origins or a "
+            f"shorter step"
+        )
     out = []
     for k in range(int(origins)):
         out.append(backtest(tables, paid, params, months, draws, seed, earlier=k * int(step)))

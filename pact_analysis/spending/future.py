@@ -81,14 +81,19 @@ def fit_remaining(exit_data: pd.DataFrame, covariates: Sequence[str] = tuple(ch.
     return model
 
 
+#: Entropy added to the project's seed for the spending simulations' streams (:func:`streams`).
+SPENDING_STREAM = 0x5E4D
+
+
 def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     """Two independent generators from one seed: the model's coefficients, then who exits.
 
     :func:`parameter_draws` and :func:`future_spending` take the same ``seed``; each uses its own
-    child of ``SeedSequence(seed)``, so the normal draws of the coefficients and the uniforms of the
-    exits never come from one stream.
+    child of ``SeedSequence([seed, SPENDING_STREAM])``, so the normal draws of the coefficients and
+    the uniforms of the exits never come from one stream, nor from the streams that other stages
+    spawn from the project's seed (the synthetic region's among them).
     """
-    coefficients, exits = np.random.SeedSequence(int(seed)).spawn(2)
+    coefficients, exits = np.random.SeedSequence([int(seed), SPENDING_STREAM]).spawn(2)
     return np.random.default_rng(coefficients), np.random.default_rng(exits)
 
 

@@ -55,7 +55,7 @@ def months_paid(spells: pd.DataFrame, extraction_date: Any) -> pd.Series:
     extraction = pd.Timestamp(extraction_date)
     end = pd.to_datetime(spells["end_date"])
     if "person_key" in spells:  # an open file ends when a later file of the person starts
-        end = end.fillna(ch.superseded_ends(spells))
+        end = end.mask(end > extraction).fillna(ch.superseded_ends(spells, extraction))
     end = end.fillna(extraction).clip(upper=extraction)
     n = month_index(end) - month_index(spells["start_date"]) + 1
     return n.clip(lower=0).astype(int)

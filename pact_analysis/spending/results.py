@@ -144,8 +144,9 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         :func:`~pact_analysis.spending.paid.overlapping_head_months`), ``pilot_like``,
         ``future_exits_only`` (the total's interval without the model's uncertainty:
         :func:`~pact_analysis.spending.analysis.forecast`), ``backtest`` (the latest origin,
-        :func:`~pact_analysis.spending.backtest.backtest`) and ``backtests`` (every rolling origin,
-        :func:`~pact_analysis.spending.backtest.rolling_backtests`).
+        :func:`~pact_analysis.spending.backtest.backtest`), ``backtests`` (every rolling origin,
+        :func:`~pact_analysis.spending.backtest.rolling_backtests`) and ``backtest_horizon``
+        (:func:`~pact_analysis.spending.backtest.horizon_backtest`; None when the records are short).
     """
     chron = result["chronicity"]
     net = net_summary(result)
@@ -183,6 +184,9 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         "future_exits_only": dict(result["future_exits_only"]),
         "backtest": dict(result["backtests"][0]),
         "backtests": [dict(b) for b in result["backtests"]],
+        "backtest_horizon": None
+        if result.get("backtest_horizon") is None
+        else dict(result["backtest_horizon"]),
     }
 
 

@@ -205,11 +205,16 @@ def test_opposite_miscalibrations_at_two_landmarks_do_not_cancel():
     assert low >= 0.8 and high <= 1.2  # pooled, the two cancel
     assert check["withheld"] and check["failed_landmarks"] == [3.0, 6.0]
     assert check["test_verdicts"][3.0]["slope"] > 1.2 > 0.8 > check["test_verdicts"][6.0]["slope"]
-    # a validated landmark the test cohort cannot judge (no row with the outcome) does not block
-    thin = stack.assign(p=1 / (1 + np.exp(-logit)))
-    thin.loc[thin[SPELL_MONTH] == 6.0, "still"] = 0
+    assert check["pooled_ok"] and check["confirmed_landmarks"] == []
+    # a validated landmark the test cohort cannot judge (no row with the outcome) is not scored: it
+    # cannot pass for want of test data; the alerts go out at the landmark that is confirmed
+    calibrated = stack.assign(p=1 / (1 + np.exp(-logit)))
+    at_six = np.flatnonzero(calibrated[SPELL_MONTH].to_numpy() == 6.0)
+    thin = calibrated.drop(index=calibrated.index[at_six[3:]])  # three rows left at month 6
     verdicts = test_verdicts(
         thin.loc[thin[SPELL_MONTH].isin([3.0, 6.0])], thin["p"].to_numpy(), [3.0, 6.0], PARAMS
     )
     assert verdicts[6.0]["verdict"] == "too_few" and verdicts[3.0]["verdict"] == "validated"
-    assert not deployed_check(thin, _Model([3.0, 6.0]), PARAMS)["failed_landmarks"]
+    thin_check = deployed_check(thin, _Model([3.0, 6.0]), PARAMS)
+    assert thin_check["confirmed_landmarks"] == [3.0] and thin_check["failed_landmarks"] == [6.0]
+    assert not thin_check["withheld"]

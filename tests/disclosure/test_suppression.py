@@ -93,6 +93,16 @@ def test_protect_relations_never_leaves_a_small_sum_of_hidden_parts():
     assert not disclosure.small_hidden_sums(values, equations, both, 5).any()
 
 
+def test_a_hidden_total_that_another_relation_gives_away_does_not_hide_the_parts_sum():
+    """a + b + c = T with a = 1, b = 2 hidden, and T hidden but T + U = G shown: a + b = (G - U) - c."""
+    values = np.array([1.0, 2.0, 50.0, 53.0, 100.0, 153.0])  # a, b, c, T, U, G
+    equations = np.array([[1.0, 1.0, 1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 1.0, -1.0]])
+    mask = np.array([True, True, False, True, False, False])
+    assert disclosure.small_hidden_sums(values, equations, mask, 5).tolist() == [True, False]
+    repaired = disclosure.protect_relations(values, equations, mask, 5)
+    assert repaired[2] and not disclosure.small_hidden_sums(values, equations, repaired, 5).any()
+
+
 def test_back_solvable_detects_a_lone_suppressed_cell():
     mask = np.zeros((3, 3), dtype=bool)
     mask[1, 2] = True

@@ -125,3 +125,24 @@ def test_the_backtest_on_a_registry_with_a_known_exit_rate_recovers_it_and_what_
     assert abs(result["relative_error"]) < 0.05
     assert result["relative_error"] == pytest.approx(result["predicted_eur"] / result["observed_eur"] - 1)
     assert result["inside"] and result["lower_eur"] < result["predicted_eur"] < result["upper_eur"]
+
+
+def test_origins_need_their_history_and_the_whole_horizon_is_backtested_only_with_it():
+    from pact_analysis.errors import StageError
+
+    tables = _registry(600, 3)
+    params = {"data": {"extraction_date": EXTRACTION}, "synthetic": {"start_date": "2008-01-01"}}
+    paid = sp.payments(tables["rgc_spells"], EXTRACTION, None, ch.build_spells(tables, params))
+    history = sp.history_months(tables, CUTOFF)
+    first = pd.to_datetime(tables["rgc_spells"]["start_date"]).min()
+    assert history == pytest.approx((pd.Timestamp(CUTOFF) - first).days / DAYS)
+    # twelve origins a year apart reach back before the records: one message naming the parameter
+    with pytest.raises(
+        StageError,
+        match=r"spending\.backtest_origins = 12 .*records begin on 2008-01-0.*backtest_min_history_months",
+    ):
+        sp.rolling_backtests(tables, paid, params, 24, 10, origins=12, step=12, least=24)
+    whole = sp.horizon_backtest(tables, paid, params, 60, 10, least=24)
+    assert whole["cutoff"] == "2013-10-31" and whole["months"] == 60
+    assert whole["history_months"] == pytest.approx(sp.history_months(tables, "2013-10-31"))
+    assert sp.horizon_backtest(tables, paid, params, 60, 10, least=int(whole["history_months"]) + 1) is None

@@ -122,3 +122,23 @@ def test_the_coefficients_and_the_exits_draw_from_separate_streams():
     assert abs(np.corrcoef(first, second)[0, 1]) < 0.1
     again = sp.future.streams(3)[1].random(1000)
     assert np.array_equal(second, again)  # same seed, same bytes
+
+
+def test_the_draws_use_the_head_clustered_covariance_and_the_exits_the_second_stream():
+    from types import SimpleNamespace
+
+    index = pd.MultiIndex.from_tuples([("lambda_", "Intercept"), ("rho_", "Intercept")])
+    naive = pd.DataFrame(np.diag([1e-6, 1e-6]), index=index, columns=index)
+    model = SimpleNamespace(params_=pd.Series([3.0, 0.0], index=index), variance_matrix_=naive)
+    tight = sp.future.parameter_draws(model, 2000, seed=1)
+    model.cluster_variance_matrix_ = naive * 100  # clustered: ten times the standard error
+    wide = sp.future.parameter_draws(model, 2000, seed=1)
+    assert wide.iloc[1:].std().to_numpy() == pytest.approx(10 * tight.iloc[1:].std().to_numpy(), rel=1e-9)
+    # the exits: uniforms of the second stream, so a person's simulated months follow from them
+    current = pd.DataFrame({"amount_eur": [1.0] * 500, "elapsed": [0.0] * 500, "g": ["a"] * 500})
+    draws = pd.concat([model.params_.to_frame().T] * 2, ignore_index=True)
+    months = 12
+    got = sp.future_spending(current, draws, months, "g", seed=5).loc["total", "lower_eur"]
+    u = sp.future.streams(5)[1].uniform(size=(500, 1))
+    curves = sp.future.conditional_survival(draws.iloc[1], current, current["elapsed"].to_numpy(), months - 1)
+    assert got == pytest.approx(float((1 + (curves > u).sum(axis=1)).sum()))

@@ -39,8 +39,12 @@ def _independent_head_months(spells: pd.DataFrame, extraction: pd.Timestamp) -> 
     for file_id, head, start, end, amount in spells[
         ["file_id", "person_key", "start_date", "end_date", "monthly_amount_eur"]
     ].itertuples(index=False):
-        later = sorted(d for d in starts.get(head, ()) if d > start) if not pd.isna(head) else []
-        if pd.isna(end) and later:  # an open file is not paid past the start of the head's next file
+        later = (
+            sorted(d for d in starts.get(head, ()) if start < d <= extraction) if not pd.isna(head) else []
+        )
+        if (
+            pd.isna(end) or end > extraction
+        ) and later:  # an open file is not paid past the start of the head's next file
             end = later[0]
         last = extraction if pd.isna(end) or end > extraction else end
         for month in pd.period_range(start.to_period("M"), last.to_period("M"), freq="M"):
@@ -219,3 +223,31 @@ def test_overlapping_head_months_on_the_tiny_region_match_an_independent_count(t
     extraction = pd.Timestamp(params["data"]["extraction_date"])
     independent = sum(files > 1 for *_, files in _independent_head_months(spells, extraction).values())
     assert sp.overlapping_head_months(sp.payments(spells, extraction)) == independent
+
+
+def test_spells_and_payments_share_the_end_rule_around_the_extraction_date():
+    """A file ending after the extraction was open then: superseded by a later file like any open
+    file. A file begun after the extraction supersedes nothing."""
+    files = benefit_files(
+        [
+            ("a", "2016-01-01", "2019-06-30", 400.0),
+            ("a", "2017-05-01", "2017-12-31", 600.0),
+            ("b", "2017-01-01", None, 300.0),
+            ("b", "2018-12-01", None, 500.0),
+        ]
+    ).assign(
+        exit_reason=[None, "JOB_INCOME", None, None],
+        spell_id=lambda d: d["file_id"],
+        prior_imi=False,
+        household_type="SINGLE",
+        household_size=1,
+    )
+    params = {"data": {"extraction_date": EXTRACTION}, "synthetic": {"start_date": "2011-01-01"}}
+    spells = ch.build_spells({"rgc_spells": files, "rgc_members": files[[]]}, params)
+    paid = sp.payments(files, EXTRACTION).groupby("person_key")["month"].max()
+    a = spells.loc[spells["person_key"] == "a"]
+    assert a["exit_date"].max() == pd.Timestamp("2017-12-31")  # the job exit ends a's receipt
+    assert paid["a"] == pd.Timestamp("2017-12-01")  # and its payments, in the same month
+    b = spells.loc[spells["person_key"] == "b"]
+    assert len(b) == 1 and not b["event"].any()  # still paid at the extraction
+    assert paid["b"] == pd.Timestamp("2018-10-01")
