@@ -405,8 +405,8 @@ def test_verdicts(
     -------
     dict
         Month -> ``verdict`` (``too_few`` where the test cohort has fewer than ``validated_min_events``
-        rows with or without the outcome there: the pooled interval is then the only check), ``slope``
-        and ``ci`` (NaN when too few).
+        rows with or without the outcome there: the landmark is then not confirmed, and not scored),
+        ``slope`` and ``ci`` (NaN when too few).
     """
     cfg = chronicity_params(params)
     band = tuple(float(v) for v in cfg["validated_slope"])

@@ -162,10 +162,14 @@ def backtest(
     }
 
 
+def records_begin(tables: Mapping[str, pd.DataFrame]) -> pd.Timestamp:
+    """The first ``rgc_spells`` start: where the benefit records begin."""
+    return pd.to_datetime(tables["rgc_spells"]["start_date"]).min()
+
+
 def history_months(tables: Mapping[str, pd.DataFrame], cutoff: Any) -> float:
-    """Months of benefit records before ``cutoff`` (from the first ``rgc_spells`` start)."""
-    first = pd.to_datetime(tables["rgc_spells"]["start_date"]).min()
-    return float((pd.Timestamp(cutoff) - first).days / ch.DAYS_PER_MONTH)
+    """Months of benefit records before ``cutoff`` (from :func:`records_begin`)."""
+    return float((pd.Timestamp(cutoff) - records_begin(tables)).days / ch.DAYS_PER_MONTH)
 
 
 def horizon_backtest(
@@ -244,10 +248,10 @@ def rolling_backtests(
         months=int(months) + (int(origins) - 1) * int(step)
     )
     if history_months(tables, earliest) < least:
-        first = pd.to_datetime(tables["rgc_spells"]["start_date"]).min()
         raise StageError(
             f"params.yaml: spending.backtest_origins = {origins} (every {step} months) puts the earliest "
-            f"backtest cut-off at {earliest.date()}, but the benefit records begin on {first.date()} and "
+            f"backtest cut-off at {earliest.date()}, but the benefit records begin on "
+            f"{records_begin(tables).date()} and "
             f"spending.backtest_min_history_months asks {least} months of them before it: fewer origins or a "
             f"shorter step"
         )
