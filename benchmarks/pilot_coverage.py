@@ -50,7 +50,10 @@ def design(params: dict) -> dict:
     paths = Paths(ROOT)
     cfg = params["evaluation"]
     frames = pilot.analysis_frames(
-        pilot.read_processed(paths.processed), cfg["pilot_start"], params["data"]["extraction_date"]
+        pilot.read_processed(paths.processed),
+        cfg["pilot_start"],
+        params["data"]["extraction_date"],
+        params["chronicity"]["merge_gap_months"],
     )
     people, pool = frames["people"], frames["pool"]
     covs = list(pilot.MATCH_COVARIATES)

@@ -26,6 +26,7 @@ data_extraction_date = "2018-10-31"
 disclosure_min_cell = 10
 
 # %%
+import unicodedata
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -57,6 +58,12 @@ if synthetic:
     measured = calibration.measure(paths.truth).set_index("name")
     # the pilot's figures are the pilot report's to publish (one quantity, one suppression decision)
     calibration_table = measured[~measured.index.str.startswith("pilot_")]
+
+
+def alphabetical(name: str) -> str:
+    """Sort key of a place name as a reader sorts it (accents ignored: Ávila before Burgos)."""
+    return unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().casefold()
+
 
 # %%
 r.title()
@@ -124,18 +131,28 @@ r.say("spells.text", chronicity=r.ref("03_chronicity"))
 exit_columns = [c for c in by_province.columns if c not in {"spells", "ongoing", "median_months"}]
 never = [c for c in exit_columns if by_province[c].sum() == 0]  # e.g. IMV: it began in 2020
 by_province = by_province.drop(columns=never + ["median_months"])  # the time on the RGC is 03's
+by_province = by_province.sort_index(key=lambda names: names.map(alphabetical))  # Ávila first
 exit_columns = [c for c in exit_columns if c not in never]
-shown = disclosure.rows_without_small_counts(by_province, exit_columns, disclosure_min_cell)
+# one suppression decision for the table and the figure: a province is drawn only if none of its
+# counts is suppressed in the table (shares of a row with a hidden cell would give the cell back)
+protected = disclosure.protect(by_province, disclosure_min_cell, columns=["spells", "ongoing", *exit_columns])
+shown = ~protected.mask.any(axis=1)
+omitted = [str(p) for p in by_province.index[~shown]]
+omitted_text = " " + r.t("spells.exits.omitted", provinces=", ".join(omitted)) if omitted else ""
 shares = by_province.loc[shown, exit_columns].div(by_province.loc[shown, exit_columns].sum(axis=1), axis=0)
 if len(shares):
-    ax = shares.rename(columns=r.value).plot.barh(stacked=True, figsize=(7, 1.2 + 0.35 * len(shares)))
+    ax = (
+        shares.iloc[::-1]  # the first province at the top, as in the table
+        .rename(columns=r.value)
+        .plot.barh(stacked=True, figsize=(7, 1.2 + 0.35 * len(shares)))
+    )
     ax.set_xlabel(r.t("spells.exit_share"))
     ax.set_ylabel("")
     ax.legend(title=None, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small")
-    r.figure(ax, "spells.exits", omitted=r.n(int((~shown).sum())))
+    r.figure(ax, "spells.exits", omitted=omitted_text)
 else:
     r.say("spells.exits.none")
-r.table(by_province, "spells.by_province", counts=["spells", "ongoing", *exit_columns])
+r.table(protected, "spells.by_province", counts=["spells", "ongoing", *exit_columns])
 if never:
     r.say("spells.never", routes=", ".join(r.value(c) for c in never))
 

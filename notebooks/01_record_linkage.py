@@ -135,7 +135,15 @@ else:
     r.say("ingest_warnings.text", n=r.n(len(warnings)))
     shown = warnings.assign(kind=warnings["kind"].map(lambda k: r.t(f"ingest_warnings.kind.{k}")))
     shown = shown[["file", "column", "kind", "n_rows", "share"]].set_index("file")
-    r.table(shown, "ingest_warnings.table", counts=["n_rows"], additive=False, percent=["share"])
+    with_share = bool(shown["share"].notna().any())  # a blank share only for an often blank column
+    r.table(
+        shown if with_share else shown.drop(columns="share"),
+        "ingest_warnings.table",
+        counts=["n_rows"],
+        additive=False,
+        percent=["share"] if with_share else [],
+        share=r.t("ingest_warnings.share_note") if with_share else "",
+    )
 
 # %%
 r.heading("model")
@@ -253,7 +261,12 @@ else:
 
 # %%
 r.heading("limitations")
-r.say("limitations.text")
+municipality = parameters[parameters["comparison"] == "municipality"]
+r.say(
+    "limitations.text",
+    overview=r.ref("00_overview", anchor="identity"),
+    province_weight=r.num(municipality["match_weight"].min(), 1) if len(municipality) else "–",
+)
 
 # %%
 r.heading("common.checklist")

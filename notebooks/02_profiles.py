@@ -59,6 +59,16 @@ def name_of(code: str) -> str:
 
 
 labels = {p: f"{p}. {name_of(n)}" for p, n in sizes["name"].items()}
+items = tables["item_response"]
+traits = profiles.trait_shares(items)  # posterior-weighted shares of the traits that name the profiles
+
+
+def why(p: int) -> str:
+    """The reason for profile ``p``'s name, with the shares of the traits it rests on."""
+    code = sizes.loc[p, "name"].rstrip("_0123456789")
+    return r.t(f"why.{code}", **{t: r.pct(v) for t, v in traits.loc[p - 1].items()})
+
+
 largest = sizes["persons"].idxmax()
 stable = int((sizes["stability"] == "stable").sum())
 fit = tables["fit"].set_index("k")
@@ -170,6 +180,10 @@ r.table(
 )
 r.say("selection.neighbours")
 neighbours = tables["neighbours"].set_index("k")
+# the classes of a model have no order of their own: list the profiles they fall into in profile order
+neighbours["classes_into_profiles"] = neighbours["classes_into_profiles"].map(
+    lambda text: ", ".join(sorted(text.split(", "), key=int))
+)
 r.table(
     neighbours,
     "selection.neighbours",
@@ -194,8 +208,8 @@ size_table = sizes.assign(name=[labels[p] for p in sizes.index])[
     ["name", "persons", "share", "mean_posterior", "jaccard", "stability"]
 ]
 r.table(size_table, "sizes.table", counts=["persons"], additive=False, percent=["share"])
-for p, code in sizes["name"].items():
-    r.say("sizes.why", name=labels[p], why=r.t(f"why.{code.rstrip('_0123456789')}"))
+for p in sizes.index:
+    r.say("sizes.why", name=labels[p], why=why(p))
 verdicts = [
     r.t(
         "sizes.verdict", name=labels[p], verdict=r.t(f"stability.{v}"), jaccard=r.num(sizes.loc[p, "jaccard"])
@@ -219,13 +233,11 @@ r.table(over, "bvr.table", additive=False, decimals={"chi2": 1, "df": 0, "bvr": 
 # %%
 r.heading("items")
 r.say("items.text")
-items = tables["item_response"]
-traits = profiles.trait_shares(items)
 fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(traits.columns)))
 sns.heatmap(
     traits.T.rename(index=lambda t: r.t(f"trait.{t}"), columns=lambda c: labels[c + 1]),
-    annot=True,
-    fmt=".0%",
+    annot=traits.T.map(lambda v: i18n.number(100 * v, lang, 0) + (" %" if lang == "es" else "%")).to_numpy(),
+    fmt="",
     cmap="Blues",
     vmin=0,
     vmax=1,
@@ -240,7 +252,21 @@ r.figure(fig, "items.figure")
 
 # %%
 r.heading("cards")
-r.say("cards.text")
+card_traits = profiles.card_traits(items)
+universal = card_traits.columns[(card_traits >= profiles.UNIVERSAL_SHARE).all(axis=0)]
+
+
+def trait_label(trait: str) -> str:
+    """A trait's words: a naming trait (``trait.X``) or a service as in the table of services."""
+    return r.t(f"trait.{trait}") if trait in profiles.TRAITS else r.value(trait)
+
+
+r.say(
+    "cards.text",
+    universal_share=r.pct(profiles.UNIVERSAL_SHARE, 0),
+    left_out=", ".join(trait_label(t) for t in universal) or r.t("none"),
+)
+top_traits = profiles.most_frequent_traits(card_traits)
 curves = tables["km_curves"].set_index("month")
 medians = tables["km_medians"].set_index("profile")["median_months"]
 exits = tables["exits"].set_index("profile")
@@ -253,10 +279,8 @@ for p in sizes.index:
         "card.text",
         persons=r.count(sizes.loc[p, "persons"]),
         share=r.pct(sizes.loc[p, "share"]),
-        why=r.t(f"why.{sizes.loc[p, 'name'].rstrip('_0123456789')}"),
-        top=", ".join(
-            f"{r.t(f'trait.{t}')} ({i18n.percent(v, lang)})" for t, v in traits.loc[p - 1].nlargest(3).items()
-        ),
+        why=why(p),
+        top=", ".join(f"{trait_label(t)} ({i18n.percent(v, lang)})" for t, v in top_traits[p - 1]),
         stability=r.t(f"stability.{sizes.loc[p, 'stability']}"),
     )
     if np.isfinite(median):
@@ -267,7 +291,8 @@ for column in curves.columns:
 ax.set_xlabel(r.t("common.months_on_rgc"))
 ax.set_ylabel(r.t("common.share_still_receiving"))
 ax.legend(fontsize="small")
-r.figure(fig, "cards.km")
+r.figure(fig, "cards.km", chronicity=r.ref("03_chronicity"))
+r.cite("kaplan_meier_1958")
 exit_table = exits.rename(index=lambda p: labels[int(p)]).rename_axis("profile")
 r.table(exit_table, "cards.exits", counts=list(exit_table.columns))
 service_table = services.T.rename(index=lambda v: r.value(v), columns=lambda c: f"p{c + 1}").rename_axis(
@@ -361,13 +386,16 @@ for ax, group in zip(np.atleast_1d(axes), groups, strict=True):
     wide = dist[dist["group"] == group].pivot(index="month", columns="state", values="share")
     wide = wide[list(pathways.STATES)]
     ax.stackplot(np.arange(len(wide)), wide.T.to_numpy(), colors=colours, labels=state_names)
-    ax.set_ylabel(f"P{group}", rotation=0, ha="right", va="center")
     ax.set_ylim(0, 1)
-    ax.set_yticks([])
+    ax.set_yticks([0, 0.5, 1], [i18n.percent(v, lang, 0) for v in (0, 0.5, 1)], fontsize="small")
+    ax.text(1.01, 0.5, f"P{group}", transform=ax.transAxes, va="center")
 ticks = np.arange(0, len(wide), 12)
 ax.set_xticks(ticks, [wide.index[i][:4] for i in ticks])
+ax.set_xlabel(r.t("pathways.xlabel"))
+fig.supylabel(r.t("pathways.distribution.ylabel"))
+fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
 fig.legend(
-    state_names, loc="upper center", ncol=len(state_names), bbox_to_anchor=(0.5, 1.02), fontsize="small"
+    state_names, loc="upper center", ncol=len(state_names), bbox_to_anchor=(0.5, 1.0), fontsize="small"
 )
 r.figure(fig, "pathways.distribution")
 
@@ -386,11 +414,15 @@ for ax, group in zip(np.atleast_1d(axes), groups, strict=True):
         interpolation="nearest",
     )
     ax.set_title(f"P{group}")
-    ax.set_xticks([])
+    months = list(part.columns)
+    years = [i for i, m in enumerate(months) if m.endswith("-01") and int(m[:4]) % 4 == 0]
+    ax.set_xticks(years, [months[i][:4] for i in years], fontsize="small")
+    ax.set_yticks([])
 np.atleast_1d(axes)[0].set_ylabel(r.t("pathways.index.ylabel"))
+fig.supxlabel(r.t("pathways.xlabel"), y=-0.02)
 handles = [plt.matplotlib.patches.Patch(color=c, label=n) for c, n in zip(colours, state_names, strict=True)]
 fig.legend(
-    handles=handles, loc="lower center", ncol=len(state_names), bbox_to_anchor=(0.5, -0.06), fontsize="small"
+    handles=handles, loc="lower center", ncol=len(state_names), bbox_to_anchor=(0.5, -0.13), fontsize="small"
 )
 r.figure(fig, "pathways.index")
 

@@ -226,12 +226,19 @@ r.heading("cox")
 remedied = ", ".join(label(c) for c in v["cox_remedied"]) or r.t("cox.none")
 r.say("cox.text", cut=r.num(chronicity_ph_cut_months, 0), remedied=remedied)
 ax = fig.plot_forest(cs.forest_frame(res["cox"]), label, r.t("cox.xlabel"))
-r.figure(ax, "cox.forest")
+r.figure(ax, "cox.forest", remedy=r.t("cox.forest_remedy") if v["cox_remedied"] else "")
 r.table(cs.ratio_table(res["cox"]).rename(index=label, level="period"), "cox.table", decimals={"p": 3})
 
 # %%
 r.say("cox.schoenfeld")
+unchecked = [
+    c
+    for c in dict.fromkeys(res["cox"].index.get_level_values("covariate"))
+    if c not in res["cox_check"].index
+]
 r.table(res["cox_check"], "cox.check", decimals={"p": 3})
+if unchecked:
+    r.say("cox.not_checked", covariates=", ".join(label(c) for c in unchecked))
 
 # %%
 r.heading("aft", level=3)
@@ -253,6 +260,9 @@ r.table(aft, "aft.table")
 r.heading("competing")
 cif = res["cif"]
 at = cs.cif_at(cif)
+routes = res["cause_cox"].groupby(level="cause")["events"].first()
+unknown = int(v["exits"] - routes.loc[routes.index.isin(ch.CAUSES)].sum())
+at = at.loc[at.index.get_level_values(0).isin(ch.CAUSES)]
 r.say(
     "competing.text",
     job_24=r.pct(at.loc[("JOB_INCOME", 24), "cif"]),
@@ -267,6 +277,12 @@ ax.set_ylim(0, min(1.0, float(cif["ci_upper"].max()) + 0.05))
 ax.legend(fontsize="small")
 r.figure(ax, "competing.cif")
 r.table(at, "competing.table", percent=["cif", "ci_lower", "ci_upper"])
+if unknown:
+    few = unknown < disclosure_min_cell
+    r.say(
+        "competing.unknown",
+        exits=r.t("competing.unknown_few", min_cell=r.n(disclosure_min_cell)) if few else r.count(unknown),
+    )
 
 # %%
 r.say("competing.cause_specific")
@@ -286,13 +302,16 @@ r.say(
     back_sanction=r.pct(returned_24["NON_COMPLIANCE"]),
 )
 curves = ch.publishable_curves(res["reentry_curves"], disclosure_min_cell)
+no_return = back.index[back["events"] == 0]  # a flat line at 0 is invisible under the axis
+curves = curves.loc[~curves["group"].isin(no_return)]
 curves = curves.assign(
     survival=1 - curves["survival"], ci_lower=1 - curves["ci_upper"], ci_upper=1 - curves["ci_lower"]
 )
 ax = fig.plot_curves(curves, label, r.t("reentry.xlabel"), r.t("reentry.ylabel"))
 ax.set_ylim(0, min(1.0, float(curves["ci_upper"].max()) + 0.05))
 ax.legend(fontsize="small")
-r.figure(ax, "reentry.curves")
+none_back = ", ".join(label(g) for g in no_return)
+r.figure(ax, "reentry.curves", none_back=r.t("reentry.none_back", routes=none_back) if len(no_return) else "")
 returns = back[["n", "events", "still_12", "still_24"]].assign(
     back_12=lambda d: 1 - d["still_12"], back_24=lambda d: 1 - d["still_24"]
 )
@@ -332,6 +351,7 @@ r.table(
     counts=["spells", "still", "persons"],
     additive=False,
     percent=["share"],
+    landmark=r.n(chronicity_landmark_month),
 )
 
 # %%
@@ -376,10 +396,15 @@ r.say(
 )
 r.table(cs.metrics_wide(res["metrics"], num2), "validation.table")
 ax = fig.plot_calibration(res["calibration"], label, r.t("validation.predicted"), r.t("validation.observed"))
-r.figure(ax, "validation.calibration")
+r.figure(ax, "validation.calibration", chosen=r.value(chosen))
 
 # %%
 r.heading("threshold", level=3)
+threshold_rows = (
+    r.t("threshold.rows_validated", months=", ".join(str(int(m)) for m in v["validated_landmarks"]))
+    if v["validated_landmarks"]
+    else r.t("threshold.rows_none", landmark=r.n(chronicity_landmark_month))
+)
 dc = res["decision_curve"]
 shown_ppv = (
     dv
@@ -388,7 +413,7 @@ shown_ppv = (
 )
 r.say(
     "threshold.text", share=r.pct(chronicity_alert_share), alert_rate=r.pct(v["alert_rate"]),
-    net_all=r.num(v["net_benefit_all"], 3), **shown_ppv,
+    net_all=r.num(v["net_benefit_all"], 3), rows=threshold_rows, **shown_ppv,
 )  # fmt: skip
 if v["useful_ranges"]:
     r.say("threshold.useful", ranges=cs.ranges_text(v["useful_ranges"], num2))
@@ -402,7 +427,11 @@ r.say(
 texts = {k: r.t(f"threshold.{k}") for k in ("model", "all", "none", "xlabel", "ylabel")}
 texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 2))
 r.figure(fig.plot_decision_curve(dc, v["alert_threshold"], texts), "threshold.curve")
-shown_dc = dc.drop(columns=["treat_none", "useful", "gain_lower", "gain_upper"], errors="ignore")
+# only the rows of the one suppression decision shared with report 04 (no small count by differencing)
+published_dc = dc.loc[dc["published"]] if "published" in dc else dc
+shown_dc = published_dc.drop(
+    columns=["treat_none", "useful", "gain_lower", "gain_upper", "published"], errors="ignore"
+)
 if "net_benefit_lower" in shown_dc:
     shown_dc = cs.with_intervals(shown_dc, ["net_benefit"], partial(i18n.number, lang=lang, decimals=3))
 r.table(
@@ -410,6 +439,7 @@ r.table(
     "threshold.table",
     percent=["alert_rate"],
     decimals=3,
+    min_cell=r.n(disclosure_min_cell),
 )
 
 # %% [markdown]
@@ -484,6 +514,13 @@ else:
 
 # %%
 r.heading("card")
+card_status = r.t(
+    "card.issued"
+    if not v.get("alerts_withheld")
+    else "card.withheld_none"
+    if verdict_key == "none"
+    else "card.withheld"
+)  # fmt: skip
 r.say(
     "card.text",
     chosen=r.value(chosen),
@@ -494,19 +531,21 @@ r.say(
     recal_before=test_from,
     recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
     landmarks=", ".join(str(int(m)) for m in v["validated_landmarks"]) or r.t("card.no_landmark"),
-    status=r.t(
-        "card.issued"
-        if not v.get("alerts_withheld")
-        else "card.withheld_none"
-        if verdict_key == "none"
-        else "card.withheld"
-    ),  # fmt: skip
+    status=card_status,
     **dv,
 )
 
 # %%
 r.heading("transparency")
-r.say("transparency.text", threshold=r.num(v["alert_threshold"], 2))
+r.say(
+    "transparency.text",
+    threshold=r.num(v["alert_threshold"], 2),
+    window=r.n(chronicity_horizon_month - chronicity_landmark_month),
+    landmark=r.n(chronicity_landmark_month),
+    horizon=r.n(chronicity_horizon_month),
+    landmarks=", ".join(str(int(m)) for m in v["validated_landmarks"]) or r.t("card.no_landmark"),
+    status=card_status,
+)
 
 # %%
 r.heading("limitations")
@@ -521,11 +560,18 @@ r.heading("common.appendix")
 r.say(
     "specification.text",
     features=r.n(len(res["specification"]) - 1),
+    factors=r.n(len(ch.FEATURES) - len(v["excluded_predictors"])),
+    interactions=r.n(len(res["specification"]) - 1 - (len(ch.FEATURES) - len(v["excluded_predictors"]))),
     window=r.n(chronicity_horizon_month - chronicity_landmark_month),
     recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
 )
 spec = res["specification"].rename(index=lambda f: cs.predictor_label(f, lang), columns={"coef": "weight"})
-r.table(spec, "specification.table", decimals=3)
+r.table(
+    spec,
+    "specification.table",
+    decimals=3,
+    recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
+)
 
 # %%
 r.footer()

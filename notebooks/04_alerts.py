@@ -34,7 +34,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from pact_analysis import alerts, codebook, report
+from pact_analysis import alerts, codebook, disclosure, report
 from pact_analysis.chronicity import tables as cs
 from pact_analysis.paths import Paths
 
@@ -84,15 +84,6 @@ flagged = scores.loc[scores["risk"] >= float(model["threshold"])]
 def reason_text(key: str) -> str:
     """The reason's words (``alerts.factor.<factor>.<direction>``)."""
     return r.t(f"factor.{key}")
-
-
-def note_if_empty(ax, rows: int) -> None:
-    """Say inside the figure when every bar was suppressed (small counts)."""
-    if not rows:
-        ax.text(0.5, 0.5, r.t("figure.all_suppressed"), ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-        ax.set_xticks([])
-        ax.get_legend().remove()
 
 
 # %%
@@ -149,31 +140,39 @@ r.say("use.text", **common)
 r.heading("province")
 r.say("province.text", min_cell=r.n(disclosure_min_cell))
 shown = by_province.loc[by_province[["scored", "alerts"]].ge(disclosure_min_cell).all(axis=1)]
-fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(shown), 3) + 1))
-ax.barh(shown.index, shown["scored"], color="#c9d6e3", label=r.t("legend.scored"))
-ax.barh(shown.index, shown["alerts"], color="#1f5f8b", label=r.t("legend.alerts"))
-ax.set_xlabel(r.t("xlabel.persons"))
-ax.invert_yaxis()
-ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
-note_if_empty(ax, len(shown))
-r.figure(fig, "province.figure")
+if alerted.empty:  # no figure of nothing: one sentence says why
+    r.say("province.no_alerts")
+elif shown.empty:
+    r.say("province.too_few", min_cell=r.n(disclosure_min_cell))
+else:
+    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(shown), 3) + 1))
+    ax.barh(shown.index, shown["scored"], color="#c9d6e3", label=r.t("legend.scored"))
+    ax.barh(shown.index, shown["alerts"], color="#1f5f8b", label=r.t("legend.alerts"))
+    ax.set_xlabel(r.t("xlabel.persons"))
+    ax.invert_yaxis()
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
+    r.figure(fig, "province.figure")
+# with no alert, no column of zeros and no 0/0 share
+alert_columns = [] if alerted.empty else ["alerts"]
 r.table(
-    by_province.drop(columns=["share_of_recipients", "share_of_alerts"]),
+    by_province[["scored", *alert_columns, *(["alert_share"] if alert_columns else [])]],
     "province.table",
-    counts=["scored", "alerts"],
+    counts=["scored", *alert_columns],
     percent=["alert_share"],
 )
 
 # %%
 r.heading("groups")
-r.say("groups.text")
+r.say("groups.no_alerts" if alerted.empty else "groups.text")
 labelled = alerts.disability_label(scores)
 for group in alerts.GROUPS:
     table = alerts.share_table(labelled, group, disclosure_min_cell).drop(columns=["alert_share"])
+    if alerted.empty:
+        table = table.drop(columns=["alerts", "share_of_alerts"])
     r.table(
         table.rename_axis("value"),
         f"groups.{group}",
-        counts=["scored", "alerts"],
+        counts=["scored", *alert_columns],
         percent=["share_of_recipients", "share_of_alerts"],
     )
 # calibration and error rates by group: the chronicity report's fairness audit (one row per person,
@@ -183,34 +182,41 @@ r.say("groups.calibration.text", **common)
 # %%
 r.heading("reasons")
 r.say("reasons.text", n_reasons=r.n(n_reasons))
-fig, ax = plt.subplots(figsize=(7.5, 0.4 * max(len(shown_reasons), 3) + 1))
-colours = ["#2a9d8f" if m else "#8d99ae" for m in shown_reasons["modifiable"]]
-ax.barh([reason_text(k) for k in shown_reasons.index], shown_reasons["share_of_alerts"], color=colours)
-ax.invert_yaxis()
-ax.set_xlabel(r.t("xlabel.share_of_alerts"))
-ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#2a9d8f", "#8d99ae")]
-ax.legend(
-    handles,
-    [r.t("legend.modifiable"), r.t("legend.not_modifiable")],
-    loc="lower center",
-    bbox_to_anchor=(0.5, 1.0),
-    ncol=2,
-)
-note_if_empty(ax, len(shown_reasons))
-r.figure(fig, "reasons.figure", min_cell=r.n(disclosure_min_cell))
-reason_table = reasons.assign(reason=[reason_text(k) for k in reasons.index]).set_index("reason")
-r.table(
-    reason_table[["alerts", "share_of_alerts", "modifiable", "kind"]].assign(
-        share_of_alerts=lambda d: d["share_of_alerts"].where(d["alerts"] >= disclosure_min_cell)
-    ),
-    "reasons.table",
-    counts=["alerts"],
-    additive=False,
-    percent=["share_of_alerts"],
-)
-interventions = alerted["intervention"].value_counts().rename("alerts").rename_axis("intervention").to_frame()
-r.table(interventions, "interventions.table", counts=["alerts"])
+if alerted.empty:
+    r.say("reasons.no_alerts")
+elif shown_reasons.empty:
+    r.say("reasons.too_few", min_cell=r.n(disclosure_min_cell))
+else:
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 * max(len(shown_reasons), 3) + 1))
+    colours = ["#2a9d8f" if m else "#8d99ae" for m in shown_reasons["modifiable"]]
+    ax.barh([reason_text(k) for k in shown_reasons.index], shown_reasons["share_of_alerts"], color=colours)
+    ax.invert_yaxis()
+    ax.set_xlabel(r.t("xlabel.share_of_alerts"))
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#2a9d8f", "#8d99ae")]
+    ax.legend(
+        handles,
+        [r.t("legend.modifiable"), r.t("legend.not_modifiable")],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+    )
+    r.figure(fig, "reasons.figure", min_cell=r.n(disclosure_min_cell))
+if not alerted.empty:
+    reason_table = reasons.assign(reason=[reason_text(k) for k in reasons.index]).set_index("reason")
+    r.table(
+        reason_table[["alerts", "share_of_alerts", "modifiable", "kind"]].assign(
+            share_of_alerts=lambda d: d["share_of_alerts"].where(d["alerts"] >= disclosure_min_cell)
+        ),
+        "reasons.table",
+        counts=["alerts"],
+        additive=False,
+        percent=["share_of_alerts"],
+    )
+    interventions = (
+        alerted["intervention"].value_counts().rename("alerts").rename_axis("intervention").to_frame()
+    )
+    r.table(interventions, "interventions.table", counts=["alerts"])
 
 # %%
 r.heading("threshold")
@@ -222,13 +228,29 @@ r.say(
     current_share=r.pct(chosen["current_share"]),
     **common,
 )
-few = thresholds["current_alerts"].between(1, disclosure_min_cell - 1)  # a share would give the count away
+# the rows of the one suppression decision that report 03's decision curve follows too (no count
+# below the minimum in a row or in the difference of two rows, in either report), and today's heads
+# on the same rule (pact_analysis.alerts.publishable_rows)
+published = thresholds.loc[thresholds["published"]]
+same = set(published.index) == set(chron["published_thresholds"]) & set(thresholds.index)
+assert same, "the alerts' threshold rows differ from the chronicity report's decision curve"
+hidden = ~published["current_published"]
 r.table(
-    thresholds.assign(current_share=thresholds["current_share"].mask(few)),
+    disclosure.Protected(
+        table=published.drop(columns=["published", "current_published"])
+        .astype({"current_alerts": object, "current_share": object})
+        .assign(
+            current_alerts=lambda d: d["current_alerts"].mask(hidden, disclosure.SUPPRESSED),
+            current_share=lambda d: d["current_share"].mask(hidden, disclosure.SUPPRESSED),
+        ),
+        mask=hidden.to_frame("current_alerts"),
+        primary=int(hidden.sum()),
+        secondary=0,
+        derived=int(hidden.sum()),
+    ),
     "threshold.table",
-    counts=["current_alerts"],
-    additive=False,
     percent=["threshold", "alert_rate", "ppv", "sensitivity", "current_share"],
+    min_cell=r.n(disclosure_min_cell),
 )
 
 # %%
@@ -270,17 +292,21 @@ r.say("limitations.text")
 
 # %%
 r.heading("common.checklist")
-r.say("checklist")
+r.say("checklist", overrides=r.t("checklist.overrides" if rates["reviews"] else "checklist.overrides_none"))
 
 # %%
 r.heading("common.appendix")
-r.say("appendix.text", **common)
+r.say(
+    "appendix.text",
+    recal=r.t("model.recal_kept", a=r.num(a, 2), b=r.num(b, 2)) if kept else r.t("model.recal_not_kept"),
+    **common,
+)
 coefficients = out["coefficients"].rename(index=lambda f: cs.predictor_label(f, lang))
 r.table(coefficients, "coefficients", decimals=3)
 r.table(
-    by_ceas.drop(columns=["share_of_recipients", "share_of_alerts"]),
+    by_ceas[["scored", *alert_columns, *(["alert_share"] if alert_columns else [])]],
     "ceas.table",
-    counts=["scored", "alerts"],
+    counts=["scored", *alert_columns],
     percent=["alert_share"],
 )
 

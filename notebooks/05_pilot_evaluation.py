@@ -106,9 +106,10 @@ def share_or_mark(key, row, where="text", interval=False):
     """A published share (or its interval) for a sentence; the suppression mark if it is suppressed."""
     name, table = SHARE_QUANTITIES[(key, row)], res[key]
     if hidden(key, row):
-        if not interval:
-            quantities.record(r.tables_dir, lang, name, None, where=where, suppressed=True)
-        return disclosure.SUPPRESSED
+        if interval:
+            return disclosure.SUPPRESSED
+        quantities.record(r.tables_dir, lang, name, None, where=where, suppressed=True)
+        return r.t("common.suppressed_in_text", mark=disclosure.SUPPRESSED)
     if interval:
         return r.t("ci", low=r.pct(table.loc[row, "ci_low"]), high=r.pct(table.loc[row, "ci_high"]))
     return r.quantity(name, table.loc[row, "share"], "pct", 1, where=where)
@@ -162,6 +163,22 @@ coverage_values = {
     "n_effects": r.n(len(res["validation"])) if "validation" in res else "–",
 }
 
+
+def employment_verdict():
+    """The verdict on the claim of better pathways out of the minimum income, for the summary."""
+    row = res["verdicts"].loc["employment"]
+    term = dim_names.get(row["term"], r.t(f"value.{row['term']}"))
+    if row["verdict"] == "contradicted":
+        return r.t(
+            "findings.employment.contradicted",
+            term=term,
+            estimate=r.num(row["estimate"], 2),
+            interval=ci(row["ci_low"], row["ci_high"]),
+            target=r.num(row["target"], 2),
+        )
+    return r.t("findings.employment.other", term=term, verdict=r.value(row["verdict"]))
+
+
 # %%
 r.title()
 r.banner(data_source)
@@ -174,6 +191,7 @@ r.findings(
     living_ci=ci(ancova.loc["living", "ci_low"], ancova.loc["living", "ci_high"]),
     exit12=pp(admin.loc["exit_12m", "estimate"]),
     exit12_ci=pp_ci(admin.loc["exit_12m", "ci_low"], admin.loc["exit_12m", "ci_high"]),
+    employment_verdict=employment_verdict(),
     het=r.num(het["estimate"], 2),
     het_ci=ci(het["ci_low"], het["ci_high"]),
     base=r.num(base["estimate"], 2),
@@ -260,14 +278,19 @@ publish(
     additive=False,
 )
 mixed = res["mixed"]
-boundary = [dim_names[d] for d, m in mixed.items() if m["boundary"]]
-r.say(
-    "change.mixed",
-    estimate=r.num(mixed["living"]["estimate"], 2),
-    interval=ci(mixed["living"]["ci_low"], mixed["living"]["ci_high"]),
-    icc=r.num(mixed["living"]["icc"], 3),
-    boundary=", ".join(boundary) if boundary else r.t("none"),
-)
+# a failed fit (singular: no usable estimate) is said to have failed, never shown as the ordinary mean
+failed = [dim_names[d] for d, m in mixed.items() if m.get("failed")]
+boundary = [dim_names[d] for d, m in mixed.items() if m["boundary"] and not m.get("failed")]
+if not mixed["living"].get("failed"):
+    r.say(
+        "change.mixed",
+        estimate=r.num(mixed["living"]["estimate"], 2),
+        interval=ci(mixed["living"]["ci_low"], mixed["living"]["ci_high"]),
+        icc=r.num(mixed["living"]["icc"], 3),
+        boundary=", ".join(boundary) if boundary else r.t("none"),
+    )
+if failed:
+    r.say("change.mixed_failed", failed=", ".join(failed))
 factors = res["factors"].rename(index=lambda c: r.t(f"value.{c}")).rename_axis("measure")
 publish(
     factors[["n", *CHANGE_STATS[:5], "p_holm"]],
@@ -456,14 +479,48 @@ publish_shares(
 r.heading("verdict")
 verdicts = res["verdicts"].copy()
 verdicts["claim_text"] = [r.t(f"claim.{c}") for c in verdicts.index]
-verdicts["term"] = [dim_names.get(t, r.value(t)) for t in verdicts["term"]]
+# share claims are judged on a share (not an effect): named as such, not by the row of their table
+verdicts["term"] = [
+    r.t(f"verdict.term.{claim}") if claim in pilot.claims.SHARE_TERMS else dim_names.get(t, r.value(t))
+    for claim, t in verdicts["term"].items()
+]
 verdicts["risk_of_bias"] = [
     ", ".join(r.value(x) for x in v.split(", ") if x) for v in verdicts["risk_of_bias"]
 ]
 verdicts["verdict"] = verdicts["verdict"].map(r.value)
-columns = ["claim_text", "term", "estimate", "ci_low", "ci_high", "target", "risk_of_bias", "verdict"]
+verdicts = verdicts.rename(columns={"estimate": "verdict_estimate"})
+columns = ["claim_text", "term", "verdict_estimate", "ci_low", "ci_high", "target", "risk_of_bias", "verdict"]
 r.table(verdicts[columns].set_index("claim_text"), "verdict.table", decimals=2)
 r.say("verdict.text")
+# what each verdict does not say, from the same table: supported below the claimed size, and
+# contradicted with an interval that includes no effect
+stored = res["verdicts"]
+below = [
+    r.t(
+        "verdict.claim_below",
+        claim=verdicts.loc[c, "claim_text"],
+        term=verdicts.loc[c, "term"],
+        low=r.num(row["ci_low"], 2),
+        target=r.num(row["target"], 2),
+    )
+    for c, row in stored.iterrows()
+    if row["verdict"] in ("supported", "supported_with_reservations") and row["ci_low"] < row["target"]
+]
+if below:
+    r.say("verdict.below_size", claims="; ".join(below))
+zero = [
+    r.t(
+        "verdict.claim_contradicted",
+        claim=verdicts.loc[c, "claim_text"],
+        term=verdicts.loc[c, "term"],
+        interval=ci(row["ci_low"], row["ci_high"]),
+        target=r.num(row["target"], 2),
+    )
+    for c, row in stored.iterrows()
+    if row["verdict"] == "contradicted" and row["ci_low"] <= 0 <= row["ci_high"]
+]
+if zero:
+    r.say("verdict.contradicted_zero", claims="; ".join(zero))
 
 # %%
 r.heading("validation")
@@ -478,7 +535,7 @@ if "validation" in res:
         het=r.num(het["estimate"], 2),
         het_ci=ci(het["ci_low"], het["ci_high"]),
     )
-    r.table(check.rename_axis("effect"), "validation.table", decimals=3)
+    r.table(check.rename_axis("quantity"), "validation.table", decimals=3)
 else:
     r.say("validation.no_truth")
 

@@ -62,6 +62,15 @@ future_total = future.loc["total"]
 past = future.loc["past_horizon"] if "past_horizon" in future.index else None
 top_input = tornado.index[0]
 by_ceas = res["by_ceas"]
+# cross-references to the other reports, as links
+alerts_report = r.ref("04_alerts", text_key="link.alerts")
+chronicity_link = r.ref("03_chronicity", "model", text_key="link.chronicity")
+pilot_report = r.ref("05_pilot_evaluation", text_key="link.pilot_report")
+# the alerts are withheld: the flagged heads are whom the model would flag, not alerted persons
+withheld_note = r.t("findings.withheld") if chron.get("alerts_withheld") else ""
+# the headline is the net at the default assumptions (not the centre of the draws): their median beside it
+MEDIAN = abs(net5["median"])
+median_kind = r.t("net.saving" if net5["median"] > 0 else "net.cost")
 
 
 def meur(value: float, decimals: int = 1) -> object:
@@ -127,10 +136,13 @@ r.findings(
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
     horizon=r.n(cfg["horizon_years"]),
     cases=r.count(cases),
+    withheld_note=withheld_note,
     cost=r.n(cfg["cost_per_case_eur"]),
     net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
     net=keur(abs(net5["estimate"])),
     net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
+    median_kind=median_kind,
+    median=keur(MEDIAN),
     net_scaled=meur(abs(net5["estimate"]) * factor),
     net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
     p_saving=r.pct(net5["probability_saving"], 0),
@@ -154,20 +166,48 @@ r.say(
     published_heads=r.n(scale["published_heads"]),
     date=r.date(scale["date"]),
     amount=r.n(sp.PUBLISHED_MONTHLY_AMOUNT_EUR),
-    mean_amount=r.n(round(v["mean_amount_eur"])),
+    amount_year=str(sp.PUBLISHED_MONTHLY_AMOUNT_YEAR),
+    # the mean amount paid in the published figure's year, as Table 1 shows it
+    mean_amount=r.n(round(yearly.loc[sp.PUBLISHED_MONTHLY_AMOUNT_YEAR, "mean_amount_eur"]))
+    if sp.PUBLISHED_MONTHLY_AMOUNT_YEAR in yearly.index
+    else "–",
     first_year=str(yearly.index.min()),
 )
 chronic_eur = yearly["spending_eur"] * yearly["chronic_share"] * factor / 1e6
 early_eur = yearly["spending_eur"] * factor / 1e6 - chronic_eur
 fig, ax = plt.subplots(figsize=(7.5, 4.2))
-labels = yearly.index.astype(str)
-ax.bar(labels, early_eur, label=r.t("yearly.early", chronic=cfg["chronic_months"]))
-ax.bar(labels, chronic_eur, bottom=early_eur, label=r.t("yearly.chronic", chronic=cfg["chronic_months"]))
+# a year with fewer than 12 months in the data is marked on its label and hatched
+partial = yearly["months_covered"] < 12
+labels = [
+    r.t("yearly.partial", year=str(y), months=int(m)) if m < 12 else str(y)
+    for y, m in yearly["months_covered"].items()
+]
+hatch = ["//" if p else "" for p in partial]
+ax.bar(labels, early_eur, label=r.t("yearly.early", chronic=cfg["chronic_months"]), hatch=hatch)
+ax.bar(
+    labels,
+    chronic_eur,
+    bottom=early_eur,
+    label=r.t("yearly.chronic", chronic=cfg["chronic_months"]),
+    hatch=hatch,
+)
 published = comparison["published_eur"] / 1e6
 ax.scatter(labels, published, color="black", marker="D", zorder=3, label=r.t("yearly.published"))
 ax.set_ylabel(r.t("yearly.ylabel"))
 ax.legend(loc="upper left", fontsize="small")
-r.figure(fig, "yearly.figure", factor=r.num(factor, 1), last=str(yearly.index.max()))
+published_years = [str(y) for y, value in comparison["published_eur"].items() if np.isfinite(value)]
+r.figure(
+    fig,
+    "yearly.figure",
+    factor=r.num(factor, 1),
+    last=str(yearly.index.max()),
+    months=r.n(int(yearly["months_covered"].iloc[-1])),
+    chronic=r.n(cfg["chronic_months"]),
+    first=str(yearly.index.min()),
+    first_share=r.pct(yearly["chronic_share"].iloc[0], 0),
+    last_share=r.pct(yearly["chronic_share"].iloc[-1], 0),
+    published_years=", ".join(published_years),
+)
 shown = comparison.assign(
     spending_keur=comparison["spending_eur"] / 1e3,
     scaled_meur=comparison["scaled_eur"] / 1e6,
@@ -228,17 +268,26 @@ r.table(
     decimals={"spending_keur": 0},
     percent=["chronic_share"],
     year=str(last_full),
+    folded=r.t("folded.groups") if sp.OTHER in by_profile.index else "",
 )
 
 # %%
 r.heading("bands")
+unvalidated = not chron.get("validated_landmarks")  # no landmark validated: scored at landmark_month only
+scored_month = r.n(chron.get("landmark_month") or chron["first_landmark"])
 if chron.get("alerts_withheld"):
-    r.say("bands.withheld")
+    r.say(
+        "bands.withheld_unvalidated" if unvalidated else "bands.withheld",
+        alerts_report=alerts_report,
+        chronicity=chronicity_link,
+        month=scored_month,
+    )
 r.say(
     "bands.text",
     threshold=r.pct(chron["alert_threshold"], 0),
     horizon=r.n(chron["horizon_month"]),
     first=r.n(chron["first_landmark"]),
+    not_scored=r.t("bands.not_scored." + ("unvalidated" if unvalidated else "validated"), month=scored_month),
 )
 if chron.get("alert_top_k") is not None:
     r.say("bands.capped", top_k=r.n(chron["alert_top_k"]))
@@ -263,6 +312,7 @@ r.say(
     future=meur(future_total["expected_eur"], 2),
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
     months=r.num(future_total["expected_months"], 0),
+    chronicity=chronicity_link,
     past_share=r.pct(past["expected_eur"] / future_total["expected_eur"], 0) if past is not None else "–",
 )
 exits_only = v["future_exits_only"]  # the same forecast with the model's estimate taken as true
@@ -299,6 +349,7 @@ r.table(
     counts=["persons"],
     decimals={"expected_months": 1, "expected_keur": 0, "lower_keur": 0, "upper_keur": 0},
     horizon=r.n(cfg["horizon_years"]),
+    folded=r.t("folded.bands") if sp.OTHER in future.index else "",
 )
 back = v["backtest"]  # the same model fitted backtest_months before the extraction, against what was paid
 if back["relative_error"] is not None:
@@ -361,6 +412,7 @@ r.say(
     horizon=r.n(cfg["horizon_years"]),
     rate=r.pct(cfg["discount_rate"], 0),
     draws=r.n(cfg["draws"]),
+    chronicity=chronicity_link,
 )
 inputs = res["inputs"]
 r.table(inputs.rename(index=lambda i: r.t(f"input.{i}")), "scenario.inputs", decimals=1)
@@ -385,6 +437,9 @@ r.say(
     net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
     factor=r.num(factor, 1),
     horizon=r.n(cfg["horizon_years"]),
+    draws=r.n(cfg["draws"]),
+    median_kind=median_kind,
+    median=keur(MEDIAN),
 )
 # the population the pilot's evidence covers: recipients like its participants (months on the RGC)
 like = v.get("pilot_like")
@@ -497,6 +552,7 @@ r.say(
     "checklist",
     effect_where=r.t("checklist.effect." + ("pilot" if effect["source"] == "pilot" else "default")),
     like_where=r.t("checklist.like." + ("shown" if like is not None else "none")),
+    pilot_report=pilot_report,
 )
 
 # %%

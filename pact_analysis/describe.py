@@ -146,7 +146,8 @@ def spell_months(spells: pd.DataFrame, extraction_date: pd.Timestamp | str) -> p
     spells : DataFrame
         RGC spells with ``start_date``, ``end_date`` (missing if ongoing).
     extraction_date : date-like
-        Censoring date for ongoing spells.
+        Censoring date for ongoing spells; a recorded end after it was still to come then, so such a
+        spell is ongoing too.
 
     Returns
     -------
@@ -154,6 +155,7 @@ def spell_months(spells: pd.DataFrame, extraction_date: pd.Timestamp | str) -> p
         The spells with added ``months`` (float, at least 1 month paid) and ``ended`` (bool).
     """
     end = pd.to_datetime(spells["end_date"])
+    end = end.mask(end > pd.Timestamp(extraction_date))
     ended = end.notna()
     stop = end.fillna(pd.Timestamp(extraction_date))
     days = (stop - pd.to_datetime(spells["start_date"])).dt.days

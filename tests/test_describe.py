@@ -53,6 +53,11 @@ def test_spell_months_censors_ongoing_spells_at_extraction():
     assert out["ended"].tolist() == [True, False]
     assert out["months"].iloc[0] == pytest.approx(181 / 30.4375)
     assert out["months"].iloc[1] == pytest.approx(365 / 30.4375)
+    later = pd.DataFrame(
+        {"start_date": pd.to_datetime(["2017-10-31"]), "end_date": pd.to_datetime(["2019-03-31"])}
+    )
+    out = describe.spell_months(later, "2018-10-31")  # an end still to come at the extraction: ongoing
+    assert out["ended"].tolist() == [False] and out["months"].iloc[0] == pytest.approx(365 / 30.4375)
 
 
 def test_spells_by_province_counts_exits_and_km_median():

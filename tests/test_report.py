@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,6 +15,7 @@ from pact_analysis.errors import StageError
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n, page
 from pact_analysis.report.provenance import params_used
+from pact_analysis.report.references import references_html
 
 
 def test_flatten_and_dotted_names_are_inverse():
@@ -152,6 +154,33 @@ def test_a_table_mostly_suppressed_is_replaced_by_a_sentence(tmp_path, monkeypat
     assert "<table" in shown[-1] and r.tables == 1
 
 
+def test_a_table_whose_cells_are_mostly_blanked_is_replaced_by_a_sentence(tmp_path, monkeypatch):
+    """One row in two has a hidden count (not more than half of the rows), but with the values that
+    would give it away marked too, 7 of its 10 cells are hidden: not shown."""
+    from pact_analysis import disclosure
+
+    C = disclosure.SUPPRESSED
+    shown = []
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
+    r = _report(tmp_path, "en")
+    published = pd.DataFrame(
+        {"spells": [120, disclosure.SUPPRESSED], "ongoing": [30.0, np.nan]},
+        index=pd.Index(["León", "Soria"], name="province"),
+    )
+    mask = pd.DataFrame({"spells": [False, True]}, index=published.index)
+    r.table(disclosure.Protected(published, mask, 1, 0, derived=0), "spells.by_province")
+    assert "<table" in shown[-1]  # 1 of 4 cells, 1 of 2 rows
+    wide = published.assign(a=[1.0, C], b=[2.0, C], c=[3.0, C], ongoing=[30.0, C])
+    wide.loc["León", ["a", "b"]] = C
+    r.table(disclosure.Protected(wide, mask, 1, 0, derived=6), "spells.by_province")
+    assert "Table not shown" in shown[-1]  # 1 + 6 of 10 cells hidden
+    # a value blanked in a row whose counts are all shown does not make the row hidden
+    rates = published.assign(spells=[120, 90], a=[C, 0.5], b=[0.1, 0.2], c=[0.3, 0.4], d=[0.5, 0.6])
+    assert not page._mostly_suppressed(rates, ["spells"])  # 1 of 12 cells, no row with a hidden count
+    assert page._mostly_suppressed(rates.assign(spells=[C, C]), ["spells"])  # every row's count hidden
+    assert not page._mostly_suppressed(rates.assign(a=[C, C]), ["spells"])  # 2 of 12 cells, counts shown
+
+
 def test_table_formats_numbers_for_the_language(tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(page.Report, "_show", lambda self, markup: shown.append(markup))
@@ -233,7 +262,9 @@ def test_index_summarises_each_report_in_both_languages(tmp_path):
     assert 'href="00_overview.html"' in es and "no generado en esta ejecución" in es  # linkage not rendered
     assert 'href="03_chronicity.html"' in es, "a cross-reference in a summary stays a link in the index"
     assert "que se van añadiendo" not in es and "cuando existan" not in es and "once they exist" not in en
-    assert "segmentación de la población" not in es and "Renta Garantizada" in es.split("</h1>")[0]
+    assert (
+        "segmentación de la población" not in es and "cronicidad en la renta mínima" in es.split("</h1>")[0]
+    )
     assert '<nav aria-label="Contenido" class="toc">' in es and "#referencias" not in es
     assert 'href="../en/index.html"' in es and 'href="../es/index.html"' in en
     assert "Región sintética" in es and "HMAC-SHA256" in es and '"seed": 7' in es
@@ -402,6 +433,9 @@ def test_headings_are_anchored_by_their_key_and_the_footer_lists_the_references(
     assert (
         r.ref("03_chronicity", "spells") == f"[{i18n.t('chronicity.title', 'en')}](03_chronicity.html#spells)"
     )
+    spanish = references_html(["pact_project"], "es")
+    assert "Comisión Europea" in spanish and "European Commission" not in spanish
+    assert "European Commission" in references_html(["pact_project"], "en")
 
 
 def test_the_data_dictionary_translates_descriptions_only_and_english_is_the_codebook():

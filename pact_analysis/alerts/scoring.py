@@ -272,6 +272,14 @@ def score(
     current = current.join(top_reasons(contrib, current, model, int(cfg["n_reasons"])))
     current["intervention"] = interventions(contrib, model, cfg["interventions"], cfg["default_intervention"])
     candidates = sorted({0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, threshold})
+    min_cell = int(params.get("disclosure", {}).get("min_cell", 10))
+    thresholds = publishable_rows(
+        threshold_table(stack, model, candidates, params).join(current_share(current, candidates)),
+        reporting_rows(stack, model, params).pipe(lambda d: (d["still"], model.risk(d))),
+        len(current),
+        threshold,
+        min_cell,
+    )
     return {
         "scores": current,
         "model": model,
@@ -286,15 +294,32 @@ def score(
             "alerts_withheld": bool(check["withheld"]),
             "recalibrated": bool(model.choice.get("recalibrated", False)),
         },
-        "thresholds": threshold_table(stack, model, candidates, params).join(
-            current_share(current, candidates)
-        ),
+        "thresholds": thresholds,
         "stack_sizes": stack.groupby("split").agg(
             rows=("still", "size"), still=("still", "sum"), persons=("person_key", "nunique")
         ),
         "spells": spells,
         "ceas": tables["ceas"],
     }
+
+
+def publishable_rows(
+    table: pd.DataFrame, test: tuple[Any, Any], current: int, threshold: float, min_cell: int
+) -> pd.DataFrame:
+    """Mark which rows of :func:`threshold_table` joined with :func:`current_share` may be published.
+
+    ``published``: the test cohort's columns (alert rate, PPV, sensitivity) follow the one decision
+    that report 03's decision curve follows too (:func:`pact_analysis.chronicity.published_thresholds`
+    on the test rows' outcome and risk, ``test``), so no small count can be worked out by differencing
+    two rows, in this table or across the two reports. ``current_published``: among those rows, the
+    same rule on today's heads alerted (of ``current`` scored), going out from ``threshold``.
+    """
+    still, risk = test
+    published = ch.published_thresholds(still, risk, threshold, min_cell)
+    out = table.assign(published=table.index.isin(published))
+    shown = out.loc[out["published"], ["current_alerts"]]
+    heads = ch.publishable_thresholds(shown, {"current_alerts": current}, threshold, min_cell)
+    return out.assign(current_published=out.index.isin(heads))
 
 
 def current_share(current: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFrame:

@@ -10,7 +10,8 @@ job:
   :func:`kaplan_meier`, :func:`schoenfeld_check`, :func:`cox_with_remedy`), so the same code runs on
   public benchmark data (``lifelines.datasets.load_rossi``);
 - :mod:`~pact_analysis.chronicity.metrics`: :func:`concordance`, :func:`calibration`,
-  :func:`decision_curve`, :func:`evaluate_predictions` (with bootstrap intervals by weights);
+  :func:`decision_curve`, :func:`threshold_counts` and :func:`publishable_thresholds` (the rows of
+  a threshold table that may be published), :func:`evaluate_predictions` (with bootstrap intervals by weights);
 - :mod:`~pact_analysis.chronicity.spells`: RGC spells from the processed tables
   (:func:`build_spells`, :func:`history_features`, :func:`exit_dataset`, :func:`reentry_dataset`);
 - :mod:`~pact_analysis.chronicity.truth`: validation against the truth of the synthetic region and the
@@ -75,7 +76,14 @@ from pact_analysis.chronicity.landmark import (
     logistic_specification,
     predictors,
 )
-from pact_analysis.chronicity.metrics import calibration, concordance, decision_curve, evaluate_predictions
+from pact_analysis.chronicity.metrics import (
+    calibration,
+    concordance,
+    decision_curve,
+    evaluate_predictions,
+    publishable_thresholds,
+    threshold_counts,
+)
 from pact_analysis.chronicity.params import CAUSES, PROVISIONS, chronicity_params
 from pact_analysis.chronicity.results import (
     AT_MONTHS,
@@ -85,7 +93,9 @@ from pact_analysis.chronicity.results import (
     THRESHOLDS,
     analyse,
     headline_metrics,
+    published_thresholds,
     save_results,
+    threshold_grid,
 )
 from pact_analysis.chronicity.spells import (
     EXIT_COVARIATES,
@@ -177,6 +187,10 @@ __all__ = [
     "current_recipients",
     "decision_curve",
     "evaluate_predictions",
+    "publishable_thresholds",
+    "published_thresholds",
+    "threshold_counts",
+    "threshold_grid",
     "exit_dataset",
     "factor_of",
     "fairness_audit",

@@ -71,14 +71,17 @@ def cohort_split(stack: pd.DataFrame, params: Mapping[str, Any] | None = None) -
 
 def calibration_fit(y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
     """Calibration slope (logistic regression of the outcome on the logit) and intercept (calibration
-    in the large: the intercept with the logit as offset), with optional frequency weights."""
+    in the large: the intercept with the logit as offset), with optional frequency weights. The slope
+    is NaN when every prediction is the same (it has nothing to fit)."""
     import statsmodels.api as sm
 
     y, p = np.asarray(y, float), np.clip(np.asarray(p, float), 1e-9, 1 - 1e-9)
     logit = np.log(p / (1 - p))
     w = None if weights is None else np.asarray(weights, float)
-    slope = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial(), freq_weights=w).fit()
     large = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=logit, freq_weights=w).fit()
+    if np.ptp(logit) == 0:
+        return float("nan"), float(large.params[0])
+    slope = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial(), freq_weights=w).fit()
     return float(slope.params[1]), float(large.params[0])
 
 

@@ -92,6 +92,9 @@ def wilson(count: pd.Series, nobs: pd.Series, alpha: float = 0.05) -> tuple[np.n
     low, high = np.full(len(count), np.nan), np.full(len(count), np.nan)
     lo, hi = proportion_confint(count[ok], nobs[ok], alpha=alpha, method="wilson")
     low[ok], high[ok] = lo, hi
+    # at 0 and 1 the bound is exact (0 or 1): not a float a hair inside it (read as "> 99.999%")
+    low[ok & (count == 0)] = 0.0
+    high[ok & (count == nobs)] = 1.0
     return low, high
 
 

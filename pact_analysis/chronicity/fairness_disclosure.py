@@ -6,10 +6,12 @@ rate with its Wilson interval gives its numerator, denominator and their differe
 (:data:`RATE_CELLS`), the persons column the corner. The tables are nested: sex x nationality rows add
 up to the sex and nationality tables, every table to the ``overall`` row. Suppressing each table on its
 own lets a reader difference them; :func:`protect_audits` takes one suppression decision per count
-(a group's count is the same cell in every table that shows it) with the project's machinery:
+(a group's count is the same cell in every table that shows it): a first pattern from
 :func:`~pact_analysis.disclosure.suppression_mask` on every 2-D slice (a grouping by a cell, a group's
-nine cells) until no slice changes, then
-:func:`~pact_analysis.disclosure.protect_relations` on all relations at once.
+nine cells) until no slice changes, then :func:`~pact_analysis.disclosure.protect_relations` on all
+relations at once: cells are added until no small count can be bounded below the minimum, and every
+cell hidden beyond the small counts that none of them needs is shown again (a large count that can
+be worked out from the others is not a disclosure under the threshold rule).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ RATE_CELLS = {
     "false_negative_rate": [("no", "stayed"), ("yes", "stayed"), ("all", "stayed")],
 }
 OVERALL = "overall"
+#: The audit's columns a published table shows besides the persons (a rate's interval goes with it).
+PUBLISHED = [
+    "share_of_recipients", "share_of_alerts", "alert_rate", "false_positive_rate",
+    "false_negative_rate", "observed", "predicted", "calibration_slope",
+]  # fmt: skip
 
 
 def row_cells(table: pd.DataFrame) -> pd.DataFrame:
@@ -152,22 +159,23 @@ def cell_mask(audits: dict[str, pd.DataFrame], min_cell: int) -> pd.DataFrame:
     values = counts.to_numpy().ravel()
     slices = _slices(_layouts(audits), counts.index)
     relations = _relations(slices, values.size)
-    mask = (values > 0) & (values < min_cell)
-    for _ in range(values.size + 1):
-        mask = _settle(values, mask, slices, min_cell)
-        repaired = protect_relations(values, relations, mask, min_cell)
-        if (repaired == mask).all():
-            break
-        mask = repaired
+    small = (values > 0) & (values < min_cell)
+    mask = protect_relations(values, relations, _settle(values, small, slices, min_cell), min_cell, small)
     return pd.DataFrame(mask.reshape(counts.shape), index=counts.index, columns=counts.columns)
 
 
 def _apply(table: pd.DataFrame, hidden: pd.DataFrame, overall: pd.Series, min_cell: int) -> pd.DataFrame:
-    """Blank what gives a suppressed count away: rates with their intervals, shares, means, n."""
+    """Blank what gives a suppressed count away: rates with their intervals, shares, means, n.
+
+    A rate also goes when its numerator or the rest of its denominator is below ``min_cell``, zero
+    included: a rate of 0% or 100% tells something about every person of the group.
+    """
     out = table.copy()
+    counts = row_cells(table)
     for rate, cells in RATE_CELLS.items():
         cols = [c for c in (rate, f"{rate}_lower", f"{rate}_upper") if c in out]
-        out.loc[hidden[cells].any(axis=1).to_numpy(), cols] = np.nan
+        few = (counts[cells[0]] < min_cell) | (counts[cells[1]] < min_cell)
+        out.loc[hidden[cells].any(axis=1).to_numpy() | few.to_numpy(), cols] = np.nan
     persons = hidden[("all", "all")].to_numpy()
     shares = [c for c in out if c.startswith(("predicted", "share_of_recipients"))]
     out.loc[persons | overall[("all", "all")], shares] = np.nan
@@ -196,8 +204,11 @@ def protect_audits(audits: dict[str, pd.DataFrame], min_cell: int) -> dict[str, 
         By grouping: ``table`` is the audit with ``n`` (NaN where suppressed), the rates, intervals,
         shares and means that would give a suppressed count away blanked (NaN); ``mask`` the nine
         counts of each row (:data:`CELLS`); ``primary`` / ``secondary`` the suppressed cells of the
-        published count column, persons (small, or complements); the blanked rates are shown as
-        blanks, not counted as suppressed cells.
+        published count column, persons (small, or complements); ``derived`` the published cells
+        blanked because they would give a suppressed count away or because they are a rate of a
+        numerator or rest below the minimum, zero included (shown as blanks; counted when the report
+        decides whether a table says anything), and ``blanked`` where they are (columns
+        :data:`PUBLISHED`).
     """
     mask = cell_mask(audits, min_cell)
     out = {}
@@ -206,5 +217,10 @@ def protect_audits(audits: dict[str, pd.DataFrame], min_cell: int) -> dict[str, 
         persons = hidden[("all", "all")]
         primary = int((persons & (table["n"] < min_cell)).sum())
         masked = _apply(table, hidden, mask.loc[OVERALL], min_cell)
-        out[name] = Protected(masked, hidden, primary, int(persons.sum()) - primary)
+        shown = (table["n"] > 0).to_numpy()  # empty intersections are dropped, not blanked
+        blanked = masked.loc[shown, PUBLISHED].isna() & table.loc[shown, PUBLISHED].notna()
+        blanked = blanked.reindex(table.index, fill_value=False)
+        out[name] = Protected(
+            masked, hidden, primary, int(persons.sum()) - primary, int(blanked.sum().sum()), blanked
+        )
     return out

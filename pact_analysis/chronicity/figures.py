@@ -18,6 +18,10 @@ from matplotlib.axes import Axes
 
 Label = Callable[[str], str]
 
+#: One colour per exit route, the same in every figure (cumulative incidence, cause-specific hazards,
+#: returns); other groups take matplotlib's cycle.
+CAUSE_COLOURS = {"JOB_INCOME": "C0", "NON_COMPLIANCE": "C1", "CARE_MOVED": "C2", "UNKNOWN_EXIT": "C7"}
+
 
 def plot_curves(
     curves: pd.DataFrame,
@@ -53,7 +57,10 @@ def plot_curves(
         _, ax = plt.subplots(figsize=(7, 4.2))
     for g in groups or list(dict.fromkeys(curves[key])):
         part = curves.loc[curves[key] == g]
-        (line,) = ax.step(part["time"], part[value], where="post", label=label(str(g)), linewidth=1.4)
+        colour = {"color": CAUSE_COLOURS[str(g)]} if str(g) in CAUSE_COLOURS else {}
+        (line,) = ax.step(
+            part["time"], part[value], where="post", label=label(str(g)), linewidth=1.4, **colour
+        )
         if bands:
             ax.fill_between(
                 part["time"],
@@ -109,6 +116,7 @@ def plot_forest(
             markersize=4,
             capsize=2,
             label=None if s == "_" else label(s),
+            **({"color": CAUSE_COLOURS[str(s)]} if str(s) in CAUSE_COLOURS else {}),
         )
     ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
@@ -161,18 +169,22 @@ def plot_decision_curve(curve: pd.DataFrame, threshold: float, texts: dict[str, 
     Parameters
     ----------
     curve : DataFrame
-        :func:`.chronicity.decision_curve` output.
+        :func:`.chronicity.decision_curve` output, with ``published`` (the rows that may be shown).
     threshold : float
         The alert threshold (marked).
     texts : dict
         ``model``, ``all``, ``none``, ``threshold``, ``xlabel``, ``ylabel``.
     """
     _, ax = plt.subplots(figsize=(7, 4.2))
-    ax.plot(curve["threshold"], curve["net_benefit"], marker="o", markersize=3, label=texts["model"])
+    # the model's points only where its row may be published (``published``): the same decision as
+    # the table, so the figure gives no count away either; alerting everyone depends on the
+    # prevalence alone
+    shown = curve.loc[curve["published"]] if "published" in curve else curve
+    ax.plot(shown["threshold"], shown["net_benefit"], marker="o", markersize=3, label=texts["model"])
     ax.plot(curve["threshold"], curve["treat_all"], linestyle="--", label=texts["all"])
     ax.plot(curve["threshold"], curve["treat_none"], color="black", linewidth=0.8, label=texts["none"])
     ax.axvline(threshold, color="grey", linestyle=":", label=texts["threshold"])
-    top = float(max(curve["net_benefit"].max(), curve["treat_all"].max()))
+    top = float(max(shown["net_benefit"].max(), curve["treat_all"].max()))
     ax.set_ylim(-0.05, top + 0.05)
     ax.set_xlabel(texts["xlabel"])
     ax.set_ylabel(texts["ylabel"])

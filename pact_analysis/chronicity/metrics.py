@@ -12,7 +12,7 @@ equal lifelines' and scikit-survival's values.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -424,3 +424,83 @@ def evaluate_predictions(
     else:
         table["ci_lower"] = table["ci_upper"] = np.nan
     return table.rename_axis("metric")
+
+
+def threshold_counts(
+    observed: Sequence[float], predicted: Sequence[float], thresholds: Sequence[float]
+) -> pd.DataFrame:
+    """Rows flagged at each threshold, split by the outcome: the counts a table of thresholds reveals.
+
+    A share alerted, a PPV, a sensitivity or a net benefit at a threshold, with the cohort's size and
+    prevalence, give these counts back: :func:`publishable_thresholds` decides on them.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``threshold`` (ascending): ``flagged_with`` (flagged, with the outcome) and
+        ``flagged_without`` (flagged, without it); both never rise with the threshold.
+    """
+    y = np.asarray(observed, dtype=bool)
+    p = np.asarray(predicted, dtype=float)
+    pts = np.sort(np.asarray(thresholds, dtype=float))
+    return pd.DataFrame(
+        {
+            "flagged_with": [int((y & (p >= t)).sum()) for t in pts],
+            "flagged_without": [int((~y & (p >= t)).sum()) for t in pts],
+        },
+        index=pd.Index(pts, name="threshold"),
+    )
+
+
+def publishable_thresholds(
+    counts: pd.DataFrame, totals: Mapping[str, int], anchor: float, min_cell: int
+) -> list[float]:
+    """The thresholds whose row of a threshold table may be published: no count below ``min_cell``
+    can be read from it or worked out by differencing two published rows.
+
+    Every report that shows a table of thresholds on the same rows takes its rows from this one
+    decision (03_chronicity's decision curve, 04_alerts' thresholds), so no two published rows, in
+    one report or across both, differ by a small count. A row is publishable when each count, and
+    what it leaves of its total, is 0 or at least ``min_cell``; the rows kept are chosen going out
+    from ``anchor`` (the deployed threshold, stated in the text), each one kept only when it differs
+    from the last kept row by 0 or at least ``min_cell`` in every count. The counts never rise with
+    the threshold, so the difference between any two kept rows is a sum of such differences and is
+    safe too.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Indexed by threshold, one column per count (:func:`threshold_counts`, or persons alerted),
+        non-increasing in the threshold.
+    totals : mapping
+        Column -> the total the count is part of (e.g. the rows with the outcome).
+    anchor : float
+        The threshold kept first (if its own counts are safe).
+    min_cell : int
+        Smallest count that may be shown.
+
+    Returns
+    -------
+    list of float
+        The publishable thresholds, ascending.
+    """
+    table = counts.sort_index()
+    values = table.to_numpy(dtype=float)
+    if (np.diff(values, axis=0) > 0).any():
+        raise ValueError("counts must not rise with the threshold")
+    total = np.array([float(totals[c]) for c in table.columns])
+
+    def small(x: np.ndarray) -> bool:
+        return bool(((x > 0) & (x < min_cell)).any())
+
+    safe = [not small(row) and not small(total - row) for row in values]
+    pts = list(table.index)
+    start = int(np.argmin(np.abs(np.asarray(pts, dtype=float) - float(anchor))))
+    kept: list[int] = []
+    for direction in (range(start, len(pts)), range(start - 1, -1, -1)):
+        last = min(kept) if kept else None  # going down: the lowest row kept going up
+        for i in direction:
+            if safe[i] and (last is None or not small(np.abs(values[i] - values[last]))):
+                kept.append(i)
+                last = i
+    return sorted(float(pts[i]) for i in kept)

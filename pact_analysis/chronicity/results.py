@@ -24,7 +24,12 @@ import pandas as pd
 
 from pact_analysis import codebook
 from pact_analysis.chronicity.fairness import FAIRNESS_GROUPS, fairness_audit
-from pact_analysis.chronicity.metrics import calibration, decision_curve
+from pact_analysis.chronicity.metrics import (
+    calibration,
+    decision_curve,
+    publishable_thresholds,
+    threshold_counts,
+)
 from pact_analysis.chronicity.params import CAUSES, chronicity_params
 from pact_analysis.chronicity.spells import EXIT_COVARIATES, build_spells, exit_dataset, reentry_dataset
 from pact_analysis.chronicity.survival import (
@@ -242,17 +247,22 @@ def predictive_results(
         bins.append(cal["table"].assign(model=model))
     bins.append(calibration(test["still"], test[DEPLOYED])["table"].assign(model="deployed"))
     out["calibration"] = pd.concat(bins, ignore_index=True)
+    min_cell = int(params.get("disclosure", {}).get("min_cell", 10))
+    grid = threshold_grid(threshold)  # the deployed threshold is a row: its figures are in the text
     curve = decision_curve(
-        test["still"], test[DEPLOYED], THRESHOLDS, test["person_key"], int(cfg["bootstrap"]),
-        int(params.get("seed", 0)), min_flagged=int(params.get("disclosure", {}).get("min_cell", 10)),
+        test["still"], test[DEPLOYED], grid, test["person_key"], int(cfg["bootstrap"]),
+        int(params.get("seed", 0)), min_flagged=min_cell,
     )  # fmt: skip
+    # one suppression decision for every table of thresholds on these rows (here and report 04)
+    published = published_thresholds(test["still"], test[DEPLOYED], threshold, min_cell)
+    curve["published"] = curve["threshold"].isin(published)
     out["decision_curve"] = curve
     out["specification"] = result["deployed"].table()
     keep = [c for c in LANDMARK_COLUMNS if c in lm] + [c for c in lm if c.startswith("p_")]
     out["landmark"] = lm[keep]
     test_keep = [c for c in [*LANDMARK_COLUMNS, "cohort", "months_on_spell"] if c in test] + [DEPLOYED]
     out["test_landmark"] = test[test_keep]
-    at = curve.iloc[(curve["threshold"] - threshold).abs().argmin()]
+    at = curve.loc[curve["threshold"] == threshold].iloc[0]  # alerting everyone at the same threshold
     flagged = test[DEPLOYED] >= threshold
     values = {
         **result["summary"],
@@ -262,6 +272,7 @@ def predictive_results(
         "net_benefit_all": float(at["treat_all"]),
         "useful_ranges": useful_ranges(curve),
         "established_ranges": useful_ranges(curve, "established") if "established" in curve else [],
+        "published_thresholds": published,
         "validation_still": float(val["still"].mean()),
         "outcome": str(cfg["outcome"]),
         "test_still": float(test["still"].mean()) if len(test) else None,
@@ -273,6 +284,24 @@ def predictive_results(
         "bootstrap": int(cfg["bootstrap"]),
     }
     return out, values
+
+
+def threshold_grid(threshold: float) -> list[float]:
+    """The thresholds of the decision curve: :data:`THRESHOLDS` and the deployed ``threshold``."""
+    return sorted({float(t) for t in THRESHOLDS} | {float(threshold)})
+
+
+def published_thresholds(
+    observed: pd.Series, risk: pd.Series, threshold: float, min_cell: int
+) -> list[float]:
+    """The thresholds of :func:`threshold_grid` whose row of a threshold table may be published for
+    the test cohort's rows (``observed`` outcome, deployed ``risk``): the one decision of
+    :func:`~pact_analysis.chronicity.metrics.publishable_thresholds` that the decision curve (report
+    03) and the alerts' threshold table (report 04) both follow."""
+    counts = threshold_counts(observed, risk, threshold_grid(threshold))
+    y = np.asarray(observed, dtype=bool)
+    totals = {"flagged_with": int(y.sum()), "flagged_without": int((~y).sum())}
+    return publishable_thresholds(counts, totals, threshold, min_cell)
 
 
 def useful_ranges(curve: pd.DataFrame, column: str = "useful") -> list[list[float]]:
@@ -293,7 +322,9 @@ def useful_ranges(curve: pd.DataFrame, column: str = "useful") -> list[list[floa
     """
     runs: list[list[float]] = []
     previous = False
-    for t, ok in zip(curve["threshold"], curve[column], strict=True):
+    # a threshold whose row is not published (small counts) says nothing: it breaks a run
+    shown = curve["published"] if "published" in curve else pd.Series(True, index=curve.index)
+    for t, ok in zip(curve["threshold"], curve[column] & shown, strict=True):
         if ok and previous:
             runs[-1][1] = float(t)
         elif ok:

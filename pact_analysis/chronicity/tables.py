@@ -156,7 +156,8 @@ def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
 
 def fairness_table(audit: Protected, fmt: Any) -> Protected:
     """One table of the fairness audit as published: rates with Wilson intervals, persons shown or
-    :data:`~pact_analysis.disclosure.SUPPRESSED`.
+    :data:`~pact_analysis.disclosure.SUPPRESSED`, and so is every value blanked because it would give
+    a suppressed count away (``audit.blanked``).
 
     The suppression is decided on every table of the audit together
     (:func:`.fairness_disclosure.protect_audits`): ``audit`` already has blank (NaN) rates, shares
@@ -192,6 +193,10 @@ def fairness_table(audit: Protected, fmt: Any) -> Protected:
     shown = with_intervals(shown_rows[columns], rates, fmt).rename(columns={"n": "persons"})
     hidden = shown["persons"].isna()
     shown["persons"] = shown["persons"].astype("Int64").astype(object).mask(hidden, SUPPRESSED)
+    if audit.blanked is not None:  # a value that would give a suppressed count away is marked too
+        blanked = audit.blanked.reindex(shown.index, fill_value=False)
+        for column in blanked.columns.intersection(shown.columns):
+            shown[column] = shown[column].astype(object).mask(blanked[column], SUPPRESSED)
     return Protected(shown, hidden.to_frame(), audit.primary, audit.secondary, audit.derived)
 
 

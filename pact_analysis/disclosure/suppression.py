@@ -54,7 +54,10 @@ class Protected:
         Complementary cells suppressed so that no primary cell can be recovered from totals.
     derived : int
         Cells of ``derived`` columns (shares, means, intervals computed from the counts) suppressed
-        because their row has a suppressed count.
+        because they would give a suppressed count away (shown as :data:`SUPPRESSED` too).
+    blanked : DataFrame of bool, optional
+        Where the ``derived`` cells are, when ``table`` still holds numbers there (NaN) for a
+        publisher that formats them later (the fairness audit's tables).
     """
 
     table: pd.DataFrame
@@ -62,6 +65,7 @@ class Protected:
     primary: int
     secondary: int
     derived: int = 0
+    blanked: pd.DataFrame | None = None
 
 
 def marker(min_cell: int | None = None) -> str:
@@ -129,16 +133,22 @@ def recoverable(equations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
 
 
 def protect_relations(
-    values: np.ndarray, equations: np.ndarray, mask: np.ndarray, min_cell: int
+    values: np.ndarray,
+    equations: np.ndarray,
+    mask: np.ndarray,
+    min_cell: int,
+    primary: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Extend a suppression pattern until no small count is recoverable from general relations.
+    """Extend a suppression pattern until no small count can be bounded below ``min_cell``.
 
-    The greedy rule of :func:`suppression_mask` for any system of relations (:func:`recoverable`):
-    while a cell holding 1..``min_cell``-1 is recoverable, suppress the smallest count (zeros last)
-    that shares a relation with a recoverable suppressed cell. Then, while a relation whose hidden
-    cells all sit on one side (parts of a shown total) hides a sum of 1..``min_cell``-1, a small count
-    for the union of those groups (:func:`small_hidden_sums`), suppress the smallest count left in
-    it; and again until neither holds. Missing cells (NaN) are known and never chosen.
+    While a suppressed cell holding 1..``min_cell``-1 is exposed (:func:`exposed_small_cells`:
+    recoverable, or bounded below ``min_cell`` by any combination of the relations, such as a shown
+    total minus shown parts, or the difference of two nested totals), suppress the smallest count
+    (zeros last) of a relation that holds the exposed cell; when those relations have no free cell,
+    of a relation that holds one of their suppressed cells, and so on outwards. Missing cells (NaN)
+    are known and never chosen. Finally each added cell, largest first, is shown again if no small
+    count needs it hidden (the greedy steps can over-suppress: a later cell may make an earlier one
+    unnecessary).
 
     Parameters
     ----------
@@ -150,40 +160,93 @@ def protect_relations(
         Cells already suppressed.
     min_cell : int
         Minimum publishable count.
+    primary : ndarray of bool, optional
+        Cells that must stay suppressed (default ``mask``); every other suppressed cell that no small
+        count needs is shown again at the end.
 
     Returns
     -------
     ndarray of bool
-        The extended pattern (``mask`` when it is already safe).
+        The extended pattern (``mask`` when it is already safe and ``primary`` is ``mask``).
+
+    Raises
+    ------
+    ValueError
+        When an exposed cell cannot be protected (every cell it is related to, however indirectly,
+        already suppressed or missing). With homogeneous relations this cannot happen (such a cell
+        is unbounded); the error guards against relations that are not.
     """
-    mask, small = mask.copy(), (values > 0) & (values < min_cell)
-    for _ in range(len(values)):
-        known = recoverable(equations, mask)
-        if (known & small).any():
-            near = np.abs(equations[(np.abs(equations[:, known]) > 0).any(axis=1)]).sum(axis=0)
-        else:
-            sums = small_hidden_sums(values, equations, mask, min_cell)
-            if not sums.any():
+    equations = _consistent(values, equations)
+    primary = np.asarray(mask if primary is None else primary, bool)
+    mask, small = np.asarray(mask, bool) | primary, (values > 0) & (values < min_cell)
+    safe = np.zeros(len(mask), dtype=bool)  # more suppression only widens a bound: checked once
+    for _ in range(len(values) + 1):
+        exposed = None
+        for cell in np.flatnonzero(mask & small & ~safe):
+            if _upper_bound(values, equations, mask, int(cell)) < min_cell:
+                exposed = int(cell)
                 break
-            near = np.abs(equations[np.flatnonzero(sums)[0]])
-        cell = _smallest_free(values, mask, [int(c) for c in np.flatnonzero(near)])
+            safe[cell] = True
+        if exposed is None:
+            return _release_unneeded(values, equations, mask, np.asarray(primary, bool), min_cell)
+        cell = _nearest_free(values, equations, mask, exposed)
         if cell is None:
-            break
+            raise ValueError(
+                f"cell {exposed} (count {values[exposed]:g}) stays exposed: every cell "
+                "related to it is already suppressed or missing"
+            )
         mask[cell] = True
+    raise AssertionError("unreachable: each round suppresses one more cell")  # pragma: no cover
+
+
+def _release_unneeded(
+    values: np.ndarray, equations: np.ndarray, mask: np.ndarray, primary: np.ndarray, min_cell: int
+) -> np.ndarray:
+    """Show again each added cell, largest count first, whose suppression no small count needs.
+
+    The greedy extension of :func:`protect_relations` adds cells one at a time and can add many that
+    a later addition makes unnecessary; a cell is shown again when, with it shown, no suppressed small
+    count is exposed (:func:`exposed_small_cells`). Cells of ``primary`` stay suppressed.
+    """
+    mask = mask.copy()
+    counts = np.nan_to_num(np.asarray(values, float), nan=-1.0)
+    added = np.flatnonzero(mask & ~primary)
+    for cell in added[np.argsort(-counts[added], kind="stable")]:
+        mask[cell] = False
+        if exposed_small_cells(values, equations, mask, min_cell).any():
+            mask[cell] = True
     return mask
 
 
-def small_hidden_sums(
+def _nearest_free(values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int) -> int | None:
+    """Return the smallest free count of the relations nearest ``cell`` (outwards through hidden cells)."""
+    reached = np.zeros(len(mask), dtype=bool)
+    reached[cell] = True
+    while True:
+        touching = (np.abs(equations[:, reached]) > 0).any(axis=1)
+        near = (np.abs(equations[touching]) > 0).any(axis=0)
+        found = _smallest_free(values, mask, [int(c) for c in np.flatnonzero(near)])
+        if found is not None:
+            return found
+        grown = reached | (near & mask)
+        if (grown == reached).all():
+            return None
+        reached = grown
+
+
+def exposed_small_cells(
     values: np.ndarray, equations: np.ndarray, mask: np.ndarray, min_cell: int
 ) -> np.ndarray:
-    """Return which relations give away a small sum of suppressed cells.
+    """Return which suppressed small counts the published cells bound below ``min_cell``.
 
-    The hidden parts of a relation (its suppressed cells with a positive coefficient, and apart those
-    with a negative one) are a union of groups; when the published cells determine the sum of
-    such a set (its indicator lies in the row space of the relations restricted to the hidden cells,
-    as in :func:`recoverable`: directly, a shown total minus shown parts, or through a hidden total
-    that another relation gives away) and it is 1..``min_cell``-1, a small count is published by
-    difference, even though no single cell is recoverable.
+    The check of an intruder who knows every shown cell, every relation and that counts are
+    non-negative integers (an upper protection level: unlike a tau-argus audit, the lower bound is
+    not checked, as the threshold rule needs only that a small count cannot be shown small): for each
+    suppressed cell holding 1..``min_cell``-1, the largest value it can take is found with an
+    integer programme (:func:`scipy.optimize.milp`). When that maximum is below ``min_cell`` the
+    publication tells that the cell is a small count, even if no single relation does: it covers a
+    recoverable cell (:func:`recoverable`), hidden parts of a shown total whose sum is small, and a
+    small sum given by the difference of two totals (a + b + c + d and c + d both shown).
 
     Parameters
     ----------
@@ -192,24 +255,52 @@ def small_hidden_sums(
 
     Returns
     -------
-    ndarray of bool, shape (relations,)
+    ndarray of bool, shape (cells,)
+        True where a suppressed cell holding 1..``min_cell``-1 cannot exceed ``min_cell``-1.
     """
-    equations = np.asarray(equations, float).reshape(-1, len(mask))
-    hidden = np.asarray(mask, bool)
-    out = np.zeros(len(equations), dtype=bool)
-    if not hidden.any():
-        return out
-    sub = equations[:, hidden]
-    null = scipy.linalg.null_space(sub) if sub.any() else np.eye(int(hidden.sum()))
-    counts = np.nan_to_num(np.asarray(values, float))[hidden]
-    for r, row in enumerate(sub):
-        for side in (row > 0, row < 0):
-            if side.sum() < 2:  # one cell alone: :func:`recoverable`'s case
-                continue
-            total = counts[side].sum()
-            if 0 < total < min_cell and np.linalg.norm(null.T @ side.astype(float)) < 1e-8:
-                out[r] = True
+    equations = _consistent(values, equations)
+    counts = np.asarray(values, float)
+    out = np.asarray(mask, bool) & (counts > 0) & (counts < min_cell)
+    for cell in np.flatnonzero(out):
+        out[cell] = _upper_bound(values, equations, mask, int(cell)) < min_cell
     return out
+
+
+def _consistent(values: np.ndarray, equations: np.ndarray) -> np.ndarray:
+    """Return the relations as a 2-D array, checked to hold on the counts (missing cells as zero)."""
+    equations = np.asarray(equations, float).reshape(-1, len(values))
+    if not np.allclose(equations @ np.nan_to_num(np.asarray(values, float)), 0):
+        raise ValueError("the counts do not satisfy the relations (each relation must sum to zero)")
+    return equations
+
+
+def _upper_bound(values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int) -> float:
+    """Largest value suppressed ``cell`` can take given the shown cells (:func:`_largest`)."""
+    hidden = np.asarray(mask, bool)
+    involved = (np.abs(equations[:, hidden]) > 0).any(axis=1)
+    known = np.nan_to_num(np.asarray(values, float))[~hidden]
+    sub, rhs = equations[involved][:, hidden], -(equations[involved][:, ~hidden] @ known)
+    return _largest(sub, rhs, int(np.count_nonzero(hidden[:cell])))
+
+
+def _largest(sub: np.ndarray, rhs: np.ndarray, index: int) -> float:
+    """Largest value of hidden cell ``index`` over non-negative integers with ``sub @ x = rhs``."""
+    objective = np.zeros(sub.shape[1])
+    objective[index] = -1.0
+    if not sub.shape[0] or not sub[:, index].any():
+        return np.inf
+    result = milp(
+        objective,
+        constraints=LinearConstraint(sub, rhs, rhs),
+        integrality=np.ones(sub.shape[1]),
+        bounds=Bounds(0, np.inf),
+        options=_MILP_OPTIONS,
+    )
+    if result.status == 0:
+        return round(float(-result.fun), 6)
+    if result.status in (3, 4) and "unbounded" in result.message.lower():
+        return np.inf  # the true counts are a solution, so "infeasible or unbounded" is unbounded
+    raise ValueError(f"the disclosure audit could not bound a cell: {result.message}")
 
 
 def suppression_mask(

@@ -68,6 +68,7 @@ from pact_analysis.pilot.effects import (
     imputed_effect,
     mdtse_effects,
     mixed_change,
+    mixed_fit_failed,
     paired_changes,
     rubin,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "mdtse_wide",
     "missing_extracts",
     "mixed_change",
+    "mixed_fit_failed",
     "not_evaluated",
     "paired_changes",
     "detectable_effects",

@@ -58,7 +58,12 @@ def evaluate(
         Every table and number the report shows and the ``pilot`` stage records.
     """
     cfg = params["evaluation"]
-    frames = analysis_frames(tables, cfg["pilot_start"], params["data"]["extraction_date"])
+    frames = analysis_frames(
+        tables,
+        cfg["pilot_start"],
+        params["data"]["extraction_date"],
+        params["chronicity"]["merge_gap_months"],
+    )
     people, pool = frames["people"], frames["pool"]
     covs = list(MATCH_COVARIATES)
     people["w_complete"] = completion_weights(people, [*covs, "treated", "baseline_living"])

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook, ingest
+from pact_analysis.chronicity.spells import superseded_ends
 from pact_analysis.paths import Paths
 
 #: Covariates of the matched comparison (profile is latent: not in the data).
@@ -59,31 +60,79 @@ def _months(days: pd.Series) -> pd.Series:
     return days.dt.days / 30.4375
 
 
-def rgc_history(spells: pd.DataFrame, start: pd.Timestamp, extraction: pd.Timestamp) -> pd.DataFrame:
+def rgc_history(
+    spells: pd.DataFrame, start: pd.Timestamp, extraction: pd.Timestamp, merge_gap_months: float = 1.0
+) -> pd.DataFrame:
     """Per head on the RGC at ``start``: CEAS, months on the RGC before, and the outcomes after ``start``.
 
-    Outcomes: ``exit_12m`` (the running spell ended within 12 months), ``exit_end`` (ended by the
-    extraction date), ``reentry`` (a later spell began by the extraction date).
+    A file still open at the extraction date (no end, or an end after it) that is followed by a later
+    file of the same head ends at that file's start: a missing end date, not two files paid at once
+    (:func:`pact_analysis.chronicity.spells.superseded_ends`, the rule of the spells and the
+    payments). So it neither adds the months of the later file again nor keeps the head on the RGC
+    after it, and the running file at ``start`` is the one then in force. Leaving the RGC is judged
+    on episodes, as the chronicity stage's outcome (receiving in this or a later spell) is: files
+    separated by less than ``merge_gap_months`` (an administrative interruption) or by an imputed end
+    (the next file starts that day) are one stay, and the head leaves when the stay ends.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        ``rgc_spells`` of ``data/processed`` (``person_key`` the head, ``start_date``, ``end_date``
+        empty while still paid, ``ceas_code``, ``household_size``).
+    start : Timestamp
+        The pilot's start.
+    extraction : Timestamp
+        The extraction date (open files are paid up to it; files begun after it are not counted).
+    merge_gap_months : float
+        Files of a head separated by a shorter gap are one stay (``chronicity.merge_gap_months``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``person_key``: ``ceas_code``, ``household_size``, ``months_rgc`` (months on the RGC
+        before ``start``), ``chronicity`` (``months_rgc`` over :data:`CHRONIC_MONTHS`, at most 1) and
+        the outcomes ``exit_12m`` (the stay running at ``start`` ended within 12 months),
+        ``exit_end`` (ended by the extraction date), ``reentry`` (a later stay began by the
+        extraction date).
     """
     s = spells.copy()
+    s["start_date"] = pd.to_datetime(s["start_date"])
+    s["end_date"] = pd.to_datetime(s["end_date"])
+    imputed = superseded_ends(s, extraction)
+    s["end_date"] = s["end_date"].mask(imputed.notna(), imputed)
+    s = s.loc[s["start_date"] <= extraction]
+    s["end_date"] = s["end_date"].mask(s["end_date"] > extraction)  # still paid at the extraction
     end = s["end_date"].fillna(extraction)
     before = _months(end.clip(upper=start) - s["start_date"].clip(upper=start)).clip(lower=0)
     months = before.groupby(s["person_key"]).sum().rename("months_rgc")
+    s = s.assign(stay=_stays(s, extraction, merge_gap_months))
+    stay_end = s.groupby("stay")["end_date"].agg(lambda e: pd.NaT if e.isna().any() else e.max())
+    stay_start = s.groupby("stay")["start_date"].min()
     running = s.loc[(s["start_date"] <= start) & (s["end_date"].isna() | (s["end_date"] > start))]
     running = (
         running.sort_values("start_date").drop_duplicates("person_key", keep="last").set_index("person_key")
     )
-    later = s.loc[s["start_date"] > start].groupby("person_key")["start_date"].min()
     out = pd.DataFrame(index=running.index)
     out["ceas_code"] = running["ceas_code"]
     out["household_size"] = running["household_size"].astype(float)
     out["months_rgc"] = months.reindex(out.index)
     out["chronicity"] = (out["months_rgc"] / CHRONIC_MONTHS).clip(upper=1.0)
-    ended = running["end_date"]
+    ended = stay_end.reindex(running["stay"]).set_axis(running.index)
     out["exit_12m"] = (ended.notna() & (ended <= start + pd.DateOffset(months=12))).astype(float)
-    out["exit_end"] = (ended.notna() & (ended <= extraction)).astype(float)
-    out["reentry"] = (later.reindex(out.index) <= extraction).astype(float)
+    out["exit_end"] = ended.notna().astype(float)
+    later = s.loc[stay_start.reindex(s["stay"]).to_numpy() > start].groupby("person_key")["stay"].max()
+    out["reentry"] = (later.reindex(out.index) > running["stay"]).astype(float)
     return out
+
+
+def _stays(files: pd.DataFrame, extraction: pd.Timestamp, merge_gap_months: float) -> pd.Series:
+    """Number the stays on the RGC: a file starts a new stay when it begins ``merge_gap_months`` or
+    more after the latest end of the head's earlier files (an open earlier file: never)."""
+    order = files.sort_values(["person_key", "start_date"], kind="stable")
+    reach = order["end_date"].fillna(pd.Timestamp(extraction) + pd.DateOffset(years=100))
+    prev_end = reach.groupby(order["person_key"]).cummax().groupby(order["person_key"]).shift()
+    new = prev_end.isna() | (_months(order["start_date"] - prev_end) >= float(merge_gap_months))
+    return new.cumsum().reindex(files.index)
 
 
 def days_employed(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -104,8 +153,19 @@ def days_employed(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
     return pd.Series(total, dtype=float, name="days_employed")
 
 
-def analysis_frames(tables: dict[str, pd.DataFrame], start: Any, extraction: Any) -> dict[str, pd.DataFrame]:
+def analysis_frames(
+    tables: dict[str, pd.DataFrame], start: Any, extraction: Any, merge_gap_months: float = 1.0
+) -> dict[str, pd.DataFrame]:
     """Build the evaluation frames from the de-identified tables.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        :func:`read_processed`.
+    start, extraction : date-like
+        The pilot's start and the extraction date.
+    merge_gap_months : float
+        Files separated by a shorter gap are one stay on the RGC (:func:`rgc_history`).
 
     Returns
     -------
@@ -117,7 +177,7 @@ def analysis_frames(tables: dict[str, pd.DataFrame], start: Any, extraction: Any
         outcomes.
     """
     start, extraction = pd.Timestamp(start), pd.Timestamp(extraction)
-    history = rgc_history(tables["rgc_spells"], start, extraction)
+    history = rgc_history(tables["rgc_spells"], start, extraction, merge_gap_months)
     persons = tables["persons"].set_index("person_key")
     cov = pd.DataFrame(index=history.index)
     cov["age"] = (start.year - persons["birth_year"]).reindex(cov.index).astype(float)

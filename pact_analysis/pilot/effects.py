@@ -59,8 +59,11 @@ def mixed_change(data: pd.DataFrame, outcome: str, group: str, alpha: float = 0.
     Returns
     -------
     dict
-        estimate, ci_low, ci_high, group_var, residual_var, icc, and ``boundary``: True when the CEAS
-        variance is (practically) zero, in which case the model reduces to the ordinary mean.
+        estimate, ci_low, ci_high, group_var, residual_var, icc, ``boundary``: True when the CEAS
+        variance is (practically) zero, in which case the model reduces to the ordinary mean, and
+        ``failed``: True when the fit did not converge or its standard error of the mean is not finite
+        or more than :data:`MIXED_SE_LIMIT` times the ordinary one (a singular fit: its estimate
+        and interval mean nothing); every figure is then NaN and ``boundary`` False.
     """
     import warnings
 
@@ -80,6 +83,14 @@ def mixed_change(data: pd.DataFrame, outcome: str, group: str, alpha: float = 0.
             "residual_var": y.var(ddof=1),
             "icc": 0.0,
             "boundary": True,
+            "failed": False,
+        }
+    if mixed_fit_failed(fit, y):
+        return dict.fromkeys(
+            ("estimate", "ci_low", "ci_high", "group_var", "residual_var", "icc"), np.nan
+        ) | {
+            "boundary": False,
+            "failed": True,
         }
     low, high = np.asarray(fit.conf_int(alpha))[0]
     group_var, resid = float(np.asarray(fit.cov_re)[0, 0]), float(fit.scale)
@@ -91,7 +102,24 @@ def mixed_change(data: pd.DataFrame, outcome: str, group: str, alpha: float = 0.
         "residual_var": resid,
         "icc": group_var / (group_var + resid) if group_var + resid > 0 else 0.0,
         "boundary": bool(group_var < 1e-6 * max(resid, 1e-12)),
+        "failed": False,
     }
+
+
+#: A random-intercept fit whose standard error of the mean exceeds the ordinary one (SD / sqrt(n)) this
+#: many times has failed: with every person in one of a few CEAS the design effect is at most
+#: n / CEAS (about 20 here, a factor of about 4.5 on the standard error), never thousands.
+MIXED_SE_LIMIT = 100.0
+
+
+def mixed_fit_failed(fit: Any, y: np.ndarray) -> bool:
+    """Whether a ``MixedLM`` fit of a mean failed: not converged, or a standard error that is not finite
+    or more than :data:`MIXED_SE_LIMIT` times the ordinary standard error of the mean of ``y``."""
+    se = float(np.asarray(fit.bse)[0])
+    naive = float(np.std(y, ddof=1) / np.sqrt(len(y)))
+    return bool(
+        not getattr(fit, "converged", True) or not np.isfinite(se) or se > MIXED_SE_LIMIT * max(naive, 1e-12)
+    )
 
 
 def e_value(estimate: float, ci_low: float, ci_high: float, sd: float) -> dict[str, float]:

@@ -37,7 +37,8 @@ def detectable_effects(pilot: pd.DataFrame, icc: float, cluster: str = "ceas_cod
     pilot : DataFrame
         One row per participant, with the cluster column.
     icc : float
-        The intra-cluster correlation estimated on the data (negative values count as 0).
+        The intra-cluster correlation estimated on the data (negative values count as 0; NaN when
+        the mixed model failed, and then ``mde_icc_estimated`` is NaN).
     cluster : str
         Column of the clusters (CEAS).
 
@@ -54,6 +55,6 @@ def detectable_effects(pilot: pd.DataFrame, icc: float, cluster: str = "ceas_cod
         "clusters": int(clusters),
         "mde_unclustered": mde(n, n, 0.0),  # independent persons: t on n - 1 df
         "mde_icc05": mde(n, clusters, 0.05),
-        "mde_icc_estimated": mde(n, clusters, max(icc, 0.0)),
+        "mde_icc_estimated": mde(n, clusters, max(icc, 0.0)) if np.isfinite(icc) else np.nan,
         "mde_two_groups_icc05": mde(n, clusters, 0.05, groups=2),
     }

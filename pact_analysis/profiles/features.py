@@ -189,11 +189,20 @@ def _count_bands(values: pd.Series, cuts: Sequence[float]) -> pd.Series:
 
 
 def _benefit_history(tables: Mapping[str, pd.DataFrame], extraction: pd.Timestamp) -> pd.DataFrame:
-    """Per person: RGC role, spells, months, exits by reason, on RGC at extraction, prior IMI."""
+    """Per person: RGC role, spells, months, exits by reason, on RGC at extraction, prior IMI.
+
+    ``fact_benefit_spell``'s ``end_date`` is the effective end (an open file followed by a later file
+    of the head ends at its start, ``end_imputed``); a spell begun by the extraction date is still
+    paid then when it has no end or ends after it, and its months are counted to the extraction month
+    (none for a spell begun after it), as ``months_paid``.
+    """
     spells = tables["fact_benefit_spell"].drop(columns=["person_key"])
     members = tables["bridge_rgc_member"].merge(spells, on="file_id")
-    end = pd.to_datetime(members["end_date"]).fillna(extraction)
-    members = members.assign(months=month_number(end) - month_number(members["start_date"]) + 1)
+    start = pd.to_datetime(members["start_date"])
+    end = pd.to_datetime(members["end_date"])
+    open_end = end.isna() | (end > extraction)
+    months = (month_number(end.mask(open_end, extraction)) - month_number(start) + 1).clip(lower=0)
+    members = members.assign(months=months, _still_paid=open_end & (start <= extraction))
     g = members.groupby("person_key")
     return pd.DataFrame(
         {
@@ -202,7 +211,7 @@ def _benefit_history(tables: Mapping[str, pd.DataFrame], extraction: pd.Timestam
             "rgc_months": g["months"].sum(),
             "rgc_job_exits": g["exit_reason"].agg(lambda s: (s == "JOB_INCOME").sum()),
             "rgc_sanction_exits": g["exit_reason"].agg(lambda s: (s == "NON_COMPLIANCE").sum()),
-            "rgc_at_extraction": g["end_date"].agg(lambda s: s.isna().any()).map({True: "yes", False: "no"}),
+            "rgc_at_extraction": g["_still_paid"].any().map({True: "yes", False: "no"}),
             "prior_imi": g["prior_imi"].any().map({True: "yes", False: "no"}),
         }
     )

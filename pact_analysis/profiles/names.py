@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pact_analysis.chronicity.spells import UNKNOWN_EXIT
 from pact_analysis.profiles.features import category_order, month_number
 
 
@@ -97,6 +98,67 @@ def trait_shares(responses: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).fillna(0.0)
 
 
+#: A trait held by at least this share of every class (information and advice) describes no
+#: profile: the cards leave it out of their most frequent traits.
+UNIVERSAL_SHARE = 0.95
+
+
+def card_traits(responses: pd.DataFrame, prefix: str = "used_") -> pd.DataFrame:
+    """Every trait a profile card may list: :data:`TRAITS` and each service used (``prefix`` + "yes").
+
+    A service that is already a trait of :data:`TRAITS` (home help, telecare, family support) is
+    not repeated.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        :func:`item_response` (``variable, value, class, share``).
+    prefix : str
+        Start of the names of the services-used variables (each with a ``"yes"`` category).
+
+    Returns
+    -------
+    DataFrame
+        One row per class, one column per trait (:data:`TRAITS` codes, then service variable names).
+    """
+    shares = trait_shares(responses)
+    covered = {variable for variable, values in TRAITS.values() if values == ("yes",)}
+    used = responses[
+        responses["variable"].str.startswith(prefix)
+        & ~responses["variable"].isin(covered)
+        & (responses["value"] == "yes")
+    ]
+    services = used.pivot_table(index="class", columns="variable", values="share", aggfunc="sum")
+    return shares.join(services, how="left").fillna(0.0)
+
+
+def most_frequent_traits(
+    traits: pd.DataFrame, n: int = 3, universal: float = UNIVERSAL_SHARE
+) -> dict[Any, list[tuple[str, float]]]:
+    """The ``n`` most frequent traits of each class, leaving out those nearly every class has.
+
+    Parameters
+    ----------
+    traits : DataFrame
+        :func:`card_traits` (one row per class, one column per trait).
+    n : int
+        Traits per class.
+    universal : float
+        A trait held by at least this share in every class is left out (it describes no class).
+
+    Returns
+    -------
+    dict
+        Class -> ``[(trait, share), ...]``, largest share first (ties in column order).
+    """
+    kept = traits.loc[:, ~(traits >= universal).all(axis=0)]
+    out = {}
+    for cls, row in kept.iterrows():
+        order = sorted(range(len(row)), key=lambda i: -row.iloc[i])[:n]
+        out[cls] = [(str(row.index[i]), float(row.iloc[i])) for i in order]
+    return out
+
+
 def profile_names(traits: pd.DataFrame) -> pd.Series:
     """Give each class a descriptive name code from its traits, each name to the class it fits best.
 
@@ -135,23 +197,44 @@ def profile_names(traits: pd.DataFrame) -> pd.Series:
 def time_on_rgc(spells: pd.DataFrame, profile: pd.Series, extraction_date: Any) -> pd.DataFrame:
     """Spells of the heads with their profile: ``profile, months, ended, exit_reason``.
 
+    ``fact_benefit_spell``'s ``end_date`` is already the effective end: an open file followed by a
+    later file of the head ends at that file's start (``end_imputed``,
+    :func:`pact_analysis.chronicity.spells.superseded_ends`), an exit of unknown reason as in the
+    chronicity stage's spells. A spell ends when its end is on or before the extraction date; an end
+    after it is not yet an exit (the spell is still paid at the extraction date and censored there).
+
     Parameters
     ----------
     spells : DataFrame
-        ``fact_benefit_spell`` (``person_key`` is the head).
+        ``fact_benefit_spell`` (``person_key`` is the head; ``end_imputed`` optional).
     profile : Series
         Profile by ``person_key``.
     extraction_date : date or str
         Censoring date of spells still paid.
+
+    Returns
+    -------
+    DataFrame
+        ``profile``, ``months`` (calendar months from the first to the last month paid, the last at
+        most the extraction month, none for a spell begun after it, as ``months_paid``), ``ended``
+        (bool), ``exit_reason`` (the recorded reason;
+        :data:`~pact_analysis.chronicity.spells.UNKNOWN_EXIT` for an imputed end or an end without a
+        reason, ``ONGOING`` for a spell not ended), rows of heads without a profile dropped.
     """
+    extraction = pd.Timestamp(extraction_date)
     end = pd.to_datetime(spells["end_date"])
-    months = month_number(end.fillna(pd.Timestamp(extraction_date))) - month_number(spells["start_date"]) + 1
+    ended = end.notna() & (end <= extraction)
+    last = end.where(ended, extraction)
+    months = (month_number(last) - month_number(spells["start_date"]) + 1).clip(lower=0)
+    imputed = spells.get("end_imputed", pd.Series(False, index=spells.index)).fillna(False).astype(bool)
+    reason = spells["exit_reason"].astype(object).mask(imputed, UNKNOWN_EXIT)
+    reason = reason.fillna(UNKNOWN_EXIT).where(ended, "ONGOING")
     out = pd.DataFrame(
         {
             "profile": spells["person_key"].map(profile),
             "months": months.astype(float),
-            "ended": end.notna(),
-            "exit_reason": spells["exit_reason"].fillna("ONGOING"),
+            "ended": ended,
+            "exit_reason": reason,
         }
     )
     return out.dropna(subset=["profile"])

@@ -118,8 +118,9 @@ def read_metric(
 
 
 def _shown(value: float, slot: Slot, lang: str) -> str:
-    if slot.kind == "eur":
-        return i18n.t("common.euros", lang, amount=Number(value, "int"))
+    if slot.kind == "eur":  # the sign before the currency: −€8,776, −8.776 €
+        amount = i18n.t("common.euros", lang, amount=Number(abs(value), "int"))
+        return f"−{amount}" if value < 0 else amount
     return Number(value, slot.kind, slot.decimals).format(lang)
 
 
@@ -139,7 +140,9 @@ def slot_html(paths: Paths, slot: Slot, lang: str) -> str:
     text = _shown(estimate, slot, lang)
     if low is not None and high is not None:
         text = i18n.t(
-            "common.estimate_interval",
+            "common.estimate_interval_scenario"
+            if slot.evidence == "scenario"
+            else "common.estimate_interval",
             lang,
             estimate=text,
             low=_shown(low, slot, lang),

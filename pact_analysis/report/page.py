@@ -355,10 +355,10 @@ class Report:
         """
         from pact_analysis import disclosure
 
-        published, primary, secondary, derived_cells = table, 0, 0, 0
+        published, primary, secondary, derived_cells, count_columns = table, 0, 0, 0, []
         if isinstance(table, disclosure.Protected):
             published, primary, secondary = table.table, table.primary, table.secondary
-            derived_cells = table.derived
+            derived_cells, count_columns = table.derived, list(table.mask.columns)
         elif counts or behind is not None:
             protected = (
                 disclosure.protect_by(table, behind, self.min_cell, additive)
@@ -368,10 +368,10 @@ class Report:
                 )
             )
             published, primary, secondary = protected.table, protected.primary, protected.secondary
-            derived_cells = protected.derived
+            derived_cells, count_columns = protected.derived, list(protected.mask.columns)
         stem = key.replace(".", "_")
         caption = self.t(f"{key}.caption", **values)
-        if _mostly_suppressed(published):
+        if _mostly_suppressed(published, count_columns):
             self._withhold(published, stem, caption, quantity_cells or {})
             return
         with atomic_file(self.tables_dir / f"{stem}.csv") as fh:
@@ -595,13 +595,20 @@ def read_summary(reports: Path, name: str, lang: str) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _mostly_suppressed(published: pd.DataFrame) -> bool:
-    """Whether more than :data:`~pact_analysis.disclosure.MAX_SUPPRESSED_SHARE` of a table's cells
-    (row labels not counted) are hidden: a row with a suppressed count counts as hidden whole (its
-    rates and shares are blanked with it)."""
+def _mostly_suppressed(published: pd.DataFrame, counts: list[str]) -> bool:
+    """Whether more than :data:`~pact_analysis.disclosure.MAX_SUPPRESSED_SHARE` of a table is hidden.
+
+    Counted both ways, and either is enough: the share of its cells (row labels not counted) shown as
+    ``[c]`` (suppressed counts, and values that would give one away), and the share of its rows with
+    a suppressed count (one of the ``counts`` columns: such a row says little, its rates and shares
+    go with it).
+    """
     from pact_analysis import disclosure
 
     cells = published.astype(str).to_numpy() == disclosure.SUPPRESSED
     if not cells.size:
         return False
-    return float(cells.any(axis=1).mean()) > disclosure.MAX_SUPPRESSED_SHARE
+    hidden_cells = int(cells.sum()) / cells.size
+    in_counts = [published.columns.get_loc(c) for c in counts if c in published.columns]
+    rows = float(cells[:, in_counts].any(axis=1).mean()) if in_counts else 0.0
+    return max(hidden_cells, rows) > disclosure.MAX_SUPPRESSED_SHARE

@@ -61,14 +61,19 @@ def cited_by(name: str, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     return keys + [k for k in dict.fromkeys(extra) if k not in keys]
 
 
-def entry_html(key: str) -> str:
-    """One reference, Vancouver-like: authors. Title. Venue; year. DOI or URL."""
+def entry_html(key: str, lang: str = "en") -> str:
+    """One reference, Vancouver-like: authors. Title. Venue; year. DOI or URL.
+
+    A work's ``venue_<lang>`` (e.g. ``venue_es``), when given, replaces its ``venue`` in that language
+    (a description of ours, not a published title, is written in the reader's language).
+    """
     work = bibliography()["works"][key]
     where = work.get("doi") and f"https://doi.org/{work['doi']}" or work.get("url")
     tail = f' <a href="{html.escape(where, quote=True)}">{html.escape(where)}</a>' if where else ""
-    venue = f" {html.escape(work['venue'])};" if work.get("venue") else ""
+    venue_text = work.get(f"venue_{lang}") or work.get("venue")
+    venue = f" {html.escape(venue_text)};" if venue_text else ""
     return (
-        f'<li id="ref-{html.escape(key, quote=True)}">{html.escape(work["authors"])}. '
+        f'<li id="ref-{html.escape(key, quote=True)}">{html.escape(work["authors"].rstrip("."))}. '
         f"<cite>{html.escape(work['title'])}</cite>.{venue} {work['year']}.{tail}</li>"
     )
 
@@ -84,7 +89,7 @@ def references_html(keys: list[str], lang: str) -> str:
         if chosen:
             groups.append(
                 f"<h3>{html.escape(i18n.t(f'common.references.{kind}', lang))}</h3>"
-                f'<ol class="references">{"".join(entry_html(k) for k in chosen)}</ol>'
+                f'<ol class="references">{"".join(entry_html(k, lang) for k in chosen)}</ol>'
             )
     title = html.escape(i18n.t("common.references", lang))
     return f'<section class="references-section"><h2 id="references">{title}</h2>{"".join(groups)}</section>'

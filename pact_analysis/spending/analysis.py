@@ -60,7 +60,8 @@ from pact_analysis.spending.scenario import (
 def where_paid(
     paid: pd.DataFrame, year: int, min_cell: int, chronic_months: int, provinces: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Spending by province and year, and by CEAS in one year (small CEAS folded).
+    """Spending by province and year, and by CEAS in one year (small CEAS folded, and with them those
+    that a province's total minus its published CEAS would give away).
 
     Parameters
     ----------
@@ -86,7 +87,7 @@ def where_paid(
     named = paid["province_code"].map(dict(provinces)).fillna(paid["province_code"])
     money, persons = spending_crosstab(paid.assign(province=named), "province", "year")
     in_year = paid.loc[paid["year"] == year]
-    by_ceas = spending_by_folded(in_year, "ceas_code", min_cell, chronic_months)
+    by_ceas = spending_by_folded(in_year, "ceas_code", min_cell, chronic_months, parent="province_code")
     top = by_ceas["spending_eur"].drop(index=OTHER, errors="ignore").head(10).sum()
     return {
         "by_province": money,
@@ -309,13 +310,14 @@ def analyse(
         The participants' months on the RGC (``mean``, ``sd``): adds ``pilot_like`` (:func:`pilot_like`).
     alerts : mapping, optional
         The alerts stage's deployed ``threshold`` (who is flagged: the ``high`` band) and whether it
-        ``withheld`` the alerts; without it, the scores' ``alert`` column defines the band.
+        ``withheld`` the alerts, and its ``validated_landmarks``; without it, the scores' ``alert``
+        column defines the band.
 
     Returns
     -------
     dict
-        ``cfg``, ``chronicity`` (its parameters, ``alert_threshold``, ``alert_top_k`` and
-        ``alerts_withheld``), ``paid`` (:func:`payments`), ``registry_total``,
+        ``cfg``, ``chronicity`` (its parameters, ``alert_threshold``, ``alert_top_k``,
+        ``alerts_withheld`` and ``validated_landmarks``), ``paid`` (:func:`payments`), ``registry_total``,
         ``yearly``, ``last_full``, ``scale``, ``comparison``, ``current`` (today's recipients with
         ``band``), ``future`` (by band, small bands folded), ``last_year`` (by band),
         ``future_exits_only`` (:func:`forecast`), ``backtests``
@@ -345,6 +347,7 @@ def analyse(
     chron = chron | {
         "alert_threshold": (alerts or {}).get("threshold"),
         "alerts_withheld": bool((alerts or {}).get("withheld")),
+        "validated_landmarks": list((alerts or {}).get("validated_landmarks") or []),
         "alert_top_k": alerts_params(params)["top_k"],
     }
     current = banded_recipients(episodes, spells, scores, chron, min_cell)

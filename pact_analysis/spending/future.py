@@ -30,18 +30,23 @@ def current_recipients(episodes: pd.DataFrame, spells: pd.DataFrame) -> pd.DataF
     episodes : DataFrame
         :func:`pact_analysis.chronicity.exit_dataset` (or ``build_spells``) of the heads.
     spells : DataFrame
-        ``rgc_spells`` (the open file's ``monthly_amount_eur``).
+        ``rgc_spells`` (the open file's ``monthly_amount_eur``; a file whose recorded end is after
+        the extraction date was still paid then).
 
     Returns
     -------
     DataFrame
         The open episodes with ``amount_eur`` and ``elapsed`` (months on the episode so far).
     """
-    open_files = spells.loc[spells["end_date"].isna()].sort_values("start_date")
+    still = episodes.loc[~episodes["event"].astype(bool)]
+    extraction = still.drop_duplicates("person_key").set_index("person_key")["exit_date"]  # censored there
+    end = pd.to_datetime(spells["end_date"])
+    paid = end.isna() | (end > pd.to_datetime(spells["person_key"].map(extraction)))  # an end still to come
+    open_files = spells.loc[paid].sort_values("start_date")
     amount = open_files.drop_duplicates("person_key", keep="last").set_index("person_key")[
         "monthly_amount_eur"
     ]
-    out = episodes.loc[~episodes["event"].astype(bool)].copy()
+    out = still.copy()
     out["amount_eur"] = out["person_key"].map(amount).astype(float)
     out["amount_eur"] = out["amount_eur"].fillna(out["amount_eur"].mean())
     out["elapsed"] = out["duration"].astype(float)

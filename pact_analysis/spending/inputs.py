@@ -39,9 +39,15 @@ def alerts_summary_file(paths: Paths) -> Path:
 
 
 def _alerts_summary(paths: Paths) -> dict[str, Any]:
-    """The deployed ``threshold`` and whether the alerts were ``withheld`` (:func:`alerts_summary_file`)."""
+    """The deployed ``threshold``, whether the alerts were ``withheld`` and the ``validated_landmarks``
+    (months since the spell's start at which the model passed its calibration check on the
+    recalibration cohort; empty: none, the alerts are withheld for that reason) (:func:`alerts_summary_file`)."""
     summary = json.loads(alerts_summary_file(paths).read_text(encoding="utf-8"))
-    return {"threshold": float(summary["threshold"]), "withheld": bool(summary.get("alerts_withheld"))}
+    return {
+        "threshold": float(summary["threshold"]),
+        "withheld": bool(summary.get("alerts_withheld")),
+        "validated_landmarks": [float(m) for m in summary.get("validated_landmarks") or []],
+    }
 
 
 def profiles_file(paths: Paths) -> Path:

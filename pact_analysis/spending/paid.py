@@ -11,7 +11,9 @@ the head-months so de-duplicated are counted (:func:`overlapping_head_months`). 
 by less than ``chronicity.merge_gap_months`` are one episode,
 :func:`pact_analysis.chronicity.build_spells`), so the spending beyond month 24 of an episode is
 known. Sums over groups of fewer than the minimum publishable persons are folded into one row
-(:func:`spending_by_folded`).
+(:func:`spending_by_folded`); when the groups nest in larger ones whose totals are published (CEAS in
+provinces), more are folded until no larger group's total minus its published parts gives away a
+folded group (:func:`groups_to_fold_within`, :func:`exposed_remainders`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import chronicity as ch
+from pact_analysis.disclosure import recoverable
 from pact_analysis.errors import StageError
 
 #: Label of the row that aggregates groups with fewer than ``min_cell`` persons.
@@ -337,10 +340,116 @@ def fold(values: pd.Series, folded: Sequence[Any], other: str = OTHER) -> pd.Ser
     return values.astype(object).where(~values.isin(list(folded)), other)
 
 
+def _parents(paid: pd.DataFrame, by: str, parent: str) -> pd.Series:
+    """The larger group of each group (its most frequent ``parent`` value; missing as ``"?"``)."""
+    pairs = paid[[by, parent]].astype(object).fillna("?")
+    return pairs.groupby(by)[parent].agg(lambda values: values.value_counts().index[0])
+
+
+def exposed_remainders(
+    paid: pd.DataFrame, by: str, parent: str, folded: Sequence[Any], min_cell: int
+) -> list[Any]:
+    """Larger groups whose published total, minus their published parts, gives away folded groups.
+
+    A table of groups (CEAS) with the small ones folded into one row is published beside the totals
+    of the larger groups they belong to (provinces). Each larger group's total minus its published
+    groups is the sum of its folded groups: its *remainder*. A remainder is disclosive when it holds
+    one folded group (that group is recovered exactly: :func:`pact_analysis.disclosure.recoverable`
+    on the relations "a province's groups add up to its total" and "the folded groups add up to the
+    folded row") or fewer than ``min_cell`` distinct persons. A remainder that is the whole larger
+    group gives away nothing that the larger group's own table does not decide.
+
+    Parameters
+    ----------
+    paid : DataFrame
+        :func:`payments` (``person_key``, ``by``, ``parent``).
+    by, parent : str
+        The groups and the larger groups holding them (``ceas_code``, ``province_code``).
+    folded : sequence
+        Groups folded into the aggregated row.
+    min_cell : int
+        Minimum publishable number of persons.
+
+    Returns
+    -------
+    list
+        The larger groups with a disclosive remainder, sorted (empty when the folding is safe).
+    """
+    parent_of = _parents(paid, by, parent)
+    groups = list(parent_of.index)
+    hidden = parent_of.index.isin(list(folded))
+    parents = sorted(parent_of.unique(), key=str)
+    whole = {p for p in parents if hidden[(parent_of == p).to_numpy()].all()}
+    # cells: the groups, then each larger group's total (known), then the folded row (known)
+    n = len(groups)
+    equations = np.zeros((len(parents) + 1, n + len(parents) + 1))
+    for i, p in enumerate(parents):
+        equations[i, :n] = (parent_of == p).to_numpy()
+        equations[i, n + i] = -1.0
+    equations[-1, :n], equations[-1, -1] = hidden, -1.0
+    cells = np.concatenate([hidden, np.zeros(len(parents) + 1, dtype=bool)])
+    found = recoverable(equations, cells)[:n]
+    key = paid[by].astype(object)
+    exposed = []
+    for p in parents:
+        members = (parent_of == p).to_numpy() & hidden
+        if not members.any() or p in whole:
+            continue
+        rest = paid.loc[key.isin(parent_of.index[members]), "person_key"].nunique()
+        if found[members].any() or rest < min_cell:
+            exposed.append(p)
+    return exposed
+
+
+def groups_to_fold_within(paid: pd.DataFrame, by: str, parent: str, min_cell: int) -> list[Any]:
+    """Groups to fold so that neither the folded row nor any larger group's remainder discloses.
+
+    Starts from :func:`small_groups`; while a larger group's remainder is disclosive
+    (:func:`exposed_remainders`: one folded group, or fewer than ``min_cell`` persons, recoverable
+    as its published total minus its published groups), the smallest group of it still shown is
+    folded too (at worst the whole larger group, whose total its own table protects).
+
+    Parameters
+    ----------
+    paid : DataFrame
+        :func:`payments` (``person_key``, ``by``, ``parent``).
+    by, parent : str
+        The groups and the larger groups holding them (``ceas_code``, ``province_code``).
+    min_cell : int
+        Minimum publishable number of persons.
+
+    Returns
+    -------
+    list
+        Labels of the groups to fold.
+    """
+    persons = paid.groupby(by)["person_key"].nunique()
+    parent_of = _parents(paid, by, parent)
+    folded = list(small_groups(persons, min_cell))
+    for _ in range(len(persons) + 1):
+        exposed = exposed_remainders(paid, by, parent, folded, min_cell)
+        if not exposed:
+            return folded
+        for p in exposed:
+            shown = persons[(parent_of == p).to_numpy() & ~persons.index.isin(folded)]
+            if len(shown):
+                folded.append(shown.sort_values(kind="stable").index[0])
+    raise AssertionError("unreachable: each round folds at least one more group")  # pragma: no cover
+
+
 def spending_by_folded(
-    paid: pd.DataFrame, by: str, min_cell: int, chronic_months: int = 24, other: str = OTHER
+    paid: pd.DataFrame,
+    by: str,
+    min_cell: int,
+    chronic_months: int = 24,
+    other: str = OTHER,
+    parent: str | None = None,
 ) -> pd.DataFrame:
     """:func:`spending_by` one column, groups of fewer than ``min_cell`` persons folded into ``other``.
+
+    With ``parent`` (the larger groups whose totals are published elsewhere, e.g. ``province_code``
+    for CEAS), groups are also folded until no larger group's total minus its published groups gives
+    away a folded one (:func:`groups_to_fold_within`).
 
     Returns
     -------
@@ -348,10 +457,11 @@ def spending_by_folded(
         Largest spending first, ``other`` last; rows still under ``min_cell`` persons (a table whose
         every group is small) have their figures blanked.
     """
-    persons = paid.groupby(by)["person_key"].nunique()
-    table = spending_by(
-        paid.assign(**{by: fold(paid[by], small_groups(persons, min_cell), other)}), by, chronic_months
-    )
+    if parent is None:
+        folded = small_groups(paid.groupby(by)["person_key"].nunique(), min_cell)
+    else:
+        folded = groups_to_fold_within(paid, by, parent, min_cell)
+    table = spending_by(paid.assign(**{by: fold(paid[by], folded, other)}), by, chronic_months)
     table = table.sort_values("spending_eur", ascending=False)
     table = pd.concat([table.drop(index=[other], errors="ignore"), table.loc[table.index == other]])
     return ch.mask_small_groups(table, "persons", min_cell)

@@ -133,7 +133,9 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``cfg`` (the spending parameters used), ``chronicity`` (``alert_threshold``,
-        ``alert_top_k``, ``horizon_month``, ``first_landmark``), ``registry_total_eur``, ``scale``, ``last_full``,
+        ``alert_top_k``, ``alerts_withheld``, ``validated_landmarks`` (empty: the alerts are withheld
+        because no landmark is validated), ``landmark_month`` (where the model scores when none is),
+        ``horizon_month``, ``first_landmark``), ``registry_total_eur``, ``scale``, ``last_full``,
         ``mean_amount_eur`` (per month paid), ``top_share``, ``n_ceas``, ``effect`` (with
         ``not_delivered``), ``cases``, ``break_even_effect``, ``net_5y_eur`` (:func:`net_summary`),
         ``net_5y_eur_regional_scale``, ``tornado_base_eur`` and ``tornado_effect`` (the net and the
@@ -157,6 +159,8 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
             "alert_threshold": chron.get("alert_threshold"),
             "alert_top_k": chron.get("alert_top_k"),
             "alerts_withheld": bool(chron.get("alerts_withheld")),
+            "validated_landmarks": [float(m) for m in chron.get("validated_landmarks") or []],
+            "landmark_month": chron.get("landmark_month"),
             "horizon_month": chron["horizon_month"],
             "first_landmark": min(chron.get("landmarks") or [chron["landmark_month"]]),
         },

@@ -18,6 +18,9 @@ PUBLISHED_SPENDING_EUR = {2011: 28e6, 2015: 73e6, 2017: 77e6, 2018: 72e6}
 PUBLISHED_HEADS = ("2015-12-31", 11830)
 #: Published average monthly amount per recipient household, EUR (regional press, 2016).
 PUBLISHED_MONTHLY_AMOUNT_EUR = 536.0
+#: The year of :data:`PUBLISHED_MONTHLY_AMOUNT_EUR`: the report compares it with the mean amount paid
+#: in that year (spending / months paid, the yearly table), not over every year.
+PUBLISHED_MONTHLY_AMOUNT_YEAR = 2016
 
 
 def scaling_factor(paid: pd.DataFrame) -> dict[str, Any]:
@@ -47,11 +50,13 @@ def published_comparison(yearly: pd.DataFrame, factor: float) -> pd.DataFrame:
     -------
     DataFrame
         Indexed by year: ``spending_eur``, ``scaled_eur``, ``published_eur`` (NaN where none was
-        published), ``ratio`` (scaled / published), ``months_covered``.
+        published), ``ratio`` (scaled / published; NaN for a year with fewer than 12 months in the
+        data, whose payments cover part of the year and the published figure all of it),
+        ``months_covered``.
     """
     out = yearly[["spending_eur"]].copy()
     out["scaled_eur"] = out["spending_eur"] * factor
     out["published_eur"] = pd.Series(PUBLISHED_SPENDING_EUR, dtype=float).reindex(out.index)
-    out["ratio"] = out["scaled_eur"] / out["published_eur"]
+    out["ratio"] = (out["scaled_eur"] / out["published_eur"]).where(yearly["months_covered"] == 12)
     out["months_covered"] = yearly["months_covered"]
     return out

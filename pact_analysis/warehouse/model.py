@@ -190,7 +190,8 @@ def tables() -> tuple[Table, ...]:
         Table(
             "fact_benefit_spell",
             "fact",
-            "RGC benefit spells (one per benefit file), keyed to the head",
+            "RGC benefit spells (one per benefit file), keyed to the head; end_date is the effective end "
+            "(an open file followed by a later file of the head ends at its start: end_imputed)",
             _cols(
                 "spell_id VARCHAR PK",
                 "file_id VARCHAR",
@@ -199,6 +200,7 @@ def tables() -> tuple[Table, ...]:
                 "ceas_code VARCHAR -> dim_territory",
                 "start_date DATE -> dim_date",
                 "end_date DATE -> dim_date",
+                "end_imputed BOOLEAN",
                 "exit_reason VARCHAR -> dim_benefit_exit",
                 "monthly_amount_eur DOUBLE",
                 "household_type VARCHAR -> dim_household_type",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -123,3 +124,25 @@ def test_actionable_share_counts_levers_among_the_reasons_shown():
     assert actionable_share(rows) == pytest.approx(1 / 3)
     assert lever_share(rows) == pytest.approx(2 / 3)
     assert actionable_share(rows.iloc[:0]) is None
+
+
+def test_threshold_rows_follow_the_chronicity_decision_and_hide_small_head_differences():
+    rng = np.random.default_rng(3)
+    risk = pd.Series(rng.beta(2, 2, 771))
+    still = pd.Series(rng.random(771) < risk)
+    threshold = 0.7352
+    candidates = sorted({0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, threshold})
+    table = pd.DataFrame(
+        {"current_alerts": [63, 42, 23, 16, 14, 6, 1, 0]}, index=pd.Index(candidates, name="threshold")
+    )
+    out = al.publishable_rows(table, (still, risk), 83, threshold, 10)
+    # the test-cohort columns: exactly the rows report 03's decision curve publishes
+    assert set(out.index[out["published"]]) == set(ch.published_thresholds(still, risk, threshold, 10)) & set(
+        candidates
+    )
+    heads = out.loc[out["current_published"], "current_alerts"].to_numpy()
+    assert threshold in set(out.index[out["current_published"]])
+    assert not ((heads > 0) & (heads < 10)).any()
+    gaps = np.abs(np.subtract.outer(heads, heads))
+    assert not ((gaps > 0) & (gaps < 10)).any()  # 23 - 16 and 16 - 14 are not derivable
+    assert not out.loc[out["current_published"], "published"].eq(False).any()

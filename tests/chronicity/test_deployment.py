@@ -218,3 +218,9 @@ def test_opposite_miscalibrations_at_two_landmarks_do_not_cancel():
     thin_check = deployed_check(thin, _Model([3.0, 6.0]), PARAMS)
     assert thin_check["confirmed_landmarks"] == [3.0] and thin_check["failed_landmarks"] == [6.0]
     assert not thin_check["withheld"]
+
+
+def test_calibration_of_constant_predictions_has_no_slope_but_an_intercept():
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    slope, intercept = calibration_fit(y, np.full(6, 0.5))
+    assert np.isnan(slope) and intercept == pytest.approx(np.log(2))  # 4 of 6 against 0.5

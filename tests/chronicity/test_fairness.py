@@ -107,3 +107,13 @@ def test_published_fairness_table_reveals_no_small_count_and_no_zero_width_inter
     rates = [c for c in ("alert_rate", "false_positive_rate", "false_negative_rate") if f"{c}_lower" in table]
     for rate in rates:
         assert (table[f"{rate}_upper"] - table[f"{rate}_lower"]).dropna().gt(0).all()
+
+
+def test_wilson_bounds_at_zero_and_one_are_exact():
+    from pact_analysis.chronicity.fairness import wilson
+
+    count, nobs = pd.Series([0.0, 14.0, 5.0, 3.0]), pd.Series([7.0, 14.0, 10.0, 0.0])
+    low, high = wilson(count, nobs)
+    # statsmodels gives 1 - 2e-16 at a rate of 1: printed "> 99.999%" instead of 100%
+    assert low[0] == 0.0 and high[1] == 1.0
+    assert 0 < low[2] < 0.5 < high[2] < 1 and np.isnan(low[3]) and np.isnan(high[3])

@@ -203,6 +203,36 @@ def test_random_audits_leave_no_small_count_recoverable():
     assert exposed(data, after, min_cell) == []
 
 
+def test_no_cell_beyond_the_small_counts_is_hidden_without_need():
+    """Every hidden count that is not small is needed: shown again, some small count is exposed."""
+    from pact_analysis.chronicity.fairness_disclosure import (
+        _layouts,
+        _relations,
+        _slices,
+        cell_mask,
+        group_keys,
+        row_cells,
+    )
+    from pact_analysis.disclosure import exposed_small_cells
+
+    rng = np.random.default_rng(7)
+    cells = {(s, n): tuple(rng.integers(0, 12, 4)) for s in ("H", "M") for n in ("ES", "EU", "LATAM", "SSA")}
+    audits, min_cell = audits_of(persons(cells)), 10
+    mask = cell_mask(audits, min_cell)
+    counts = pd.concat([row_cells(t).set_axis(group_keys(t)) for t in audits.values()])
+    counts = counts.loc[~counts.index.duplicated()].reindex(mask.index)
+    counts.loc[counts[("all", "all")] == 0] = np.nan
+    values, hidden = counts.to_numpy().ravel(), mask.to_numpy().ravel()
+    relations = _relations(_slices(_layouts(audits), counts.index), values.size)
+    assert not mask.loc["overall"].any()  # the overall row is published
+    added = np.flatnonzero(hidden & ~((values > 0) & (values < min_cell)))
+    assert len(added)
+    for cell in added:
+        released = hidden.copy()
+        released[cell] = False
+        assert exposed_small_cells(values, relations, released, min_cell).any(), cell
+
+
 def test_tables_with_only_large_counts_are_published_whole():
     cells = dict.fromkeys(itertools.product(("H", "M"), ("ES", "EU")), BIG)
     protected = protect_audits(audits_of(persons(cells)), 3)
@@ -223,7 +253,8 @@ def test_published_table_marks_suppressed_persons_and_drops_empty_intersections(
     assert shown.table.loc[("M", "EU"), "persons"] == SUPPRESSED
     assert ("M", "LATAM") not in shown.table.index  # nobody: dropped, a known zero
     assert shown.primary > 0 and shown.secondary > 0
-    assert shown.table.loc[("M", "EU"), "alert_rate"] == "–"
+    assert shown.table.loc[("M", "EU"), "alert_rate"] == SUPPRESSED  # it would give the count away
+    assert (shown.table == SUPPRESSED).sum().sum() == shown.primary + shown.secondary + shown.derived
 
 
 def small_union_data() -> pd.DataFrame:
@@ -241,6 +272,13 @@ def test_hidden_cells_of_a_line_never_sum_to_a_small_count():
     assert exposed_unions(data, after, min_cell) == []
 
 
+def recoverable_bound(values, equations, mask, cell):
+    """A weaker check than the rule on bounded sums: a cell is bounded only when recoverable by itself."""
+    from pact_analysis.disclosure import recoverable
+
+    return values[cell] if recoverable(equations, mask)[cell] else np.inf
+
+
 @pytest.mark.parametrize("seed", [28, 35, 38])
 def test_random_audits_leave_no_small_union_recoverable(seed, monkeypatch):
     """Audits where the protection without the rule on hidden sums leaves a small union exposed."""
@@ -252,6 +290,19 @@ def test_random_audits_leave_no_small_union_recoverable(seed, monkeypatch):
     after = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
     assert exposed_unions(data, after, min_cell) == [] and exposed(data, after, min_cell) == []
     with monkeypatch.context() as undone:  # the data set is at risk: without the rule, a union leaks
-        undone.setattr(suppression, "small_hidden_sums", lambda v, e, m, c: np.zeros(len(e), dtype=bool))
+        undone.setattr(suppression, "_upper_bound", recoverable_bound)
         before = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
     assert exposed_unions(data, before, min_cell)
+
+
+def test_a_rate_of_zero_or_one_hundred_percent_is_not_shown_and_counts_as_hidden():
+    """M x EU: every stayer missed (15 of 15, a false negative rate of 100%), no leaver alerted (0%)."""
+    cells = {(s, n): BIG for s in ("H", "M") for n in ("ES", "EU", "LATAM")}
+    cells[("M", "EU")] = (0, 0, 13, 15)
+    protected = protect_audits(audits_of(persons(cells)), 5)["sex_nationality"]
+    row = protected.table.loc[("M", "EU")]
+    assert row["n"] == 28  # the group itself is shown
+    assert np.isnan(row["false_negative_rate"]) and np.isnan(row["false_positive_rate"])
+    assert np.isnan(row["alert_rate"])  # no alert in the group: 0%
+    assert not np.isnan(protected.table.loc[("H", "EU"), "false_negative_rate"])
+    assert protected.derived >= 3  # the blanked rates count when the report judges the table

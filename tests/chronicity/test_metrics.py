@@ -13,6 +13,8 @@ from pact_analysis.chronicity.metrics import (
     concordance,
     decision_curve,
     evaluate_predictions,
+    publishable_thresholds,
+    threshold_counts,
 )
 
 
@@ -153,3 +155,53 @@ def test_decision_curve_intervals_resample_persons_and_establish_only_a_real_gai
     once_width = good["net_benefit_upper"] - good["net_benefit_lower"]
     twice_width = twice["net_benefit_upper"] - twice["net_benefit_lower"]
     assert np.allclose(twice_width, once_width, rtol=0.25)
+
+
+def _small(x, m):
+    return (x > 0) & (x < m)
+
+
+def test_publishable_thresholds_leave_no_small_count_in_a_row_or_a_difference():
+    rng = np.random.default_rng(8)
+    n, m = 771, 10
+    risk = rng.beta(2, 2, n)
+    y = rng.random(n) < risk
+    grid = sorted({*np.round(np.arange(0.05, 0.951, 0.05), 2), 0.7352})
+    counts = threshold_counts(y, risk, grid)
+    totals = {"flagged_with": int(y.sum()), "flagged_without": int((~y).sum())}
+    kept = publishable_thresholds(counts, totals, 0.7352, m)
+    assert 0.7352 in kept
+    # the unsuppressed grid does give small counts away (else this test proves nothing)
+    every = counts.to_numpy()
+    assert (
+        _small(np.abs(np.diff(every, axis=0)), m).any()
+        or _small(totals["flagged_with"] - every[:, 0], m).any()
+    )
+    shown = counts.loc[kept].to_numpy()
+    left = np.array([totals["flagged_with"], totals["flagged_without"]]) - shown
+    assert not _small(shown, m).any() and not _small(left, m).any()
+    # every pair of published rows, not only neighbours: a reader can difference any two
+    for i in range(len(shown)):
+        for j in range(i + 1, len(shown)):
+            assert not _small(np.abs(shown[i] - shown[j]), m).any()
+    # flagged and not flagged too (sums of the two counts)
+    flagged = shown.sum(axis=1)
+    assert not _small(np.abs(np.subtract.outer(flagged, flagged)), m).any()
+
+
+def test_publishable_thresholds_by_hand():
+    counts = pd.DataFrame(
+        {"heads": [63, 42, 23, 16, 14, 6, 1, 0]}, index=[0.5, 0.6, 0.7, 0.735, 0.75, 0.8, 0.85, 0.9]
+    )
+    # 23 - 16 = 7 and 16 - 14 = 2 would give small cells away; 6 and 1 are small themselves
+    assert publishable_thresholds(counts, {"heads": 83}, 0.735, 10) == [0.5, 0.6, 0.735, 0.9]
+    # 80 of 83: three left unflagged
+    assert publishable_thresholds(
+        counts.assign(heads=[80, 42, 23, 16, 14, 6, 1, 0]), {"heads": 83}, 0.735, 10
+    ) == [
+        0.6,
+        0.735,
+        0.9,
+    ]
+    with pytest.raises(ValueError):
+        publishable_thresholds(counts.iloc[::-1].set_axis(counts.index), {"heads": 83}, 0.735, 10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,9 +75,13 @@ def test_recoverable_generalises_back_solvable_and_protect_relations_repairs():
     equations = np.array([[float((r, c) in line) for r in range(2) for c in range(3)] for line in lines])
     found = disclosure.recoverable(equations, mask.ravel()).reshape(mask.shape)
     assert sorted(map(tuple, np.argwhere(found))) == disclosure.back_solvable(mask)
-    values = np.array([3.0, 20, 30, 15, 25, 40])
-    repaired = disclosure.protect_relations(values, equations, (values < 10), 10)
-    assert repaired[0] and repaired.sum() >= 2 and not disclosure.recoverable(equations, repaired)[0]
+    # the same table with its totals as cells: each line minus its total is zero
+    values = np.array([3.0, 20, 30, 15, 25, 40, 53, 80, 18, 45, 70])  # cells, row totals, column totals
+    with_totals = np.hstack([equations, -np.eye(5)])
+    repaired = disclosure.protect_relations(values, with_totals, (values < 10), 10)
+    assert repaired[0] and repaired.sum() >= 2 and not disclosure.recoverable(with_totals, repaired)[0]
+    with pytest.raises(ValueError, match="do not satisfy"):  # relations without their totals
+        disclosure.exposed_small_cells(values[:6], equations, values[:6] < 10, 10)
 
 
 def test_protect_relations_never_leaves_a_small_sum_of_hidden_parts():
@@ -84,13 +90,13 @@ def test_protect_relations_never_leaves_a_small_sum_of_hidden_parts():
     equations = np.array([[1.0, 1.0, 1.0, -1.0]])
     mask = np.array([True, True, False, False])
     assert not disclosure.recoverable(equations, mask).any()
-    assert disclosure.small_hidden_sums(values, equations, mask, 5).tolist() == [True]
+    assert disclosure.exposed_small_cells(values, equations, mask, 5).tolist() == [True, True, False, False]
     repaired = disclosure.protect_relations(values, equations, mask, 5)
     assert repaired.tolist() == [True, True, True, False]  # the next part joins: 53 hidden, not 3
-    assert not disclosure.small_hidden_sums(values, equations, repaired, 5).any()
+    assert not disclosure.exposed_small_cells(values, equations, repaired, 5).any()
     # a hidden total with hidden parts tells only the shown parts' sum: nothing new
     both = np.array([True, True, False, True])
-    assert not disclosure.small_hidden_sums(values, equations, both, 5).any()
+    assert not disclosure.exposed_small_cells(values, equations, both, 5).any()
 
 
 def test_a_hidden_total_that_another_relation_gives_away_does_not_hide_the_parts_sum():
@@ -98,9 +104,75 @@ def test_a_hidden_total_that_another_relation_gives_away_does_not_hide_the_parts
     values = np.array([1.0, 2.0, 50.0, 53.0, 100.0, 153.0])  # a, b, c, T, U, G
     equations = np.array([[1.0, 1.0, 1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 1.0, -1.0]])
     mask = np.array([True, True, False, True, False, False])
-    assert disclosure.small_hidden_sums(values, equations, mask, 5).tolist() == [True, False]
+    assert disclosure.exposed_small_cells(values, equations, mask, 5)[:2].all()
     repaired = disclosure.protect_relations(values, equations, mask, 5)
-    assert repaired[2] and not disclosure.small_hidden_sums(values, equations, repaired, 5).any()
+    assert repaired[2] and not disclosure.exposed_small_cells(values, equations, repaired, 5).any()
+
+
+def test_the_difference_of_two_nested_totals_does_not_give_a_small_sum_away():
+    """a + b + c + d = T and c + d = U, both totals shown, every part hidden: a + b = T - U = 3."""
+    values = np.array([1.0, 2.0, 30.0, 40.0, 73.0, 70.0])  # a, b, c, d, T, U
+    equations = np.array([[1.0, 1.0, 1.0, 1.0, -1.0, 0.0], [0.0, 0.0, 1.0, 1.0, 0.0, -1.0]])
+    mask = np.array([True, True, True, True, False, False])
+    assert not disclosure.recoverable(equations, mask).any()  # no cell alone, and no side is small
+    assert disclosure.exposed_small_cells(values, equations, mask, 5).tolist()[:2] == [True, True]
+    repaired = disclosure.protect_relations(values, equations, mask, 5)
+    assert repaired.tolist() == [True, True, True, True, True, False]  # T hidden: a + b unbounded
+    assert not disclosure.exposed_small_cells(values, equations, repaired, 5).any()
+
+
+def test_an_exposed_cell_is_protected_through_a_relation_further_out():
+    """The relation of the exposed cell has no free cell: the next one outwards gives it."""
+    # a + b = T (all hidden, T = 3 by a second relation T + U = G with U, G shown)
+    values = np.array([1.0, 2.0, 3.0, 40.0, 43.0])  # a, b, T, U, G
+    equations = np.array([[1.0, 1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0, -1.0]])
+    mask = np.array([True, True, True, False, False])
+    assert disclosure.exposed_small_cells(values, equations, mask, 5)[:2].all()
+    repaired = disclosure.protect_relations(values, equations, mask, 5)
+    assert repaired[3] and not disclosure.exposed_small_cells(values, equations, repaired, 5).any()
+
+
+def test_protect_relations_shows_again_a_cell_a_later_one_made_unnecessary():
+    """a + b + c + d = T and c + d = U, a = 1, b = 2 hidden: greedy steps hide c, then d, then T;
+    with T hidden, a + b is unbounded and c, d can be shown again."""
+    values = np.array([1.0, 2.0, 30.0, 40.0, 73.0, 70.0])  # a, b, c, d, T, U
+    equations = np.array([[1.0, 1.0, 1.0, 1.0, -1.0, 0.0], [0.0, 0.0, 1.0, 1.0, 0.0, -1.0]])
+    primary = np.array([True, True, False, False, False, False])
+    repaired = disclosure.protect_relations(values, equations, primary, 5)
+    assert repaired.tolist() == [True, True, False, False, True, False]
+    assert not disclosure.exposed_small_cells(values, equations, repaired, 5).any()
+
+
+def test_cells_hidden_with_their_total_are_not_bounded():
+    values = np.array([1.0, 2.0, 3.0])  # a + b = T, all three hidden: nothing bounds them
+    assert not disclosure.exposed_small_cells(values, np.array([[1.0, 1.0, -1.0]]), np.ones(3, bool), 5).any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_small_determined_union_survives_on_random_nested_tables(seed):
+    """Brute force: every union of hidden cells whose sum the shown cells fix is 0 or at least min_cell."""
+    rng = np.random.default_rng(seed)
+    parts = rng.choice([0, 1, 2, 3, 12, 30], size=6).astype(float)
+    # nested totals: all six parts; the last four; the last two; and the first three
+    groups = [range(6), range(2, 6), range(4, 6), range(0, 3)]
+    values = np.concatenate([parts, [parts[list(g)].sum() for g in groups]])
+    equations = np.zeros((len(groups), len(values)))
+    for r, g in enumerate(groups):
+        equations[r, list(g)] = 1.0
+        equations[r, 6 + r] = -1.0
+    primary = (values > 0) & (values < 5)
+    mask = disclosure.protect_relations(values, equations, primary, 5)
+    for cell in np.flatnonzero(mask & ~primary):  # no added cell could be shown again
+        released = mask.copy()
+        released[cell] = False
+        assert disclosure.exposed_small_cells(values, equations, released, 5).any(), (seed, cell)
+    hidden = np.flatnonzero(mask)
+    rank = np.linalg.matrix_rank(equations[:, mask]) if mask.any() else 0
+    for size in range(1, len(hidden) + 1):
+        for union in itertools.combinations(hidden, size):
+            indicator = np.isin(np.flatnonzero(mask), union).astype(float)
+            fixed = np.linalg.matrix_rank(np.vstack([equations[:, mask], indicator])) == rank
+            assert not (fixed and 0 < values[list(union)].sum() < 5), (seed, union)
 
 
 def test_back_solvable_detects_a_lone_suppressed_cell():

@@ -62,6 +62,13 @@ def test_mde_uses_t_on_clusters_minus_one():
     assert pilot.mde(1840, 800, 0.0) == pytest.approx(2.802 / np.sqrt(1840), abs=0.001)  # many clusters: z
 
 
+def test_detectable_effects_has_no_estimated_icc_row_when_the_mixed_model_failed():
+    people = pd.DataFrame({"ceas_code": np.repeat(["a", "b", "c", "d"], 10)})
+    failed = pilot.detectable_effects(people, np.nan)
+    assert np.isnan(failed["mde_icc_estimated"]) and np.isfinite(failed["mde_icc05"])
+    assert pilot.detectable_effects(people, -0.2)["mde_icc_estimated"] == pilot.mde(40, 4, 0.0)
+
+
 def test_rubin_barnard_rubin_df_are_capped_by_the_complete_data_df():
     rng = np.random.default_rng(9)
     est, var = rng.normal(1.0, 0.1, 20), np.full(20, 0.04)
@@ -171,3 +178,43 @@ def test_the_old_import_path_keeps_every_public_name():
     assert evaluation.matched_effect is pilot.matched_effect
     assert evaluation.evaluate is pilot.evaluate
     assert all(getattr(evaluation, name) is getattr(pilot, name) for name in pilot.__all__)
+
+
+def test_a_failed_mixed_fit_is_reported_as_failed_not_as_the_ordinary_mean(monkeypatch):
+    """A singular fit (the employment case: estimate -3.35 with an interval of +-3.5e7 around a mean
+    change of 0.79) must not be published as a zero CEAS variance equal to the ordinary mean."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"y": rng.normal(0.8, 1, 160), "ceas": np.repeat(list("abcdefgh"), 20)})
+
+    class Singular:
+        converged = True
+        fe_params = np.array([-3.35])
+        bse = np.array([1.8e7])
+        cov_re = np.array([[0.0]])
+        scale = 1.68
+
+        def conf_int(self, alpha):
+            return np.array([[-3.48e7, 3.48e7]])
+
+    class Model:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def fit(self, **kwargs):
+            return Singular()
+
+    monkeypatch.setattr(pilot.effects.sm, "MixedLM", Model)
+    out = pilot.mixed_change(frame, "y", "ceas")
+    assert out["failed"] and not out["boundary"]
+    assert np.isnan(out["estimate"]) and np.isnan(out["ci_low"]) and np.isnan(out["icc"])
+    Singular.bse = np.array([0.09])  # the same fit with a sane standard error is kept
+    Singular.converged = False
+    assert pilot.mixed_change(frame, "y", "ceas")["failed"], "a fit that did not converge failed"
+
+
+def test_a_sound_mixed_fit_is_not_failed():
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"y": rng.normal(1, 1, 160), "ceas": np.repeat(list("abcdefgh"), 20)})
+    frame["y"] += np.repeat(rng.normal(0, 1, 8), 20)
+    out = pilot.mixed_change(frame, "y", "ceas")
+    assert not out["failed"] and out["ci_low"] < out["estimate"] < out["ci_high"]

@@ -61,3 +61,18 @@ def test_person_features_on_tiny_region(tiny_project):
     assert on_rgc.any() and (features.loc[~on_rgc, "rgc_months"] == "0").all()
     data = profiles.encode(features)
     assert list(data.X.columns) == [*profiles.CATEGORICAL, *profiles.CONTINUOUS]
+
+
+def test_benefit_history_reads_the_effective_end_of_a_superseded_open_file():
+    """Y's open file ends at the start of Y's next file (the warehouse's effective end): 9 months
+    paid (3 + 6), not on the RGC at the extraction; an end after the extraction is still paid then."""
+    from tests.warehouse.superseded import EXTRACTION, build_superseded
+
+    con = build_superseded()
+    tables = {t: con.execute(f"SELECT * FROM {t}").df() for t in ("fact_benefit_spell", "bridge_rgc_member")}
+    con.close()
+    history = features._benefit_history(tables, EXTRACTION)
+    assert history.loc["Y", ["rgc_spells", "rgc_months", "rgc_at_extraction"]].tolist() == [2, 9, "no"]
+    assert history.loc["X", ["rgc_months", "rgc_at_extraction"]].tolist() == [13 + 6, "no"]
+    assert history.loc["U", ["rgc_months", "rgc_at_extraction"]].tolist() == [17 + 30, "yes"]
+    assert history.loc["V", ["rgc_months", "rgc_at_extraction"]].tolist() == [22 + 0, "yes"]

@@ -82,3 +82,17 @@ def test_onehot_distance_is_euclidean_on_the_one_hot_states():
     assert np.allclose(pathways.onehot_distance(states), pdist(onehot, metric="euclidean"))
     # hand case: two months differ -> sqrt(4) = 2
     assert pathways.onehot_distance(np.array([[0, 1, 2], [0, 2, 1]])).tolist() == [2.0]
+
+
+def test_a_superseded_open_file_covers_the_months_to_the_next_start_only():
+    """Y's open file of January 2016 ends when Y's next file (March-August 2016) starts: no RGC after."""
+    from tests.warehouse.superseded import build_superseded
+
+    con = build_superseded()
+    names = ("bridge_rgc_member", "fact_benefit_spell", "fact_employment_episode", "fact_ngo_attention")
+    tables = {t: con.execute(f"SELECT * FROM {t}").df() for t in names}
+    con.close()
+    seq = pathways.sequences_from_tables(tables, ["Y", "V"], "2015-12-01", "2018-10-31")
+    rgc = seq.eq(CODE["rgc"])
+    assert rgc.loc["Y"][rgc.loc["Y"]].index.tolist() == [f"2016-{m:02d}" for m in range(1, 9)]
+    assert rgc.loc["V", "2017-01":].all()  # a file begun after the extraction supersedes nothing

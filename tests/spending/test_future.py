@@ -142,3 +142,25 @@ def test_the_draws_use_the_head_clustered_covariance_and_the_exits_the_second_st
     u = sp.future.streams(5)[1].uniform(size=(500, 1))
     curves = sp.future.conditional_survival(draws.iloc[1], current, current["elapsed"].to_numpy(), months - 1)
     assert got == pytest.approx(float((1 + (curves > u).sum(axis=1)).sum()))
+
+
+def test_a_recorded_end_after_the_extraction_date_is_still_paid():
+    """Head a's file ends (as recorded) after the extraction: it is the open file, with its amount."""
+    episodes = pd.DataFrame(
+        {
+            "person_key": ["a", "b"],
+            "event": [False, False],
+            "exit_date": pd.to_datetime(["2018-10-31", "2018-10-31"]),
+            "duration": [30.0, 12.0],
+        }
+    )
+    spells = pd.DataFrame(
+        {
+            "person_key": ["a", "a", "b"],
+            "start_date": pd.to_datetime(["2014-01-01", "2016-05-01", "2017-11-01"]),
+            "end_date": pd.to_datetime(["2016-04-30", "2019-06-30", None]),
+            "monthly_amount_eur": [400.0, 900.0, 300.0],
+        }
+    )
+    out = sp.current_recipients(episodes, spells).set_index("person_key")
+    assert out["amount_eur"].to_dict() == {"a": 900.0, "b": 300.0}

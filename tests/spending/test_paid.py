@@ -251,3 +251,44 @@ def test_spells_and_payments_share_the_end_rule_around_the_extraction_date():
     b = spells.loc[spells["person_key"] == "b"]
     assert len(b) == 1 and not b["event"].any()  # still paid at the extraction
     assert paid["b"] == pd.Timestamp("2018-10-01")
+
+
+def _two_provinces() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Paid months of 2017 in two provinces: P1 holds A (30 heads), B (20) and C (5); P2 holds D (30),
+    E (6) and F (5). The small CEAS C, E and F fold into "other" together (16 heads), and P2's total
+    minus D covers E and F (11 heads), but P1's total minus A and B is C alone."""
+    sizes = {"A": 30, "B": 20, "C": 5, "D": 30, "E": 6, "F": 5}
+    rows, codes = [], []
+    for code, n in sizes.items():
+        rows += [(f"{code}{i}", "2017-01-01", "2017-12-31", 400.0 + 7 * i) for i in range(n)]
+        codes += [code] * n
+    files = benefit_files(rows)
+    files["ceas_code"] = codes
+    ceas = pd.DataFrame({"ceas_code": list(sizes), "province_code": ["P1"] * 3 + ["P2"] * 3})
+    return sp.payments(files, EXTRACTION, ceas), ceas
+
+
+def test_a_province_total_minus_its_published_ceas_would_give_away_one_small_ceas():
+    paid, _ = _two_provinces()
+    folded = sp.small_groups(paid.groupby("ceas_code")["person_key"].nunique(), 10)
+    assert sorted(folded) == ["C", "E", "F"]
+    assert sp.exposed_remainders(paid, "ceas_code", "province_code", folded, 10) == ["P1"]
+    assert sp.exposed_remainders(paid, "ceas_code", "province_code", ["C", "B", "E", "F"], 10) == []
+
+
+def test_no_province_total_minus_the_published_ceas_discloses_a_ceas_or_few_heads():
+    paid, ceas = _two_provinces()
+    where = sp.where_paid(paid, 2017, 10, 24, {"P1": "P1", "P2": "P2"})
+    shown = where["by_ceas"].drop(index=sp.OTHER, errors="ignore")
+    for province, total in where["by_province"][2017].items():
+        members = ceas.loc[ceas["province_code"] == province, "ceas_code"]
+        hidden = members[~members.isin(shown.index)]
+        remainder = total - shown["spending_eur"].reindex(members).sum()
+        if hidden.empty:
+            assert remainder == pytest.approx(0.0)
+            continue
+        heads = paid.loc[paid["ceas_code"].isin(hidden), "person_key"].nunique()
+        assert len(hidden) >= 2 or len(hidden) == len(members), f"{province}: one CEAS recoverable"
+        assert heads >= 10 or len(hidden) == len(members), f"{province}: {heads} heads"
+    assert "C" not in shown.index and "B" not in shown.index, "P1's smallest shown CEAS folded with C"
+    assert where["by_ceas"]["spending_eur"].sum() == pytest.approx(paid["amount_eur"].sum())

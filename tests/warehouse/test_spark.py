@@ -2,7 +2,9 @@
 
 The transpilation tests run everywhere; the agreement test builds the tiny project's warehouse on
 DuckDB and on Spark (local mode) and compares every table, the indicators and the counts of persons
-per risk situation row by row. It needs Java 17 and pyspark (skipped without them, failed in CI).
+per risk situation row by row, and another does so on the hand-built heads whose open file is
+followed by a later one (the effective ends of ``fact_benefit_spell``). They need Java 17 and pyspark
+(skipped without them, failed in CI).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import pytest
 from pact_analysis.errors import StageError
 from pact_analysis.params import load_params
 from pact_analysis.paths import ROOT
-from pact_analysis.warehouse import build, load_processed, settings_from
+from pact_analysis.warehouse import SOURCES, BuildSettings, build, load_frames, load_processed, settings_from
 from pact_analysis.warehouse import spark as warehouse_spark
 from pact_analysis.warehouse.model import CODE_DIMENSIONS, tables
 from tests.linkage.spark_env import require_spark
+from tests.warehouse.hand import ACTIONS, REFERENCE
+from tests.warehouse.superseded import superseded_frames
 
 
 def test_every_warehouse_select_transpiles_to_spark_sql():
@@ -109,3 +113,27 @@ def test_spark_gives_the_same_indicator_counts(both_engines):
         ours = spark.sql(warehouse_spark.to_spark(sql)).toPandas()
         assert duck["n_persons"].sum() > 0
         pd.testing.assert_frame_equal(ours, duck, check_dtype=False)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("spark")
+def test_spark_ends_a_superseded_open_file_as_duckdb_does(tmp_path):
+    """The hand-built heads with an open file followed by a later one, as Parquet typed by DuckDB."""
+    require_spark()
+    from pact_analysis.linkage.spark import session
+
+    con = duckdb.connect()
+    load_frames(con, superseded_frames())
+    for source in ("persons", *SOURCES):
+        con.execute(f"COPY {source} TO '{tmp_path / f'{source}.parquet'}' (FORMAT PARQUET)")
+    build(con, BuildSettings(REFERENCE, REFERENCE, ACTIONS))
+    spark = session(load_params(ROOT / "params.yaml")["linkage"]["spark"])
+    warehouse_spark.load_processed(spark, tmp_path)
+    warehouse_spark.build(spark, BuildSettings(REFERENCE, REFERENCE, ACTIONS))
+    for name in ("fact_benefit_spell", "indicators", "person_risk"):
+        duck = _comparable(con.execute(f"SELECT * FROM {name}").df())
+        ours = _comparable(warehouse_spark.table_frame(spark, name))
+        pd.testing.assert_frame_equal(ours, duck, check_dtype=False, obj=name)
+    imputed = con.execute("SELECT COUNT(*) FROM fact_benefit_spell WHERE end_imputed").fetchall()[0][0]
+    con.close()
+    assert imputed == 5

@@ -4,7 +4,10 @@
 -- Time is measured in calendar months: a month index is year * 12 + month, "the last N months" are
 -- the reference month and the N - 1 before it, and durations are differences of month indexes.
 -- RGC spells are monthly ("first/last month paid"): a spell runs to its last month paid, or to the
--- reference month if it is still paid then. Employment episodes are dated to the day.
+-- reference month if it is still paid then. Their end is fact_benefit_spell's effective end_date: an
+-- open file followed by a later file of the same head ends at that file's start (end_imputed), so it
+-- is not still paid at the reference date after it, nor counted as a long current spell.
+-- Employment episodes are dated to the day.
 -- Standard SQL (CTEs, window functions, EXTRACT, CASE); GREATEST is not in the standard but every
 -- target engine has it.
 
@@ -22,7 +25,8 @@ WITH ref AS (
     FROM dim_person d
     CROSS JOIN ref
 ), spells AS (
-    -- every RGC spell of every member of its file (heads and other members alike)
+    -- every RGC spell of every member of its file (heads and other members alike); end_date is the
+    -- effective end (empty or after the reference date: still paid at the reference date)
     SELECT b.person_key, b.role, s.spell_id, s.file_id, s.start_date, s.household_type, s.household_size,
            EXTRACT(YEAR FROM s.start_date) * 12 + EXTRACT(MONTH FROM s.start_date) AS start_m,
            CASE WHEN s.end_date IS NULL OR s.end_date > ref.r THEN ref.rm

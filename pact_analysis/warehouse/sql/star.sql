@@ -135,26 +135,57 @@ WHERE person_key IS NOT NULL
 GROUP BY file_id, person_key;
 
 -- name: fact_benefit_spell
--- months_paid counts calendar months from the first to the last month paid (to the extraction
--- month for a spell still paid).
-SELECT s.spell_id,
-       s.file_id,
-       s.person_key,
+-- end_date is the file's effective end: the recorded end, except for a file still open at the
+-- extraction date (no end, or an end after it) and begun by then, followed by a later file of the
+-- same head begun by then: a household does not hold two RGC files at once, so the open file is a
+-- missing end date and ends at the next later start of the head's files (end_imputed; its
+-- exit_reason stays as recorded, normally empty). The one rule of the spells and the payments,
+-- pact_analysis.chronicity.spells.superseded_ends. months_paid counts calendar months from the first
+-- to the last month paid, the last being the end's month but at most the extraction month (a file
+-- still paid is paid to the extraction month), and 0 for a file begun after the extraction month
+-- (pact_analysis.spending.paid.months_paid).
+WITH next_start AS (
+    -- the next later start of the same head among files begun by the extraction date, for every open file
+    SELECT s.spell_id, MIN(n.start_date) AS next_start
+    FROM rgc_spells s
+    CROSS JOIN warehouse_params w
+    JOIN rgc_spells n ON n.person_key = s.person_key
+                     AND n.start_date > s.start_date
+                     AND n.start_date <= w.extraction_date
+    WHERE s.start_date <= w.extraction_date
+      AND (s.end_date IS NULL OR s.end_date > w.extraction_date)
+    GROUP BY s.spell_id
+), ends AS (
+    SELECT s.*,
+           COALESCE(ns.next_start, s.end_date) AS effective_end,
+           ns.next_start IS NOT NULL AS end_imputed,
+           EXTRACT(YEAR FROM s.start_date) * 12 + EXTRACT(MONTH FROM s.start_date) AS first_m,
+           CASE WHEN ns.next_start IS NOT NULL
+                    THEN EXTRACT(YEAR FROM ns.next_start) * 12 + EXTRACT(MONTH FROM ns.next_start)
+                WHEN s.end_date IS NULL OR s.end_date > w.extraction_date
+                    THEN EXTRACT(YEAR FROM w.extraction_date) * 12 + EXTRACT(MONTH FROM w.extraction_date)
+                ELSE EXTRACT(YEAR FROM s.end_date) * 12 + EXTRACT(MONTH FROM s.end_date)
+           END AS last_m
+    FROM rgc_spells s
+    CROSS JOIN warehouse_params w
+    LEFT JOIN next_start ns ON ns.spell_id = s.spell_id
+)
+SELECT e.spell_id,
+       e.file_id,
+       e.person_key,
        p.household_key,
-       s.ceas_code,
-       s.start_date,
-       s.end_date,
-       s.exit_reason,
-       s.monthly_amount_eur,
-       s.household_type,
-       s.household_size,
-       s.prior_imi,
-       (EXTRACT(YEAR FROM COALESCE(s.end_date, w.extraction_date)) * 12
-        + EXTRACT(MONTH FROM COALESCE(s.end_date, w.extraction_date)))
-       - (EXTRACT(YEAR FROM s.start_date) * 12 + EXTRACT(MONTH FROM s.start_date)) + 1 AS months_paid
-FROM rgc_spells s
-CROSS JOIN warehouse_params w
-LEFT JOIN persons p ON p.person_key = s.person_key;
+       e.ceas_code,
+       e.start_date,
+       e.effective_end AS end_date,
+       e.end_imputed,
+       e.exit_reason,
+       e.monthly_amount_eur,
+       e.household_type,
+       e.household_size,
+       e.prior_imi,
+       CASE WHEN e.last_m - e.first_m + 1 < 0 THEN 0 ELSE e.last_m - e.first_m + 1 END AS months_paid
+FROM ends e
+LEFT JOIN persons p ON p.person_key = e.person_key;
 
 -- name: fact_provision
 SELECT intervention_id, person_key, ceas_code, date, provision_code, status, amount_eur
