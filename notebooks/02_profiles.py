@@ -399,32 +399,8 @@ fig.legend(
 )
 r.figure(fig, "pathways.distribution")
 
-sample = tables["index_sample"]
-fig, axes = plt.subplots(1, len(groups), figsize=(8, 4), sharey=True)
-cmap = plt.matplotlib.colors.ListedColormap(colours)
-for ax, group in zip(np.atleast_1d(axes), groups, strict=True):
-    part = sample[sample["profile"] == group].drop(columns="profile")
-    part = part.sort_values(list(part.columns))
-    ax.imshow(
-        part.to_numpy(),
-        aspect="auto",
-        cmap=cmap,
-        vmin=0,
-        vmax=len(pathways.STATES) - 1,
-        interpolation="nearest",
-    )
-    ax.set_title(f"P{group}")
-    months = list(part.columns)
-    years = [i for i, m in enumerate(months) if m.endswith("-01") and int(m[:4]) % 4 == 0]
-    ax.set_xticks(years, [months[i][:4] for i in years], fontsize="small")
-    ax.set_yticks([])
-np.atleast_1d(axes)[0].set_ylabel(r.t("pathways.index.ylabel"))
-fig.supxlabel(r.t("pathways.xlabel"), y=-0.02)
-handles = [plt.matplotlib.patches.Patch(color=c, label=n) for c, n in zip(colours, state_names, strict=True)]
-fig.legend(
-    handles=handles, loc="lower center", ncol=len(state_names), bbox_to_anchor=(0.5, -0.13), fontsize="small"
-)
-r.figure(fig, "pathways.index")
+# no sequence-index plot: one line per person is a person's record, not a count (the state
+# distribution above gives the picture as shares of each profile)
 
 transitions = tables["transitions"].set_index("from")
 transitions.index = [r.t(f"state.{s}") for s in transitions.index]

@@ -43,6 +43,7 @@ from pact_analysis import chronicity as ch
 from pact_analysis import report
 from pact_analysis.chronicity import figures as fig
 from pact_analysis.chronicity import tables as cs
+from pact_analysis.chronicity.spells import UNKNOWN_EXIT
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
 
@@ -315,11 +316,16 @@ r.figure(ax, "reentry.curves", none_back=r.t("reentry.none_back", routes=none_ba
 returns = back[["n", "events", "still_12", "still_24"]].assign(
     back_12=lambda d: 1 - d["still_12"], back_24=lambda d: 1 - d["still_24"]
 )
+returns = returns[["n", "events", "back_12", "back_24"]].rename_axis("exit_cause")
+if unknown:  # the routes add up to the exits published above: the unrecorded ones are a row too
+    returns.loc[UNKNOWN_EXIT] = [unknown, float("nan"), float("nan"), float("nan")]
+    returns = returns.astype({"n": int, "events": "Int64"})
 r.table(
-    returns[["n", "events", "back_12", "back_24"]].rename_axis("exit_cause"),
+    returns,
     "reentry.table",
-    counts=["n", "events"],
-    additive=False,
+    counts=["n"],
+    additive=True,
+    derived=["events", "back_12", "back_24"],
     percent=["back_12", "back_24"],
 )
 r.say("reentry.model")
@@ -357,7 +363,10 @@ r.table(
 # %%
 r.heading("outcome", level=3)
 r.say("outcome.text", window=window)
-r.table(cs.outcome_table(v).rename(index=r.value), "outcome.table", percent=["share"], decimals=3)
+outcomes = cs.outcome_table(v).rename(
+    index=r.value, columns={"calibration_in_the_large": "observed_minus_predicted"}
+)
+r.table(outcomes, "outcome.table", percent=["share"], decimals=3)
 
 # %%
 r.heading("deployed", level=3)
@@ -454,8 +463,17 @@ protected = ch.protect_audits(
     {name: res[f"fairness_{name}"] for name in ch.FAIRNESS_GROUPS}, disclosure_min_cell
 )
 audits = {name: audit.table for name, audit in protected.items()}
-ax = fig.plot_group_rates(audits["sex_nationality"], label, rates, r.t("fairness.xlabel"))
-r.figure(ax, "fairness.rates")
+# the finest grouping with at least two groups whose two error rates are both publishable
+drawable = {
+    name: int(table.iloc[:-1].dropna(subset=list(rates)).shape[0])
+    for name, table in audits.items()
+}  # fmt: skip
+drawn = next((n for n in ("sex_nationality", "nationality", "sex", "disability", "province") if drawable.get(n, 0) >= 2), None)  # fmt: skip
+if drawn:
+    ax = fig.plot_group_rates(audits[drawn], label, rates, r.t("fairness.xlabel"))
+    r.figure(ax, "fairness.rates", grouping=r.t(f"fairness.by.{drawn}"))
+else:
+    r.say("fairness.rates_none", min_cell=r.n(disclosure_min_cell))
 
 # %%
 for name, table in audits.items():

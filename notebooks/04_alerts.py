@@ -106,24 +106,38 @@ else:
                      top_reason_share=r.share(int(reasons["alerts"].iloc[0]) if len(reasons) else 0, len(alerted)),
                      n_reasons=r.n(n_reasons), actionable_share=r.pct(summary["actionable_share"]),
                      lever_share=r.pct(summary["lever_share"]))  # fmt: skip
+first_landmark, horizon_month = min(model["landmarks"]), chronicity_horizon_month
+if not withheld:
+    population_key, where_months = "issued", summary["confirmed_landmarks"]
+elif summary.get("validated_landmarks"):
+    population_key, where_months = "validated", summary["validated_landmarks"]
+else:
+    population_key, where_months = "none", []
+next_landmark = r.n(
+    min((m for m in model["landmarks"] if m > chronicity_landmark_month), default=horizon_month)
+)
+population = r.t(
+    f"findings.population.{population_key}",
+    on_benefit=r.count(summary["on_benefit"]),
+    date=r.date(data_extraction_date),
+    recipients=r.count(len(scores)),
+    months=", ".join(str(int(m)) for m in where_months),
+    month=r.n(chronicity_landmark_month),
+    next=next_landmark,
+    not_scored=r.count(summary["not_scored"]),
+    before=r.count(summary["before_first_landmark"]),
+    first=r.n(first_landmark),
+    past=r.count(summary["past_horizon"]),
+    horizon=r.n(horizon_month),
+)
+# every head on the benefit is in one of the four counts
+assert (
+    len(scores) + summary["not_scored"] + summary["before_first_landmark"] + summary["past_horizon"]
+    == (summary["on_benefit"])
+)
 r.findings(
     also="findings.feedback" if rates["reviews"] else "findings.no_feedback",
-    recipients=r.count(len(scores)),
-    date=r.date(data_extraction_date),
-    landmarks=(
-        r.t(
-            "findings.landmarks_confirmed",
-            months=", ".join(str(int(m)) for m in summary["confirmed_landmarks"]),
-        )
-        if not withheld
-        else r.t(
-            "findings.landmarks_validated",
-            months=", ".join(str(int(m)) for m in summary["validated_landmarks"]),
-        )
-        if summary.get("validated_landmarks")
-        else r.t("findings.landmarks_none", month=r.n(chronicity_landmark_month))
-    ),
-    not_scored=r.count(summary.get("not_scored", 0)),
+    population=population,
     alert_sentence=alert_sentence,
     actionable_sentence=actionable,
     reviews=r.count(rates["reviews"]),
@@ -134,7 +148,12 @@ r.findings(
 
 # %%
 r.heading("use")
-r.say("use.text", **common)
+this_run = (
+    ""
+    if not withheld
+    else r.t("use.withheld" if summary.get("validated_landmarks") else "use.withheld_unvalidated")
+)
+r.say("use.text", this_run=this_run, **common)
 
 # %%
 r.heading("province")
@@ -159,6 +178,7 @@ r.table(
     "province.table",
     counts=["scored", *alert_columns],
     percent=["alert_share"],
+    and_alerts=r.t("and_alerts") if alert_columns else "",
 )
 
 # %%
@@ -169,11 +189,14 @@ for group in alerts.GROUPS:
     table = alerts.share_table(labelled, group, disclosure_min_cell).drop(columns=["alert_share"])
     if alerted.empty:
         table = table.drop(columns=["alerts", "share_of_alerts"])
+    # codes a reader of the CSV cannot mistake (H/M: hombre/mujer reads as male in English)
+    table = table.rename(index={"H": "man", "M": "woman"} if group == "sex" else {})
     r.table(
         table.rename_axis("value"),
         f"groups.{group}",
         counts=["scored", *alert_columns],
         percent=["share_of_recipients", "share_of_alerts"],
+        and_alerts=r.t("and_alerts") if alert_columns else "",
     )
 # calibration and error rates by group: the chronicity report's fairness audit (one row per person,
 # protected together with its nested tables), not a second computation on other rows
@@ -235,6 +258,8 @@ published = thresholds.loc[thresholds["published"]]
 same = set(published.index) == set(chron["published_thresholds"]) & set(thresholds.index)
 assert same, "the alerts' threshold rows differ from the chronicity report's decision curve"
 hidden = ~published["current_published"]
+# with the alerts withheld, today's column counts the heads the threshold would flag, not alerts
+today = {"current_alerts": "current_flagged", "current_share": "current_flagged_share"} if withheld else {}
 r.table(
     disclosure.Protected(
         table=published.drop(columns=["published", "current_published"])
@@ -242,15 +267,20 @@ r.table(
         .assign(
             current_alerts=lambda d: d["current_alerts"].mask(hidden, disclosure.SUPPRESSED),
             current_share=lambda d: d["current_share"].mask(hidden, disclosure.SUPPRESSED),
-        ),
-        mask=hidden.to_frame("current_alerts"),
+        )
+        .rename(columns=today),
+        mask=hidden.to_frame(today.get("current_alerts", "current_alerts")),
         primary=int(hidden.sum()),
         secondary=0,
         derived=int(hidden.sum()),
     ),
     "threshold.table",
-    percent=["threshold", "alert_rate", "ppv", "sensitivity", "current_share"],
+    percent=["threshold", "alert_rate", "ppv", "sensitivity", "current_share", "current_flagged_share"],
     min_cell=r.n(disclosure_min_cell),
+    today=r.t("threshold.today.withheld" if withheld else "threshold.today.issued"),
+    tried=r.n(len(thresholds)),
+    candidates=", ".join(r.pct(t).format(r.lang) for t in thresholds.index),
+    shown=r.n(len(published)),
 )
 
 # %%
@@ -259,6 +289,11 @@ a, b = model["recalibration"]
 kept = summary.get("recalibrated", True)
 r.say(
     "model.text",
+    scored_as=(
+        r.t("model.scored_as_none", month=r.n(chronicity_landmark_month), next=next_landmark)
+        if population_key == "none"
+        else r.t("model.scored_as")
+    ),
     C=r.num(model["C"], 4),
     develop_before=r.date(chronicity_develop_before),
     landmarks=", ".join(str(int(m)) for m in model["landmarks"]),
@@ -292,7 +327,11 @@ r.say("limitations.text")
 
 # %%
 r.heading("common.checklist")
-r.say("checklist", overrides=r.t("checklist.overrides" if rates["reviews"] else "checklist.overrides_none"))
+r.say(
+    "checklist",
+    group_shares=r.t("checklist.shares" if alert_columns else "checklist.shares_none"),
+    overrides=r.t("checklist.overrides" if rates["reviews"] else "checklist.overrides_none"),
+)
 
 # %%
 r.heading("common.appendix")
@@ -308,6 +347,7 @@ r.table(
     "ceas.table",
     counts=["scored", *alert_columns],
     percent=["alert_share"],
+    and_alerts=r.t("and_alerts") if alert_columns else "",
 )
 
 # %%

@@ -39,10 +39,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import FancyArrowPatch
 
 from pact_analysis import codebook, disclosure, pilot, report
 from pact_analysis.disclosure import quantities
 from pact_analysis.paths import Paths
+from pact_analysis.pilot.balance import SMD_MAX
 
 r = report.start(
     "05_pilot_evaluation",
@@ -154,6 +156,22 @@ def publish_shares(rows, key, columns, axis, why):
 users_share = share_or_mark("agree_users", "TOTAL", where="findings")
 pros_share = share_or_mark("agree_professionals", "TOTAL", where="findings")
 
+
+def satisfaction(kind, **values):
+    """The sentence on agreement (``kind``: ``sentence`` for the summary and the index, ``detail``
+    for the section): a variant per published share, so that a share that is not published is said
+    in words (one of its counts, agreed or not, is below the minimum cell), never a mark in a sentence."""
+    users, pros = not hidden("agree_users", "TOTAL"), not hidden("agree_professionals", "TOTAL")
+    variant = {(True, True): "both", (True, False): "users", (False, True): "pros"}.get((users, pros), "none")
+    return r.t(
+        f"satisfaction.{kind}.{variant}",
+        users=users_share,
+        pros=pros_share,
+        min_cell=r.n(disclosure_min_cell),
+        **values,
+    )
+
+
 bench = res.get("coverage_benchmark") or {}
 coverage_values = {
     "coverage": r.pct(bench["coverage"], 1) if bench else "–",
@@ -162,6 +180,15 @@ coverage_values = {
     "region": r.n(int(res["validation"]["covered"].sum())) if "validation" in res else "–",
     "n_effects": r.n(len(res["validation"])) if "validation" in res else "–",
 }
+
+
+def target_text(row):
+    """A verdict's threshold with its unit when it has one (days under contract: days; an exit share: pp)."""
+    if row["term"] == "days_employed":
+        return r.t("days", value=r.num(row["target"], 0))
+    if row["term"] in ("exit_12m", "exit_end", "reentry"):
+        return pp(row["target"])
+    return r.num(row["target"], 2)
 
 
 def employment_verdict():
@@ -174,7 +201,7 @@ def employment_verdict():
             term=term,
             estimate=r.num(row["estimate"], 2),
             interval=ci(row["ci_low"], row["ci_high"]),
-            target=r.num(row["target"], 2),
+            target=target_text(row),
         )
     return r.t("findings.employment.other", term=term, verdict=r.value(row["verdict"]))
 
@@ -200,8 +227,7 @@ r.findings(
     improved=share_or_mark("improved", "PILOT", where="findings"),
     improved_comparison=share_or_mark("improved", "COMPARISON", where="findings"),
     without=r.pct(res["improved_effect"]["without_pilot"]),
-    users=users_share,
-    pros=pros_share,
+    satisfaction=satisfaction("sentence"),
     **coverage_values,
 )
 
@@ -230,28 +256,19 @@ FLOW_COUNTS = ["enrolled", "followed_up", "lost"]
 # the diagram shows the counts exactly as the flow table publishes them (small ones suppressed)
 flow_shown = disclosure.protect(flow, disclosure_min_cell, columns=FLOW_COUNTS, additive=True).table
 fig, ax = plt.subplots(figsize=(7.5, 3.2))
+ax.set(xlim=(0, 1), ylim=(0, 1.08))
 ax.axis("off")
-for x, group in ((0.25, "PILOT"), (0.75, "COMPARISON")):
+box = {"boxstyle": "round", "fc": "#eef3f8"}
+for x, group in ((0.2, "PILOT"), (0.7, "COMPARISON")):
     row = flow_shown.loc[group]
     shown_n = {c: row[c] if isinstance(row[c], str) else r.fmt_n(row[c]) for c in FLOW_COUNTS}
-    boxes = [
-        (0.85, r.t("flow.enrolled", n=shown_n["enrolled"])),
-        (0.5, r.t("flow.followed", n=shown_n["followed_up"])),
-        (0.15, r.t("flow.lost", n=shown_n["lost"])),
-    ]
-    ax.text(x, 1.02, r.value(group), ha="center", fontweight="bold", transform=ax.transAxes)
-    for y, text in boxes:
-        ax.text(
-            x,
-            y,
-            text,
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            bbox={"boxstyle": "round", "fc": "#eef3f8"},
-        )
-    ax.annotate("", (x, 0.6), (x, 0.75), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
-    ax.annotate("", (x, 0.25), (x, 0.4), xycoords="axes fraction", arrowprops={"arrowstyle": "->"})
+    ax.text(x, 1.04, r.value(group), ha="center", fontweight="bold")
+    ax.text(x, 0.85, r.t("flow.enrolled", n=shown_n["enrolled"]), ha="center", va="center", bbox=box)
+    ax.text(x, 0.15, r.t("flow.followed", n=shown_n["followed_up"]), ha="center", va="center", bbox=box)
+    ax.text(x + 0.1, 0.5, r.t("flow.lost", n=shown_n["lost"]), ha="left", va="center", bbox=box)
+    # drawn as patches (data coordinates): enrolled -> assessed, with the losses branching off
+    for start, end in (((x, 0.76), (x, 0.24)), ((x, 0.5), (x + 0.09, 0.5))):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="#333333"))
 r.figure(fig, "flow.diagram")
 if (flow_shown.to_numpy() == disclosure.SUPPRESSED).mean() > 0.5:
     # small losses: both groups together are the coarsest level, and a sentence replaces the table
@@ -316,13 +333,18 @@ fig, ax = plt.subplots(figsize=(7, 3.8))
 labels = [r.label(c) for c in balance.index]
 ax.scatter(balance["smd_before"], labels, marker="o", label=r.t("comparison.before"))
 ax.scatter(balance["smd_after"], labels, marker="s", label=r.t(f"comparison.after_{evaluation_admin_method}"))
-for limit in (-0.1, 0.1):
-    ax.axvline(limit, color="grey", linestyle=":", linewidth=0.8)
+# the cut-off the weighting refines to (dotted) and the WWC limit above which the comparison fails (dashed)
+for limit, style in ((SMD_MAX, ":"), (pilot.WWC_FAIL, "--")):
+    for side in (-limit, limit):
+        ax.axvline(side, color="grey", linestyle=style, linewidth=0.8)
 ax.axvline(0, color="black", linewidth=0.6)
+ax.grid(False, axis="x")  # no vertical grid lines to mistake for the reference lines
 ax.set_xlabel(r.t("comparison.smd"))
 ax.legend()
 adjusted = r.t(f"comparison.method_{evaluation_admin_method}")
-r.figure(fig, "comparison.love", method=adjusted)
+r.figure(
+    fig, "comparison.love", method=adjusted, smd_max=r.num(SMD_MAX, 2), wwc_fail=r.num(pilot.WWC_FAIL, 2)
+)
 r.table(
     balance.rename(index=r.label).rename_axis("covariate"),
     "comparison.balance",
@@ -381,6 +403,9 @@ r.say(
     days=r.num(admin.loc["days_employed", "estimate"], 0),
     days_ci=ci(admin.loc["days_employed", "ci_low"], admin.loc["days_employed", "ci_high"], 0),
     clusters=r.n(int(admin.loc["exit_12m", "clusters"])),
+    # every participant is in this analysis, so its clusters are the pilot's CEAS and the comparison's
+    pilot_clusters=r.n(power["clusters"]),
+    comparison_clusters=r.n(int(admin.loc["exit_12m", "clusters"]) - power["clusters"]),
 )
 
 # %%
@@ -459,10 +484,11 @@ publish_shares(
 r.heading("satisfaction")
 r.say(
     "satisfaction.text",
-    users=users_share,
-    pros=pros_share,
-    claim_users=r.pct(evaluation_claim_users, 0),
-    claim_pros=r.pct(evaluation_claim_professionals, 0),
+    agreement=satisfaction(
+        "detail",
+        claim_users=r.pct(evaluation_claim_users, 0),
+        claim_pros=r.pct(evaluation_claim_professionals, 0),
+    ),
 )
 publish_shares(
     [
@@ -501,7 +527,7 @@ below = [
         claim=verdicts.loc[c, "claim_text"],
         term=verdicts.loc[c, "term"],
         low=r.num(row["ci_low"], 2),
-        target=r.num(row["target"], 2),
+        target=target_text(row),
     )
     for c, row in stored.iterrows()
     if row["verdict"] in ("supported", "supported_with_reservations") and row["ci_low"] < row["target"]
@@ -514,7 +540,7 @@ zero = [
         claim=verdicts.loc[c, "claim_text"],
         term=verdicts.loc[c, "term"],
         interval=ci(row["ci_low"], row["ci_high"]),
-        target=r.num(row["target"], 2),
+        target=target_text(row),
     )
     for c, row in stored.iterrows()
     if row["verdict"] == "contradicted" and row["ci_low"] <= 0 <= row["ci_high"]

@@ -42,11 +42,26 @@ from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
 
 res, v = sp.load_results(Paths(Path(root)).spending)
-cfg, chron, scale, effect, net5 = v["cfg"], v["chronicity"], v["scale"], v["effect"], v["net_5y_eur"]
-# one sign convention: the interval is given in the sense of the word that names the estimate
-# ("net cost 108 (95% interval 29 to 241)"), never the net's own sign beside a positive cost
-SENSE = 1.0 if net5["estimate"] > 0 else -1.0
-NET_LOW, NET_HIGH = sorted((SENSE * net5["ci_low"], SENSE * net5["ci_high"]))
+cfg, chron, scale, effect = v["cfg"], v["chronicity"], v["scale"], v["effect"]
+# one sign convention for euros everywhere: the net *cost*, positive = cost (as metrics/spending.json);
+# tables, figures and values hold net costs. A sentence names the sense ("net cost", "net saving") and
+# gives the amount and its interval in that sense ("net cost 108 (95% interval 29 to 241)").
+net_cost = v["net_cost_5y_eur"]
+
+
+def sense(cost: float) -> str:
+    """The word that names a net cost's sense: ``net cost`` when positive, else ``net saving``."""
+    return r.t("net.cost" if cost > 0 else "net.saving")
+
+
+def in_sense(cost: float, low: float, high: float) -> tuple[float, float, float]:
+    """A net cost and its interval in the sense of :func:`sense` (a saving as a positive saving)."""
+    if cost > 0:
+        return cost, low, high
+    return -cost, -high, -low
+
+
+NET, NET_LOW, NET_HIGH = in_sense(net_cost["estimate"], net_cost["ci_low"], net_cost["ci_high"])
 r = report.start(
     "06_spending",
     root,
@@ -60,6 +75,7 @@ yearly, comparison, future, tornado = res["yearly"], res["comparison"], res["fut
 factor, cases, years, last_full = scale["factor"], v["cases"], res["years"], v["last_full"]
 future_total = future.loc["total"]
 past = future.loc["past_horizon"] if "past_horizon" in future.index else None
+future = sp.in_band_order(future)  # bands listed by time on the benefit, as in Table 6
 top_input = tornado.index[0]
 by_ceas = res["by_ceas"]
 # cross-references to the other reports, as links
@@ -69,8 +85,8 @@ pilot_report = r.ref("05_pilot_evaluation", text_key="link.pilot_report")
 # the alerts are withheld: the flagged heads are whom the model would flag, not alerted persons
 withheld_note = r.t("findings.withheld") if chron.get("alerts_withheld") else ""
 # the headline is the net at the default assumptions (not the centre of the draws): their median beside it
-MEDIAN = abs(net5["median"])
-median_kind = r.t("net.saving" if net5["median"] > 0 else "net.cost")
+MEDIAN = abs(net_cost["median"])
+median_kind = sense(net_cost["median"])
 
 
 def meur(value: float, decimals: int = 1) -> object:
@@ -138,14 +154,14 @@ r.findings(
     cases=r.count(cases),
     withheld_note=withheld_note,
     cost=r.n(cfg["cost_per_case_eur"]),
-    net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
-    net=keur(abs(net5["estimate"])),
+    net_kind=sense(net_cost["estimate"]),
+    net=keur(NET),
     net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
     median_kind=median_kind,
     median=keur(MEDIAN),
-    net_scaled=meur(abs(net5["estimate"]) * factor),
+    net_scaled=meur(NET * factor),
     net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
-    p_saving=r.pct(net5["probability_saving"], 0),
+    p_saving=r.pct(net_cost["probability_saving"], 0),
     break_even=pp(v["break_even_effect"]),
     effect_sentence=effect_sentence(),
     top_input=r.t(f"input.{top_input}"),
@@ -291,11 +307,11 @@ r.say(
 )
 if chron.get("alert_top_k") is not None:
     r.say("bands.capped", top_k=r.n(chron["alert_top_k"]))
-band_table = res["last_year"]
+band_table = sp.in_band_order(res["last_year"])  # bands listed by time on the benefit, as in Figure 2
 r.table(
     band_table.assign(spending_keur=band_table["spending_eur"] / 1e3)[
         ["spending_keur", "persons", "mean_amount_eur", "chronic_share"]
-    ],
+    ].rename(index=r.value),  # labels, not codes, in the published CSV too
     "bands.table",
     counts=["persons"],
     additive=False,
@@ -344,7 +360,7 @@ r.table(
         expected_keur=future["expected_eur"] / 1e3,
         lower_keur=future["lower_eur"] / 1e3,
         upper_keur=future["upper_eur"] / 1e3,
-    )[["persons", "expected_months", "expected_keur", "lower_keur", "upper_keur"]],
+    )[["persons", "expected_months", "expected_keur", "lower_keur", "upper_keur"]].rename(index=r.value),
     "future.table",
     counts=["persons"],
     decimals={"expected_months": 1, "expected_keur": 0, "lower_keur": 0, "upper_keur": 0},
@@ -415,25 +431,31 @@ r.say(
     chronicity=chronicity_link,
 )
 inputs = res["inputs"]
-r.table(inputs.rename(index=lambda i: r.t(f"input.{i}")), "scenario.inputs", decimals=1)
+r.table(
+    inputs.rename(index=lambda i: r.t(f"input.{i}")).assign(  # labels, not codes, in the CSV too
+        unit=inputs["unit"].map(r.value).to_numpy(), source=inputs["source"].map(r.value).to_numpy()
+    ),
+    "scenario.inputs",
+    decimals=1,
+)
 r.table(
     years.assign(
         cost_keur=years["cost_eur"] / 1e3,
         saving_keur=years["saving_eur"] / 1e3,
-        net_keur=years["net_eur"] / 1e3,
-        discounted_net_keur=years["discounted_net_eur"] / 1e3,
-    )[["cost_keur", "saving_keur", "net_keur", "discounted_net_keur"]],
+        net_cost_keur=years["net_cost_eur"] / 1e3,
+        discounted_net_cost_keur=years["discounted_net_cost_eur"] / 1e3,
+    )[["cost_keur", "saving_keur", "net_cost_keur", "discounted_net_cost_keur"]],
     "scenario.years",
     decimals=1,
     cases=r.count(cases),
 )
 r.say(
     "scenario.result",
-    net_kind=r.t("net.saving" if net5["estimate"] > 0 else "net.cost"),
-    net=keur(abs(net5["estimate"])),
+    net_kind=sense(net_cost["estimate"]),
+    net=keur(NET),
     net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
-    p_saving=r.pct(net5["probability_saving"], 0),
-    net_scaled=meur(abs(net5["estimate"]) * factor),
+    p_saving=r.pct(net_cost["probability_saving"], 0),
+    net_scaled=meur(NET * factor),
     net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
     factor=r.num(factor, 1),
     horizon=r.n(cfg["horizon_years"]),
@@ -445,20 +467,16 @@ r.say(
 like = v.get("pilot_like")
 if like is not None:
     cost_like = like["net_cost"]  # positive = cost; the interval in the same sign
-    saving_like = cost_like["estimate"] < 0
-    low_like, high_like = sorted(
-        (-cost_like["ci_low"], -cost_like["ci_high"])
-        if saving_like
-        else (cost_like["ci_low"], cost_like["ci_high"])
-    )
+    net_like, low_like, high_like = in_sense(cost_like["estimate"], cost_like["ci_low"], cost_like["ci_high"])
     r.say(
         "scenario.pilot_like",
         months_participants=r.num(like["months_participants"], 0),
         months_alerted="–" if like["months_alerted"] is None else r.num(like["months_alerted"], 0),
         cases=r.count(cases),
+        current=r.count(int(future_total["persons"])),  # the recipients reweighted
         ess=r.n(round(like["effective_n"])),
-        net_kind=r.t("net.saving" if saving_like else "net.cost"),
-        net=keur(abs(cost_like["estimate"])),
+        net_kind=sense(cost_like["estimate"]),
+        net=keur(net_like),
         net_ci=interval(keur(low_like), keur(high_like)),
         p_saving=r.pct(cost_like["probability_saving"], 0),
         break_even=pp(like["break_even_effect"]),
@@ -487,7 +505,7 @@ ax.axvspan(
     alpha=0.15,
     label=r.t("breakeven.ci", effect_name=effect_name),
 )
-ax.plot(100 * line["effect"], line["net_eur"] / 1e3, color="C0", label=r.t("breakeven.line"))
+ax.plot(100 * line["effect"], line["net_cost_eur"] / 1e3, color="C0", label=r.t("breakeven.line"))
 ax.axhline(0, color="grey", linewidth=0.8)
 ax.axvline(
     100 * effect["estimate"],
@@ -498,7 +516,8 @@ ax.axvline(
 ax.axvline(100 * v["break_even_effect"], color="C3", linestyle=":", label=r.t("breakeven.point"))
 ax.set_xlabel(r.t("breakeven.xlabel"))
 ax.set_ylabel(r.t("breakeven.ylabel"))
-ax.legend(fontsize="small", loc="upper left")
+# the legend below the axes, where it covers nothing
+ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
 r.figure(
     fig, "breakeven.figure", cases=r.count(cases), cost=r.n(cfg["cost_per_case_eur"]), effect_name=effect_name
 )
@@ -508,26 +527,33 @@ r.heading("tornado", level=3)
 r.say(
     "tornado.text",
     top_input=r.t(f"input.{top_input}"),
-    base=keur(v["tornado_base_eur"]),
+    base=keur(v["tornado_base_net_cost_eur"]),
     at_effect=r.num(100 * v["tornado_effect"], 1),
 )
 fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.5 * len(tornado)))
 order = tornado.iloc[::-1]
 names = [r.t(f"input.{i}") for i in order.index]
-base = v["tornado_base_eur"] / 1e3
-ax.barh(names, order["net_low_eur"] / 1e3 - base, left=base, color="C1", label=r.t("tornado.low"))
+base = v["tornado_base_net_cost_eur"] / 1e3
+ax.barh(names, order["net_cost_low_eur"] / 1e3 - base, left=base, color="C1", label=r.t("tornado.low"))
 ax.barh(
-    names, order["net_high_eur"] / 1e3 - base, left=base, color="C2", alpha=0.8, label=r.t("tornado.high")
+    names,
+    order["net_cost_high_eur"] / 1e3 - base,
+    left=base,
+    color="C2",
+    alpha=0.8,
+    label=r.t("tornado.high"),
 )
 ax.axvline(base, color="black", linewidth=0.8)
 ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
 ax.set_xlabel(r.t("tornado.xlabel", horizon=cfg["horizon_years"]))
-ax.legend(fontsize="small", loc="lower right")
+# the legend below the axes, where it covers no bar
+ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
 r.figure(fig, "tornado.figure")
 r.table(
-    tornado.assign(net_low_keur=tornado["net_low_eur"] / 1e3, net_high_keur=tornado["net_high_eur"] / 1e3)[
-        ["net_low_keur", "net_high_keur"]
-    ].rename(index=lambda i: r.t(f"input.{i}")),
+    tornado.assign(
+        net_cost_low_keur=tornado["net_cost_low_eur"] / 1e3,
+        net_cost_high_keur=tornado["net_cost_high_eur"] / 1e3,
+    )[["net_cost_low_keur", "net_cost_high_keur"]].rename(index=lambda i: r.t(f"input.{i}")),
     "tornado.table",
     decimals=1,
 )
@@ -536,6 +562,8 @@ r.table(
 r.heading("limitations")
 r.say(
     "limitations.text",
+    # "without the pilot's extracts the effect is an assumption" only when it is one
+    effect_assumed=r.t("limitations.effect_assumed") if effect["source"] != "pilot" else "",
     horizon=r.n(cfg["horizon_years"]),
     months_to_exit=r.n(cfg["months_to_exit"]),
     reentry=r.pct(cfg["reentry_share"], 0),
@@ -560,7 +588,7 @@ r.heading("common.appendix")
 r.table(
     by_ceas.assign(spending_keur=by_ceas["spending_eur"] / 1e3)[
         ["spending_keur", "persons", "chronic_share"]
-    ],
+    ].rename(index=r.value),
     "ceas.table",
     counts=["persons"],
     additive=False,

@@ -22,7 +22,6 @@ REQUIRED_FIGURES = {
         "profiles.items.figure.alt",
         "profiles.cards.km.alt",
         "profiles.pathways.distribution.alt",
-        "profiles.pathways.index.alt",
     ],
     "03_chronicity": [
         "chronicity.km.overall.alt",
@@ -30,7 +29,6 @@ REQUIRED_FIGURES = {
         "chronicity.competing.cif.alt",
         "chronicity.validation.calibration.alt",
         "chronicity.threshold.curve.alt",
-        "chronicity.fairness.rates.alt",
     ],
     "04_alerts": ["alerts.province.figure.alt", "alerts.reasons.figure.alt"],
     "05_pilot_evaluation": [
@@ -68,6 +66,14 @@ def test_report_renders_with_every_figure_it_draws(rendered_reports, name, lang)
         template = i18n.catalogue(lang)[key]  # an alt text may hold placeholders: match the text before them
         alt = template.split("{")[0].replace('"', "&quot;")
         assert f'alt="{alt}' in page, f"{name} ({lang}) lacks the figure {key}"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_error_rates_by_group_are_drawn_or_said_not_publishable(rendered_reports, lang):
+    page = (rendered_reports.reports / lang / "03_chronicity.html").read_text(encoding="utf-8")
+    alt = i18n.catalogue(lang)["chronicity.fairness.rates.alt"].split("{")[0].replace('"', "&quot;")
+    none = i18n.catalogue(lang)["chronicity.fairness.rates_none"].split("{")[0]
+    assert (f'alt="{alt}' in page) != (none in page)
 
 
 @pytest.mark.parametrize("name", report.REPORTS)

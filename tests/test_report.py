@@ -436,6 +436,8 @@ def test_headings_are_anchored_by_their_key_and_the_footer_lists_the_references(
     spanish = references_html(["pact_project"], "es")
     assert "Comisión Europea" in spanish and "European Commission" not in spanish
     assert "European Commission" in references_html(["pact_project"], "en")
+    assert "Fiscalización de la Renta" in references_html(["consejo_cuentas_2020"], "es")
+    assert "Audit of the Renta" in references_html(["consejo_cuentas_2020"], "en")
 
 
 def test_the_data_dictionary_translates_descriptions_only_and_english_is_the_codebook():

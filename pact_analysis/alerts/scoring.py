@@ -218,6 +218,35 @@ def interventions(
     )
 
 
+def population_counts(spells: pd.DataFrame, params: Mapping[str, Any] | None) -> dict[str, int]:
+    """Heads on the benefit at the extraction date outside the scoring window, by why.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        :func:`pact_analysis.chronicity.build_spells` (``event``: the spell ended; ``duration``:
+        months on the spell).
+    params : mapping, optional
+        Project parameters (``chronicity.landmarks``, ``chronicity.horizon_month``).
+
+    Returns
+    -------
+    dict
+        ``on_benefit`` (open spells at the extraction date), ``before_first_landmark`` (fewer
+        months on the spell than the first landmark) and ``past_horizon`` (the horizon or more:
+        already chronic). The rest are the heads :func:`pact_analysis.chronicity.current_recipients`
+        keeps: scored, or ``not_scored`` between landmarks that are not used.
+    """
+    cfg = ch.chronicity_params(params)
+    first, horizon = min(float(m) for m in cfg["landmarks"]), float(cfg["horizon_month"])
+    months = spells.loc[~spells["event"].astype(bool), "duration"].astype(float)
+    return {
+        "on_benefit": int(len(months)),
+        "before_first_landmark": int((months < first).sum()),
+        "past_horizon": int((months >= horizon).sum()),
+    }
+
+
 def score(
     processed: str | Path | Mapping[str, pd.DataFrame], params: Mapping[str, Any], n_boot: int | None = None
 ) -> dict[str, Any]:
@@ -257,6 +286,9 @@ def score(
         where = [float(m) for m in check["confirmed_landmarks"]]
     landmark = ch.scoring_landmark(current[ch.SPELL_MONTH], where, cfg["landmarks"])
     not_scored = int(np.isnan(landmark).sum())
+    # every head on the benefit at the extraction: scored, not scored (a month between unvalidated
+    # landmarks), before the first landmark, or at the horizon or past it (already chronic)
+    on_benefit = population_counts(spells, params)
     current = current.assign(months_on_spell_now=current[ch.SPELL_MONTH], scored_landmark=landmark)
     current = current.loc[~np.isnan(landmark)].assign(**{ch.SPELL_MONTH: lambda d: d["scored_landmark"]})
     current = ch.add_interactions(current, params).reset_index(drop=True)
@@ -289,6 +321,7 @@ def score(
             "confirmed_landmarks": [float(m) for m in check["confirmed_landmarks"]],
             "max_scored_landmark": None if check["withheld"] else max(check["confirmed_landmarks"]),
             "not_scored": not_scored,
+            **on_benefit,
             "test_calibration_slope": check["slope"],
             "test_calibration_intercept": check["intercept"],
             "alerts_withheld": bool(check["withheld"]),

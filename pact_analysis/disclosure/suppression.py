@@ -210,12 +210,36 @@ def _release_unneeded(
     """
     mask = mask.copy()
     counts = np.nan_to_num(np.asarray(values, float), nan=-1.0)
+    small = (counts > 0) & (counts < min_cell)
     added = np.flatnonzero(mask & ~primary)
     for cell in added[np.argsort(-counts[added], kind="stable")]:
+        # only a small count linked to the cell through hidden cells can be bounded anew
+        near = _linked(equations, mask, int(cell))
         mask[cell] = False
-        if exposed_small_cells(values, equations, mask, min_cell).any():
+        if any(
+            _upper_bound(values, equations, mask, int(c)) < min_cell
+            for c in np.flatnonzero(near & small & mask)
+        ):
             mask[cell] = True
     return mask
+
+
+def _linked(equations: np.ndarray, hidden: np.ndarray, cell: int) -> np.ndarray:
+    """The hidden cells linked to ``cell`` through relations among hidden cells (``cell`` included).
+
+    An intruder's bound on a hidden cell depends only on the relations of its linked set (the others
+    share no hidden cell with them), so a cell outside the set is unaffected by what happens to it.
+    """
+    touches = np.abs(equations) > 0
+    hidden = np.asarray(hidden, bool)
+    reached = np.zeros(len(hidden), dtype=bool)
+    reached[cell] = True
+    while True:
+        relations = touches[:, reached].any(axis=1)
+        grown = reached | (touches[relations].any(axis=0) & hidden)
+        if (grown == reached).all():
+            return reached
+        reached = grown
 
 
 def _nearest_free(values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int) -> int | None:
@@ -277,10 +301,11 @@ def _consistent(values: np.ndarray, equations: np.ndarray) -> np.ndarray:
 def _upper_bound(values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int) -> float:
     """Largest value suppressed ``cell`` can take given the shown cells (:func:`_largest`)."""
     hidden = np.asarray(mask, bool)
-    involved = (np.abs(equations[:, hidden]) > 0).any(axis=1)
+    linked = _linked(equations, hidden, cell)  # the other hidden cells share no relation with these
+    involved = (np.abs(equations[:, linked]) > 0).any(axis=1)
     known = np.nan_to_num(np.asarray(values, float))[~hidden]
-    sub, rhs = equations[involved][:, hidden], -(equations[involved][:, ~hidden] @ known)
-    return _largest(sub, rhs, int(np.count_nonzero(hidden[:cell])))
+    sub, rhs = equations[involved][:, linked], -(equations[involved][:, ~hidden] @ known)
+    return _largest(sub, rhs, int(np.count_nonzero(linked[:cell])))
 
 
 def _largest(sub: np.ndarray, rhs: np.ndarray, index: int) -> float:

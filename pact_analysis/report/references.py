@@ -64,8 +64,9 @@ def cited_by(name: str, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
 def entry_html(key: str, lang: str = "en") -> str:
     """One reference, Vancouver-like: authors. Title. Venue; year. DOI or URL.
 
-    A work's ``venue_<lang>`` (e.g. ``venue_es``), when given, replaces its ``venue`` in that language
-    (a description of ours, not a published title, is written in the reader's language).
+    A work's ``venue_<lang>`` and ``title_<lang>`` (e.g. ``venue_es``), when given, replace its
+    ``venue`` and ``title`` in that language (a description of ours, not a published title, is written
+    in the reader's language).
     """
     work = bibliography()["works"][key]
     where = work.get("doi") and f"https://doi.org/{work['doi']}" or work.get("url")
@@ -74,7 +75,7 @@ def entry_html(key: str, lang: str = "en") -> str:
     venue = f" {html.escape(venue_text)};" if venue_text else ""
     return (
         f'<li id="ref-{html.escape(key, quote=True)}">{html.escape(work["authors"].rstrip("."))}. '
-        f"<cite>{html.escape(work['title'])}</cite>.{venue} {work['year']}.{tail}</li>"
+        f"<cite>{html.escape(work.get(f'title_{lang}') or work['title'])}</cite>.{venue} {work['year']}.{tail}</li>"
     )
 
 

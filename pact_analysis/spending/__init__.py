@@ -19,7 +19,8 @@ job:
   interval holding the model's uncertainty and the chance of who exits);
 - :mod:`~pact_analysis.spending.backtest`: the same prediction made at an earlier date and checked
   against what was paid (:func:`known_at`, :func:`observed_spending`, :func:`backtest`, :func:`rolling_backtests`);
-- :mod:`~pact_analysis.spending.bands`: today's recipients by chronicity-risk band;
+- :mod:`~pact_analysis.spending.bands`: today's recipients by chronicity-risk band, listed in
+  :data:`BAND_ORDER` (:func:`in_band_order`);
 - :mod:`~pact_analysis.spending.scenario`: intensive case management for every alerted recipient
   (:func:`avoided_per_leaver`, :func:`scenario_years`, :func:`break_even_effect`, :func:`simulate`,
   :func:`tornado`);
@@ -48,7 +49,14 @@ from pact_analysis.spending.backtest import (
     observed_spending,
     rolling_backtests,
 )
-from pact_analysis.spending.bands import BANDS, last_year_by_band, merge_bands, risk_bands
+from pact_analysis.spending.bands import (
+    BAND_ORDER,
+    BANDS,
+    in_band_order,
+    last_year_by_band,
+    merge_bands,
+    risk_bands,
+)
 from pact_analysis.spending.by_profile import (
     MIN_PROFILE_COVERAGE,
     NO_PROFILE,
@@ -120,6 +128,7 @@ from pact_analysis.spending.scenario import (
 from pact_analysis.spending.wording import WORDINGS, effect_shown, effect_source_key, effect_wording
 
 __all__ = [
+    "BAND_ORDER",
     "BANDS",
     "MIN_PROFILE_COVERAGE",
     "NO_PROFILE",
@@ -158,6 +167,7 @@ __all__ = [
     "groups_to_fold_within",
     "future_spending",
     "head_profiles",
+    "in_band_order",
     "known_at",
     "last_full_year",
     "last_year_by_band",

@@ -12,6 +12,39 @@ from pact_analysis.spending.paid import spending_by_folded
 #: merged when either is small, see :func:`merge_bands`).
 BANDS = ("before_scoring", "low", "medium", "below_threshold", "high", "past_horizon", "not_scored")
 
+#: The order in which tables and figures list the bands: by time on the benefit (before scoring, the
+#: scored bands from low to high risk, not scored further into the spell, already chronic), then those
+#: no longer paid, the small bands folded together and the total.
+BAND_ORDER = (
+    "before_scoring",
+    "low",
+    "medium",
+    "below_threshold",
+    "high",
+    "not_scored",
+    "past_horizon",
+    "left",
+    "other",
+    "total",
+)
+
+
+def in_band_order(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a table indexed by band, in :data:`BAND_ORDER` (a band not listed there goes last).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Indexed by band (``future``, ``last_year``).
+
+    Returns
+    -------
+    DataFrame
+        The same rows, reordered.
+    """
+    rank = {band: i for i, band in enumerate(BAND_ORDER)}
+    return table.iloc[sorted(range(len(table)), key=lambda i: rank.get(table.index[i], len(rank)))]
+
 
 def flagged(scores: pd.DataFrame, threshold: float | None = None, top_k: int | None = None) -> pd.Series:
     """Whom the model flags, by ``person_key``: the alerts stage's selection, whether or not issued.

@@ -67,17 +67,57 @@ def net_cost(net: Mapping[str, Any]) -> dict[str, Any]:
     ----------
     net : mapping
         :func:`net_summary` (saving minus cost).
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``ci_low``, ``ci_high`` (as costs: positive is a cost), ``probability_saving``,
+        and ``median`` (as a cost) when ``net`` has one.
     """
 
     def cost(value: Any) -> float | None:
         return None if value is None else -float(value)
 
-    return {
+    out = {
         "estimate": cost(net["estimate"]),
         "ci_low": cost(net["ci_high"]),
         "ci_high": cost(net["ci_low"]),
         "probability_saving": net["probability_saving"],
     }
+    return out | ({"median": cost(net["median"])} if "median" in net else {})
+
+
+#: Columns of the stored tables that hold a net (saving minus cost), and the name of the same figure
+#: stored as a net *cost* (positive = cost), the one sign convention of the report and its files.
+NET_COST_COLUMNS = {
+    "years": {"net_eur": "net_cost_eur", "discounted_net_eur": "discounted_net_cost_eur"},
+    "tornado": {"net_low_eur": "net_cost_low_eur", "net_high_eur": "net_cost_high_eur"},
+    "breakeven_line": {"net_eur": "net_cost_eur"},
+}
+
+
+def as_net_cost(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """A stored table with each net (saving minus cost) turned into a net cost (positive = cost).
+
+    Parameters
+    ----------
+    name : str
+        The table's name in :data:`TABLES`; tables without a net are returned as they are.
+    table : DataFrame
+        The table as :func:`pact_analysis.spending.analysis.analyse` computes it.
+
+    Returns
+    -------
+    DataFrame
+        The same rows, the columns of :data:`NET_COST_COLUMNS` negated and renamed.
+    """
+    columns = NET_COST_COLUMNS.get(name, {})
+    if not columns:
+        return table
+    out = table.copy()
+    for column in columns:
+        out[column] = -out[column] + 0.0  # no "-0" where the net is zero
+    return out.rename(columns=columns)
 
 
 def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,7 +151,7 @@ def metrics(result: Mapping[str, Any]) -> dict[str, Any]:
         "future_5y_eur": float(result["future"].loc["total", "expected_eur"]),
         "cases": int(result["cases"]),
         "effect": {k: result["effect"][k] for k in ("estimate", "source")},
-        "net_cost": net_cost(net),
+        "net_cost": net_cost({k: v for k, v in net.items() if k != "median"}),  # the median: values.json
         "break_even_effect": float(result["break_even"]),
         "by_profile": {str(p): _number(v) for p, v in result["by_profile"]["spending_eur"].items()},
         "pilot_like": _pilot_like_headline(pilot_like_summary(result.get("pilot_like"))),
@@ -137,9 +177,10 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         because no landmark is validated), ``landmark_month`` (where the model scores when none is),
         ``horizon_month``, ``first_landmark``), ``registry_total_eur``, ``scale``, ``last_full``,
         ``mean_amount_eur`` (per month paid), ``top_share``, ``n_ceas``, ``effect`` (with
-        ``not_delivered``), ``cases``, ``break_even_effect``, ``net_5y_eur`` (:func:`net_summary`),
-        ``net_5y_eur_regional_scale``, ``tornado_base_eur`` and ``tornado_effect`` (the net and the
-        effect, the break-even one, at which the tornado is drawn), ``profile_names``,
+        ``not_delivered``), ``cases``, ``break_even_effect``, ``net_cost_5y_eur`` (:func:`net_summary`
+        as a net cost, :func:`net_cost`: positive is a cost, as in ``metrics/spending.json``),
+        ``net_cost_5y_eur_regional_scale``, ``tornado_base_net_cost_eur`` and ``tornado_effect`` (the
+        net cost and the effect, the break-even one, at which the tornado is drawn), ``profile_names``,
         ``profile_coverage`` (shares of the last full year's heads and spending with a profile:
         :func:`~pact_analysis.spending.by_profile.profile_coverage`) and ``overlapping_head_months``
         (head-months held by two or more overlapping spells of the head, paid once:
@@ -151,7 +192,7 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         (:func:`~pact_analysis.spending.backtest.horizon_backtest`; None when the records are short).
     """
     chron = result["chronicity"]
-    net = net_summary(result)
+    cost = net_cost(net_summary(result))
     factor = float(result["scale"]["factor"])
     return {
         "cfg": dict(result["cfg"]),
@@ -173,11 +214,12 @@ def values(result: Mapping[str, Any]) -> dict[str, Any]:
         "effect": dict(result["effect"]),
         "cases": int(result["cases"]),
         "break_even_effect": float(result["break_even"]),
-        "net_5y_eur": net,
-        "net_5y_eur_regional_scale": {
-            k: None if net[k] is None else net[k] * factor for k in ("estimate", "ci_low", "ci_high")
+        "net_cost_5y_eur": cost,
+        "net_cost_5y_eur_regional_scale": {
+            k: None if cost[k] is None else cost[k] * factor for k in ("estimate", "ci_low", "ci_high")
         },
-        "tornado_base_eur": round(float(result["tornado"].attrs["base"]), 2) + 0.0,  # no "-0" at break-even
+        # the net cost at the break-even effect: zero but for rounding (no "-0")
+        "tornado_base_net_cost_eur": round(-float(result["tornado"].attrs["base"]), 2) + 0.0,
         "tornado_effect": float(result["tornado"].attrs["at_effect"]),
         "profile_names": dict(result["profile_names"]),
         "profile_coverage": {
@@ -226,6 +268,9 @@ def _storable(table: pd.DataFrame) -> pd.DataFrame:
 def save_results(folder: Path, result: Mapping[str, Any]) -> None:
     """Write the report's tables, the scenario's draws and :func:`values` into ``folder``.
 
+    Every net is stored as a net cost, positive = cost (:func:`as_net_cost`), the sign of
+    ``metrics/spending.json``.
+
     Parameters
     ----------
     folder : Path
@@ -234,13 +279,13 @@ def save_results(folder: Path, result: Mapping[str, Any]) -> None:
         :func:`pact_analysis.spending.analysis.analyse`.
     """
     folder = Path(folder)
-    for name in TABLES:
-        _storable(result[name]).to_parquet(folder / f"{name}.parquet")
+    for name in TABLES:  # every net stored as a net cost (positive = cost)
+        _storable(as_net_cost(name, result[name])).to_parquet(folder / f"{name}.parquet")
     avoided = np.atleast_2d(result["avoided"])
     pd.DataFrame(avoided, columns=[str(y) for y in range(1, avoided.shape[1] + 1)]).rename_axis(
         "draw"
     ).to_parquet(folder / "avoided.parquet")
-    pd.DataFrame({"net_eur": np.asarray(result["simulated"], dtype=float)}).to_parquet(
+    pd.DataFrame({"net_cost_eur": -np.asarray(result["simulated"], dtype=float) + 0.0}).to_parquet(
         folder / "simulated.parquet"
     )
     write_json(folder / "values.json", values(result))
@@ -258,7 +303,8 @@ def load_results(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]
     -------
     (dict of DataFrame, dict)
         The tables of :data:`TABLES` plus ``avoided`` (draws x years, row 0 the estimate) and
-        ``simulated`` (one net per draw); and :func:`values`.
+        ``simulated`` (``net_cost_eur``, one net cost per draw), every net a net cost (positive = cost,
+        :func:`as_net_cost`); and :func:`values`.
     """
     folder = Path(folder)
     names = (*TABLES, "avoided", "simulated")

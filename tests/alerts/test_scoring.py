@@ -146,3 +146,16 @@ def test_threshold_rows_follow_the_chronicity_decision_and_hide_small_head_diffe
     gaps = np.abs(np.subtract.outer(heads, heads))
     assert not ((gaps > 0) & (gaps < 10)).any()  # 23 - 16 and 16 - 14 are not derivable
     assert not out.loc[out["current_published"], "published"].eq(False).any()
+
+
+def test_population_counts_place_every_open_spell_once():
+    """Open spells only; before the first landmark, at the horizon or past it; the rest are in between."""
+    spells = pd.DataFrame(
+        {
+            "event": [False, False, False, False, False, True],
+            "duration": [1.0, 2.99, 3.0, 23.9, 24.0, 10.0],
+        }
+    )
+    params = {"chronicity": {"landmarks": [3, 6, 9], "horizon_month": 24}}
+    counts = al.population_counts(spells, params)
+    assert counts == {"on_benefit": 5, "before_first_landmark": 2, "past_horizon": 1}

@@ -55,3 +55,14 @@ def test_without_a_threshold_the_band_is_the_scores_alert():
     scores = _scores().assign(alert=lambda d: d["person_key"].isin(["p04", "p10"]))
     band = sp.risk_bands(_current(scores), scores, 6, 36, top_k=1)
     assert _current(scores).loc[band == "high", "person_key"].tolist() == ["p04", "p10"]
+
+
+def test_bands_are_listed_by_time_on_the_benefit_then_left_other_and_total():
+    """Tables and figures list the bands in one order, whatever order the stage stored them in."""
+    codes = ["total", "left", "high", "past_horizon", "below_threshold", "not_scored", "before_scoring", "x"]
+    table = pd.DataFrame({"persons": range(len(codes))}, index=pd.Index(codes, name="band"))
+    ordered = sp.in_band_order(table)
+    assert list(ordered.index) == [
+        "before_scoring", "below_threshold", "high", "not_scored", "past_horizon", "left", "total", "x"
+    ]  # fmt: skip
+    assert ordered.loc["high", "persons"] == 2  # rows moved whole

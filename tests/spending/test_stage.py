@@ -122,9 +122,29 @@ def test_metrics_hold_only_the_headline_figures_and_the_effect_used(spent):
     cost = metrics["net_cost"]  # one sign convention: positive is a cost, the interval in the same sign
     assert cost["ci_low"] <= cost["ci_high"]
     _, values = sp.load_results(paths.spending)
-    net = values["net_5y_eur"]
-    assert cost["estimate"] == -net["estimate"] and cost["ci_low"] == -net["ci_high"]
-    assert cost["probability_saving"] == net["probability_saving"]
+    assert {k: values["net_cost_5y_eur"][k] for k in cost} == cost  # the value file in the same sign
+
+
+def test_every_stored_net_is_a_net_cost_in_the_sign_of_the_metrics(spent):
+    """Tables, draws and the value file state the net cost as ``metrics/spending.json``: positive = cost."""
+    paths, _ = spent
+    metrics = json.loads(paths.metric("spending").read_text(encoding="utf-8"))
+    tables, values = sp.load_results(paths.spending)
+    cost = metrics["net_cost"]["estimate"]
+    assert cost != 0
+    years = tables["years"]
+    assert "net_eur" not in years and "discounted_net_eur" not in years
+    assert years["discounted_net_cost_eur"].sum() == pytest.approx(cost, rel=1e-9)
+    assert (years["net_cost_eur"] == years["cost_eur"] - years["saving_eur"]).all()
+    assert values["net_cost_5y_eur"]["estimate"] == pytest.approx(cost, rel=1e-12)
+    scaled = values["net_cost_5y_eur_regional_scale"]["estimate"]
+    assert scaled == pytest.approx(cost * values["scale"]["factor"], rel=1e-12)
+    draws = tables["simulated"]["net_cost_eur"]
+    assert (draws < 0).mean() == pytest.approx(metrics["net_cost"]["probability_saving"])
+    line = tables["breakeven_line"]  # the net cost falls as the effect grows
+    assert line["net_cost_eur"].iloc[0] > line["net_cost_eur"].iloc[-1]
+    effect = tables["tornado"].loc["effect"]  # a larger effect, a smaller net cost
+    assert effect["net_cost_high_eur"] < effect["net_cost_low_eur"]
 
 
 def test_the_report_finds_every_table_it_shows(spent):
