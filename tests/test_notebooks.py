@@ -30,7 +30,7 @@ REQUIRED_FIGURES = {
         "chronicity.validation.calibration.alt",
         "chronicity.threshold.curve.alt",
     ],
-    "04_alerts": ["alerts.province.figure.alt", "alerts.reasons.figure.alt"],
+    "04_alerts": [],  # drawn only when alerts are issued (test_alert_figures_are_drawn_or_said_absent)
     "05_pilot_evaluation": [
         "pilot_evaluation.flow.diagram.alt",
         "pilot_evaluation.comparison.love.alt",
@@ -66,6 +66,15 @@ def test_report_renders_with_every_figure_it_draws(rendered_reports, name, lang)
         template = i18n.catalogue(lang)[key]  # an alt text may hold placeholders: match the text before them
         alt = template.split("{")[0].replace('"', "&quot;")
         assert f'alt="{alt}' in page, f"{name} ({lang}) lacks the figure {key}"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_alert_figures_are_drawn_or_said_absent(rendered_reports, lang):
+    page = (rendered_reports.reports / lang / "04_alerts.html").read_text(encoding="utf-8")
+    none = i18n.catalogue(lang)["alerts.province.no_alerts"].split("{")[0]
+    for key in ("alerts.province.figure.alt", "alerts.reasons.figure.alt"):
+        alt = i18n.catalogue(lang)[key].split("{")[0].replace('"', "&quot;")
+        assert (f'alt="{alt}' in page) != (none in page), key
 
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)

@@ -8,7 +8,6 @@ complies, so that the test holds it there.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -44,16 +43,14 @@ def typography_problems(reports: Path, lang: str, name: str) -> list[str]:
 
 
 def suppressed_shares(reports: Path, name: str) -> dict[str, float]:
-    """Share of hidden cells of each published table of a report (row labels not counted): counts
-    shown as ``[c]`` and the cells blanked because they would give one away (the sidecar's
-    ``derived``)."""
+    """Share of hidden cells of each published table of a report (row labels not counted): cells
+    shown as ``[c]``, suppressed counts and the values that would give one away (the sidecar's
+    ``derived``, marked ``[c]`` too)."""
     shares = {}
     for csv in sorted((reports / "tables" / name).glob("*.csv")):
         cells = pd.read_csv(csv, dtype=str, index_col=0, keep_default_na=False).to_numpy().ravel()
-        sidecar = csv.with_suffix(".json")
-        derived = json.loads(sidecar.read_text(encoding="utf-8")).get("derived", 0) if sidecar.exists() else 0
         if cells.size:
-            shares[csv.stem] = (float((cells == disclosure.SUPPRESSED).sum()) + derived) / cells.size
+            shares[csv.stem] = float((cells == disclosure.SUPPRESSED).sum()) / cells.size
     return shares
 
 
