@@ -135,7 +135,11 @@ by_province = by_province.sort_index(key=lambda names: names.map(alphabetical)) 
 exit_columns = [c for c in exit_columns if c not in never]
 # one suppression decision for the table and the figure: a province is drawn only if none of its
 # counts is suppressed in the table (shares of a row with a hidden cell would give the cell back)
-protected = disclosure.protect(by_province, disclosure_min_cell, columns=["spells", "ongoing", *exit_columns])
+# ended files by route only: the files and the open ones per province are not shown, since report 03
+# publishes spells and exits per province (censored spells = open files), and with a row total
+# they would give back a hidden route (one suppression decision across the reports)
+by_province = by_province[exit_columns]
+protected = disclosure.protect(by_province, disclosure_min_cell, columns=exit_columns)
 shown = ~protected.mask.any(axis=1)
 omitted = [str(p) for p in by_province.index[~shown]]
 omitted_text = " " + r.t("spells.exits.omitted", provinces=", ".join(omitted)) if omitted else ""
@@ -152,7 +156,7 @@ if len(shares):
     r.figure(ax, "spells.exits", omitted=omitted_text)
 else:
     r.say("spells.exits.none")
-r.table(protected, "spells.by_province", counts=["spells", "ongoing", *exit_columns])
+r.table(protected, "spells.by_province", counts=exit_columns)
 if never:
     r.say("spells.never", routes=", ".join(r.value(c) for c in never))
 

@@ -251,9 +251,11 @@ if truth is not None:
         for method, clusters in clusterings.items()
     }
     r.table(
-        pd.DataFrame.from_dict(affected, orient="index").rename_axis("method"),
+        pd.DataFrame.from_dict(affected, orient="index")
+        .rename_axis("method")
+        .rename(columns={"spells": "files"}),
         "downstream.table",
-        counts=["spells", "merged", "split"],
+        counts=["files", "merged", "split"],
         additive=False,
     )
 else:

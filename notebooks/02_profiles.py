@@ -84,8 +84,8 @@ r.findings(
     largest_share=r.pct(sizes.loc[largest, "share"]),
     stable=r.n(stable),
     pathways_ari=r.num(results["pathways_profile_ari"]),
-    ari=r.num(results.get("ari", np.nan)),
-    ceiling=r.num(results.get("supervised_ceiling_ari", np.nan)),
+    ari=r.num(results.get("ari", np.nan), 3),
+    ceiling=r.num(results.get("supervised_ceiling_ari", np.nan), 3),
     share_of_ceiling=r.pct(results.get("ari_share_of_ceiling", np.nan), 0),
 )
 if validated:
@@ -267,7 +267,9 @@ r.say(
     left_out=", ".join(trait_label(t) for t in universal) or r.t("none"),
 )
 top_traits = profiles.most_frequent_traits(card_traits)
-curves = tables["km_curves"].set_index("month")
+# each curve stops where fewer than the minimum cell are still followed: a step there is a person
+at_risk = tables["km_at_risk"].set_index("month")
+curves = tables["km_curves"].set_index("month").where(at_risk >= disclosure_min_cell)
 medians = tables["km_medians"].set_index("profile")["median_months"]
 exits = tables["exits"].set_index("profile")
 services = items[items["variable"].str.startswith("used_") & (items["value"] == "yes")]
@@ -372,7 +374,12 @@ r.say(
     sample=r.n(results["n_selection"]),
 )
 if validated:
-    r.say("baseline.truth", kproto=r.num(results["kprototypes_ari"]), ari=r.num(results["ari"]))
+    r.say(  # both on the same persons (the k-prototypes selection)
+        "baseline.truth",
+        kproto=r.num(results["kprototypes_ari"]),
+        ari=r.num(results["lca_ari_kprototypes_persons"]),
+        persons=r.count(results["n_kprototypes_validated"]),
+    )
 
 # %%
 r.heading("pathways")
@@ -430,8 +437,8 @@ r.heading("validation")
 if validated:
     r.say(
         "validation.text",
-        ari=r.num(results["ari"]),
-        ceiling=r.num(results["supervised_ceiling_ari"]),
+        ari=r.num(results["ari"], 3),
+        ceiling=r.num(results["supervised_ceiling_ari"], 3),
         share=r.pct(results["ari_share_of_ceiling"], 0),
         k=r.n(results["k_chosen"]),
         k_true=r.n(results["k_true"]),

@@ -40,7 +40,7 @@ from functools import partial
 from pathlib import Path
 
 from pact_analysis import chronicity as ch
-from pact_analysis import report
+from pact_analysis import disclosure, report
 from pact_analysis.chronicity import figures as fig
 from pact_analysis.chronicity import tables as cs
 from pact_analysis.chronicity.spells import UNKNOWN_EXIT
@@ -75,7 +75,22 @@ overall = res["km_all"].iloc[0]
 metrics = res["metrics"]["estimate"]
 chosen = chronicity_chosen_model
 back = res["reentry_km"].set_index("group")
-returned_24 = 1 - back.loc[["JOB_INCOME", "NON_COMPLIANCE"], "still_24"]
+routes = res["cause_cox"].groupby(level="cause")["events"].first()
+unknown = int(v["exits"] - routes.loc[routes.index.isin(ch.CAUSES)].sum())
+# exits and returns are both counts of persons: a small number of returns is suppressed; the text,
+# the figure and the table publish a route's returns only where the table does
+returns_published = cs.returns_table(back, unknown, disclosure_min_cell)
+returns_shown = returns_published.table
+returns_hidden = [g for g in back.index if returns_published.mask.loc[g, "events"]]
+
+
+def back_24(route):
+    """A route's share back within 24 months as the table publishes it."""
+    if route in returns_hidden:
+        return r.t("common.suppressed_in_text", mark=disclosure.SUPPRESSED)
+    return r.pct(returns_shown.loc[route, "back_24"])
+
+
 ci = res["metrics"].loc[(chosen, "c_index")]
 
 # %%
@@ -116,14 +131,14 @@ values = {
     **dv,
     "still_24": r.pct(overall["still_24"]),
     "still_36": r.pct(overall["still_36"]),
-    "back_job": r.pct(returned_24["JOB_INCOME"]),
-    "back_sanction": r.pct(returned_24["NON_COMPLIANCE"]),
+    "back_job": back_24("JOB_INCOME"),
+    "back_sanction": back_24("NON_COMPLIANCE"),
     "c_index": r.quantity("chronicity.c_index", v["c_index"], "num", 3, where="findings"),
     "c_lower": r.num(ci["ci_lower"], 3),
     "c_upper": r.num(ci["ci_upper"], 3),
     "auc": r.num(v["auc"], 3),
     "slope": r.num(v["calibration_slope"], 2),
-    "threshold": r.num(v["alert_threshold"], 2),
+    "threshold": r.num(v["alert_threshold"], 3),
     "alert_rate": r.pct(v["alert_rate"]),
 }
 if truth:
@@ -161,6 +176,7 @@ r.say(
     heads=r.count(v["heads"]),
     exits=r.count(v["exits"]),
     merged=r.count(v["merged_files"]),
+    superseded=r.count(v["open_superseded_files"]),
     truncated=r.count(v["left_truncated_spells"]),
     median_no_entry=r.num(v["median_months_no_entry"], 1),
 )
@@ -209,7 +225,7 @@ r.figure(ax, "km.household")
 
 # %%
 if "km_profile" not in res:
-    r.say("km.no_profile")
+    r.say("km.no_profile", profiles=r.ref("02_profiles"))
 r.table(
     cs.km_summary(res),
     "km.table",
@@ -261,8 +277,6 @@ r.table(aft, "aft.table")
 r.heading("competing")
 cif = res["cif"]
 at = cs.cif_at(cif)
-routes = res["cause_cox"].groupby(level="cause")["events"].first()
-unknown = int(v["exits"] - routes.loc[routes.index.isin(ch.CAUSES)].sum())
 at = at.loc[at.index.get_level_values(0).isin(ch.CAUSES)]
 r.say(
     "competing.text",
@@ -278,12 +292,10 @@ ax.set_ylim(0, min(1.0, float(cif["ci_upper"].max()) + 0.05))
 ax.legend(fontsize="small")
 r.figure(ax, "competing.cif")
 r.table(at, "competing.table", percent=["cif", "ci_lower", "ci_upper"])
-if unknown:
-    few = unknown < disclosure_min_cell
-    r.say(
-        "competing.unknown",
-        exits=r.t("competing.unknown_few", min_cell=r.n(disclosure_min_cell)) if few else r.count(unknown),
-    )
+if unknown:  # the count as the re-entry table publishes it: one decision
+    hidden_unknown = bool(returns_published.mask.loc[UNKNOWN_EXIT, "n"])
+    suppressed = r.t("common.suppressed_in_text", mark=disclosure.SUPPRESSED)
+    r.say("competing.unknown", exits=suppressed if hidden_unknown else r.count(unknown))
 
 # %%
 r.say("competing.cause_specific")
@@ -297,37 +309,23 @@ r.say("competing.fine_gray")
 
 # %%
 r.heading("reentry")
-r.say(
-    "reentry.text",
-    back_job=r.pct(returned_24["JOB_INCOME"]),
-    back_sanction=r.pct(returned_24["NON_COMPLIANCE"]),
-)
+r.say("reentry.text", back_job=back_24("JOB_INCOME"), back_sanction=back_24("NON_COMPLIANCE"))
 curves = ch.publishable_curves(res["reentry_curves"], disclosure_min_cell)
-no_return = back.index[back["events"] == 0]  # a flat line at 0 is invisible under the axis
-curves = curves.loc[~curves["group"].isin(no_return)]
+no_return = [
+    g for g, e in returns_shown["events"].items() if isinstance(e, int) and e == 0
+]  # not [c], not blank
+curves = curves.loc[~curves["group"].isin([*no_return, *returns_hidden])]  # a flat line at 0 is invisible
 curves = curves.assign(
     survival=1 - curves["survival"], ci_lower=1 - curves["ci_upper"], ci_upper=1 - curves["ci_lower"]
 )
 ax = fig.plot_curves(curves, label, r.t("reentry.xlabel"), r.t("reentry.ylabel"))
 ax.set_ylim(0, min(1.0, float(curves["ci_upper"].max()) + 0.05))
 ax.legend(fontsize="small")
-none_back = ", ".join(label(g) for g in no_return)
-r.figure(ax, "reentry.curves", none_back=r.t("reentry.none_back", routes=none_back) if len(no_return) else "")
-returns = back[["n", "events", "still_12", "still_24"]].assign(
-    back_12=lambda d: 1 - d["still_12"], back_24=lambda d: 1 - d["still_24"]
-)
-returns = returns[["n", "events", "back_12", "back_24"]].rename_axis("exit_cause")
-if unknown:  # the routes add up to the exits published above: the unrecorded ones are a row too
-    returns.loc[UNKNOWN_EXIT] = [unknown, float("nan"), float("nan"), float("nan")]
-    returns = returns.astype({"n": int, "events": "Int64"})
-r.table(
-    returns,
-    "reentry.table",
-    counts=["n"],
-    additive=True,
-    derived=["events", "back_12", "back_24"],
-    percent=["back_12", "back_24"],
-)
+notes = r.t("reentry.none_back", routes=", ".join(label(g) for g in no_return)) if no_return else ""
+if returns_hidden:
+    notes += r.t("reentry.not_published", routes=", ".join(label(g) for g in returns_hidden))
+r.figure(ax, "reentry.curves", none_back=notes)
+r.table(returns_published, "reentry.table", percent=["back_12", "back_24"])
 r.say("reentry.model")
 r.table(cs.ratio_table(res["reentry_cox"]), "reentry.cox_table", decimals={"p": 3})
 
@@ -434,7 +432,7 @@ r.say(
     ranges=cs.ranges_text(established, num2), bootstrap=r.n(v["bootstrap"]), min_cell=r.n(disclosure_min_cell),
 )  # fmt: skip
 texts = {k: r.t(f"threshold.{k}") for k in ("model", "all", "none", "xlabel", "ylabel")}
-texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 2))
+texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 3))
 r.figure(fig.plot_decision_curve(dc, v["alert_threshold"], texts), "threshold.curve")
 # only the rows of the one suppression decision shared with report 04 (no small count by differencing)
 published_dc = dc.loc[dc["published"]] if "published" in dc else dc
@@ -456,12 +454,10 @@ r.table(
 
 # %%
 r.heading("fairness")
-r.say("fairness.text", threshold=r.num(v["alert_threshold"], 2), min_cell=r.n(disclosure_min_cell))
+r.say("fairness.text", threshold=r.num(v["alert_threshold"], 3), min_cell=r.n(disclosure_min_cell))
 rates = {"false_positive_rate": r.t("fairness.fpr"), "false_negative_rate": r.t("fairness.fnr")}
-# every table of the audit protected together: nested tables cannot be differenced
-protected = ch.protect_audits(
-    {name: res[f"fairness_{name}"] for name in ch.FAIRNESS_GROUPS}, disclosure_min_cell
-)
+# every table of the audit protected together by the stage: nested tables cannot be differenced
+protected = ch.protected_audits(res, v)
 audits = {name: audit.table for name, audit in protected.items()}
 # the finest grouping with at least two groups whose two error rates are both publishable
 drawable = {
@@ -471,7 +467,14 @@ drawable = {
 drawn = next((n for n in ("sex_nationality", "nationality", "sex", "disability", "province") if drawable.get(n, 0) >= 2), None)  # fmt: skip
 if drawn:
     ax = fig.plot_group_rates(audits[drawn], label, rates, r.t("fairness.xlabel"))
-    r.figure(ax, "fairness.rates", grouping=r.t(f"fairness.by.{drawn}"))
+    left_out = audits[drawn].iloc[:-1]
+    nonempty = left_out["n"].isna() | (left_out["n"] > 0)  # empty intersections are no group
+    left_out = left_out.loc[nonempty & left_out[list(rates)].isna().any(axis=1)].index
+    names = ", ".join(
+        " × ".join(label(str(v)) for v in (g if isinstance(g, tuple) else (g,))) for g in left_out
+    )
+    omitted = r.t("fairness.rates.omitted", groups=names) if len(left_out) else ""
+    r.figure(ax, "fairness.rates", grouping=r.t(f"fairness.by.{drawn}"), omitted=omitted)
 else:
     r.say("fairness.rates_none", min_cell=r.n(disclosure_min_cell))
 
@@ -557,7 +560,7 @@ r.say(
 r.heading("transparency")
 r.say(
     "transparency.text",
-    threshold=r.num(v["alert_threshold"], 2),
+    threshold=r.num(v["alert_threshold"], 3),
     window=r.n(chronicity_horizon_month - chronicity_landmark_month),
     landmark=r.n(chronicity_landmark_month),
     horizon=r.n(chronicity_horizon_month),

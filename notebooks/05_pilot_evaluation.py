@@ -32,6 +32,7 @@ evaluation_claim_improved = 0.65
 evaluation_claim_users = 0.89
 evaluation_claim_professionals = 0.84
 evaluation_improved_change = 0.5
+chronicity_merge_gap_months = 1.0
 
 # %%
 from pathlib import Path
@@ -233,7 +234,12 @@ r.findings(
 
 # %%
 r.heading("design")
-r.say("design.text", n=r.n(power["n"]), clusters=r.n(power["clusters"]), start=r.date(evaluation_pilot_start))
+r.say(
+    "design.text", n=r.n(power["n"]), clusters=r.n(power["clusters"]), start=r.date(evaluation_pilot_start),
+    gap=r.t("design.gap_one")
+    if float(chronicity_merge_gap_months) == 1
+    else r.t("design.gap_months", n=r.num(chronicity_merge_gap_months, 0 if float(chronicity_merge_gap_months).is_integer() else 1)),
+)  # fmt: skip
 r.heading("power", level=3)
 r.say(
     "power.text",

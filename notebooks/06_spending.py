@@ -36,10 +36,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from pact_analysis import report
+from pact_analysis import disclosure, report
 from pact_analysis import spending as sp
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
+
+#: The heads behind each part of a chronic share (protected with it, not published).
+BEHIND = ["chronic_persons", "other_persons"]
 
 res, v = sp.load_results(Paths(Path(root)).spending)
 cfg, chron, scale, effect = v["cfg"], v["chronicity"], v["scale"], v["effect"]
@@ -134,13 +137,28 @@ def profile_label(profile: str) -> str:
 # %%
 r.title()
 r.banner(data_source)
+# a year's chronic share as the yearly table publishes it (one decision for table, figure and text)
+yearly_shares = sp.protect_spending(
+    yearly[["spending_eur", "persons", "chronic_share", *BEHIND]], disclosure_min_cell
+)
+yearly_shares = yearly_shares.table["chronic_share"]
+hidden_years = yearly_shares.map(lambda x: isinstance(x, str))
+
+
+def chronic_share_of(year):
+    """The chronic share of ``year`` for a sentence, or the mark of a value not published."""
+    if hidden_years[year]:
+        return r.t("common.suppressed_in_text", mark=disclosure.SUPPRESSED)
+    return r.pct(yearly.loc[year, "chronic_share"], 0)
+
+
 r.findings(
     total=meur(v["registry_total_eur"]),
     first_year=str(yearly.index.min()),
     last_year=str(yearly.index.max()),
     last_full=str(last_full),
     spent_last_full=meur(yearly.loc[last_full, "spending_eur"], 2),
-    chronic_share=r.pct(yearly.loc[last_full, "chronic_share"], 0),
+    chronic_share=chronic_share_of(last_full),
     chronic=r.n(cfg["chronic_months"]),
     scaled_last_full=meur(comparison.loc[last_full, "scaled_eur"], 0),
     published_last_full=meur(comparison.loc[last_full, "published_eur"], 0)
@@ -191,6 +209,8 @@ r.say(
 )
 chronic_eur = yearly["spending_eur"] * yearly["chronic_share"] * factor / 1e6
 early_eur = yearly["spending_eur"] * factor / 1e6 - chronic_eur
+whole_eur = (yearly["spending_eur"] * factor / 1e6).where(hidden_years, 0.0)  # split not published
+chronic_eur, early_eur = chronic_eur.mask(hidden_years, 0.0), early_eur.mask(hidden_years, 0.0)
 fig, ax = plt.subplots(figsize=(7.5, 4.2))
 # a year with fewer than 12 months in the data is marked on its label and hatched
 partial = yearly["months_covered"] < 12
@@ -207,6 +227,14 @@ ax.bar(
     label=r.t("yearly.chronic", chronic=cfg["chronic_months"]),
     hatch=hatch,
 )
+if hidden_years.any():
+    ax.bar(
+        labels,
+        whole_eur,
+        color="0.7",
+        label=r.t("yearly.not_split", min_cell=disclosure_min_cell),
+        hatch=hatch,
+    )
 published = comparison["published_eur"] / 1e6
 ax.scatter(labels, published, color="black", marker="D", zorder=3, label=r.t("yearly.published"))
 ax.set_ylabel(r.t("yearly.ylabel"))
@@ -220,8 +248,8 @@ r.figure(
     months=r.n(int(yearly["months_covered"].iloc[-1])),
     chronic=r.n(cfg["chronic_months"]),
     first=str(yearly.index.min()),
-    first_share=r.pct(yearly["chronic_share"].iloc[0], 0),
-    last_share=r.pct(yearly["chronic_share"].iloc[-1], 0),
+    first_share=chronic_share_of(yearly.index[0]),
+    last_share=chronic_share_of(yearly.index[-1]),
     published_years=", ".join(published_years),
 )
 shown = comparison.assign(
@@ -230,9 +258,20 @@ shown = comparison.assign(
     published_meur=comparison["published_eur"] / 1e6,
 )[["spending_keur", "scaled_meur", "published_meur", "ratio", "months_covered"]]
 r.table(
-    yearly.rename(index=str).assign(spending_keur=yearly["spending_eur"].to_numpy() / 1e3)[
-        ["spending_keur", "persons", "months", "mean_amount_eur", "chronic_share", "months_covered"]
-    ],
+    sp.protect_spending(
+        yearly.rename(index=str).assign(spending_keur=yearly["spending_eur"].to_numpy() / 1e3)[
+            [
+                "spending_keur",
+                "persons",
+                "months",
+                "mean_amount_eur",
+                "chronic_share",
+                "months_covered",
+                *BEHIND,
+            ]
+        ],
+        disclosure_min_cell,
+    ),
     "yearly.table",
     counts=["persons"],
     additive=False,
@@ -275,9 +314,12 @@ r.say(
     floor=r.pct(coverage["floor"], 0),
 )
 r.table(
-    by_profile.rename(index=profile_label).assign(spending_keur=by_profile["spending_eur"].to_numpy() / 1e3)[
-        ["spending_keur", "persons", "chronic_share"]
-    ],
+    sp.protect_spending(
+        by_profile.rename(index=profile_label).assign(
+            spending_keur=by_profile["spending_eur"].to_numpy() / 1e3
+        )[["spending_keur", "persons", "chronic_share", *BEHIND]],
+        disclosure_min_cell,
+    ),
     "profiles.table",
     counts=["persons"],
     additive=False,
@@ -300,7 +342,7 @@ if chron.get("alerts_withheld"):
     )
 r.say(
     "bands.text",
-    threshold=r.pct(chron["alert_threshold"], 0),
+    threshold=r.pct(chron["alert_threshold"], 1),
     horizon=r.n(chron["horizon_month"]),
     first=r.n(chron["first_landmark"]),
     not_scored=r.t("bands.not_scored." + ("unvalidated" if unvalidated else "validated"), month=scored_month),
@@ -309,9 +351,12 @@ if chron.get("alert_top_k") is not None:
     r.say("bands.capped", top_k=r.n(chron["alert_top_k"]))
 band_table = sp.in_band_order(res["last_year"])  # bands listed by time on the benefit, as in Figure 2
 r.table(
-    band_table.assign(spending_keur=band_table["spending_eur"] / 1e3)[
-        ["spending_keur", "persons", "mean_amount_eur", "chronic_share"]
-    ].rename(index=r.value),  # labels, not codes, in the published CSV too
+    sp.protect_spending(
+        band_table.assign(spending_keur=band_table["spending_eur"] / 1e3)[
+            ["spending_keur", "persons", "mean_amount_eur", "chronic_share", *BEHIND]
+        ].rename(index=r.value),  # labels, not codes, in the published CSV too
+        disclosure_min_cell,
+    ),
     "bands.table",
     counts=["persons"],
     additive=False,
@@ -524,10 +569,14 @@ r.figure(
 
 # %%
 r.heading("tornado", level=3)
+# at the break-even effect the net cost is zero to the euro: said so, not "0 thousand €"
+at_zero = abs(v["tornado_base_net_cost_eur"]) < 1
 r.say(
     "tornado.text",
     top_input=r.t(f"input.{top_input}"),
-    base=keur(v["tornado_base_net_cost_eur"]),
+    base=r.t("tornado.zero")
+    if at_zero
+    else r.t("tornado.amount", amount=keur(v["tornado_base_net_cost_eur"])),
     at_effect=r.num(100 * v["tornado_effect"], 1),
 )
 fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.5 * len(tornado)))
@@ -586,9 +635,12 @@ r.say(
 # %%
 r.heading("common.appendix")
 r.table(
-    by_ceas.assign(spending_keur=by_ceas["spending_eur"] / 1e3)[
-        ["spending_keur", "persons", "chronic_share"]
-    ].rename(index=r.value),
+    sp.protect_spending(
+        by_ceas.assign(spending_keur=by_ceas["spending_eur"] / 1e3)[
+            ["spending_keur", "persons", "chronic_share", *BEHIND]
+        ].rename(index=r.value),
+        disclosure_min_cell,
+    ),
     "ceas.table",
     counts=["persons"],
     additive=False,

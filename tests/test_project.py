@@ -89,6 +89,30 @@ def test_every_stage_dependency_is_committed_or_produced(dvc_stages):
             assert dep in produced or (ROOT / dep).exists(), f"stage {name}: dependency {dep} does not exist"
 
 
+def test_a_stage_whose_code_reads_the_minimum_cell_lists_it_and_the_disclosure_code(dvc_stages):
+    """A stage that takes a suppression decision re-runs when the minimum cell or the rule changes."""
+    for name, stage in dvc_stages.items():
+        code = [
+            ROOT / d for d in stage.get("deps", []) if d.startswith("pact_analysis/") and d.endswith(".py")
+        ]
+        code += [p for d in stage.get("deps", []) if (ROOT / d).is_dir() and d.startswith("pact_analysis/")
+                 for p in (ROOT / d).rglob("*.py")]  # fmt: skip
+        if name.startswith("report_"):
+            continue
+        texts = [p.read_text() for p in code if "disclosure" not in p.relative_to(ROOT).parts]  # its users
+        uses = (
+            "from pact_analysis.disclosure",
+            "from pact_analysis import disclosure",
+            "pact_analysis.disclosure.",
+        )
+        if any(u in t for t in texts for u in uses):
+            assert "pact_analysis/disclosure" in stage["deps"], f"{name} imports the disclosure code"
+        if any(r in t for t in texts for r in ('get("disclosure"', 'params["disclosure"]')):
+            params = stage.get("params", [])
+            assert "disclosure.min_cell" in params or "disclosure" in params, f"{name} reads the minimum cell"
+            assert "pact_analysis/disclosure" in stage["deps"], name
+
+
 def test_report_stages_list_the_params_their_notebook_declares(dvc_stages, tmp_path):
     """DVC re-runs a report when a parameter it reads changes only if the stage lists that parameter."""
     from pact_analysis.report import declared_parameters, dotted_names

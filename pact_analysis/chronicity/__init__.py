@@ -129,6 +129,7 @@ from pact_analysis.chronicity.tables import (
     load_results,
     metrics_wide,
     predictor_label,
+    protected_audits,
     ratio_table,
     with_intervals,
 )
@@ -194,6 +195,7 @@ __all__ = [
     "exit_dataset",
     "factor_of",
     "fairness_audit",
+    "protected_audits",
     "fairness_table",
     "fill_missing",
     "fit_aft",

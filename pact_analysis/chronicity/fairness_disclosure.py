@@ -129,7 +129,9 @@ def _settle(values: np.ndarray, mask: np.ndarray, slices: list[np.ndarray], min_
         before = mask.copy()
         for ids in slices:
             cells = pd.DataFrame(np.where(ids >= 0, values[ids], np.nan))
-            hidden = suppression_mask(cells, min_cell, forced=np.where(ids >= 0, mask[ids], False))
+            hidden = suppression_mask(
+                cells, min_cell, forced=np.where(ids >= 0, mask[ids], False), bounded=False
+            )  # the bounds are checked on every relation at once (protect_relations)
             mask[ids[hidden.to_numpy() & (ids >= 0)]] = True
         if (mask == before).all():
             break

@@ -24,6 +24,7 @@ import pandas as pd
 
 from pact_analysis import codebook
 from pact_analysis.chronicity.fairness import FAIRNESS_GROUPS, fairness_audit
+from pact_analysis.chronicity.fairness_disclosure import protect_audits
 from pact_analysis.chronicity.metrics import (
     calibration,
     decision_curve,
@@ -197,7 +198,10 @@ def competing_results(spells: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def reentry_results(spells: pd.DataFrame, extraction_date: Any) -> dict[str, pd.DataFrame]:
     """Time from an exit back to the RGC by exit cause, and what predicts a return (Cox)."""
     back = reentry_dataset(spells, extraction_date)
-    km = kaplan_meier(back, "time_out", "returned", by="exit_cause", at=AT_MONTHS)
+    # returns are followed after the recorded routes; the other exits are one row of the report's
+    # table, not followed (an unknown route can be a missing end date, not a time off the benefit)
+    recorded = back.loc[back["exit_cause"].isin(CAUSES)]
+    km = kaplan_meier(recorded, "time_out", "returned", by="exit_cause", at=AT_MONTHS)
     # exits to care or a move leave the RGC's reach: the model compares exits to a job and sanctions
     back = back.loc[back["exit_cause"].isin(["JOB_INCOME", "NON_COMPLIANCE"])]
     back = back.assign(exit_non_compliance=(back["exit_cause"] == "NON_COMPLIANCE").astype(float))
@@ -335,12 +339,25 @@ def useful_ranges(curve: pd.DataFrame, column: str = "useful") -> list[list[floa
 
 def fairness_results(
     landmark: pd.DataFrame, spells: pd.DataFrame, params: dict[str, Any], threshold: float
-) -> dict[str, pd.DataFrame]:
-    """The fairness audit of the deployed model on ``landmark`` (the test cohort's rows at the
-    validated landmarks), one table per grouping of
-    :data:`~pact_analysis.chronicity.fairness.FAIRNESS_GROUPS`, at ``threshold`` (the deployed
-    model's, set by ``chronicity.alert_share``)."""
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The fairness audit of the deployed model, protected for publication once.
+
+    One table per grouping of :data:`~pact_analysis.chronicity.fairness.FAIRNESS_GROUPS`, on
+    ``landmark`` (the test cohort's rows at the validated landmarks) at ``threshold`` (the deployed
+    model's, set by ``chronicity.alert_share``); the tables are protected together
+    (:func:`~pact_analysis.chronicity.fairness_disclosure.protect_audits`, ``disclosure.min_cell``)
+    so every report reads one suppression decision.
+
+    Returns
+    -------
+    (dict, dict)
+        Tables ``fairness_<grouping>`` (the protected audit without its counts behind the rates:
+        ``n`` NaN where suppressed, blanked values NaN) and ``fairness_<grouping>_blanked`` (where
+        values were blanked); values ``fairness_suppressed``: per grouping, the primary, secondary
+        and derived cells.
+    """
     cfg = chronicity_params(params)
+    min_cell = int(params.get("disclosure", {}).get("min_cell", 10))
     threshold = float(threshold)
     attrs = spells.drop_duplicates("spell_id").set_index("spell_id")[["sex", "nationality", "disability"]]
     # one row per person (the earliest landmark at which the model scored them): the rates are
@@ -349,21 +366,20 @@ def fairness_results(
     val = landmark.sort_values(order, kind="stable").drop_duplicates("person_key").join(attrs, on="spell_id")
     val["disability_status"] = np.where(val["disability"] > 0, "with_disability", "without_disability")
     seed = int(params.get("seed", 0))
-    out = {}
+    audits = {}
     for name, columns in FAIRNESS_GROUPS.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = fairness_audit(
-                val,
-                "still",
-                DEPLOYED,
-                columns,
-                threshold=threshold,
-                n_boot=int(cfg["bootstrap"]),
-                seed=seed,
+            audits[name] = fairness_audit(
+                val, "still", DEPLOYED, columns, threshold=threshold, n_boot=int(cfg["bootstrap"]), seed=seed
             )
-        out[f"fairness_{name}"] = table
-    return out
+    out, counts = {}, {}
+    for name, audit in protect_audits(audits, min_cell).items():
+        behind = [c for c in audit.table if c.endswith(("_num", "_den"))]  # the counts behind the rates
+        out[f"fairness_{name}"] = audit.table.drop(columns=behind)
+        out[f"fairness_{name}_blanked"] = audit.blanked
+        counts[name] = {"primary": audit.primary, "secondary": audit.secondary, "derived": audit.derived}
+    return out, {"fairness_suppressed": counts}
 
 
 # -- validation against the truth ------------------------------------------------------------------
@@ -465,8 +481,12 @@ def analyse(
     predictive, pvalues = predictive_results(tables, params, truth)
     out |= predictive
     progress("predictive models fitted and validated")
-    out |= fairness_results(predictive["test_landmark"], spells, params, pvalues["alert_threshold"])
-    progress("fairness audited")
+    fairness, fvalues = fairness_results(
+        predictive["test_landmark"], spells, params, pvalues["alert_threshold"]
+    )
+    out |= fairness
+    values |= fvalues
+    progress("fairness audited and protected for publication")
     values |= pvalues | {
         "synthetic": truth is not None,
         "spells": int(len(spells)),

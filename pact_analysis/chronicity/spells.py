@@ -117,6 +117,7 @@ def build_spells(
     obs_start = pd.Timestamp(cfg["observation_start"]) if cfg.get("observation_start") else None
     spells["start_date"] = pd.to_datetime(spells["start_date"])
     spells["end_date"] = pd.to_datetime(spells["end_date"])
+    spells = spells.loc[spells["start_date"] <= extraction]  # a file begun after it is not yet paid
     spells.loc[spells["end_date"] > extraction, ["end_date", "exit_reason"]] = [pd.NaT, None]
     spells = spells.sort_values(["person_key", "start_date", "spell_id"], kind="stable").reset_index(
         drop=True
@@ -129,7 +130,9 @@ def build_spells(
     gap = _months(spells["start_date"] - prev_end)
     new = gap.isna() | (gap >= float(cfg["merge_gap_months"]))
     new |= spells["person_key"] != spells["person_key"].shift()
-    new |= spells.pop("_break_before")  # the file after a superseded open file starts an episode
+    # the file after a superseded open file starts an episode, unless another earlier file of the
+    # person still runs then (the person is still paid: one episode, never two at once)
+    new |= spells.pop("_break_before") & (prev_end <= spells["start_date"]).fillna(True)
     spells["episode"] = new.cumsum()
     g = spells.groupby("episode", sort=False)
     first = g.head(1).set_index("episode")
@@ -238,7 +241,8 @@ def superseded_ends(files: pd.DataFrame, extraction: Any = None) -> pd.Series:
 
 def _supersede_open_files(spells: pd.DataFrame, extraction: Any) -> tuple[pd.DataFrame, int]:
     """End each open file superseded by a later one (:func:`superseded_ends`) as an exit of unknown
-    cause (:data:`UNKNOWN_EXIT`), and start a new episode with the next file whatever the gap.
+    cause (:data:`UNKNOWN_EXIT`); the next file starts a new episode whatever the gap, unless another
+    earlier file of the person still runs then (:func:`build_spells`).
 
     Parameters
     ----------

@@ -18,7 +18,8 @@ from pact_analysis import labels
 from pact_analysis.chronicity.deployed import REFERENCE_ROW
 from pact_analysis.chronicity.landmark import factor_of
 from pact_analysis.chronicity.results import AT_MONTHS
-from pact_analysis.disclosure import SUPPRESSED, Protected
+from pact_analysis.chronicity.spells import UNKNOWN_EXIT
+from pact_analysis.disclosure import SUPPRESSED, Protected, protect, suppression_mask
 from pact_analysis.paths import Paths
 
 
@@ -118,6 +119,20 @@ def aft_beside_cox(aft: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("covariate")
 
 
+def interval_text(low: float, high: float, fmt: Any) -> str:
+    """Two interval limits as one text: ``0.21–0.48``, but ``-0.36; -0.08`` when a limit is negative
+    (a dash between two minus signs reads as a subtraction).
+
+    Parameters
+    ----------
+    low, high : float
+        The limits.
+    fmt : callable
+        Number formatter (language-aware).
+    """
+    return f"{fmt(low)}; {fmt(high)}" if min(low, high) < 0 else f"{fmt(low)}–{fmt(high)}"
+
+
 def with_intervals(
     table: pd.DataFrame, columns: list[str], fmt: Any, lower: str = "_lower", upper: str = "_upper"
 ) -> pd.DataFrame:
@@ -138,7 +153,11 @@ def with_intervals(
     for c in columns:
         est, lo, hi = out[c], out[f"{c}{lower}"], out[f"{c}{upper}"]
         text = [
-            "–" if pd.isna(e) else f"{fmt(e)} ({fmt(a)}–{fmt(b)})" if pd.notna(a) and pd.notna(b) else fmt(e)
+            "–"
+            if pd.isna(e)
+            else f"{fmt(e)} ({interval_text(a, b, fmt)})"
+            if pd.notna(a) and pd.notna(b)
+            else fmt(e)
             for e, a, b in zip(est, lo, hi, strict=True)
         ]
         out[c] = pd.Series(text, index=out.index, dtype=object)
@@ -154,20 +173,109 @@ def metrics_wide(metrics: pd.DataFrame, fmt: Any) -> pd.DataFrame:
     return with_intervals(wide, names, fmt)[names]
 
 
+def returns_table(back: pd.DataFrame, unknown: int, min_cell: int) -> Protected:
+    """The returns to the RGC after each exit route as published (report 03's re-entry table).
+
+    The exits per route add up to the exits published beside them: small ones are suppressed with a
+    complement in that column (:func:`~pact_analysis.disclosure.protect`). The returns are counts of
+    persons too: a number of returns, or of exits without a return, from 1 to ``min_cell - 1`` is
+    suppressed (primary), and so is a number of returns above 0 of a route whose exits are hidden (it
+    would bound them: secondary); the returns add up to a total the report publishes (spells less
+    heads), so hidden returns get complements in their column (secondary). The shares back within
+    12 and 24 months go where the returns are hidden (derived): with 0 returns published, a share of
+    0 tells nothing more.
+
+    Parameters
+    ----------
+    back : DataFrame
+        The stage's ``reentry_km`` indexed by exit route: ``n`` (exits), ``events`` (returns),
+        ``still_12`` and ``still_24`` (Kaplan-Meier share not back).
+    unknown : int
+        Exits whose route is not recorded (a row of its own, not followed after the exit); 0 for none.
+    min_cell : int
+        Minimum publishable count.
+
+    Returns
+    -------
+    Protected
+        Columns ``n``, ``events``, ``back_12``, ``back_24`` indexed by ``exit_cause``.
+    """
+    returns = pd.DataFrame(
+        {
+            "n": back["n"],
+            "events": back["events"],
+            "back_12": 1 - back["still_12"],
+            "back_24": 1 - back["still_24"],
+        }
+    ).rename_axis("exit_cause")
+    if unknown:
+        returns.loc[UNKNOWN_EXIT] = [unknown, np.nan, np.nan, np.nan]
+    exits = protect(returns[["n"]].astype(int), min_cell, columns=["n"], additive=True)
+    events, rest = returns["events"], returns["n"] - returns["events"]
+    few = (events.between(1, min_cell - 1) | rest.between(1, min_cell - 1)) & events.notna()
+    bound = exits.mask["n"] & (events > 0).fillna(False) & ~few  # n >= returns: a bound on n
+    # the returns add up to a published total too (spells - heads, less the returns after an exit
+    # of unknown route): hidden returns get complements, bounded like the exits
+    forced = (few | bound).to_numpy()[:, None]
+    column = suppression_mask(returns[["events"]].astype(float), min_cell, additive=True, forced=forced)
+    hidden = column["events"] & events.notna()  # a share beside published returns gives nothing more
+    complement = hidden & ~few & ~bound
+    out = returns.astype({"n": object, "events": object})
+    out["n"] = exits.table["n"]
+    out["events"] = events.astype("Int64").astype(object).mask(hidden, SUPPRESSED)
+    derived = 0
+    for column in ("back_12", "back_24"):
+        hit = hidden & returns[column].notna()
+        derived += int(hit.sum())
+        out[column] = returns[column].astype(object).mask(hit, SUPPRESSED)
+    mask = pd.DataFrame({"n": exits.mask["n"], "events": hidden})
+    secondary = exits.secondary + int(bound.sum()) + int(complement.sum())
+    return Protected(out, mask, exits.primary + int(few.sum()), secondary, derived)
+
+
+def protected_audits(tables: dict[str, pd.DataFrame], values: dict[str, Any]) -> dict[str, Protected]:
+    """The fairness audit's tables as the ``chronicity`` stage protected them (one decision).
+
+    Parameters
+    ----------
+    tables, values : dict
+        The stage's results (:func:`load_results`): ``fairness_<grouping>`` and
+        ``fairness_<grouping>_blanked`` tables, ``fairness_suppressed`` counts.
+
+    Returns
+    -------
+    dict of Protected
+        By grouping, in the order of ``fairness_suppressed``, for :func:`fairness_table`.
+    """
+    out = {}
+    for name, counts in values["fairness_suppressed"].items():
+        table = tables[f"fairness_{name}"]
+        blanked = tables[f"fairness_{name}_blanked"].astype(bool)
+        out[name] = Protected(
+            table,
+            table["n"].isna().to_frame(),
+            counts["primary"],
+            counts["secondary"],
+            counts["derived"],
+            blanked,
+        )
+    return out
+
+
 def fairness_table(audit: Protected, fmt: Any) -> Protected:
     """One table of the fairness audit as published: rates with Wilson intervals, persons shown or
     :data:`~pact_analysis.disclosure.SUPPRESSED`, and so is every value blanked because it would give
     a suppressed count away (``audit.blanked``).
 
-    The suppression is decided on every table of the audit together
-    (:func:`.fairness_disclosure.protect_audits`): ``audit`` already has blank (NaN) rates, shares
+    The suppression is decided on every table of the audit together by the ``chronicity`` stage
+    (:func:`.fairness_disclosure.protect_audits`, read with :func:`protected_audits`): ``audit`` already has blank (NaN) rates, shares
     and means where they would give a suppressed count away, and ``n`` NaN where it is suppressed.
     Empty intersections are dropped.
 
     Parameters
     ----------
     audit : Protected
-        One grouping's entry of :func:`.fairness_disclosure.protect_audits`.
+        One grouping's entry of :func:`protected_audits`.
     fmt : callable
         Formatter of a rate.
 
@@ -281,11 +389,13 @@ def deployed_values(values: dict[str, Any], num: Any, pct: Any) -> dict[str, str
         "ppv": ("ppv", "ppv", pct),
         "net_benefit": ("net_benefit", "nb", lambda x: num(x, 3)),
     }
-    out: dict[str, str] = {"threshold": num(values["alert_threshold"], 2)}
+    out: dict[str, str] = {"threshold": num(values["alert_threshold"], 3)}
     for text, (key, short, fmt) in spec.items():
         est, ci = values.get(key), values.get(f"{key}_ci") or [None, None]
         out[text] = "–" if est is None else fmt(est)
         out[f"{short}_lower"], out[f"{short}_upper"] = ("–" if b is None else fmt(b) for b in ci)
+        # between the limits a dash, or "; " when one is negative ("-0.36; -0.08", as interval_text)
+        out[f"{short}_sep"] = "; " if None not in ci and min(ci) < 0 else "–"
     return out
 
 
@@ -334,7 +444,7 @@ def landmark_slopes_text(values: dict[str, Any], fmt: Any, word: Any, cohort: st
     for m, s in sorted(slopes.items(), key=lambda kv: float(kv[0])):
         low, high = cis.get(m, (None, None))
         known = s is not None and np.isfinite(s)
-        ci = "" if low is None or not np.isfinite(low) else f" ({fmt(low)}–{fmt(high)})"
+        ci = "" if low is None or not np.isfinite(low) else f" ({interval_text(low, high, fmt)})"
         said = f", {word(verdicts[m])}" if m in verdicts else ""
         parts.append(f"{int(float(m))}: {fmt(s) if known else '–'}{ci}{said}")
     return "; ".join(parts)

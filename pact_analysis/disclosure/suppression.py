@@ -138,6 +138,8 @@ def protect_relations(
     mask: np.ndarray,
     min_cell: int,
     primary: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
+    accepted: np.ndarray | None = None,
 ) -> np.ndarray:
     """Extend a suppression pattern until no small count can be bounded below ``min_cell``.
 
@@ -163,6 +165,11 @@ def protect_relations(
     primary : ndarray of bool, optional
         Cells that must stay suppressed (default ``mask``); every other suppressed cell that no small
         count needs is shown again at the end.
+    fixed : ndarray of bool, optional
+        Cells published whatever happens (totals published elsewhere): never chosen.
+    accepted : ndarray of bool, optional
+        Small counts whose bound is not checked: cells of a published total below ``min_cell``,
+        which discloses them whatever is hidden here (it must be suppressed where it is published).
 
     Returns
     -------
@@ -179,6 +186,8 @@ def protect_relations(
     equations = _consistent(values, equations)
     primary = np.asarray(mask if primary is None else primary, bool)
     mask, small = np.asarray(mask, bool) | primary, (values > 0) & (values < min_cell)
+    if accepted is not None:
+        small &= ~np.asarray(accepted, bool)
     safe = np.zeros(len(mask), dtype=bool)  # more suppression only widens a bound: checked once
     for _ in range(len(values) + 1):
         exposed = None
@@ -188,8 +197,9 @@ def protect_relations(
                 break
             safe[cell] = True
         if exposed is None:
-            return _release_unneeded(values, equations, mask, np.asarray(primary, bool), min_cell)
-        cell = _nearest_free(values, equations, mask, exposed)
+            return _release_unneeded(values, equations, mask, np.asarray(primary, bool), min_cell, small)
+        taken = mask if fixed is None else mask | np.asarray(fixed, bool)
+        cell = _nearest_free(values, equations, taken, exposed)
         if cell is None:
             raise ValueError(
                 f"cell {exposed} (count {values[exposed]:g}) stays exposed: every cell "
@@ -200,7 +210,12 @@ def protect_relations(
 
 
 def _release_unneeded(
-    values: np.ndarray, equations: np.ndarray, mask: np.ndarray, primary: np.ndarray, min_cell: int
+    values: np.ndarray,
+    equations: np.ndarray,
+    mask: np.ndarray,
+    primary: np.ndarray,
+    min_cell: int,
+    small: np.ndarray | None = None,
 ) -> np.ndarray:
     """Show again each added cell, largest count first, whose suppression no small count needs.
 
@@ -210,7 +225,7 @@ def _release_unneeded(
     """
     mask = mask.copy()
     counts = np.nan_to_num(np.asarray(values, float), nan=-1.0)
-    small = (counts > 0) & (counts < min_cell)
+    small = (counts > 0) & (counts < min_cell) if small is None else small
     added = np.flatnonzero(mask & ~primary)
     for cell in added[np.argsort(-counts[added], kind="stable")]:
         # only a small count linked to the cell through hidden cells can be bounded anew
@@ -334,6 +349,7 @@ def suppression_mask(
     additive: bool = True,
     method: str = "auto",
     forced: np.ndarray | pd.DataFrame | None = None,
+    bounded: bool = True,
 ) -> pd.DataFrame:
     """Return which cells of a count table to suppress: primary and, if additive, secondary.
 
@@ -367,6 +383,9 @@ def suppression_mask(
     forced : array or DataFrame of bool, optional
         Cells to suppress whatever their count, protected like primary cells: the decision taken on
         a cell that another published table shares (one suppression decision per quantity).
+    bounded : bool, default True
+        Also add cells until no total bounds a small count below ``min_cell`` (:func:`_bounded`);
+        False for a first pattern that :func:`protect_relations` completes on wider relations.
 
     Returns
     -------
@@ -381,7 +400,68 @@ def suppression_mask(
         mask |= np.asarray(forced, dtype=bool) & ~np.isnan(values)
     if additive and mask.any():
         mask = _complements(values, mask, method)
+        if bounded:
+            mask = _bounded(values, mask, min_cell)
     return pd.DataFrame(mask, index=counts.index, columns=counts.columns)
+
+
+def _bounded(values: np.ndarray, mask: np.ndarray, min_cell: int) -> np.ndarray:
+    """Extend a crosstab's pattern until no small count is bounded below ``min_cell``.
+
+    No suppressed cell can be recovered exactly from the complements, but two small hidden cells of
+    one line are each other's complement: the published total minus the shown cells gives their sum,
+    and a sum below ``min_cell`` tells that both are small. :func:`protect_relations` adds cells on
+    the table's relations (:func:`crosstab_relations`) until the intruder's programme
+    (:func:`exposed_small_cells`) bounds no small count below ``min_cell``; the cells already chosen
+    stay suppressed. The cells of a line whose total is itself 1 to ``min_cell - 1`` are not checked:
+    that total discloses them wherever it is published, and must be suppressed there. When a small
+    count cannot be protected otherwise (missing cells around it), every cell of its lines is hidden.
+    """
+    extended, equations = crosstab_relations(values)
+    if not len(equations):
+        return mask
+    totals = np.arange(len(extended)) >= values.size
+    small_lines = (extended[totals] > 0) & (extended[totals] < min_cell)
+    accepted = np.zeros(len(extended), bool)
+    accepted[: values.size] = (np.abs(equations[small_lines][:, : values.size]) > 0).any(axis=0)
+    hidden = np.concatenate([mask.ravel(), np.zeros(len(extended) - values.size, bool)])
+    try:
+        out = protect_relations(
+            extended, equations, hidden, min_cell, primary=hidden.copy(), fixed=totals, accepted=accepted
+        )
+    except ValueError:  # no free cell left around a small count: hide its lines whole
+        lines = equations[:, : values.size][:, mask.ravel()].any(axis=1)
+        out = hidden | (np.abs(equations[lines]) > 0).any(axis=0)
+        out &= ~totals & ~np.isnan(extended)
+    return out[: values.size].reshape(values.shape)
+
+
+def crosstab_relations(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The relations of an additive crosstab: each line (row or column of two cells or more) adds up
+    to its total, which is published.
+
+    Parameters
+    ----------
+    values : ndarray, shape (rows, columns)
+        Counts (NaN: cells that do not exist).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The cells (row-major) followed by the line totals, and one relation per line (the line's
+        cells +1, its total -1), for :func:`exposed_small_cells` and :func:`protect_relations`.
+    """
+    rows, cols = values.shape
+    known = np.nan_to_num(values)
+    lines = [np.s_[i, :] for i in range(rows) if cols > 1] + [np.s_[:, j] for j in range(cols) if rows > 1]
+    equations = np.zeros((len(lines), values.size + len(lines)))
+    for k, line in enumerate(lines):
+        part = np.zeros(values.shape)
+        part[line] = 1.0
+        equations[k, : values.size] = part.ravel()
+        equations[k, values.size + k] = -1.0
+    totals = [known[line].sum() for line in lines]
+    return np.concatenate([values.ravel().astype(float), totals]), equations
 
 
 def _complements(values: np.ndarray, primary: np.ndarray, method: str) -> np.ndarray:

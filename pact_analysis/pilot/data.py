@@ -18,6 +18,7 @@ import pandas as pd
 from pact_analysis import codebook, ingest
 from pact_analysis.chronicity.spells import superseded_ends
 from pact_analysis.paths import Paths
+from pact_analysis.timeline import covered_time
 
 #: Covariates of the matched comparison (profile is latent: not in the data).
 MATCH_COVARIATES = [
@@ -90,7 +91,7 @@ def rgc_history(
     -------
     DataFrame
         Indexed by ``person_key``: ``ceas_code``, ``household_size``, ``months_rgc`` (months on the RGC
-        before ``start``), ``chronicity`` (``months_rgc`` over :data:`CHRONIC_MONTHS`, at most 1) and
+        before ``start``, overlapping files counted once), ``chronicity`` (``months_rgc`` over :data:`CHRONIC_MONTHS`, at most 1) and
         the outcomes ``exit_12m`` (the stay running at ``start`` ended within 12 months),
         ``exit_end`` (ended by the extraction date), ``reentry`` (a later stay began by the
         extraction date).
@@ -103,8 +104,16 @@ def rgc_history(
     s = s.loc[s["start_date"] <= extraction]
     s["end_date"] = s["end_date"].mask(s["end_date"] > extraction)  # still paid at the extraction
     end = s["end_date"].fillna(extraction)
-    before = _months(end.clip(upper=start) - s["start_date"].clip(upper=start)).clip(lower=0)
-    months = before.groupby(s["person_key"]).sum().rename("months_rgc")
+    # files that overlap or nest (a duplicate, a renewal recorded before the old one closed) are
+    # counted once: the months of the union of the head's files before ``start``
+    before = pd.DataFrame(
+        {
+            "person_key": s["person_key"],
+            "start_date": s["start_date"].clip(upper=start),
+            "end_date": end.clip(upper=start),
+        }
+    )
+    months = _months(covered_time(before)).rename("months_rgc")
     s = s.assign(stay=_stays(s, extraction, merge_gap_months))
     stay_end = s.groupby("stay")["end_date"].agg(lambda e: pd.NaT if e.isna().any() else e.max())
     stay_start = s.groupby("stay")["start_date"].min()
@@ -140,17 +149,8 @@ def days_employed(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
     c = episodes.loc[episodes["episode_type"] == "CONTRACT", ["person_key", "start_date", "end_date"]].copy()
     c["start_date"] = c["start_date"].clip(lower=start)
     c["end_date"] = c["end_date"].fillna(end).clip(upper=end)
-    c = c.loc[c["end_date"] > c["start_date"]].sort_values(["person_key", "start_date"])
-    total: dict[str, float] = {}
-    for key, part in c.groupby("person_key", sort=False):
-        days, reach = 0, None
-        for s, e in zip(part["start_date"], part["end_date"], strict=True):
-            s = s if reach is None else max(s, reach)
-            if e > s:
-                days += (e - s).days
-            reach = e if reach is None else max(reach, e)
-        total[key] = days
-    return pd.Series(total, dtype=float, name="days_employed")
+    c = c.loc[c["end_date"] > c["start_date"]]
+    return covered_time(c).dt.days.astype(float).rename("days_employed").rename_axis(None)
 
 
 def analysis_frames(

@@ -256,12 +256,13 @@ def _size_table(posterior: np.ndarray, names: pd.Series, jaccard: pd.Series) -> 
 
 
 def _time_on_rgc_tables(spells: pd.DataFrame, profile: pd.Series, extraction: Any) -> dict[str, pd.DataFrame]:
-    """Kaplan-Meier curves and medians of time on RGC per profile, and the exits by reason."""
+    """Kaplan-Meier curves, numbers at risk and medians of time on RGC per profile, and the exits by reason."""
     spells = time_on_rgc(spells, profile, extraction)
-    curves, medians = km_by_profile(spells)
+    curves, medians, at_risk = km_by_profile(spells)
     exits = pd.crosstab(spells["profile"], spells["exit_reason"]).rename_axis(index="profile", columns=None)
     return {
         "km_curves": curves.reset_index(),
+        "km_at_risk": at_risk.reset_index(),
         "km_medians": medians.rename_axis("profile").reset_index(),
         "exits": exits.reset_index(),
     }

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis.errors import StageError
+from pact_analysis.timeline import DAYS_PER_MONTH, covered_time
 
 #: Warehouse tables the profiles read (``data/warehouse/parquet/<name>.parquet``).
 TABLES = (
@@ -201,14 +202,16 @@ def _benefit_history(tables: Mapping[str, pd.DataFrame], extraction: pd.Timestam
     start = pd.to_datetime(members["start_date"])
     end = pd.to_datetime(members["end_date"])
     open_end = end.isna() | (end > extraction)
-    months = (month_number(end.mask(open_end, extraction)) - month_number(start) + 1).clip(lower=0)
-    members = members.assign(months=months, _still_paid=open_end & (start <= extraction))
+    first, last = month_number(start), month_number(end.mask(open_end, extraction))
+    members = members.assign(_still_paid=open_end & (start <= extraction))
+    # months paid, each once: a person in two files at once (overlapping or nested) is paid once
+    months = covered_time(members.assign(_from=first, _to=last + 1), start="_from", end="_to")
     g = members.groupby("person_key")
     return pd.DataFrame(
         {
             "rgc_role": g["role"].min().map({"HEAD": "head", "MEMBER": "member"}),
             "rgc_spells": g["spell_id"].nunique(),
-            "rgc_months": g["months"].sum(),
+            "rgc_months": months,
             "rgc_job_exits": g["exit_reason"].agg(lambda s: (s == "JOB_INCOME").sum()),
             "rgc_sanction_exits": g["exit_reason"].agg(lambda s: (s == "NON_COMPLIANCE").sum()),
             "rgc_at_extraction": g["_still_paid"].any().map({True: "yes", False: "no"}),
@@ -235,16 +238,20 @@ def _services(
 
 
 def _employment(tables: Mapping[str, pd.DataFrame], extraction: pd.Timestamp) -> pd.DataFrame:
-    """Per person: contracts, months employed (log) and whether ever a registered job-seeker."""
+    """Per person: contracts, months employed (log; overlapping contracts counted once) and whether
+    ever a registered job-seeker."""
     ep = tables["fact_employment_episode"].dropna(subset=["person_key"])
     end = pd.to_datetime(ep["end_date"]).fillna(extraction).clip(upper=extraction)
-    ep = ep.assign(months=(end - pd.to_datetime(ep["start_date"])).dt.days.clip(lower=0) / 30.44)
-    contracts = ep[ep["episode_type"] == "CONTRACT"].groupby("person_key")
+    ep = ep.assign(start_date=pd.to_datetime(ep["start_date"]), end_date=end)
+    work = ep[ep["episode_type"] == "CONTRACT"]
+    contracts = work.groupby("person_key")
     jobseeker = ep[ep["episode_type"] == "JOBSEEKER"].groupby("person_key").size() > 0
+    # two contracts at once are one month employed, not two: the union of the contracts
+    employed = covered_time(work).dt.days / DAYS_PER_MONTH
     return pd.DataFrame(
         {
             "contracts": contracts.size(),
-            "months_employed": contracts["months"].sum(),
+            "months_employed": employed,
             "jobseeker": jobseeker.map({True: "yes"}),
         }
     )

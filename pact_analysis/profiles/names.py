@@ -240,7 +240,7 @@ def time_on_rgc(spells: pd.DataFrame, profile: pd.Series, extraction_date: Any) 
     return out.dropna(subset=["profile"])
 
 
-def km_by_profile(spells: pd.DataFrame, horizon: int = 96) -> tuple[pd.DataFrame, pd.Series]:
+def km_by_profile(spells: pd.DataFrame, horizon: int = 96) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """Kaplan-Meier share still receiving by month of spell, per profile (lifelines).
 
     Parameters
@@ -256,13 +256,23 @@ def km_by_profile(spells: pd.DataFrame, horizon: int = 96) -> tuple[pd.DataFrame
         ``month`` x profile: share of spells still paid.
     medians : Series
         Median months on RGC per profile (inf when more than half are still paid).
+    at_risk : DataFrame
+        ``month`` x profile: spells still followed at the start of the month (lifelines' number at
+        risk), for the report to stop each curve where too few remain (disclosure control).
     """
     from lifelines import KaplanMeierFitter
 
     times = np.arange(horizon + 1)
-    curves, medians = {}, {}
+    curves, medians, at_risk = {}, {}, {}
     for name, part in spells.groupby("profile"):
         km = KaplanMeierFitter().fit(part["months"], part["ended"])
         curves[name] = km.survival_function_at_times(times).to_numpy()
         medians[name] = float(km.median_survival_time_)
-    return pd.DataFrame(curves, index=pd.Index(times, name="month")), pd.Series(medians, name="median_months")
+        months = np.sort(part["months"].to_numpy(float))
+        at_risk[name] = len(months) - np.searchsorted(months, times, side="left")
+    index = pd.Index(times, name="month")
+    return (
+        pd.DataFrame(curves, index=index),
+        pd.Series(medians, name="median_months"),
+        pd.DataFrame(at_risk, index=index),
+    )

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import chronicity as ch
-from pact_analysis.disclosure import recoverable
+from pact_analysis.disclosure import SUPPRESSED, Protected, protect, recoverable
 from pact_analysis.errors import StageError
 
 #: Label of the row that aggregates groups with fewer than ``min_cell`` persons.
@@ -228,10 +228,15 @@ def spending_by(paid: pd.DataFrame, by: str | Sequence[str], chronic_months: int
     DataFrame
         Indexed by ``by``: ``spending_eur``, ``persons`` (distinct heads paid), ``months``,
         ``mean_amount_eur`` (per month paid), ``chronic_share`` (share of spending paid beyond month
-        ``chronic_months`` of an episode).
+        ``chronic_months`` of an episode), and the heads behind each part of that share,
+        ``chronic_persons`` and ``other_persons`` (for :func:`protect_spending`).
     """
-    chronic = paid["amount_eur"].where(paid["spell_month"] > chronic_months, 0.0)
-    g = paid.assign(_chronic=chronic).groupby(by, sort=True)
+    is_chronic = paid["spell_month"] > chronic_months
+    chronic = paid["amount_eur"].where(is_chronic, 0.0)
+    heads = paid["person_key"]
+    g = paid.assign(_chronic=chronic, _c=heads.where(is_chronic), _o=heads.where(~is_chronic)).groupby(
+        by, sort=True
+    )
     out = pd.DataFrame(
         {
             "spending_eur": g["amount_eur"].sum(),
@@ -241,7 +246,48 @@ def spending_by(paid: pd.DataFrame, by: str | Sequence[str], chronic_months: int
     )
     out["mean_amount_eur"] = out["spending_eur"] / out["months"]
     out["chronic_share"] = g["_chronic"].sum() / out["spending_eur"]
+    out["chronic_persons"], out["other_persons"] = g["_c"].nunique(), g["_o"].nunique()
     return out
+
+
+def protect_spending(table: pd.DataFrame, min_cell: int) -> Protected:
+    """A table of spending by group as published: persons protected, and the chronic share shown as
+    :data:`~pact_analysis.disclosure.SUPPRESSED` where its chronic or its other part is paid to 1 to
+    ``min_cell - 1`` heads (share x spending would give their sum back: their amounts) or where the
+    persons are suppressed; as the groups' chronic spending adds up to the year's, further shares
+    are hidden until the hidden groups hold at least ``min_cell`` heads in each part (and are two or
+    more).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns to publish, among them ``persons`` and ``chronic_share``, with ``chronic_persons``
+        and ``other_persons`` (:func:`spending_by`; dropped from the published table).
+    min_cell : int
+        Minimum publishable count.
+
+    Returns
+    -------
+    Protected
+        The chronic shares hidden are counted as derived cells.
+    """
+    behind = ["chronic_persons", "other_persons"]
+    protected = protect(table.drop(columns=behind), min_cell, columns=["persons"], additive=False)
+    few = pd.concat([table[c].between(1, min_cell - 1) for c in behind], axis=1).any(axis=1)
+    shown = table["chronic_share"].notna()
+    hit = (few | protected.mask["persons"]) & shown
+    # the groups' chronic spending adds up to the year's (published): the hidden groups together
+    # must hold at least min_cell heads in each part, or one more group is hidden (fewest heads first)
+    while hit.any() and (hit.sum() == 1 or (table.loc[hit, behind].sum() < min_cell).any()):
+        spare = table.loc[shown & ~hit, "persons"]
+        if spare.empty:
+            break
+        hit[spare.idxmin()] = True
+    out = protected.table.copy()
+    out["chronic_share"] = out["chronic_share"].astype(object).mask(hit, SUPPRESSED)
+    return Protected(
+        out, protected.mask, protected.primary, protected.secondary, protected.derived + int(hit.sum())
+    )
 
 
 def yearly_spending(paid: pd.DataFrame, chronic_months: int = 24) -> pd.DataFrame:

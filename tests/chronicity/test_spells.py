@@ -160,6 +160,36 @@ def test_an_open_file_followed_by_a_later_file_ends_where_that_file_starts():
     assert again.loc["b", "cause"] == UNKNOWN_EXIT and again.loc["d", "cause"] == "JOB_INCOME"
 
 
+def test_files_starting_the_day_an_open_file_is_superseded_are_one_episode_and_later_files_wait():
+    # a: a file never closed, superseded in 2015 by two files starting the same day (a duplicate and
+    # a file nested in it): one episode from 2015, not two spells beginning the same day
+    # b: a file opened after the extraction date is not paid yet: no spell, and it ends nothing
+    files = _files(
+        [
+            ("S1", "a", "2013-01-01", None, None, False),
+            ("S2", "a", "2015-01-01", "2016-01-01", "JOB_INCOME", False),
+            ("S2b", "a", "2015-01-01", "2015-06-01", None, False),
+            ("S3", "b", "2016-01-01", None, None, False),
+            ("S4", "b", "2019-02-01", None, None, False),
+            # c: a closed file still running when the open one is superseded: one episode throughout
+            ("S5", "c", "2013-01-01", "2017-01-01", "JOB_INCOME", False),
+            ("S6", "c", "2014-01-01", None, None, False),
+            ("S7", "c", "2015-01-01", "2016-01-01", None, False),
+        ]
+    )
+    spells = build_spells({"rgc_spells": files, "rgc_members": files[[]]}, PARAMS)
+    a = spells.loc[spells["person_key"] == "a"].reset_index(drop=True)
+    assert len(a) == 2 and a["start_date"].is_unique
+    assert a.loc[1, "n_files"] == 2 and a.loc[1, "cause"] == "JOB_INCOME"
+    assert a.loc[1, "exit_date"] == pd.Timestamp("2016-01-01")
+    b = spells.loc[spells["person_key"] == "b"].reset_index(drop=True)
+    assert len(b) == 1 and not b.loc[0, "event"] and b.loc[0, "exit_date"] == pd.Timestamp("2018-10-31")
+    assert b.loc[0, "n_files"] == 1
+    c = spells.loc[spells["person_key"] == "c"].reset_index(drop=True)
+    assert len(c) == 1 and c.loc[0, "n_files"] == 3 and c.loc[0, "cause"] == "JOB_INCOME"
+    assert c.loc[0, "exit_date"] == pd.Timestamp("2017-01-01")
+
+
 def test_spell_begun_before_the_window_is_left_truncated_with_its_true_start():
     files = _files(
         [

@@ -39,6 +39,14 @@ def test_chronicity_stage_on_tiny(tiny, tmp_path):
         tables
     )
     assert {f"fairness_{g}" for g in chronicity.FAIRNESS_GROUPS} <= set(tables)
+    # the fairness audit protected once, here: no small count and no count behind a rate kept
+    protected = chronicity.protected_audits(tables, values)
+    assert set(protected) == set(chronicity.FAIRNESS_GROUPS)
+    min_cell = params.get("disclosure", {}).get("min_cell", 10)
+    for audit in protected.values():
+        assert not audit.table["n"].between(1, min_cell - 1).any()
+        assert not [c for c in audit.table if c.endswith(("_num", "_den"))]
+        assert audit.derived == int(audit.blanked.sum().sum())
     assert values["spells"] == int(tables["km_all"]["n"].iloc[0])
     assert values["median_months"] == pytest.approx(float(tables["km_all"]["median"].iloc[0]))
     assert "person_key" not in tables["cox"].reset_index()  # estimates, never persons

@@ -3,11 +3,12 @@ and leaving the RGC is judged on stays (files joined across short gaps), as the 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pact_analysis import pilot
-from pact_analysis.timeline import DAYS_PER_MONTH
+from pact_analysis.timeline import DAYS_PER_MONTH, covered_time
 
 START = pd.Timestamp("2017-01-01")
 EXTRACTION = pd.Timestamp("2018-10-31")
@@ -46,6 +47,12 @@ def history() -> pd.DataFrame:
             # a real exit within 12 months, and a return five months later
             ("F1", "f", "2016-01-01", "2017-06-30"),
             ("F2", "f", "2017-12-01", "2018-05-31"),
+            # closed files that overlap and nest (a renewal recorded before the old one closed, a
+            # duplicate inside it): 2015-01 to 2016-06 and 2016-03 to 2016-09, then one still open
+            ("G1", "g", "2015-01-01", "2016-06-30"),
+            ("G2", "g", "2015-03-01", "2015-04-30"),
+            ("G3", "g", "2016-03-01", "2016-09-30"),
+            ("G4", "g", "2016-11-01", None),
         ]
     )
     return pilot.rgc_history(files, START, EXTRACTION, merge_gap_months=1)
@@ -55,6 +62,30 @@ def test_months_before_the_pilot_are_not_counted_twice(history):
     assert history.loc["a", "months_rgc"] == pytest.approx(_months("2014-01-01", "2017-01-01"))  # not 43
     assert history.loc["b", "months_rgc"] == pytest.approx(_months("2015-01-01", "2017-01-01"))
     assert history.loc["d", "months_rgc"] == pytest.approx(_months("2015-06-01", "2017-01-01"))  # not 30
+    # overlapping and nested closed files: the union of the days paid, not their sum
+    union = _months("2015-01-01", "2016-09-30") + _months("2016-11-01", "2017-01-01")
+    assert history.loc["g", "months_rgc"] == pytest.approx(union)
+
+
+def test_covered_time_is_the_union_of_the_intervals():
+    rng = np.random.default_rng(3)
+    starts = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 400, 60), unit="D")
+    frame = pd.DataFrame(
+        {
+            "person_key": rng.choice(list("pqrs"), 60),
+            "start_date": starts,
+            "end_date": starts + pd.to_timedelta(rng.integers(-5, 120, 60), unit="D"),
+        }
+    )
+    covered = covered_time(frame)
+    for key, part in frame.groupby("person_key"):  # days paid, counted as a set
+        days = set().union(
+            *(
+                pd.date_range(a, b - pd.Timedelta(days=1))  # empty when b <= a
+                for a, b in zip(part["start_date"], part["end_date"], strict=True)
+            )
+        )
+        assert covered[key].days == len(days)
 
 
 def test_the_superseded_file_ends_at_the_next_start(history):

@@ -8,6 +8,7 @@ import pytest
 
 from pact_analysis import profiles
 from pact_analysis.profiles import features
+from pact_analysis.timeline import DAYS_PER_MONTH
 from tests.profiles.toy import toy
 
 
@@ -64,15 +65,49 @@ def test_person_features_on_tiny_region(tiny_project):
 
 
 def test_benefit_history_reads_the_effective_end_of_a_superseded_open_file():
-    """Y's open file ends at the start of Y's next file (the warehouse's effective end): 9 months
-    paid (3 + 6), not on the RGC at the extraction; an end after the extraction is still paid then."""
+    """Y's open file ends at the start of Y's next file (the warehouse's effective end): 8 months
+    paid (January to August; March, the month of both files, once), not on the RGC at the extraction;
+    an end after the extraction is still paid then."""
     from tests.warehouse.superseded import EXTRACTION, build_superseded
 
     con = build_superseded()
     tables = {t: con.execute(f"SELECT * FROM {t}").df() for t in ("fact_benefit_spell", "bridge_rgc_member")}
     con.close()
     history = features._benefit_history(tables, EXTRACTION)
-    assert history.loc["Y", ["rgc_spells", "rgc_months", "rgc_at_extraction"]].tolist() == [2, 9, "no"]
-    assert history.loc["X", ["rgc_months", "rgc_at_extraction"]].tolist() == [13 + 6, "no"]
-    assert history.loc["U", ["rgc_months", "rgc_at_extraction"]].tolist() == [17 + 30, "yes"]
+    assert history.loc["Y", ["rgc_spells", "rgc_months", "rgc_at_extraction"]].tolist() == [2, 8, "no"]
+    assert history.loc["X", ["rgc_months", "rgc_at_extraction"]].tolist() == [13 + 6 - 1, "no"]
+    assert history.loc["U", ["rgc_months", "rgc_at_extraction"]].tolist() == [17 + 30 - 1, "yes"]
     assert history.loc["V", ["rgc_months", "rgc_at_extraction"]].tolist() == [22 + 0, "yes"]
+
+
+def test_overlapping_contracts_and_files_are_counted_once():
+    """Two contracts at once are months employed once; a member in two overlapping files is paid once."""
+    extraction = pd.Timestamp("2018-10-31")
+    episodes = pd.DataFrame(
+        {
+            "person_key": ["A", "A", "A", "B"],
+            "episode_type": ["CONTRACT", "CONTRACT", "JOBSEEKER", "CONTRACT"],
+            "start_date": ["2016-01-01", "2016-03-01", "2015-01-01", "2016-01-01"],
+            "end_date": ["2016-07-01", "2016-05-01", None, None],
+        }
+    )
+    employment = features._employment({"fact_employment_episode": episodes}, extraction)
+    six = (pd.Timestamp("2016-07-01") - pd.Timestamp("2016-01-01")).days / DAYS_PER_MONTH
+    assert employment.loc["A", "months_employed"] == pytest.approx(six)  # not six plus two
+    assert employment.loc["A", "contracts"] == 2 and employment.loc["A", "jobseeker"] == "yes"
+    files = pd.DataFrame(
+        {
+            "file_id": ["F1", "F2"],
+            "spell_id": ["F1", "F2"],
+            "person_key": ["H", "H2"],
+            "start_date": ["2016-01-01", "2016-04-01"],
+            "end_date": ["2016-06-30", "2016-09-30"],
+            "exit_reason": ["JOB_INCOME", "JOB_INCOME"],
+            "prior_imi": [False, False],
+        }
+    )
+    members = pd.DataFrame({"file_id": ["F1", "F2"], "person_key": ["M", "M"], "role": ["MEMBER", "MEMBER"]})
+    history = features._benefit_history(
+        {"fact_benefit_spell": files, "bridge_rgc_member": members}, extraction
+    )
+    assert history.loc["M", "rgc_months"] == 9  # January to September, not 6 + 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pact_analysis import profiles
@@ -70,3 +71,25 @@ def test_time_on_rgc_ends_a_superseded_open_file_at_the_next_start():
     assert out.loc["U2"].tolist() == [1, 30.0, False, "ONGOING"]
     # V2 begins after the extraction date: V1 is still paid
     assert out.loc["V1"].tolist() == [1, 22.0, False, "ONGOING"]
+
+
+def test_the_number_at_risk_of_each_profile_curve_is_lifelines_one():
+    from lifelines import KaplanMeierFitter
+
+    from pact_analysis.profiles import km_by_profile
+
+    rng = np.random.default_rng(5)
+    spells = pd.DataFrame(
+        {
+            "profile": rng.integers(1, 3, 80),
+            "months": rng.integers(0, 30, 80).astype(float),
+            "ended": rng.random(80) < 0.7,
+        }
+    )
+    curves, _, at_risk = km_by_profile(spells, horizon=40)
+    assert curves.shape == at_risk.shape and (at_risk.diff().dropna() <= 0).all().all()
+    for profile, part in spells.groupby("profile"):
+        table = KaplanMeierFitter().fit(part["months"], part["ended"]).event_table
+        for month in table.index[table.index > 0]:  # lifelines: at risk at the start of that time
+            assert at_risk.loc[int(month), profile] == table.loc[month, "at_risk"]
+        assert at_risk.loc[40, profile] == 0 and at_risk.loc[0, profile] == len(part)

@@ -292,3 +292,47 @@ def test_no_province_total_minus_the_published_ceas_discloses_a_ceas_or_few_head
         assert heads >= 10 or len(hidden) == len(members), f"{province}: {heads} heads"
     assert "C" not in shown.index and "B" not in shown.index, "P1's smallest shown CEAS folded with C"
     assert where["by_ceas"]["spending_eur"].sum() == pytest.approx(paid["amount_eur"].sum())
+
+
+def _heads(band: str, chronic: int, other: int, first: int) -> list[dict]:
+    """Heads of a band paid one month each, ``chronic`` of them beyond month 24."""
+    return [
+        {
+            "person_key": f"h{first + k}",
+            "band": band,
+            "amount_eur": 500.0 + k,
+            "spell_month": 30 if k < chronic else 2,
+        }
+        for k in range(chronic + other)
+    ]
+
+
+def test_a_chronic_share_paid_to_fewer_than_the_minimum_is_not_published():
+    """Share x spending gives the sum paid to the chronic (or the other) heads: a part of 1-9 heads
+    is hidden, so is a group whose persons are hidden, and the hidden groups together hold at least
+    10 heads in each part (the groups add up to the year)."""
+    from pact_analysis.disclosure import SUPPRESSED
+
+    rows = (
+        _heads("b", 1, 29, 0) + _heads("c", 25, 5, 100) + _heads("a", 15, 15, 200) + _heads("d", 20, 20, 300)
+    )
+    rows += _heads("f", 2, 3, 400)
+    table = sp.spending_by(pd.DataFrame(rows), "band")
+    assert table.loc["b", ["chronic_persons", "other_persons"]].tolist() == [1, 29]
+    published = sp.protect_spending(table[["spending_eur", "persons", "chronic_share", *BEHIND]], 10)
+    shares = published.table["chronic_share"]
+    assert (shares[["b", "c", "f"]] == SUPPRESSED).all()  # 1 chronic; 5 other; 5 persons in all
+    assert shares["a"] == pytest.approx(0.5, abs=0.02) and shares["d"] == pytest.approx(0.5, abs=0.02)
+    assert published.derived == 3 and published.table.loc["f", "persons"] == SUPPRESSED
+    assert not set(BEHIND) & set(published.table.columns)  # the heads behind are not published
+    # alone, the hidden group would come back as the year's chronic spending minus the others
+    alone = sp.spending_by(
+        pd.DataFrame(_heads("b", 1, 29, 0) + _heads("a", 15, 15, 200) + _heads("d", 20, 25, 300)), "band"
+    )
+    shares = sp.protect_spending(alone[["spending_eur", "persons", "chronic_share", *BEHIND]], 10).table[
+        "chronic_share"
+    ]
+    assert (shares == SUPPRESSED).sum() == 2 and shares["b"] == SUPPRESSED and shares["a"] == SUPPRESSED
+
+
+BEHIND = ["chronic_persons", "other_persons"]
