@@ -176,7 +176,7 @@ r.heading("calibration")
 if calibration_table is not None:
     r.say("calibration.text", pilot=r.ref("05_pilot_evaluation"))
     shown = calibration_table[["target", "measured", "tolerance", "unit", "ok"]]
-    r.table(shown, "calibration.table", decimals=1)
+    r.table(shown, "calibration.table", decimals=2)  # a ratio of 0.54 needs two places
 else:
     r.say("calibration.no_truth")
 

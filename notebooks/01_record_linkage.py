@@ -30,6 +30,7 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook, ingest, report
@@ -162,7 +163,10 @@ r.figure(fig, "model.weights")
 r.heading("decisions")
 r.say("decisions.text")
 fig, ax = plt.subplots(figsize=(7, 4))
-ax.hist(pairs["match_probability"], bins=50, log=True, color="#1f618d")
+# a bar of 1 to min_cell - 1 pairs is a small count: not drawn, and said in the caption
+counts, edges = np.histogram(pairs["match_probability"], bins=50, range=(0, 1))
+small = (counts > 0) & (counts < disclosure_min_cell)
+ax.bar(edges[:-1], np.where(small, 0, counts), width=np.diff(edges), align="edge", log=True, color="#1f618d")
 ax.axvline(
     linkage_threshold,
     color="black",
@@ -172,7 +176,13 @@ ax.axvline(
 ax.set_xlabel(r.t("common.col.match_probability"))
 ax.set_ylabel(r.t("decisions.ylabel"))
 ax.legend()
-r.figure(fig, "decisions.histogram")
+r.figure(
+    fig,
+    "decisions.histogram",
+    hidden=r.n(int(small.sum())),
+    bins=r.n(len(counts)),
+    min_cell=r.n(disclosure_min_cell),
+)
 
 # %%
 r.heading("accuracy")

@@ -379,7 +379,8 @@ for table, marker, shift in ((ancova, "o", -0.12), (did, "s", 0.12)):
         label=r.t(f"effects.{'ancova' if table is ancova else 'did'}"),
     )
 ax.set_yticks(range(len(names)), names)
-ax.legend()
+# the legend above the axes, where it covers no interval
+ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
 ax.axvline(0, color="black", linewidth=0.6)
 ax.set_xlabel(r.t("effects.xlabel"))
 ax.invert_yaxis()

@@ -108,14 +108,24 @@ def test_a_report_page_without_references_or_csv_links_fails_and_a_complete_one_
         for lang in i18n.LANGUAGES:
             (tmp_path / lang).mkdir(parents=True, exist_ok=True)
             (tmp_path / lang / f"{neighbour}.html").write_text("<html></html>")
-    (tmp_path / "tables" / "02_profiles").mkdir(parents=True)
-    (tmp_path / "tables" / "02_profiles" / "t.csv").write_text("a\n1\n")
+    for lang in ("es", "en"):
+        (tmp_path / "tables" / "02_profiles" / lang).mkdir(parents=True)
+        (tmp_path / "tables" / "02_profiles" / lang / "t.csv").write_text("a\n1\n")
     table = '<table id="table-1"><tr><td>1</td></tr></table>'
     bare = _site(tmp_path, f"<h1>t</h1><h2>a</h2><h2>b</h2>{table}", "02_profiles.html")
     found = browser.check_page(chromium, bare)
     assert "no references section" in found and "1 tables but 0 links to their CSV" in found
-    csv = '<p class="table-csv"><a href="../tables/02_profiles/t.csv">CSV</a></p>'
-    body = f"<h1>t</h1><h2>a</h2><h2>b</h2>{table}{csv}" + references_html(["record_2015"], "es")
+    references = references_html(["record_2015"], "es")
+    english = '<p class="table-csv"><a href="../tables/02_profiles/en/t.csv">CSV</a></p>'
+    found = browser.check_page(
+        chromium,
+        _site(tmp_path, f"<h1>t</h1><h2>a</h2><h2>b</h2>{table}{english}" + references, "02_profiles.html"),
+    )
+    assert found == [
+        f"the CSV {tmp_path}/tables/02_profiles/en/t.csv is not the copy in the page's language (es)"
+    ]
+    csv = '<p class="table-csv"><a href="../tables/02_profiles/es/t.csv">CSV</a></p>'
+    body = f"<h1>t</h1><h2>a</h2><h2>b</h2>{table}{csv}" + references
     assert browser.check_page(chromium, _site(tmp_path, body, "02_profiles.html")) == []
 
 

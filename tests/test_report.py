@@ -102,6 +102,28 @@ def test_numbers_percentages_and_dates_follow_the_locale(lang, expected):
     assert i18n.date("2018-10-31", lang) == expected[2]
 
 
+def test_a_negative_number_takes_the_minus_sign_and_a_rounded_zero_none():
+    assert i18n.number(-0.36, "es", 2) == "\u22120,36" and i18n.number(-1234.5, "en", 1) == "\u22121,234.5"
+    assert i18n.percent(-0.046, "es") == "\u22124,6\u00a0%" and i18n.percent(-0.046, "en") == "\u22124.6%"
+    assert i18n.number(-0.001, "es", 2) == "0,00" and i18n.percent(-0.00001, "en") == "0.0%"
+
+
+@pytest.mark.parametrize(
+    ("label", "es", "en"),
+    [
+        ("12000", "12.000", "12,000"),
+        ("2016", "2016", "2016"),
+        ("\u22122.5", "\u22122,5", "\u22122.5"),
+        ("-0.25", "\u22120,25", "\u22120.25"),
+        ("20%", "20\u00a0%", "20%"),
+        ("1.5e6", "1,5e6", "1.5e6"),
+        ("Ávila", "Ávila", "Ávila"),
+    ],
+)
+def test_figure_tick_labels_write_numbers_as_the_sentences_do(label, es, en):
+    assert page.localised_label(label, "es") == es and page.localised_label(label, "en") == en
+
+
 def test_a_number_in_a_sentence_is_formatted_per_language():
     value = i18n.Number(12345, "int")
     assert i18n.fmt(value, "es") == "12.345" and i18n.fmt(value, "en") == "12,345"
@@ -131,7 +153,7 @@ def test_table_suppresses_small_counts_with_a_true_footnote(tmp_path, monkeypatc
     html = shown[-1]
     assert "[c]" in html and "&lt;10" not in html and "<10" not in html
     assert "120" in html and "Tabla 1." in html and "Provincia" in html
-    sidecar = json.loads((tmp_path / "reports/tables/00_overview/spells_by_province.json").read_text())
+    sidecar = json.loads((tmp_path / "reports/tables/00_overview/es/spells_by_province.json").read_text())
     assert sidecar["primary"] == 1 and sidecar["additive"] is True
     assert "confidencial" in html
 
@@ -146,7 +168,7 @@ def test_a_table_mostly_suppressed_is_replaced_by_a_sentence(tmp_path, monkeypat
     )
     r.table(table, "spells.by_province", counts=["spells", "ongoing"])
     assert "Table not shown" in shown[-1] and "<table" not in shown[-1] and r.tables == 0
-    assert not (tmp_path / "reports/tables/00_overview/spells_by_province.csv").exists()
+    assert not (tmp_path / "reports/tables/00_overview/es/spells_by_province.csv").exists()
     # one row in two holds a hidden count: still shown (more than half of the rows must be)
     r.table(
         table.iloc[[0, 1]].assign(spells=[120, 40], ongoing=[30, 20]), "spells.by_province", counts=["spells"]
@@ -297,7 +319,7 @@ def test_amounts_published_behind_their_persons_declare_their_suppressions(tmp_p
     )
     persons = pd.DataFrame({"spells": [120, 4, 80, 150, 200], "ongoing": [130, 3, 70, 160, 210]}, index=rows)
     r.table(amounts, "spells.by_province", behind=persons)
-    csv = tmp_path / "reports/tables/00_overview/spells_by_province.csv"
+    csv = tmp_path / "reports/tables/00_overview/es/spells_by_province.csv"
     published = pd.read_csv(csv, index_col=0, dtype=str)
     assert (published.loc["Soria"] == disclosure.SUPPRESSED).all()
     assert (published == disclosure.SUPPRESSED).sum().sum() == 4  # Soria and the complements in its columns
@@ -309,13 +331,29 @@ def test_amounts_published_behind_their_persons_declare_their_suppressions(tmp_p
     assert "confidencial" in shown[-1]
 
 
+@pytest.mark.parametrize(("lang", "words"), [("es", ["Hombre", "Mujer"]), ("en", ["Man", "Woman"])])
+def test_the_csv_of_a_page_names_its_rows_and_text_cells_in_the_page_language(
+    tmp_path, monkeypatch, lang, words
+):
+    monkeypatch.setattr(page.Report, "_show", lambda self, markup: None)
+    table = pd.DataFrame(
+        {"description": ["H", "M"], "source": ["H", "M"]}, index=pd.Index(["H", "M"], name="province")
+    )
+    _report(tmp_path, lang).table(table, "dictionary.table", verbatim=["source"])
+    csv = tmp_path / f"reports/tables/00_overview/{lang}/dictionary_table.csv"
+    published = pd.read_csv(csv, index_col=0, dtype=str)
+    assert list(published.index) == words and list(published["description"]) == words
+    assert list(published["source"]) == ["H", "M"], "a verbatim column is written as delivered"
+    assert list(published.columns) == ["description", "source"], "the column codes the sidecar declares"
+
+
 def test_published_csv_has_no_float_noise_even_beside_suppression_marks(tmp_path, monkeypatch):
     monkeypatch.setattr(page.Report, "_show", lambda self, markup: None)
     r = _report(tmp_path)
     rows = pd.Index(["León", "Soria", "Burgos"], name="province")
     noisy = [253.49305999999999, 90.0, 0.1 + 0.2]
     amounts = pd.DataFrame({"spells": noisy, "ongoing": [1105.1348799999998, 80.0, 7.0]}, index=rows)
-    csv = tmp_path / "reports/tables/00_overview/spells_by_province.csv"
+    csv = tmp_path / "reports/tables/00_overview/es/spells_by_province.csv"
     r.table(amounts, "spells.by_province")  # real-number columns
     assert csv.read_text(encoding="utf-8").splitlines()[1:] == [
         "León,253.49306,1105.13488",
@@ -394,9 +432,10 @@ def test_a_table_links_its_published_csv_and_keeps_delivered_names_verbatim(tmp_
     _report(tmp_path, "es").table(table, "dictionary.table", verbatim=["column", "source"])
     html = shown[-1]
     assert (
-        '<a href="../tables/00_overview/dictionary_table.csv" download>Descargar la tabla 1 (CSV)</a>' in html
+        '<a href="../tables/00_overview/es/dictionary_table.csv" download>Descargar la tabla 1 (CSV)</a>'
+        in html
     )
-    assert (tmp_path / "reports/tables/00_overview/dictionary_table.csv").exists()
+    assert (tmp_path / "reports/tables/00_overview/es/dictionary_table.csv").exists()
     assert '<td class="txt">sauss_persons</td>' in html, "a file or column name is shown as delivered"
     assert '<td class="txt">sex</td><td class="txt">Sexo</td>' in html, "only the description is translated"
 

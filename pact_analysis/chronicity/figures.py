@@ -159,7 +159,7 @@ def plot_calibration(bins: pd.DataFrame, label: Label, xlabel: str, ylabel: str)
     ax.set_ylim(0, 1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")  # below the diagonal, where a calibration curve seldom runs
     return ax
 
 
@@ -188,7 +188,9 @@ def plot_decision_curve(curve: pd.DataFrame, threshold: float, texts: dict[str, 
     ax.set_ylim(-0.05, top + 0.05)
     ax.set_xlabel(texts["xlabel"])
     ax.set_ylabel(texts["ylabel"])
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small", frameon=False
+    )  # covers nothing
     return ax
 
 
@@ -256,7 +258,7 @@ def plot_truth(table: pd.DataFrame, texts: dict[str, str]) -> Axes:
     ax.plot(obs["true"] + 0.02, obs["coef_observable"], "s", markersize=4, label=texts["observable"])
     ax.set_xlabel(texts["xlabel"])
     ax.set_ylabel(texts["ylabel"])
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="lower right", fontsize="small")  # away from the diagonal
     return ax
 
 

@@ -1,7 +1,7 @@
 """Checks of the tables the reports publish: small counts, ``<N`` labels, recoverable cells.
 
-Report notebooks save every table they publish as CSV under ``reports/tables/<report>/`` (optionally
-``<report>/<lang>/``) with a JSON sidecar declaring its count columns, its structure (``additive``)
+Report notebooks save every table they publish as CSV under ``reports/tables/<report>/<lang>/`` (one
+copy per language, the same cells hidden: :func:`language_problems`; ``<report>/`` alone is read too) with a JSON sidecar declaring its count columns, its structure (``additive``)
 and the suppressions made (:class:`Sidecar`). :func:`check_table` refuses counts 1..min_cell-1,
 ``<N`` labels and, in an additive table, suppressed cells that the totals give away, and counts the
 primary and secondary suppressions (:func:`suppression_metrics`) for the ``check`` stage.
@@ -227,6 +227,8 @@ class TableCheck:
         Cells shown as :data:`SUPPRESSED`.
     primary, secondary : int or None
         The split of ``suppressed`` declared by the publisher (None if not declared).
+    hidden : frozenset of (int, int)
+        Positions (row, column) of the cells shown as :data:`SUPPRESSED`.
     """
 
     name: str
@@ -235,6 +237,19 @@ class TableCheck:
     suppressed: int
     primary: int | None
     secondary: int | None
+    hidden: frozenset[tuple[int, int]] = frozenset()
+
+    @property
+    def table(self) -> str:
+        """``<report>/<name>``: the table whatever the language of its copy."""
+        parts = self.name.split("/")
+        return "/".join([parts[0], parts[-1]])
+
+    @property
+    def lang(self) -> str | None:
+        """The language of the copy (``<report>/<lang>/<name>``), None for a copy without one."""
+        parts = self.name.split("/")
+        return parts[1] if len(parts) == 3 else None
 
 
 def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
@@ -262,7 +277,8 @@ def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
     other += check_labels(table, columns)
     if sidecar.additive is True and columns:
         other += check_recoverable(table, columns)
-    suppressed = int(table.apply(_text).eq(SUPPRESSED).fillna(False).to_numpy().sum())
+    marks = table.apply(_text).eq(SUPPRESSED).fillna(False).to_numpy()
+    suppressed = int(marks.sum())
     declared = (sidecar.primary or 0) + (sidecar.secondary or 0) + (sidecar.derived or 0)
     if (sidecar.primary is not None or sidecar.secondary is not None) and declared != suppressed:
         other.append(
@@ -277,6 +293,7 @@ def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
         suppressed,
         sidecar.primary,
         sidecar.secondary,
+        frozenset((int(r), int(c)) for r, c in zip(*marks.nonzero(), strict=True)),
     )
 
 
@@ -309,20 +326,53 @@ def table_problems(checks: list[TableCheck], reports: Path, root: Path, kind: st
     return [f"{tables / c.name}.csv: {p}" for c in checks for p in getattr(c, kind)]
 
 
+def language_problems(checks: list[TableCheck]) -> list[str]:
+    """Return the tables whose copies in two languages do not hide the same cells.
+
+    A table is published once per language (``<report>/<lang>/<name>.csv``): its words are
+    translated, its suppression decision is one.
+    """
+    problems = []
+    for table, copies in _by_table(checks).items():
+        first = copies[0]
+        for other in copies[1:]:
+            if (other.hidden, other.primary, other.secondary) != (
+                first.hidden,
+                first.primary,
+                first.secondary,
+            ):
+                problems.append(
+                    f"{table}: the {first.lang} and {other.lang} copies hide different cells "
+                    f"({len(first.hidden)} and {len(other.hidden)} shown as {SUPPRESSED})"
+                )
+    return problems
+
+
+def _by_table(checks: list[TableCheck]) -> dict[str, list[TableCheck]]:
+    """The checks grouped by table (:attr:`TableCheck.table`), copies in language order."""
+    grouped: dict[str, list[TableCheck]] = {}
+    for check in sorted(checks, key=lambda c: (c.table, c.lang or "")):
+        grouped.setdefault(check.table, []).append(check)
+    return grouped
+
+
 def suppression_metrics(checks: list[TableCheck]) -> dict[str, Any]:
     """Return the suppression counts of the published tables (the ``check`` stage's record).
 
+    Each table counts once, whatever the number of languages it is published in (the copies hide
+    the same cells: :func:`language_problems`); its first copy in language order is counted.
     ``suppressed_primary`` and ``suppressed_secondary`` add up what the publishers declared;
-    ``suppressed_cells`` counts every :data:`SUPPRESSED` cell found; ``tables`` gives, per table,
-    ``primary``, ``secondary`` (None if undeclared) and ``suppressed``.
+    ``suppressed_cells`` counts every :data:`SUPPRESSED` cell found; ``tables`` gives, per table
+    (``<report>/<name>``), ``primary``, ``secondary`` (None if undeclared) and ``suppressed``.
     """
+    first = [copies[0] for copies in _by_table(checks).values()]
     return {
-        "suppressed_cells": sum(c.suppressed for c in checks),
-        "suppressed_primary": sum(c.primary or 0 for c in checks),
-        "suppressed_secondary": sum(c.secondary or 0 for c in checks),
+        "suppressed_cells": sum(c.suppressed for c in first),
+        "suppressed_primary": sum(c.primary or 0 for c in first),
+        "suppressed_secondary": sum(c.secondary or 0 for c in first),
         "tables": {
-            c.name: {"primary": c.primary, "secondary": c.secondary, "suppressed": c.suppressed}
-            for c in checks
+            c.table: {"primary": c.primary, "secondary": c.secondary, "suppressed": c.suppressed}
+            for c in first
         },
     }
 

@@ -207,13 +207,14 @@ def _benefit_history(tables: Mapping[str, pd.DataFrame], extraction: pd.Timestam
     # months paid, each once: a person in two files at once (overlapping or nested) is paid once
     months = covered_time(members.assign(_from=first, _to=last + 1), start="_from", end="_to")
     g = members.groupby("person_key")
+    key = members["person_key"]
     return pd.DataFrame(
         {
-            "rgc_role": g["role"].min().map({"HEAD": "head", "MEMBER": "member"}),
+            "rgc_role": group_extreme(members["role"], key, "min").map({"HEAD": "head", "MEMBER": "member"}),
             "rgc_spells": g["spell_id"].nunique(),
             "rgc_months": months,
-            "rgc_job_exits": g["exit_reason"].agg(lambda s: (s == "JOB_INCOME").sum()),
-            "rgc_sanction_exits": g["exit_reason"].agg(lambda s: (s == "NON_COMPLIANCE").sum()),
+            "rgc_job_exits": members["exit_reason"].eq("JOB_INCOME").groupby(key).sum(),
+            "rgc_sanction_exits": members["exit_reason"].eq("NON_COMPLIANCE").groupby(key).sum(),
             "rgc_at_extraction": g["_still_paid"].any().map({True: "yes", False: "no"}),
             "prior_imi": g["prior_imi"].any().map({True: "yes", False: "no"}),
         }
@@ -230,7 +231,7 @@ def _services(
     )
     used = (used > 0).replace({True: "yes", False: "no"})
     used.columns = [f"used_{c.lower()}" for c in used.columns]
-    first = pd.to_datetime(prov.groupby("person_key")["date"].min())
+    first = pd.to_datetime(prov["date"]).groupby(prov["person_key"]).min()
     since = pd.to_datetime(persons["sauss_registration_date"]).combine_first(first.reindex(persons.index))
     years = ((extraction - since).dt.days / 365.25).clip(lower=0.5)
     per_year = prov.groupby("person_key").size().reindex(persons.index, fill_value=0) / years
@@ -278,15 +279,55 @@ def household_units(persons: pd.DataFrame, index: pd.Index | None = None) -> pd.
 
 
 def _household_max(values: pd.DataFrame, unit: pd.Series) -> pd.DataFrame:
-    """Return each person's values replaced by the maximum over their unit (household or self)."""
-    return values.groupby(unit).transform("max")
+    """Return each person's values replaced by the maximum over their unit (household or self).
+
+    As ``values.groupby(unit).transform("max")`` (text compared as text, missing values skipped), with
+    text columns taken through :func:`group_extreme` so that no group is reduced in Python.
+    """
+    out = values.copy()
+    numeric = [c for c in values.columns if pd.api.types.is_numeric_dtype(values[c])]
+    if numeric:
+        out[numeric] = values[numeric].groupby(unit).transform("max")
+    for column in values.columns.difference(numeric, sort=False):
+        out[column] = group_extreme(values[column], unit, "max").reindex(unit.to_numpy()).to_numpy()
+    return out
+
+
+def group_extreme(values: pd.Series, by: pd.Series, how: str) -> pd.Series:
+    """The largest (``how="max"``) or smallest (``"min"``) text of each group, missing values skipped.
+
+    What pandas' ``values.groupby(by).max()`` gives for text, computed on the ranks of the distinct
+    texts (sorted as Python sorts them) so that it runs in pandas' compiled reductions.
+
+    Parameters
+    ----------
+    values : Series
+        Text (or missing) values.
+    by : Series
+        Group of each value (same index).
+    how : {"max", "min"}
+        Which extreme.
+
+    Returns
+    -------
+    Series
+        Indexed by group (sorted); missing where a group has no value.
+    """
+    present = values.dropna()
+    labels = np.array(sorted(set(present)), dtype=object)
+    ranks = pd.Series(np.searchsorted(labels, present.to_numpy()), index=present.index, dtype=float)
+    ranks = ranks.reindex(values.index)
+    extreme = getattr(ranks.groupby(by.to_numpy()), how)()
+    shown = extreme.dropna().astype(int)
+    return pd.Series(labels[shown.to_numpy()], index=shown.index, dtype=object).reindex(extreme.index)
 
 
 def _first_known(tables: Mapping[str, pd.DataFrame], persons: pd.DataFrame) -> pd.Series:
     """First day known to public social services: SAUSS registration, first provision or first RGC spell."""
-    prov = tables["fact_provision"].dropna(subset=["person_key"]).groupby("person_key")["date"].min()
+    provisions = tables["fact_provision"].dropna(subset=["person_key"])
+    prov = pd.to_datetime(provisions["date"]).groupby(provisions["person_key"]).min()
     spells = tables["bridge_rgc_member"].merge(tables["fact_benefit_spell"][["file_id", "start_date"]])
-    first_spell = spells.groupby("person_key")["start_date"].min()
+    first_spell = pd.to_datetime(spells["start_date"]).groupby(spells["person_key"]).min()
     dates = pd.concat(
         [
             pd.to_datetime(persons["sauss_registration_date"]),

@@ -14,8 +14,8 @@
 - :mod:`.browser`: opening the pages in headless Chromium (checks, screenshots, PDF).
 
 Tables are published only through :meth:`.page.Report.table`, which applies the disclosure control,
-keeps a CSV copy under ``reports/tables/<report>/`` for the ``check`` stage and links it under the
-table. A number that may appear in more than one place is published through
+keeps a CSV copy in the page's language under ``reports/tables/<report>/<lang>/`` for the ``check``
+stage and links it under the table. A number that may appear in more than one place is published through
 :meth:`.page.Report.quantity` (or a table's ``quantity_cells``), so that the ``check`` and ``index``
 stages can hold it to one value and one suppression decision
 (:mod:`pact_analysis.disclosure.quantities`).

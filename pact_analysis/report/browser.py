@@ -110,7 +110,8 @@ def _broken_anchors(page: Any) -> list[str]:
 
 
 def navigation_problems(page: Any, path: Path) -> list[str]:
-    """What a report page lacks to be navigated: contents list, previous/next and index, references.
+    """What a report page lacks to be navigated: contents list, previous/next and index, references,
+    and a link to each table's CSV in the page's language.
 
     Only for the report pages (``<NN>_<name>.html``); the index and methods pages are not a series.
     """
@@ -129,9 +130,14 @@ def navigation_problems(page: Any, path: Path) -> list[str]:
     if page.query_selector("#references li cite, section.references-section li") is None:
         problems.append("no references section")
     tables = page.eval_on_selector_all("table[id^='table-']", "els => els.length")
-    csvs = page.eval_on_selector_all("p.table-csv a[href$='.csv']", "els => els.length")
-    if tables != csvs:
-        problems.append(f"{tables} tables but {csvs} links to their CSV")
+    csvs = page.eval_on_selector_all("p.table-csv a[href$='.csv']", "els => els.map(e => e.href)")
+    if tables != len(csvs):
+        problems.append(f"{tables} tables but {len(csvs)} links to their CSV")
+    problems += [
+        f"the CSV {unquote(urlparse(href).path)} is not the copy in the page's language ({path.parent.name})"
+        for href in csvs
+        if Path(unquote(urlparse(href).path)).parent.name != path.parent.name
+    ]
     return problems
 
 

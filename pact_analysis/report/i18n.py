@@ -62,10 +62,26 @@ def has(key: str, lang: str) -> bool:
     return bool(catalogue(lang).get(key, "").strip())
 
 
+#: The minus sign of typeset numbers (a hyphen is a word joiner, not a sign), as matplotlib draws it.
+MINUS = "\u2212"
+
+
 def number(value: float, lang: str, decimals: int = 0) -> str:
-    """Format a number for ``lang``: ``1.234,5`` in Spanish, ``1,234.5`` in English."""
+    """Format a number for ``lang``: ``1.234,5`` in Spanish, ``1,234.5`` in English, ``−0,36``.
+
+    A negative number takes the minus sign (:data:`MINUS`); one that rounds to zero takes none.
+    """
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=lang)
+    return _signed(format_decimal(value, format=pattern, locale=lang))
+
+
+def _signed(text: str) -> str:
+    """Babel's ``-`` as :data:`MINUS`, and no sign on a zero (``-0,0`` is ``0,0``)."""
+    if not text.startswith("-"):
+        return text
+    if not any(ch in "123456789" for ch in text):
+        return text[1:]
+    return MINUS + text[1:]
 
 
 def percent(share: float, lang: str, decimals: int = 1) -> str:
@@ -88,7 +104,7 @@ def percent(share: float, lang: str, decimals: int = 1) -> str:
 
 def _percent(share: float, lang: str, decimals: int) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + ("\u00a0%" if lang == "es" else "%")
-    return format_percent(share, format=pattern, locale=lang)
+    return _signed(format_percent(share, format=pattern, locale=lang))
 
 
 #: p-values below this are printed as a bound (``< 0,001``): more digits are noise, not evidence.

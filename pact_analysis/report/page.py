@@ -4,7 +4,8 @@ A notebook starts with :func:`start` and then only calls the methods of :class:`
 comes from the translation catalogues (:mod:`.i18n`) and every number is formatted for the language.
 Figures are embedded as PNG (offline), numbered, with a caption and alt text; tables are numbered,
 captioned and published through the disclosure control (:func:`pact_analysis.disclosure.protect`),
-with a CSV copy under ``reports/tables/<report>/`` for the ``check`` stage, linked under the table.
+with a CSV copy in the page's language under ``reports/tables/<report>/<lang>/`` for the ``check``
+stage, linked under the table.
 Headings are anchored by their catalogue key; the shell builds the contents list from them. A
 number shown in more than one place goes through :meth:`Report.quantity` (one value, one
 suppression decision: :mod:`pact_analysis.disclosure.quantities`); :meth:`Report.ref` writes a
@@ -87,6 +88,8 @@ class Report:
         self.drawn = 0
         self.cited: list[str] = []
         self.tables_dir = self.paths.reports / "tables" / name
+        # the tables as the page shows them, in its language (labels and text cells are translated)
+        self.csv_dir = self.tables_dir / lang
 
     # -- words ---------------------------------------------------------------------------------------
 
@@ -279,8 +282,7 @@ class Report:
 
         fig = getattr(fig, "figure", fig)
         fig = fig if hasattr(fig, "savefig") else fig.get_figure()
-        if self.lang == "es":
-            localise_ticks(fig)
+        localise_ticks(fig, self.lang)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
@@ -322,7 +324,7 @@ class Report:
             with its suppression counts.
         key : str
             Catalogue stem: ``<key>.caption`` is the caption; the table's CSV is ``<key>.csv``
-            (real numbers to 12 significant digits).
+            (real numbers to 12 significant digits), in ``reports/tables/<report>/<lang>/``.
         counts : list of str, optional
             Columns that count persons or records (disclosure control applies to them). ``None``:
             the table holds no counts (a dictionary, coefficients, rates).
@@ -374,10 +376,10 @@ class Report:
         if _mostly_suppressed(published, count_columns):
             self._withhold(published, stem, caption, quantity_cells or {})
             return
-        with atomic_file(self.tables_dir / f"{stem}.csv") as fh:
-            without_float_noise(published).to_csv(fh, index=True)
+        with atomic_file(self.csv_dir / f"{stem}.csv") as fh:
+            without_float_noise(self._words_as_shown(published, set(verbatim or []))).to_csv(fh, index=True)
         write_json(
-            self.tables_dir / f"{stem}.json",
+            self.csv_dir / f"{stem}.json",
             {
                 "count_columns": list(counts or []),
                 "additive": additive,
@@ -402,13 +404,40 @@ class Report:
         if primary + secondary + derived_cells:
             note = f'<p class="table-note">{html.escape(i18n.t("common.suppressed_note", self.lang, min_cell=self.min_cell))}</p>'
         csv = (
-            f'<p class="table-csv"><a href="../tables/{self.name}/{stem}.csv" download>'
+            f'<p class="table-csv"><a href="../tables/{self.name}/{self.lang}/{stem}.csv" download>'
             f"{html.escape(i18n.t('common.table_csv', self.lang, n=self.tables))}</a></p>"
         )
         self._show(
             f'<div class="table-wrap"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
             f"{markdown_inline(caption)}</caption>{body}</table>{note}{csv}</div>"
         )
+
+    def _words_as_shown(self, table: pd.DataFrame, verbatim: set[str]) -> pd.DataFrame:
+        """The table with its row labels and text cells as the page shows them (:meth:`value`).
+
+        Column names stay the codes the sidecar declares; numbers, :data:`~pact_analysis.disclosure.SUPPRESSED`
+        and ``verbatim`` columns (or index levels) stay as they are.
+        """
+        from pact_analysis.disclosure import SUPPRESSED
+
+        def words(values: Any, column: Any) -> list[Any]:
+            keep = column in verbatim
+            return [
+                self.value(v) if isinstance(v, str) and v != SUPPRESSED and not keep else v for v in values
+            ]
+
+        out = table.copy()
+        for column in out.columns:
+            if not pd.api.types.is_numeric_dtype(out[column]):
+                out[column] = words(out[column], column)
+        if isinstance(out.index, pd.MultiIndex):
+            out.index = pd.MultiIndex.from_arrays(
+                [words(out.index.get_level_values(i), n) for i, n in enumerate(out.index.names)],
+                names=out.index.names,
+            )
+        else:
+            out.index = pd.Index(words(out.index, out.index.name), name=out.index.name)
+        return out
 
     def _withhold(
         self, published: pd.DataFrame, stem: str, caption: str, cells: dict[str, tuple[Any, str]]
@@ -503,6 +532,8 @@ class Report:
 
 
 _NUMBER_LABEL = re.compile(r"^\$?[\u2212+\-]?[\d.,]+(?:e[+\-]?\d+)?\s*%?\$?$")
+#: A tick label as matplotlib writes it before localisation: ``12000``, ``-0.5``, ``\u22122.5``, ``20%``.
+_PLAIN_NUMBER = re.compile(r"^([\u2212\-]?\d+(?:\.(\d+))?)(\s*%)?$")
 
 
 def _swap_separators(text: str) -> str:
@@ -512,16 +543,34 @@ def _swap_separators(text: str) -> str:
     return text.translate(str.maketrans({".": ",", ",": "."}))
 
 
-def localise_ticks(fig: Any) -> None:
-    """Write the numeric tick labels of every axis with Spanish separators (``0,5``, ``1.000``).
+def localised_label(text: str, lang: str) -> str:
+    """A numeric tick label written as the page's sentences write numbers (:func:`.i18n.number`).
+
+    A plain number (``12000``, ``-0.5``, ``20%``) is formatted again for ``lang``, with its decimals
+    kept: five digits or more grouped (``12.000`` / ``12,000``; not a year ``2016``), the minus sign ``−``, the percent sign
+    after a no-break space in Spanish. Any other numeric label has its separators exchanged in Spanish
+    (:func:`_swap_separators`); words are left alone.
+    """
+    match = _PLAIN_NUMBER.match(text.strip())
+    if match is None:
+        return _swap_separators(text) if lang == "es" else text
+    number, decimals, percent = match.groups()
+    shown = i18n.number(float(number.replace("\u2212", "-")), lang, len(decimals or ""))
+    if len(number.lstrip("\u2212-").split(".")[0]) <= 4:  # a year (2016) or 1000 is not grouped
+        shown = shown.replace("," if lang == "en" else ".", "")
+    return shown + (("\u00a0%" if lang == "es" else "%") if percent else "")
+
+
+def localise_ticks(fig: Any, lang: str) -> None:
+    """Write the numeric tick labels of every axis as the page's language writes numbers.
 
     Each axis keeps its own formatter (scalar, log, percent, a notebook's own function); only its
-    output has the decimal and grouping signs exchanged, and only where that output is a number:
-    category labels are words and are left alone.
+    output is rewritten (:func:`localised_label`: ``0,5`` and ``12.000`` in Spanish, ``12,000`` in
+    English), and only where that output is a number: category labels are words and are left alone.
     """
     from matplotlib.ticker import Formatter
 
-    class Spanish(Formatter):
+    class Localised(Formatter):
         def __init__(self, inner: Formatter) -> None:
             self.inner = inner
 
@@ -533,16 +582,16 @@ def localise_ticks(fig: Any) -> None:
             self.inner.set_locs(locs)
 
         def __call__(self, x: float, pos: int | None = None) -> str:
-            return _swap_separators(self.inner(x, pos))
+            return localised_label(self.inner(x, pos), lang)
 
         def get_offset(self) -> str:
-            return _swap_separators(self.inner.get_offset())
+            return localised_label(self.inner.get_offset(), lang)
 
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             inner = axis.get_major_formatter()
-            if not isinstance(inner, Spanish):
-                axis.set_major_formatter(Spanish(inner))
+            if not isinstance(inner, Localised):
+                axis.set_major_formatter(Localised(inner))
 
 
 def _count_new_figures(report: Report) -> None:

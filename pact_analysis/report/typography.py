@@ -6,7 +6,8 @@
 - Spanish: a digit directly followed by ``%`` (the norm writes ``95 %``); "anonimizado" where the
   data are pseudonymised ("seudonimizado");
 - both: a literal Markdown asterisk that leaked into the text; a p-value printed as ``0,0000`` or
-  ``0.0000`` (it is ``< 0,001``);
+  ``0.0000`` (it is ``< 0,001``); a negative number written with a hyphen (``-0,36``: the minus
+  sign is ``−``, as in the figures);
 - alt texts and table headers in the other language: words that exist only in the other language
   (:data:`FOREIGN`), matched as whole words.
 """
@@ -27,6 +28,8 @@ FOREIGN = {
 GLUED_PERCENT = re.compile(r"\d%")
 #: A p-value (or any figure) printed as zero to four or more places.
 ZERO_P = re.compile(r"(?<![\d.,])0[.,]0000+(?!\d)")
+#: A hyphen used as a minus sign: ``-`` before a digit, not inside a word, range or date (``2015-2018``).
+HYPHEN_MINUS = re.compile(r"(?<![\w\-–/.,])-(?=\d)")
 #: An asterisk between word characters or around a word: Markdown emphasis that did not render.
 ASTERISK = re.compile(r"\*")
 ANONYMISED = re.compile(r"\banonimizad[oa]s?\b", re.IGNORECASE)
@@ -61,7 +64,11 @@ def foreign_words(text: str, lang: str) -> list[str]:
 def text_problems(text: str, lang: str) -> list[str]:
     """Problems of a page's visible text (see the module docstring)."""
     problems = []
-    for pattern, what in ((ZERO_P, "p-value or figure printed as zero"), (ASTERISK, "Markdown asterisk")):
+    for pattern, what in (
+        (ZERO_P, "p-value or figure printed as zero"),
+        (ASTERISK, "Markdown asterisk"),
+        (HYPHEN_MINUS, "hyphen as a minus sign"),
+    ):
         problems += [f"{what}: …{_around(text, m)}…" for m in pattern.finditer(text)]
     if lang == "es":
         problems += [f"no space before %: …{_around(text, m)}…" for m in GLUED_PERCENT.finditer(text)]

@@ -4,7 +4,8 @@ Scans every published output for the identities of the raw person extracts
 (:func:`pact_analysis.disclosure.scan_for_pii` on :func:`pact_analysis.disclosure.published_outputs`)
 and checks every table the reports publish under ``reports/tables``
 (:func:`pact_analysis.disclosure.check_tables`: unsuppressed small counts, ``<N`` labels, suppressed
-cells that totals give away, inconsistent declarations), and that every quantity the pages record
+cells that totals give away, inconsistent declarations, copies in two languages that hide different
+cells), and that every quantity the pages record
 (:mod:`pact_analysis.disclosure.quantities`) has one value and one suppression decision everywhere.
 
 Writes ``metrics/disclosure.json`` (the headline figures, :data:`HEADLINE`) and
@@ -20,6 +21,7 @@ from pact_analysis.disclosure import (
     check_details_path,
     check_tables,
     collect_identities,
+    language_problems,
     published_outputs,
     scan_for_pii,
     suppression_metrics,
@@ -62,12 +64,13 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     scan = scan_for_pii(published_outputs(paths), who, root=paths.root)
     checks = check_tables(paths.reports, min_cell)
     small = table_problems(checks, paths.reports, paths.root, "small")
-    other = table_problems(checks, paths.reports, paths.root, "other")
+    other = table_problems(checks, paths.reports, paths.root, "other") + language_problems(checks)
     quantities = check_quantities(paths.reports, skip=("index",))  # the index checks itself, after
     record = {
         "files_scanned": len(scan["scanned"]),
         "files_skipped": scan["skipped"],
-        "tables_checked": len(checks),
+        "tables_checked": len({c.table for c in checks}),
+        "table_files_checked": len(checks),
         "pii_findings": len(scan["findings"]),
         "small_cells": len(small),
         "table_problems": len(other),

@@ -205,19 +205,35 @@ def test_a_below_label_fails_the_check(project):
 def test_suppressions_are_counted_per_table(project):
     exits = disclosure.protect(exits_by_province(), 10)
     spells = disclosure.protect(spells_affected(3, 18, 2, 1647), 10, additive=False)
-    publish_like_the_report(project, "03_chronicity/en/exits", exits, additive=True)
+    for lang in ("es", "en"):  # one table in two languages counts once
+        publish_like_the_report(project, f"03_chronicity/{lang}/exits", exits, additive=True)
     publish_like_the_report(project, "01_record_linkage/spells", spells, additive=False)
     check.run(project, params())
     metrics, details = headline(project), record(project)
     assert details["tables"] == {
         "01_record_linkage/spells": {"primary": 2, "secondary": 0, "suppressed": 2},
         "02_profiles/sizes": {"primary": None, "secondary": None, "suppressed": 1},  # no sidecar
-        "03_chronicity/en/exits": {"primary": 1, "secondary": 3, "suppressed": 4},
+        "03_chronicity/exits": {"primary": 1, "secondary": 3, "suppressed": 4},
     }
     assert (metrics["suppressed_primary"], metrics["suppressed_secondary"]) == (3, 3)
     assert details["suppressed_cells"] == 7 and metrics["tables_checked"] == 3
+    assert details["table_files_checked"] == 4
     assert details["small_cells"] == 0 and details["table_problems"] == 0
     assert (details["suppressed_primary"], details["suppressed_secondary"]) == (3, 3)
+
+
+def test_copies_of_a_table_in_two_languages_must_hide_the_same_cells(project):
+    exits = disclosure.protect(exits_by_province(), 10)
+    publish_like_the_report(project, "03_chronicity/es/exits", exits, additive=True)
+    english = publish_like_the_report(project, "03_chronicity/en/exits", exits, additive=True)
+    check.run(project, params())  # the same decision in both languages
+    shown = exits.table.copy()
+    hidden = shown.eq(disclosure.SUPPRESSED)
+    row, column = next((r, c) for r in shown.index for c in shown.columns if hidden.loc[r, c])
+    shown.loc[row, column] = exits_by_province().loc[row, column]  # a count the Spanish copy hides
+    shown.to_csv(english, index=True)
+    with pytest.raises(StageError, match=r"03_chronicity/exits: the en and es copies hide different cells"):
+        check.run(project, params())
 
 
 def test_a_planted_small_cell_in_a_language_folder_is_caught(project):

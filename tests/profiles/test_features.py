@@ -111,3 +111,34 @@ def test_overlapping_contracts_and_files_are_counted_once():
         {"fact_benefit_spell": files, "bridge_rgc_member": members}, extraction
     )
     assert history.loc["M", "rgc_months"] == 9  # January to September, not 6 + 6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_household_maximum_and_text_extremes_equal_pandas_group_reductions(seed):
+    """The compiled reductions give what pandas' (Python) reductions of text give: text compared as
+    text, missing values skipped, a group with none missing."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    unit = pd.Series(rng.integers(0, 60, n).astype(str), index=pd.RangeIndex(n))
+    values = pd.DataFrame(
+        {
+            "used": rng.choice(np.array(["yes", "no"], dtype=object), n),
+            "jobseeker": rng.choice(np.array(["yes", None], dtype=object), n),
+            "role": rng.choice(np.array(["HEAD", "MEMBER", None], dtype=object), n),
+            "contracts": rng.poisson(1.0, n).astype(float),
+        }
+    )
+    values.loc[unit == "7", "jobseeker"] = None  # a unit with no value
+
+    def reference(column: pd.Series, how) -> pd.Series:  # by hand, group by group
+        kept = column.groupby(unit).agg(lambda s: how(s.dropna()) if s.notna().any() else np.nan)
+        return kept.astype(object).where(kept.notna(), np.nan)
+
+    shown = features._household_max(values, unit)
+    pd.testing.assert_series_equal(shown["contracts"], values.groupby(unit)["contracts"].transform("max"))
+    for column in ("used", "jobseeker", "role"):
+        by_unit = reference(values[column], max)
+        assert shown[column].equals(pd.Series(by_unit.reindex(unit).to_numpy(), name=column)), column
+    for name, how in (("min", min), ("max", max)):
+        found = features.group_extreme(values["role"], unit, name)
+        assert found.equals(reference(values["role"], how)), name

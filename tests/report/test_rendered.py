@@ -47,10 +47,12 @@ def suppressed_shares(reports: Path, name: str) -> dict[str, float]:
     shown as ``[c]``, suppressed counts and the values that would give one away (the sidecar's
     ``derived``, marked ``[c]`` too)."""
     shares = {}
-    for csv in sorted((reports / "tables" / name).glob("*.csv")):
+    for csv in sorted((reports / "tables" / name).rglob("*.csv")):
         cells = pd.read_csv(csv, dtype=str, index_col=0, keep_default_na=False).to_numpy().ravel()
         if cells.size:
-            shares[csv.stem] = float((cells == disclosure.SUPPRESSED).sum()) / cells.size
+            shares[f"{csv.parent.name}/{csv.stem}"] = (
+                float((cells == disclosure.SUPPRESSED).sum()) / cells.size
+            )
     return shares
 
 

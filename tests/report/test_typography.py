@@ -15,6 +15,7 @@ def _page(body: str) -> str:
 def test_a_clean_spanish_page_passes():
     body = (
         "<p>Estabilidad: dudosa. Calidad: alta. El 95\u00a0% de los episodios (IC 95 % 0,64 a 1,03; p < 0,001) se han seudonimizado.</p>"
+        "<p>De 2015-2018, el 31-10-2018, k-1 y un efecto de \u22120,36 (\u22120,50; \u22120,08).</p>"
         '<img alt="Barras por provincia con la proporción de salidas"><table><tr><th>Provincia</th></tr></table>'
         "<script>var x = 2*3; // 5%</script><pre>a*b 10%</pre>"
     )
@@ -28,6 +29,7 @@ def test_a_clean_spanish_page_passes():
         ("<p>intervalo *bootstrap* del 95 %</p>", "Markdown asterisk"),
         ("<td>0,0000</td>", "printed as zero"),
         ("<p>datos anonimizados</p>", "'anonimizado'"),
+        ("<td>(-0,36; -0,08)</td>", "hyphen as a minus sign"),
         ("<p>Rasgos: paro. Estabilidad: dudoso.</p>", "gender agreement"),
         ('<img alt="Share of persons by months">', "alt in the other language (months, of, persons, share)"),
         ("<table><tr><th>Match weight</th></tr></table>", "header in the other language (match, weight)"),
