@@ -54,6 +54,17 @@ def rendered_reports(repro_project):
     return Paths(repro_project)
 
 
+@pytest.fixture(autouse=True)
+def no_figure_left_open():
+    """Close the figures a test left open: the report footer refuses pyplot figures it did not publish,
+    so one test's open figure would fail whichever report test the worker runs next."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 #: The xdist groups that take longest (each runs whole pipelines), in the order the workers start them.
 #: ``make test`` runs ``--dist loadgroup --no-loadscope-reorder``: xdist hands out groups in
 #: collection order, so the two slowest start at once on the two workers instead of one waiting for
