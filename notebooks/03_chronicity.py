@@ -209,7 +209,7 @@ r.figure(ax, "km.overall")
 # %%
 r.figure(
     fig.plot_small_multiples(
-        shown["province"],
+        i18n.by_name(shown["province"], "group"),
         shown["all"],
         label,
         r.t("common.months_on_rgc"),
@@ -227,7 +227,7 @@ r.figure(ax, "km.household")
 if "km_profile" not in res:
     r.say("km.no_profile", profiles=r.ref("02_profiles"))
 r.table(
-    cs.km_summary(res),
+    cs.km_summary(res, i18n.sort_key),
     "km.table",
     counts=["n", "events"],
     additive=False,
@@ -484,10 +484,9 @@ for name, table in audits.items():
     if gaps:
         r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
     r.table(
-        cs.fairness_table(protected[name], pct),
+        cs.fairness_table(protected[name], pct, i18n.sort_key if name == "province" else None),
         f"fairness.table_{name}",
         counts=["persons"],
-        additive=False,
         percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
     )
 r.say("fairness.incompatible")

@@ -248,7 +248,11 @@ r.say(
     "threshold.text",
     top_k_text=r.t("threshold.top_k", top_k=r.n(top_k)) if top_k else "",
     alert_rate=r.pct(chron["alert_rate"]),
-    current_share=r.pct(chosen["current_share"]),
+    # today's share at the threshold follows the table's decision on its row (its count, or the heads
+    # scored less it, may be small)
+    current_share=r.pct(chosen["current_share"])
+    if chosen["published"] and chosen["current_published"]
+    else r.t("common.suppressed_in_text", mark=disclosure.SUPPRESSED),
     **common,
 )
 # the rows of the one suppression decision that report 03's decision curve follows too (no count
@@ -273,6 +277,8 @@ r.table(
         primary=int(hidden.sum()),
         secondary=0,
         derived=int(hidden.sum()),
+        relations="nested",  # the heads above a threshold include those above the next
+        total=len(scores),  # of the heads scored (share x total gives the count back)
     ),
     "threshold.table",
     percent=["threshold", "alert_rate", "ppv", "sensitivity", "current_share", "current_flagged_share"],

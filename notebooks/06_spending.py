@@ -274,7 +274,6 @@ r.table(
     ),
     "yearly.table",
     counts=["persons"],
-    additive=False,
     decimals={"spending_keur": 0, "mean_amount_eur": 0},
     percent=["chronic_share"],
 )
@@ -289,9 +288,9 @@ r.table(
 r.heading("where")
 r.say("where.text", min_cell=r.n(disclosure_min_cell))
 r.table(
-    (res["by_province"] / 1e3).rename(columns=str),
+    i18n.by_name(res["by_province"] / 1e3).rename(columns=str),
     "where.province",
-    behind=res["by_province_persons"].rename(columns=str),
+    behind=i18n.by_name(res["by_province_persons"]).rename(columns=str),
     decimals=0,
 )
 r.say(
@@ -322,7 +321,6 @@ r.table(
     ),
     "profiles.table",
     counts=["persons"],
-    additive=False,
     decimals={"spending_keur": 0},
     percent=["chronic_share"],
     year=str(last_full),
@@ -359,7 +357,6 @@ r.table(
     ),
     "bands.table",
     counts=["persons"],
-    additive=False,
     decimals={"spending_keur": 0, "mean_amount_eur": 0},
     percent=["chronic_share"],
 )
@@ -643,7 +640,6 @@ r.table(
     ),
     "ceas.table",
     counts=["persons"],
-    additive=False,
     decimals={"spending_keur": 0},
     percent=["chronic_share"],
     year=str(last_full),

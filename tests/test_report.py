@@ -124,6 +124,22 @@ def test_figure_tick_labels_write_numbers_as_the_sentences_do(label, es, en):
     assert page.localised_label(label, "es") == es and page.localised_label(label, "en") == en
 
 
+def test_names_are_listed_in_dictionary_order_accents_ignored_the_total_last():
+    frame = pd.DataFrame(
+        {"n": [1, 2, 3, 4, 5, 6]}, index=["Zamora", "all", "unknown", "Ávila", "burgos", "León"]
+    )
+    assert list(i18n.by_name(frame).index) == ["Ávila", "burgos", "León", "Zamora", "unknown", "all"]
+    assert i18n.sort_key("overall") == i18n.sort_key("all")[:1] + ("overall",)
+    long = pd.DataFrame({"group": ["Soria", "Ávila", "Soria", "Ávila"], "t": [0, 0, 1, 1]})
+    ordered = i18n.by_name(long, "group")
+    assert list(ordered["group"]) == ["Ávila", "Ávila", "Soria", "Soria"] and list(ordered["t"]) == [
+        0,
+        1,
+        0,
+        1,
+    ]
+
+
 def test_a_number_in_a_sentence_is_formatted_per_language():
     value = i18n.Number(12345, "int")
     assert i18n.fmt(value, "es") == "12.345" and i18n.fmt(value, "en") == "12,345"
@@ -195,6 +211,8 @@ def test_a_table_whose_cells_are_mostly_blanked_is_replaced_by_a_sentence(tmp_pa
     wide = published.assign(a=[1.0, C], b=[2.0, C], c=[3.0, C], ongoing=[30.0, C])
     wide.loc["León", ["a", "b"]] = C
     r.table(disclosure.Protected(wide, mask, 1, 0, derived=6), "spells.by_province")
+    with pytest.raises(ValueError, match="carries its relations"):
+        r.table(disclosure.Protected(wide, mask, 1, 0, derived=6), "spells.by_province", additive=False)
     assert "Table not shown" in shown[-1]  # 1 + 6 of 10 cells hidden
     # a value blanked in a row whose counts are all shown does not make the row hidden
     rates = published.assign(spells=[120, 90], a=[C, 0.5], b=[0.1, 0.2], c=[0.3, 0.4], d=[0.5, 0.6])
@@ -492,3 +510,17 @@ def test_the_data_dictionary_translates_descriptions_only_and_english_is_the_cod
     assert i18n.t("common.col.description", "es") == "Descripción", "the descriptions are in Spanish now"
     spanish = [i18n.t(f"overview.dictionary.{r.source}.{r.column}", "es") for r in dictionary.itertuples()]
     assert sum(s != d for s, d in zip(spanish, dictionary["description"], strict=True)) > 0.9 * len(spanish)
+
+
+def test_a_report_without_its_extracts_leaves_no_table_of_an_earlier_run_in_any_language(tmp_path):
+    from pact_analysis.report.render import write_unavailable
+
+    paths = Paths(tmp_path)
+    for lang in i18n.LANGUAGES:
+        (paths.tables("05_pilot_evaluation") / lang).mkdir(parents=True)
+        (paths.tables("05_pilot_evaluation") / lang / "claims.csv").write_text("claim,n\na,12\n")
+    (paths.tables("05_pilot_evaluation") / "old.csv").write_text("claim,n\na,12\n")
+    written = write_unavailable("05_pilot_evaluation", paths, ["pilot_assignment.csv"])
+    left = sorted(p.name for p in paths.tables("05_pilot_evaluation").rglob("*"))
+    assert left == [f"summary.{lang}.json" for lang in sorted(i18n.LANGUAGES)]
+    assert all("pilot_assignment.csv" in p.read_text(encoding="utf-8") for p in written)

@@ -9,6 +9,7 @@ ground floor (:mod:`pact_analysis.labels`), never from the report layer.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from pact_analysis.chronicity.deployed import REFERENCE_ROW
 from pact_analysis.chronicity.landmark import factor_of
 from pact_analysis.chronicity.results import AT_MONTHS
 from pact_analysis.chronicity.spells import UNKNOWN_EXIT
-from pact_analysis.disclosure import SUPPRESSED, Protected, protect, suppression_mask
+from pact_analysis.disclosure import SUPPRESSED, Protected, protect, protect_relations
 from pact_analysis.paths import Paths
 
 
@@ -46,10 +47,19 @@ def _python_bools(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def km_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Kaplan-Meier summaries of every grouping in one table indexed by (grouping, group)."""
+def km_summary(
+    tables: dict[str, pd.DataFrame], name_order: Callable[[Any], Any] | None = None
+) -> pd.DataFrame:
+    """Kaplan-Meier summaries of every grouping in one table indexed by (grouping, group).
+
+    ``name_order`` is a sort key of the provinces' names (the report's dictionary order,
+    :func:`pact_analysis.report.i18n.sort_key`); without it they stay in the stage's order.
+    """
     names = [n for n in ("all", "province", "household_type", "profile") if f"km_{n}" in tables]
     parts = [tables[f"km_{n}"].assign(grouping=n) for n in names]
+    if name_order is not None and "province" in names:
+        at = names.index("province")
+        parts[at] = _ordered(parts[at], parts[at]["group"], name_order)
     cols = ["n", "events", "median", "median_lower", "median_upper", *[f"still_{t}" for t in AT_MONTHS]]
     return pd.concat(parts).set_index(["grouping", "group"])[cols]
 
@@ -180,10 +190,11 @@ def returns_table(back: pd.DataFrame, unknown: int, min_cell: int) -> Protected:
     complement in that column (:func:`~pact_analysis.disclosure.protect`). The returns are counts of
     persons too: a number of returns, or of exits without a return, from 1 to ``min_cell - 1`` is
     suppressed (primary), and so is a number of returns above 0 of a route whose exits are hidden (it
-    would bound them: secondary); the returns add up to a total the report publishes (spells less
-    heads), so hidden returns get complements in their column (secondary). The shares back within
-    12 and 24 months go where the returns are hidden (derived): with 0 returns published, a share of
-    0 tells nothing more.
+    would bound them: secondary). The returns add up to a total the report publishes (spells less
+    heads) and each route's returns and exits without a return to its exits: more cells are hidden
+    until the intruder's programme on all those relations bounds no small count below
+    ``min_cell`` (:func:`_protect_returns`; secondary). The shares back within 12 and 24 months go
+    where the returns are hidden (derived): with 0 returns published, a share of 0 tells nothing more.
 
     Parameters
     ----------
@@ -212,25 +223,84 @@ def returns_table(back: pd.DataFrame, unknown: int, min_cell: int) -> Protected:
         returns.loc[UNKNOWN_EXIT] = [unknown, np.nan, np.nan, np.nan]
     exits = protect(returns[["n"]].astype(int), min_cell, columns=["n"], additive=True)
     events, rest = returns["events"], returns["n"] - returns["events"]
-    few = (events.between(1, min_cell - 1) | rest.between(1, min_cell - 1)) & events.notna()
+    followed = events.notna()  # exits of unknown route are not followed
+    few = (events.between(1, min_cell - 1) | rest.between(1, min_cell - 1)) & followed
     bound = exits.mask["n"] & (events > 0).fillna(False) & ~few  # n >= returns: a bound on n
-    # the returns add up to a published total too (spells - heads, less the returns after an exit
-    # of unknown route): hidden returns get complements, bounded like the exits
-    forced = (few | bound).to_numpy()[:, None]
-    column = suppression_mask(returns[["events"]].astype(float), min_cell, additive=True, forced=forced)
-    hidden = column["events"] & events.notna()  # a share beside published returns gives nothing more
-    complement = hidden & ~few & ~bound
+    n_hidden, hidden = _protect_returns(returns["n"], events, exits.mask["n"], few | bound, min_cell)
+    small_n = returns["n"].between(1, min_cell - 1)
     out = returns.astype({"n": object, "events": object})
-    out["n"] = exits.table["n"]
+    out["n"] = returns["n"].astype(int).astype(object).mask(n_hidden, SUPPRESSED)
     out["events"] = events.astype("Int64").astype(object).mask(hidden, SUPPRESSED)
     derived = 0
     for column in ("back_12", "back_24"):
         hit = hidden & returns[column].notna()
         derived += int(hit.sum())
         out[column] = returns[column].astype(object).mask(hit, SUPPRESSED)
-    mask = pd.DataFrame({"n": exits.mask["n"], "events": hidden})
-    secondary = exits.secondary + int(bound.sum()) + int(complement.sum())
-    return Protected(out, mask, exits.primary + int(few.sum()), secondary, derived)
+    mask = pd.DataFrame({"n": n_hidden, "events": hidden})
+    primary = int((n_hidden & small_n).sum() + (hidden & few).sum())
+    secondary = int(mask.to_numpy().sum()) - primary
+    # exits add up to the exits published, returns to the returns: each column on its own (the
+    # check stage's re-check); the bounds through returns <= exits are the protection's
+    return Protected(out, mask, primary, secondary, derived, relations="columns")
+
+
+def _protect_returns(
+    exits: pd.Series, events: pd.Series, exits_hidden: pd.Series, forced: pd.Series, min_cell: int
+) -> tuple[pd.Series, pd.Series]:
+    """Which exits and which returns to hide so that no small count can be bounded below ``min_cell``.
+
+    A reader knows every shown cell, the total exits and the total returns (spells less heads, less
+    the returns after an exit of unknown route), that each route's returns and exits without a return
+    add up to its exits (shown or not) and that counts are non-negative integers: the intruder's
+    programme of :func:`~pact_analysis.disclosure.protect_relations` runs on those relations, every
+    small count checked (a hidden small exit count bounds nothing by itself). A route's exits without a
+    return are known when its exits and its returns are shown: its returns are hidden when the
+    programme hides either while its exits are shown.
+
+    Returns
+    -------
+    (Series, Series)
+        Exits hidden, returns hidden (by route; returns of an unknown route are never published).
+    """
+    followed = events.notna().to_numpy()
+    n, e = exits.to_numpy(float), events.to_numpy(float)
+    rows, m = np.flatnonzero(followed), len(exits)
+    # cells: returns and exits without a return of each followed route, the exits of every route,
+    # then the two totals a reader knows
+    size = 2 * len(rows) + m + 2
+    values = np.concatenate(
+        [np.column_stack([e[rows], n[rows] - e[rows]]).ravel(), n, [np.nansum(e), n.sum()]]
+    )
+    equations = []
+    for k, i in enumerate(rows):
+        equations.append(_relation(size, {2 * k: 1, 2 * k + 1: 1, 2 * len(rows) + i: -1}))
+    equations.append(_relation(size, {**{2 * k: 1 for k in range(len(rows))}, size - 2: -1}))
+    equations.append(_relation(size, {**{2 * len(rows) + i: 1 for i in range(m)}, size - 1: -1}))
+    mask = np.zeros(size, bool)
+    mask[: 2 * len(rows)] = np.repeat(forced.to_numpy()[rows], 2)
+    mask[1 : 2 * len(rows) : 2] |= exits_hidden.to_numpy()[rows]  # exits hidden: so is n - returns
+    mask[2 * len(rows) : 2 * len(rows) + m] = exits_hidden.to_numpy()
+    fixed = np.zeros(size, bool)
+    fixed[-2:] = True
+    try:
+        out = protect_relations(values, np.array(equations), mask, min_cell, fixed=fixed)
+    except ValueError:  # no free cell left around a small count: hide every route's returns
+        out = mask.copy()
+        out[: 2 * len(rows)] = True
+    exits_out = out[2 * len(rows) : 2 * len(rows) + m]
+    parts = out[: 2 * len(rows)].reshape(-1, 2)
+    returns_hidden = np.zeros(m, bool)
+    # a route's returns are hidden, or its exits without a return with its exits shown (n - returns)
+    returns_hidden[rows] = parts[:, 0] | (parts[:, 1] & ~exits_out[rows])
+    return pd.Series(exits_out, index=exits.index), pd.Series(returns_hidden, index=exits.index)
+
+
+def _relation(size: int, coefficients: dict[int, float]) -> np.ndarray:
+    """One relation among ``size`` cells: the cells' coefficients, 0 elsewhere."""
+    row = np.zeros(size)
+    for cell, value in coefficients.items():
+        row[cell] = value
+    return row
 
 
 def protected_audits(tables: dict[str, pd.DataFrame], values: dict[str, Any]) -> dict[str, Protected]:
@@ -262,7 +332,13 @@ def protected_audits(tables: dict[str, pd.DataFrame], values: dict[str, Any]) ->
     return out
 
 
-def fairness_table(audit: Protected, fmt: Any) -> Protected:
+def _ordered(frame: pd.DataFrame, names: Any, key: Callable[[Any], Any]) -> pd.DataFrame:
+    """The rows of ``frame`` ordered by ``key`` of their ``names`` (rows of one name keep their order)."""
+    keys = [key(v) for v in names]
+    return frame.iloc[sorted(range(len(keys)), key=keys.__getitem__)]
+
+
+def fairness_table(audit: Protected, fmt: Any, name_order: Callable[[Any], Any] | None = None) -> Protected:
     """One table of the fairness audit as published: rates with Wilson intervals, persons shown or
     :data:`~pact_analysis.disclosure.SUPPRESSED`, and so is every value blanked because it would give
     a suppressed count away (``audit.blanked``).
@@ -278,6 +354,9 @@ def fairness_table(audit: Protected, fmt: Any) -> Protected:
         One grouping's entry of :func:`protected_audits`.
     fmt : callable
         Formatter of a rate.
+    name_order : callable, optional
+        Sort key of the groups' names (the report's dictionary order,
+        :func:`pact_analysis.report.i18n.sort_key`); without it they stay in the audit's order.
 
     Returns
     -------
@@ -288,6 +367,8 @@ def fairness_table(audit: Protected, fmt: Any) -> Protected:
     rates = ["alert_rate", "false_positive_rate", "false_negative_rate"]
     table = audit.table
     shown_rows = table.loc[table["n"].isna() | (table["n"] > 0)]  # empty intersections dropped
+    if name_order is not None:
+        shown_rows = _ordered(shown_rows, shown_rows.index, name_order)
     columns = [
         "n",
         "share_of_recipients",
@@ -305,7 +386,10 @@ def fairness_table(audit: Protected, fmt: Any) -> Protected:
         blanked = audit.blanked.reindex(shown.index, fill_value=False)
         for column in blanked.columns.intersection(shown.columns):
             shown[column] = shown[column].astype(object).mask(blanked[column], SUPPRESSED)
-    return Protected(shown, hidden.to_frame(), audit.primary, audit.secondary, audit.derived)
+    # a grouping's groups share out the persons scored: each column adds up to that total
+    return Protected(
+        shown, hidden.to_frame(), audit.primary, audit.secondary, audit.derived, relations="columns"
+    )
 
 
 def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict[str, Any] | None:

@@ -37,6 +37,15 @@ EXACT_MAX_ROUNDS = 50
 _MILP_OPTIONS = {"mip_rel_gap": 0.0, "node_limit": 20_000, "time_limit": 60.0}
 
 
+#: What ties a protected table's cells together, in the eyes of a reader who knows the totals:
+RELATIONS = {
+    "crosstab": "rows and columns add up to published totals",
+    "columns": "each column adds up to a published total of its own; a row's cells are not parts of a whole",
+    "nested": "each row's persons include the next row's (counts above increasing thresholds)",
+    "none": "no cell is part of a published total",
+}
+
+
 @dataclass(frozen=True)
 class Protected:
     """A table protected for publication (:func:`protect`).
@@ -58,6 +67,11 @@ class Protected:
     blanked : DataFrame of bool, optional
         Where the ``derived`` cells are, when ``table`` still holds numbers there (NaN) for a
         publisher that formats them later (the fairness audit's tables).
+    relations : str
+        What a reader knows that ties the cells of ``mask``'s columns together, as the protection
+        assumed and the ``check`` stage re-checks (:data:`RELATIONS`).
+    total : float, optional
+        ``"nested"``: the whole the rows are parts of (the persons scored), which a reader knows too.
     """
 
     table: pd.DataFrame
@@ -66,6 +80,12 @@ class Protected:
     secondary: int
     derived: int = 0
     blanked: pd.DataFrame | None = None
+    relations: str = "crosstab"
+    total: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.relations not in RELATIONS:
+            raise ValueError(f"relations must be one of {sorted(RELATIONS)}, not {self.relations!r}")
 
 
 def marker(min_cell: int | None = None) -> str:
@@ -687,7 +707,8 @@ def protect(
         hit = rows & table[column].notna()
         derived_cells += int(hit.sum())
         out[column] = out[column].astype(object).mask(hit, SUPPRESSED)
-    return Protected(out, mask, primary, int(hidden.sum()) - primary, derived_cells)
+    relations = "crosstab" if additive else "none"
+    return Protected(out, mask, primary, int(hidden.sum()) - primary, derived_cells, relations=relations)
 
 
 def protect_by(values: pd.DataFrame, behind: pd.DataFrame, min_cell: int, additive: bool = True) -> Protected:
@@ -722,7 +743,8 @@ def protect_by(values: pd.DataFrame, behind: pd.DataFrame, min_cell: int, additi
     counts = behind.to_numpy(dtype=float, na_value=np.nan)
     primary = int(((counts > 0) & (counts < min_cell)).sum())
     out = values.astype(object).mask(mask.to_numpy(), SUPPRESSED)
-    return Protected(out, mask, primary, int(mask.to_numpy().sum()) - primary, 0)
+    relations = "crosstab" if additive else "none"
+    return Protected(out, mask, primary, int(mask.to_numpy().sum()) - primary, 0, relations=relations)
 
 
 def suppress_small_cells(

@@ -173,6 +173,13 @@ class Sidecar:
     primary, secondary, derived : int or None
         ``"primary"``, ``"secondary"``, ``"derived"``: the suppressions made by :func:`protect` (None
         if not declared).
+    protected_columns : list of str or None
+        ``"protected_columns"``: the columns whose cells the protection decided (counts, or amounts
+        protected by the persons behind them); None: the count columns.
+    relations : str or None
+        ``"relations"``: what ties those cells together (:data:`~.suppression.RELATIONS`).
+    total : float or None
+        ``"total"``: for nested counts, the whole they are parts of (known to a reader).
     """
 
     count_columns: list[str] | None = None
@@ -180,6 +187,17 @@ class Sidecar:
     primary: int | None = None
     secondary: int | None = None
     derived: int | None = None
+    protected_columns: list[str] | None = None
+    relations: str | None = None
+    total: float | None = None
+
+    @property
+    def structure(self) -> str | None:
+        """The relations among the protected cells (:data:`~.suppression.RELATIONS`): ``relations``,
+        or ``"crosstab"``/``"none"`` from ``additive`` when only that is declared (None: neither)."""
+        if self.relations is not None:
+            return self.relations
+        return None if self.additive is None else ("crosstab" if self.additive else "none")
 
 
 def read_sidecar(table_path: Path) -> Sidecar:
@@ -194,6 +212,9 @@ def read_sidecar(table_path: Path) -> Sidecar:
         _optional_int(data.get("primary")),
         _optional_int(data.get("secondary")),
         _optional_int(data.get("derived")),
+        None if data.get("protected_columns") is None else list(data["protected_columns"]),
+        data.get("relations"),
+        None if data.get("total") is None else float(data["total"]),
     )
 
 
@@ -252,6 +273,117 @@ class TableCheck:
         return parts[1] if len(parts) == 3 else None
 
 
+def check_relations(
+    table: pd.DataFrame, columns: list[str], relations: str | None, min_cell: int, total: float | None = None
+) -> list[str]:
+    """Return the suppressed cells, and the small differences, that the declared relations give away.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A published table (text, as :func:`read_published_csv` reads it).
+    columns : list of str
+        Its protected columns.
+    relations : str or None
+        ``"crosstab"``: rows and columns add up to known totals (:func:`check_recoverable`);
+        ``"columns"``: each column on its own; ``"nested"``: each row's persons include the next
+        row's (:func:`check_nested`); ``"none"`` or None: nothing to re-check.
+    min_cell : int
+        Minimum publishable count.
+    total : float, optional
+        ``"nested"``: the whole the rows are parts of (:func:`check_nested`).
+
+    Returns
+    -------
+    list of str
+    """
+    if not columns or relations in (None, "none"):
+        return []
+    if relations == "crosstab":
+        return check_recoverable(table, columns)
+    if relations == "columns":
+        return [problem for c in columns for problem in check_recoverable(table, [c])]
+    if relations == "nested":
+        return check_nested(table, columns, min_cell, total)
+    return [f"relations {relations!r} unknown: the table cannot be checked"]
+
+
+def check_nested(
+    table: pd.DataFrame, columns: list[str], min_cell: int, total: float | None = None
+) -> list[str]:
+    """Return the small counts a reader gets by differencing the rows of a nested table.
+
+    In a nested table each row's persons include the next row's (heads above increasing thresholds),
+    between ``total`` (all of them, when a reader knows it) and none: two shown counts, the total
+    included, differ by the persons between them, who must be none or at least ``min_cell``; a hidden
+    cell between two equal shown counts (or beyond a shown total or a shown zero) is known. The shown
+    counts must not go up then down (else the rows are not nested).
+
+    Parameters
+    ----------
+    table : DataFrame
+        A published table (text).
+    columns : list of str
+        Its count columns.
+    min_cell : int
+        Minimum publishable count.
+    total : float, optional
+        The whole the counts are parts of (the persons scored), known to a reader.
+
+    Returns
+    -------
+    list of str
+        One problem per pair of rows, or per column that is not monotone.
+    """
+    problems = []
+    for column in columns:
+        text = _text(table[column])
+        hidden = text.eq(SUPPRESSED).fillna(False).astype(bool)
+        values = pd.to_numeric(text.where(~hidden), errors="coerce")
+        steps = values.dropna().diff().dropna()
+        if (steps > 0).any() and (steps < 0).any():
+            problems.append(f"column {column}: declared nested but its counts go up and down")
+            continue
+        rows = [
+            (r, None if hidden[r] else float(values[r]))
+            for r in table.index
+            if hidden[r] or pd.notna(values[r])
+        ]
+        whole = [(_TOTAL, float(total))] if total is not None else []
+        none = [(_NONE, 0.0)]
+        line = [*none, *rows, *whole] if (steps > 0).any() else [*whole, *rows, *none]
+        problems += _nested_pairs(line, column, min_cell)
+    return problems
+
+
+#: The implicit ends of a nested column: all the persons (when known) and none.
+_TOTAL, _NONE = "the total", "none"
+
+
+def _nested_pairs(line: list[tuple[Any, float | None]], column: str, min_cell: int) -> list[str]:
+    """The problems between consecutive shown counts of one nested column (``None``: hidden)."""
+    problems: list[str] = []
+    last: tuple[Any, float] | None = None
+    between = False
+    for label, value in line:
+        if value is None:
+            between = True
+            continue
+        if last is not None:
+            gap = abs(last[1] - value)
+            if 0 < gap < min_cell and _NONE not in (last[0], label):  # a shown count: the min-cell check
+                problems.append(
+                    f"rows {last[0]} and {label}, column {column}: differ by {gap:g}, fewer than {min_cell} persons"
+                )
+            elif gap == 0 and between:
+                problems.append(
+                    f"rows {last[0]} and {label}, column {column}: equal, so the suppressed cells between "
+                    "them are known"
+                )
+        last, between = (label, value), False
+    return problems
+
+
 def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
     """Check one published table and count its suppressions (CSV read back + its sidecar).
 
@@ -275,8 +407,11 @@ def check_table(path: Path, min_cell: int, tables: Path) -> TableCheck:
     columns = [c for c in columns if c in table.columns]
     other = [f"column {c}: declared as a count column but absent" for c in missing]
     other += check_labels(table, columns)
-    if sidecar.additive is True and columns:
-        other += check_recoverable(table, columns)
+    protected = columns if sidecar.protected_columns is None else sidecar.protected_columns
+    other += [f"column {c}: declared as protected but absent" for c in protected if c not in table.columns]
+    other += check_relations(
+        table, [c for c in protected if c in table.columns], sidecar.structure, min_cell, sidecar.total
+    )
     marks = table.apply(_text).eq(SUPPRESSED).fillna(False).to_numpy()
     suppressed = int(marks.sum())
     declared = (sidecar.primary or 0) + (sidecar.secondary or 0) + (sidecar.derived or 0)

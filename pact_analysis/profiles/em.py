@@ -21,6 +21,7 @@ and computes BIC, AIC and entropy.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,13 @@ from scipy.special import logsumexp
 
 #: StepMix's clip of probabilities (class weights and item probabilities).
 CLIP = 1e-15
+
+#: Chunks of starts run at once, in processes: the cores this process may use.
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+#: Patterns times runs from which the chunks run in processes (below, starting them costs more than
+#: it saves).
+PARALLEL_FROM = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -201,10 +209,17 @@ def _run(
 ) -> Starts:
     """EM from the starting responsibilities ``init`` of each run (replicate ``runs[i]``), in chunks."""
     R = W.shape[0]
-    parts = [
-        _em(data, W[runs[i : i + chunk]].T, np.stack(init[i : i + chunk], axis=1), max_iter, tol)
+    workers = WORKERS if data.design.shape[0] * len(runs) >= PARALLEL_FROM else 1
+    pieces = (
+        (data, W[runs[i : i + chunk]].T, np.stack(init[i : i + chunk], axis=1), max_iter, tol)
         for i in range(0, len(runs), chunk)
-    ]
+    )
+    if workers > 1:  # the chunks do not depend on the workers: the same bytes on any machine (tested)
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=workers)(delayed(_em)(*piece) for piece in pieces)
+    else:
+        parts = [_em(*piece) for piece in pieces]
     ll, conv, iters, lw, lp = (np.concatenate([p[j] for p in parts]) for j in range(5))
     T, S = data.design.shape[1], len(runs) // R
     return Starts(
@@ -215,7 +230,9 @@ def _run(
 def _em(data: Patterns, W: np.ndarray, resp: np.ndarray, max_iter: int, tol: float) -> tuple[np.ndarray, ...]:
     """EM for the runs of one chunk: ``W`` (n, M) weights, ``resp`` (n, M, k) starting responsibilities.
 
-    Arrays are laid out (patterns, classes, runs) so that sums over classes are sums of slabs.
+    Arrays are laid out (patterns, classes, runs) so that sums over classes are sums of slabs. The
+    working arrays hold the runs still active only (``run``: their position in the chunk): a run
+    that converges is dropped from them, so no step copies the columns of the active runs out.
     """
     n, M, k = resp.shape
     resp = np.ascontiguousarray(np.moveaxis(resp, 2, 1))
@@ -227,29 +244,31 @@ def _em(data: Patterns, W: np.ndarray, resp: np.ndarray, max_iter: int, tol: flo
     ll = np.full(M, -np.inf)
     converged = np.zeros(M, dtype=bool)
     n_iter = np.zeros(M, dtype=int)
-    active = np.arange(M)
+    run, Wa, previous = np.arange(M), np.asarray(W, dtype=float), np.full(M, -np.inf)
     for step in range(1, max_iter + 1):
-        a, A = active, len(active)
-        Wa = W[:, a]
-        wr = Wa[:, None, :] * resp[:, :, a]
+        A = len(run)
+        wr = Wa[:, None, :] * resp
         totals = wr.sum(axis=0)
         counts = (DT @ wr.reshape(n, -1)).reshape(T, k, A)
-        pis = np.clip(counts / np.maximum(totals, 1e-300)[None], CLIP, 1 - CLIP)
-        log_pis[:, :, a] = np.log(pis)
-        log_w[:, a] = np.log(np.clip(totals / Wa.sum(axis=0)[None], CLIP, 1 - CLIP))
-        joint = (D @ log_pis[:, :, a].reshape(T, -1)).reshape(n, k, A) + log_w[None, :, a]
+        lp = np.log(np.clip(counts / np.maximum(totals, 1e-300)[None], CLIP, 1 - CLIP))
+        lw = np.log(np.clip(totals / Wa.sum(axis=0)[None], CLIP, 1 - CLIP))
+        log_pis[:, :, run], log_w[:, run] = lp, lw
+        joint = (D @ lp.reshape(T, -1)).reshape(n, k, A) + lw[None]
         top = joint.max(axis=1, keepdims=True)
         np.subtract(joint, top, out=joint)
         np.exp(joint, out=joint)
         total = joint.sum(axis=1, keepdims=True)
-        resp[:, :, a] = joint / total
+        resp = joint / total
         new = (Wa * (np.log(total[:, 0]) + top[:, 0])).sum(axis=0)
-        done = np.abs(new - ll[a]) < tol
-        ll[a], n_iter[a] = new, step
-        converged[a[done]] = True
-        active = a[~done]
-        if not A - done.sum():
+        done = np.abs(new - previous) < tol
+        ll[run], n_iter[run] = new, step
+        converged[run[done]] = True
+        if done.all():
             break
+        if done.any():
+            keep = ~done
+            run, Wa, resp, new = run[keep], Wa[:, keep], np.ascontiguousarray(resp[:, :, keep]), new[keep]
+        previous = new
     return ll, converged, n_iter, log_w.T, np.moveaxis(log_pis, 2, 0)
 
 

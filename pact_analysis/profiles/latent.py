@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -118,6 +118,29 @@ def fit_starts(
     while more_starts_needed(batches, n_init, max_starts or n_init):
         batches.append(em.fit_starts(patterns, k, n_init, seed + 7919 * len(batches), **stage))
     return patterns, em_total(batches), len(batches)
+
+
+def _fit_each_k(
+    data: Encoded,
+    ks: Sequence[int],
+    n_init: int,
+    seed: int,
+    max_starts: int | None,
+    two_stage: tuple[int, int] | None,
+) -> Iterator[tuple[int, tuple[em.Patterns, em.Starts, int]]]:
+    """``(k, fit_starts(...))`` for every ``k``, largest first, the models run at once on the cores there are.
+
+    Each model's starts depend on its seed only: the results are those of one ``k`` after another.
+    The largest ``k`` take longest and are handed out first; each is yielded as it is done (progress).
+    """
+    from joblib import Parallel, delayed
+
+    largest_first = sorted(ks, reverse=True)
+    workers = min(em.WORKERS, len(largest_first))
+    done = Parallel(n_jobs=workers, return_as="generator")(
+        delayed(fit_starts)(data, k, n_init, seed, max_starts, two_stage) for k in largest_first
+    )
+    yield from zip(largest_first, done, strict=True)
 
 
 def more_starts_needed(batches: Sequence[em.Starts], n_init: int, max_starts: int, tol: float = 0.01) -> bool:
@@ -274,8 +297,7 @@ def fit_table(
     """
     rows, models, residuals = [], {}, {}
     cats = n_categories(data)
-    for k in ks:
-        patterns, starts, n_batches = fit_starts(data, k, n_init, seed, max_starts, two_stage)
+    for k, (patterns, starts, n_batches) in _fit_each_k(data, ks, n_init, seed, max_starts, two_stage):
         best = starts.best()
         weights, pis = starts.log_weights[0, best], starts.log_pis[0, best]
         models[k] = em.to_stepmix(weights, pis, cats, data.descriptor)
@@ -297,7 +319,8 @@ def fit_table(
             "profiles: k=%d of %d fitted: %d random starts, %d to convergence, best log-likelihood %.1f reached by %d",
             k, max(ks), row["random_starts"], row["starts"], row["loglik"], row["starts_at_best"],
         )  # fmt: skip
-    table = pd.DataFrame(rows).set_index("k")
+    models, residuals = {k: models[k] for k in sorted(models)}, {k: residuals[k] for k in sorted(residuals)}
+    table = pd.DataFrame(rows).set_index("k").sort_index()
     table["replicated"] = table["starts_at_best"] >= 2
     return table, models, residuals
 

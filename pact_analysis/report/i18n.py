@@ -12,8 +12,10 @@ tests render every report in both languages, so a missing key fails them.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
+import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
@@ -173,6 +175,23 @@ class Number:
     def from_json(cls, data: dict[str, Any]) -> Number:
         """Inverse of :meth:`to_json`."""
         return cls(data["value"], data["kind"], data["decimals"])
+
+
+def sort_key(text: Any) -> tuple[int, str]:
+    """Key that orders names as a dictionary does in both languages: accents ignored (Ávila before
+    Burgos, not after Zamora), case ignored; ``unknown`` after the names, the total (``all`` or
+    ``overall``) last."""
+    plain = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    return {"unknown": 1, "all": 2, "overall": 2}.get(plain, 0), plain
+
+
+def by_name(frame: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` with their names (``column``, or the index) in dictionary order
+    (:func:`sort_key`); rows of one name keep their order."""
+    names = frame.index if column is None else frame[column]
+    keys = [sort_key(v) for v in names]
+    return frame.iloc[sorted(range(len(keys)), key=keys.__getitem__)]
 
 
 def fmt(value: Any, lang: str) -> str:

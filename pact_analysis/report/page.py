@@ -303,7 +303,7 @@ class Report:
         table: pd.DataFrame | Any,
         key: str,
         counts: list[str] | None = None,
-        additive: bool = True,
+        additive: bool | None = None,
         decimals: dict[str, int] | int = 2,
         percent: list[str] | None = None,
         derived: list[str] | None = None,
@@ -328,10 +328,12 @@ class Report:
         counts : list of str, optional
             Columns that count persons or records (disclosure control applies to them). ``None``:
             the table holds no counts (a dictionary, coefficients, rates).
-        additive : bool
+        additive : bool, optional
             Whether the count cells add up to published totals (rows x columns of one crosstab), so
             that secondary suppression is needed; ``False`` for tables whose rows or columns are not
-            parts of one whole (alternative methods, different measures).
+            parts of one whole (alternative methods, different measures). Default True. Not to be
+            given with a :class:`~pact_analysis.disclosure.Protected` table, which carries its
+            relations (``ValueError``).
         decimals : int or dict
             Decimal places of float columns (one for all, or per column).
         percent : list of str, optional
@@ -357,20 +359,26 @@ class Report:
         """
         from pact_analysis import disclosure
 
-        published, primary, secondary, derived_cells, count_columns = table, 0, 0, 0, []
-        if isinstance(table, disclosure.Protected):
-            published, primary, secondary = table.table, table.primary, table.secondary
-            derived_cells, count_columns = table.derived, list(table.mask.columns)
-        elif counts or behind is not None:
-            protected = (
-                disclosure.protect_by(table, behind, self.min_cell, additive)
-                if behind is not None
-                else disclosure.protect(
-                    table, self.min_cell, columns=counts, additive=additive, derived=derived
-                )
+        protected = table if isinstance(table, disclosure.Protected) else None
+        if protected is not None and additive is not None:
+            raise ValueError(
+                f"{key}: a Protected table carries its relations ({protected.relations}); additive= is not read"
             )
+        additive = True if additive is None else additive
+        if protected is None and behind is not None:
+            protected = disclosure.protect_by(table, behind, self.min_cell, additive)
+        elif protected is None and counts:
+            protected = disclosure.protect(
+                table, self.min_cell, columns=counts, additive=additive, derived=derived
+            )
+        published, primary, secondary, derived_cells, count_columns = table, 0, 0, 0, []
+        if protected is not None:
             published, primary, secondary = protected.table, protected.primary, protected.secondary
             derived_cells, count_columns = protected.derived, list(protected.mask.columns)
+        # what the check stage re-checks: the counts (amounts behind persons are not counts), and the
+        # protected cells with the relations the protection assumed
+        declared_counts = list(counts or []) or ([] if behind is not None else count_columns)
+        relations = protected.relations if protected is not None else ("crosstab" if additive else "none")
         stem = key.replace(".", "_")
         caption = self.t(f"{key}.caption", **values)
         if _mostly_suppressed(published, count_columns):
@@ -381,8 +389,11 @@ class Report:
         write_json(
             self.csv_dir / f"{stem}.json",
             {
-                "count_columns": list(counts or []),
-                "additive": additive,
+                "count_columns": declared_counts,
+                "protected_columns": count_columns,
+                "relations": relations,
+                "total": None if protected is None else protected.total,
+                "additive": relations != "none",
                 "primary": primary,
                 "secondary": secondary,
                 "derived": derived_cells,

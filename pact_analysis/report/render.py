@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -248,7 +249,9 @@ def write_unavailable(name: str, paths: Paths, missing: list[str]) -> list[Path]
     folder = paths.tables(name)
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*"):  # tables of an earlier run with the extracts must not stay published
-        if stale.is_file():
+        if stale.is_dir():
+            shutil.rmtree(stale)  # the copies of each language (reports/tables/<name>/<lang>/)
+        else:
             stale.unlink()
     written = []
     for lang in i18n.LANGUAGES:

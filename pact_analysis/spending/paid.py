@@ -286,7 +286,12 @@ def protect_spending(table: pd.DataFrame, min_cell: int) -> Protected:
     out = protected.table.copy()
     out["chronic_share"] = out["chronic_share"].astype(object).mask(hit, SUPPRESSED)
     return Protected(
-        out, protected.mask, protected.primary, protected.secondary, protected.derived + int(hit.sum())
+        out,
+        protected.mask,
+        protected.primary,
+        protected.secondary,
+        protected.derived + int(hit.sum()),
+        relations=protected.relations,  # persons: primary suppression only (a person in several rows)
     )
 
 

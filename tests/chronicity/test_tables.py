@@ -99,3 +99,119 @@ def test_a_lone_small_number_of_returns_gets_a_complement_as_the_returns_add_up_
     assert events["NON_COMPLIANCE"] == SUPPRESSED
     # spells - heads gives the sum of the returns: one hidden cell alone would come back
     assert (events == SUPPRESSED).sum() >= 2 and (shown.primary, shown.secondary) == (1, 1)
+
+
+def test_hidden_returns_cannot_be_bounded_small_through_the_exits_shown_beside_them():
+    """Returns <= exits: with the exits shown, the returns and the exits without a return are a
+    crosstab (route x back or not) whose totals a reader knows; no hidden part may be pinned to
+    1..min_cell-1 by them (the referee's case: 11 of 12 and 15 of 15 back, two hidden returns)."""
+    import numpy as np
+
+    from pact_analysis.chronicity.tables import returns_table
+    from pact_analysis.disclosure import SUPPRESSED, crosstab_relations, exposed_small_cells
+
+    back = pd.DataFrame(
+        {"n": [12, 15, 500, 800], "events": [11, 15, 200, 300], "still_12": 0.5, "still_24": 0.5},
+        index=pd.Index(["A", "B", "C", "D"], name="group"),
+    )
+    shown = returns_table(back, unknown=0, min_cell=10)
+    hidden = (shown.table["events"] == SUPPRESSED).to_numpy()
+    assert hidden[0] and hidden.sum() >= 2
+    assert not hidden[1], "B, 15 of 15 back, would pin A's one exit without a return to 0 or 1"
+    parts = np.column_stack([back["events"], back["n"] - back["events"]]).astype(float)
+    values, equations = crosstab_relations(parts)
+    mask = np.concatenate([np.repeat(hidden[:, None], 2, axis=1).ravel(), np.zeros(len(values) - 8, bool)])
+    assert not exposed_small_cells(values, equations, mask, 10).any()
+    before = np.concatenate([[True] * 4, [False] * 4, np.zeros(len(values) - 8, bool)])
+    assert exposed_small_cells(values, equations, before, 10)[1], "A and B hidden (the previous rule)"
+    assert shown.primary + shown.secondary == int(shown.mask.to_numpy().sum())
+
+
+def test_returns_of_small_routes_are_bounded_through_the_returns_total_too():
+    """The referee's case (round 2): with 958 returns known in all and 954 shown, the hidden returns
+    of two small routes (6 and 5 exits) would be at most 4: a third route is hidden with them."""
+
+    from pact_analysis.chronicity.tables import returns_table
+    from pact_analysis.disclosure import SUPPRESSED
+
+    back = pd.DataFrame(
+        {"n": [1427, 1340, 40, 6, 5], "events": [298, 656, 0, 4, 0], "still_12": 0.5, "still_24": 0.5},
+        index=pd.Index(["JOB", "SANCTION", "CARE", "OTHER", "MOVED"], name="group"),
+    )
+    shown = returns_table(back, unknown=20, min_cell=10)
+    t = shown.table
+    hidden_returns = t["events"] == SUPPRESSED
+    assert hidden_returns["OTHER"] and hidden_returns.sum() >= 3
+    shown_total = pd.to_numeric(t.loc[~hidden_returns, "events"], errors="coerce").sum()
+    assert back["events"].sum() - shown_total >= 10, "the hidden returns hold at least min_cell together"
+    assert shown.primary + shown.secondary == int(shown.mask.to_numpy().sum())
+    assert shown.primary + shown.secondary + shown.derived == int((t == SUPPRESSED).to_numpy().sum())
+    # an intruder who knows both totals, returns <= exits and the shown cells bounds no small count
+    assert not intruder_exposes(back, 20, t)
+
+
+def intruder_exposes(back: pd.DataFrame, unknown: int, published: pd.DataFrame) -> bool:
+    """Whether the re-entry table as published lets a small count be bounded below 10 (written apart
+    from the protection: cells returns, non-returns and exits per route, then the unknown route's exits
+    and the two totals)."""
+    import numpy as np
+
+    from pact_analysis.disclosure import SUPPRESSED, exposed_small_cells
+
+    m = len(back)
+    e, n = back["events"].to_numpy(float), back["n"].to_numpy(float)
+    values = np.concatenate([e, n - e, n, [unknown, e.sum(), n.sum() + unknown]])
+    equations = []
+    for i in range(m):
+        row = np.zeros(len(values))
+        row[[i, m + i, 2 * m + i]] = [1, 1, -1]
+        equations.append(row)
+    returns = np.zeros(len(values))
+    returns[:m], returns[-2] = 1, -1
+    exits = np.zeros(len(values))
+    exits[2 * m : 3 * m + 1], exits[-1] = 1, -1
+    equations += [returns, exits]
+    hidden_e = (published.loc[back.index, "events"] == SUPPRESSED).to_numpy()
+    hidden_n = (published.loc[back.index, "n"] == SUPPRESSED).to_numpy()
+    unknown_hidden = published.iloc[-1]["n"] == SUPPRESSED if len(published) > m else False
+    mask = np.concatenate([hidden_e, hidden_e | hidden_n, hidden_n, [unknown_hidden, False, False]])
+    return bool(exposed_small_cells(values, np.array(equations), mask, 10).any())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_random_re_entry_table_lets_a_small_count_be_bounded(seed):
+    """Random routes, small and large, with and without exits of unknown route: the published table
+    passes the intruder's programme written apart from the protection (:func:`intruder_exposes`)."""
+    import numpy as np
+
+    from pact_analysis.chronicity.tables import returns_table
+    from pact_analysis.disclosure import SUPPRESSED
+
+    rng = np.random.default_rng(seed)
+    for _ in range(15):
+        m = int(rng.integers(3, 7))
+        n = np.where(rng.random(m) < 0.4, rng.integers(1, 15, m), rng.integers(15, 1500, m))
+        events = rng.binomial(n, rng.uniform(0, 1, m))
+        back = pd.DataFrame(
+            {"n": n, "events": events, "still_12": 0.5, "still_24": 0.5},
+            index=pd.Index([f"R{i}" for i in range(m)], name="group"),
+        )
+        unknown = int(rng.choice([0, 4, 30]))
+        shown = returns_table(back, unknown, 10)
+        assert not intruder_exposes(back, unknown, shown.table), back.to_dict("list")
+        marks = int((shown.table == SUPPRESSED).to_numpy().sum())
+        assert shown.primary + shown.secondary + shown.derived == marks
+
+
+def test_the_kaplan_meier_table_lists_provinces_in_the_order_the_report_gives():
+    from pact_analysis.chronicity.tables import km_summary
+
+    row = {"n": 20, "events": 10, "median": 5.0, "median_lower": 4.0, "median_upper": 6.0}
+    row |= {"still_12": 0.5, "still_24": 0.4, "still_36": 0.3}
+    tables = {
+        "km_all": pd.DataFrame([row | {"group": "all"}]),
+        "km_province": pd.DataFrame([row | {"group": g} for g in ["Zamora", "Ávila", "León"]]),
+    }
+    assert list(km_summary(tables).index.get_level_values("group")) == ["all", "Zamora", "Ávila", "León"]
+    ordered = km_summary(tables, i18n.sort_key).index.get_level_values("group")
+    assert list(ordered) == ["all", "Ávila", "León", "Zamora"]

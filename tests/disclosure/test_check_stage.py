@@ -270,6 +270,71 @@ def test_a_recoverable_cell_fails_the_check_only_in_an_additive_table(project):
     check.run(project, params())
 
 
+def test_each_declared_structure_is_rechecked_as_the_protection_assumed_it(project):
+    """A table whose columns add up on their own, a nested table of heads above thresholds, and
+    amounts protected by their persons are re-checked with their own relations, not as a crosstab."""
+    folder = project.reports / "tables" / "03_chronicity"
+    folder.mkdir(parents=True)
+    csv = folder / "reentry.csv"
+    # n and returns: two hidden exits hide each other in their column; as a crosstab, the row of the
+    # shown 0 returns would give its exits away (and the check would fail what is safe)
+    csv.write_text("route,n,events\ncare,[c],0\njob,1427,298\nsanction,1340,656\nunknown,[c],\n")
+    sidecar = csv.with_suffix(".json")
+    declared = {"count_columns": ["n", "events"], "additive": True, "primary": 1, "secondary": 1}
+    sidecar.write_text(json.dumps(declared | {"relations": "columns"}))
+    check.run(project, params())
+    sidecar.write_text(json.dumps(declared | {"relations": "crosstab"}))
+    with pytest.raises(StageError, match=r"reentry\.csv: row 2, column n: suppressed cell recoverable"):
+        check.run(project, params())
+    csv.write_text("route,n,events\ncare,[c],0\njob,1427,298\nsanction,1340,656\nunknown,20,\n")
+    sidecar.write_text(json.dumps(declared | {"relations": "columns", "secondary": 0}))
+    with pytest.raises(StageError, match=r"row 2, column n: suppressed cell recoverable"):
+        check.run(project, params())  # one hidden cell in a column with a known total
+    csv.unlink()
+    sidecar.unlink()
+
+    csv = folder / "thresholds.csv"
+    sidecar = csv.with_suffix(".json")
+    nested = {"count_columns": ["flagged"], "relations": "nested", "primary": 1, "secondary": 0}
+    sidecar.write_text(json.dumps(nested))
+    csv.write_text("threshold,flagged\n0.5,63\n0.6,42\n0.7,[c]\n0.74,16\n0.9,0\n")
+    check.run(project, params())
+    csv.write_text("threshold,flagged\n0.5,63\n0.6,42\n0.7,[c]\n0.74,16\n0.8,12\n")
+    with pytest.raises(StageError, match=r"rows 5 and 6, column flagged: differ by 4, fewer than 10"):
+        check.run(project, params())  # 4 persons between 0.74 and 0.8
+    csv.write_text("threshold,flagged\n0.5,63\n0.6,16\n0.7,[c]\n0.74,16\n0.9,0\n")
+    with pytest.raises(StageError, match=r"rows 3 and 5, column flagged: equal, so the suppressed"):
+        check.run(project, params())
+    csv.write_text("threshold,flagged\n0.5,63\n0.6,42\n0.7,[c]\n0.74,56\n0.9,0\n")
+    with pytest.raises(StageError, match=r"declared nested but its counts go up and down"):
+        check.run(project, params())
+    # the persons scored are known too (a share beside a count gives them): 3 of 66 not flagged
+    csv.write_text("threshold,flagged\n0.5,63\n0.6,42\n0.7,[c]\n0.74,16\n0.9,0\n")
+    sidecar.write_text(json.dumps(nested | {"total": 66}))
+    with pytest.raises(StageError, match=r"rows the total and 2, column flagged: differ by 3"):
+        check.run(project, params())
+    sidecar.write_text(json.dumps(nested | {"total": 166}))
+    check.run(project, params())
+    csv.write_text("threshold,flagged\n0.5,[c]\n0.6,166\n0.74,16\n0.9,0\n")
+    with pytest.raises(StageError, match=r"rows the total and 3, column flagged: equal, so the suppressed"):
+        check.run(project, params())  # all 166 above 0.6: all 166 above 0.5 too
+    csv.write_text("threshold,flagged\n0.5,63\n0.6,42\n0.74,16\n0.8,0\n0.9,[c]\n")
+    with pytest.raises(StageError, match=r"rows 5 and none, column flagged: equal, so the suppressed"):
+        check.run(project, params())  # none above 0.8: none above 0.9
+    csv.unlink()
+    sidecar.unlink()
+
+    csv = folder / "amounts.csv"
+    csv.write_text("province,2016,2017\nÁvila,[c],[c]\nBurgos,[c],[c]\nLeón,120.5,130.1\n")
+    amounts = {"count_columns": [], "protected_columns": ["2016", "2017"], "relations": "crosstab"}
+    csv.with_suffix(".json").write_text(json.dumps(amounts | {"primary": 1, "secondary": 3}))
+    check.run(project, params())  # amounts are not counts: 120.5 is no small cell
+    csv.write_text("province,2016,2017\nÁvila,[c],80.0\nBurgos,90.0,130.0\nLeón,120.5,130.1\n")
+    csv.with_suffix(".json").write_text(json.dumps(amounts | {"primary": 1, "secondary": 0}))
+    with pytest.raises(StageError, match=r"amounts\.csv: row 2, column 2016: suppressed cell recoverable"):
+        check.run(project, params())
+
+
 def test_what_the_index_writes_after_the_check_is_not_scanned(tmp_path):
     """A fresh and a repeated run scan the same files: the index's pages and its record of quantities
     (left by an earlier run) are written after the check, so the check never reads them."""

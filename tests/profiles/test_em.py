@@ -68,6 +68,24 @@ def test_replicate_weights_fit_the_resample_and_unconverged_starts_are_reported(
     assert not short.converged.any() and (short.n_iter == 2).all()
 
 
+def test_the_starts_give_the_same_bytes_on_any_number_of_cores(monkeypatch):
+    """Same seed, same bytes on any machine: the chunks of runs do not depend on the cores, and a
+    chunk computed in another process gives the same bits; runs that converge early leave the
+    others' arithmetic alone."""
+    frame, _ = three_groups(300)
+    data = profiles.encode(frame, list(frame.columns), [])
+    p = em.patterns(data.X.to_numpy(np.int64), profiles.latent.n_categories(data))
+    weights = np.random.default_rng(4).poisson(p.counts, size=(3, len(p.counts))).astype(float)
+    monkeypatch.setattr(em, "WORKERS", 1)
+    one = em.fit_starts(p, 3, 12, seed=5, weights=weights, chunk=5, initial_iter=5, keep=4)
+    assert len(set(one.n_iter.ravel())) > 3, "runs converge at different steps"
+    monkeypatch.setattr(em, "WORKERS", 2)
+    monkeypatch.setattr(em, "PARALLEL_FROM", 0)
+    two = em.fit_starts(p, 3, 12, seed=5, weights=weights, chunk=5, initial_iter=5, keep=4)
+    for field in ("loglik", "converged", "n_iter", "log_weights", "log_pis"):
+        assert np.array_equal(getattr(one, field), getattr(two, field)), field
+
+
 def test_fit_table_adds_starts_until_the_best_is_replicated():
     frame, _ = three_groups()
     data = profiles.encode(frame, list(frame.columns), [])
