@@ -64,6 +64,11 @@ pct = partial(i18n.percent, lang=lang)
 num2 = partial(i18n.number, lang=lang, decimals=2)
 
 
+def num_threshold(x: float) -> str:
+    """A threshold as the tables show it: two decimals, three where it has them (0.735, not 0.74)."""
+    return i18n.number(x, lang=lang, decimals=2 if abs(x - round(x, 2)) < 1e-9 else 3)
+
+
 def label(term: str) -> str:
     """Display text of a covariate, group or ``covariate@period`` term."""
     cut = r.num(chronicity_ph_cut_months, 0)
@@ -113,9 +118,11 @@ low, high = (r.num(x, 1) for x in v["validated_slope"])
 halfwidth = cs.median_halfwidth(v)
 band_half = (v["validated_slope"][1] - v["validated_slope"][0]) / 2
 power = r.t("deployed.too_small", halfwidth=num2(halfwidth)) if halfwidth and halfwidth > band_half else ""
+# what the test cohort shows of the deployed model's calibration, read in words (report 04 too)
+reading = " ".join(r.t(f"common.calibration.{key}", **dv) for key in cs.calibration_reading(v))
 verdict = r.t(
     f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
-    slopes=slopes_text, test_slopes=test_slopes, power=power, **dv,
+    slopes=slopes_text, test_slopes=test_slopes, power=power, reading=reading, **dv,
 )  # fmt: skip
 test_from = r.date(chronicity_recalibrate_before)
 values = {
@@ -385,7 +392,7 @@ if v["validated_landmarks"]:
     marks = ", ".join(str(int(m)) for m in v["validated_landmarks"])
     r.say("deployed.landmarks", slopes=slopes_text, landmarks=marks, max_end=r.n(int(nxt)))
 r.say(f"deployed.{verdict_key}", low=low, high=high, landmark=r.n(chronicity_landmark_month),
-      slopes=slopes_text, test_slopes=test_slopes, power=power, **dv)  # fmt: skip
+      slopes=slopes_text, test_slopes=test_slopes, power=power, reading=reading, **dv)  # fmt: skip
 per_landmark = res["per_landmark"].assign(landmark=lambda d: d["landmark"].astype(int)).set_index("landmark")
 r.table(per_landmark, "deployed.table", counts=["rows", "still"], decimals=3)
 
@@ -423,13 +430,13 @@ r.say(
     net_all=r.num(v["net_benefit_all"], 3), rows=threshold_rows, **shown_ppv,
 )  # fmt: skip
 if v["useful_ranges"]:
-    r.say("threshold.useful", ranges=cs.ranges_text(v["useful_ranges"], num2))
+    r.say("threshold.useful", ranges=cs.ranges_text(v["useful_ranges"], num_threshold))
 else:
     r.say("threshold.useless")
 established = v.get("established_ranges") or []
 r.say(
     "threshold.established" if established else "threshold.not_established",
-    ranges=cs.ranges_text(established, num2), bootstrap=r.n(v["bootstrap"]), min_cell=r.n(disclosure_min_cell),
+    ranges=cs.ranges_text(established, num_threshold), bootstrap=r.n(v["bootstrap"]), min_cell=r.n(disclosure_min_cell),
 )  # fmt: skip
 texts = {k: r.t(f"threshold.{k}") for k in ("model", "all", "none", "xlabel", "ylabel")}
 texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"], 3))

@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from pact_analysis import alerts, codebook, disclosure, report
+from pact_analysis.chronicity import figures as chfig
 from pact_analysis.chronicity import tables as cs
 from pact_analysis.paths import Paths
 
@@ -77,6 +78,8 @@ common = {
     **dv,
 }
 withheld = bool(summary.get("alerts_withheld"))
+# what the test cohort shows of the deployed model's calibration, read in words (report 03 too)
+reading = " ".join(r.t(f"common.calibration.{key}", **dv) for key in cs.calibration_reading(chron))
 low, high = (r.num(x, 1) for x in chron["validated_slope"])
 flagged = scores.loc[scores["risk"] >= float(model["threshold"])]
 
@@ -92,7 +95,7 @@ r.banner(data_source)
 if withheld:
     unvalidated = not summary.get("validated_landmarks")
     alert_sentence = r.t("findings.withheld_unvalidated" if unvalidated else "findings.withheld", low=low, high=high,
-                         **common)  # fmt: skip
+                         reading=reading, **common)  # fmt: skip
     actionable = (
         r.t("findings.actionable_withheld", flagged=r.count(len(flagged)), n_reasons=r.n(n_reasons),
             actionable_share=r.pct(summary["actionable_share_flagged"]),
@@ -311,6 +314,26 @@ r.say(
     **common,
 )
 r.table(validation_table, "model.validation", first=r.n(min(model["landmarks"])))
+# the deployed model on the test cohort, drawn whether the alerts are issued or withheld: the picture
+# behind the decision (the tenths of report 03's calibration figure, from the same file)
+tenths = chron_tables["calibration"].loc[lambda d: d["model"] == "deployed"]
+if tenths.empty:
+    r.say("model.calibration.none")
+else:
+    ax = chfig.plot_calibration(
+        tenths,
+        lambda _: r.t("model.calibration.series"),
+        r.t("model.calibration.x"),
+        r.t("model.calibration.y"),
+    )
+    r.figure(
+        ax,
+        "model.calibration",
+        low=low,
+        high=high,
+        decision=r.t("model.calibration.withheld" if withheld else "model.calibration.issued"),
+        **dv,
+    )
 
 # %%
 r.heading("feedback")

@@ -30,7 +30,9 @@ REQUIRED_FIGURES = {
         "chronicity.validation.calibration.alt",
         "chronicity.threshold.curve.alt",
     ],
-    "04_alerts": [],  # drawn only when alerts are issued (test_alert_figures_are_drawn_or_said_absent)
+    # the deployed model's calibration on the test cohort, drawn whether alerts are issued or withheld;
+    # the province and reason figures only when they are (test_alert_figures_are_drawn_or_said_absent)
+    "04_alerts": ["alerts.model.calibration.alt"],
     "05_pilot_evaluation": [
         "pilot_evaluation.flow.diagram.alt",
         "pilot_evaluation.comparison.love.alt",

@@ -159,7 +159,9 @@ def plot_calibration(bins: pd.DataFrame, label: Label, xlabel: str, ylabel: str)
     ax.set_ylim(0, 1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower right")  # below the diagonal, where a calibration curve seldom runs
+    # top left: risks far underestimated at the low end, where no curve of these models runs (lower
+    # right, below the diagonal, held the lowest tenths of a model that overestimates them)
+    ax.legend(loc="upper left")
     return ax
 
 

@@ -74,6 +74,7 @@ HEADLINES = (
     "median_months_ci",
     "true_median_months",
     "c_index",
+    "c_index_ci",
     "share_of_achievable_gain",
     "coverage",
     "deployed_auc",

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pact_analysis.chronicity.robust import cluster_covariance
+
 
 def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """Return numeric covariates: booleans as 0/1, categoricals one-hot (first level dropped).
@@ -82,28 +84,38 @@ def fit_cox(
         Column with the time at which the row entered observation (left truncation; delayed entry).
     cluster : str, optional
         Column identifying clusters (e.g. a household with repeated spells): robust sandwich
-        standard errors. The model is then fitted by statsmodels ``PHReg(...).fit(groups=...)``,
-        whose score residuals follow delayed entry and tied times and cost O(rows x exit times);
+        standard errors from Breslow score residuals (:func:`~.robust.cluster_covariance`, one pass
+        over the exit times, delayed entry followed), as statsmodels' robust covariance computes
+        them also for an Efron fit: with many exits on one day the Efron fit's robust errors are then
+        a little small (3-5% with a hundred exits per distinct time; exit days are far fewer here).
         lifelines' (``cluster_col``) compare every pair of rows, which a region of 500,000 persons
         cannot afford, and ignore delayed entry. Without ties both give the same standard errors.
     strata : str or sequence of str, optional
         Stratification columns (a separate baseline hazard per stratum).
     ties : {"efron", "breslow"}
-        Handling of tied exit times. ``efron`` without ``cluster`` uses lifelines' ``CoxPHFitter``;
-        ``breslow``, or a ``cluster``, uses statsmodels ``PHReg``.
+        Handling of tied exit times. The model is fitted by statsmodels ``PHReg`` (a row is at risk
+        strictly after its entry, as in lifelines and the counting-process convention: statsmodels'
+        own risk sets would also hold a row at an exit time equal to its entry), which gives
+        lifelines' ``CoxPHFitter(entry_col=...)`` estimates (tested) about ten times faster (1.6 s
+        against 22 s on 30,000 left-truncated rows); with a ``penalizer``, by lifelines.
     penalizer : float
-        L2 penalty (lifelines only: Efron ties and no ``cluster``; 0 for the usual partial
-        likelihood).
+        L2 penalty (lifelines: Efron ties and no ``cluster``; 0 for the usual partial likelihood).
     alpha : float
         One minus the confidence level of the intervals.
     return_model : bool
-        Also return the fitted model object.
+        Also return the fitted model (statsmodels ``PHReg``; lifelines ``CoxPHFitter`` with a
+        penalizer).
 
     Returns
     -------
     DataFrame or (DataFrame, model)
         Indexed by covariate: ``coef`` (log hazard ratio), ``se``, ``ci_lower``, ``ci_upper``, ``p``,
-        ``hr`` (exp(coef)).
+        ``hr`` (exp(coef)); ``attrs["events"]``, the exits of the rows fitted.
+
+    Raises
+    ------
+    RuntimeError
+        The fit did not converge (e.g. a covariate category with every exit or none).
 
     Examples
     --------
@@ -120,11 +132,23 @@ def fit_cox(
     extra = [c for c in (duration, event, entry, cluster, *strata) if c is not None]
     frame = pd.concat([x, data[list(dict.fromkeys(extra))]], axis=1).dropna()
     frame[event] = frame[event].astype(float)
+    if entry is not None:  # a row that leaves when (or before) it enters is at risk at no time
+        empty = frame[duration] <= frame[entry]
+        if empty.any():
+            warnings.warn(
+                f"fit_cox: {int(empty.sum())} row(s) with {duration} <= {entry} left out (at risk at no "
+                f"time), {int(frame.loc[empty, event].sum())} of them with an exit",
+                stacklevel=2,
+            )
+            frame = frame.loc[~empty]
     z = stats.norm.ppf(1 - alpha / 2)
     if ties not in ("efron", "breslow"):
         raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
-    if ties == "efron" and cluster is None:
+    if penalizer:
         from lifelines import CoxPHFitter
+
+        if ties != "efron" or cluster is not None:
+            raise ValueError("a penalizer needs ties='efron' and no cluster (lifelines)")
 
         model = CoxPHFitter(penalizer=penalizer, alpha=alpha)
         model.fit(frame, duration_col=duration, event_col=event, entry_col=entry, strata=strata or None)
@@ -133,49 +157,44 @@ def fit_cox(
     else:
         import statsmodels.api as sm
 
-        if penalizer:
-            raise ValueError("a penalizer needs ties='efron' and no cluster (lifelines)")
+        # at risk strictly after entry: the next float above it is the first time it is at risk
+        entries = None if entry is None else np.nextafter(frame[entry].to_numpy(float), np.inf)
+        stratum = None if not strata else frame[strata].astype(str).agg("|".join, axis=1).to_numpy()
         model = sm.PHReg(
             frame[duration].to_numpy(float),
             frame[names].to_numpy(float),
             status=frame[event].to_numpy(float),
-            entry=None if entry is None else frame[entry].to_numpy(float),
-            strata=None if not strata else frame[strata].astype(str).agg("|".join, axis=1).to_numpy(),
+            entry=entries,
+            strata=stratum,
             ties=ties,
         )
-        res = model.fit()
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            res = model.fit()
+        failed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        for w in caught:  # the others, passed on
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn(w.message, w.category, stacklevel=2)
+        if failed or not (np.isfinite(res.params).all() and np.isfinite(res.bse).all()):
+            raise RuntimeError(
+                f"fit_cox: the Cox model of {event!r} on {names} did not converge (a covariate may "
+                "separate the exits: every exit, or none, in one of its categories)"
+            )
         se = res.bse
         if cluster is not None:
-            se = np.sqrt(np.diag(_cluster_covariance(model, res.params, pd.factorize(frame[cluster])[0])))
+            groups = pd.factorize(frame[cluster])[0]
+            codes = None if stratum is None else pd.factorize(stratum)[0]
+            se = np.sqrt(np.diag(cluster_covariance(model, res.params, groups, entries, codes)))
         p = 2 * stats.norm.sf(np.abs(res.params / se))
         table = pd.DataFrame({"coef": res.params, "se": se, "p": p}, index=names)
     table["ci_lower"] = table["coef"] - z * table["se"]
     table["ci_upper"] = table["coef"] + z * table["se"]
     table["hr"] = np.exp(table["coef"])
     table = table[["coef", "se", "ci_lower", "ci_upper", "p", "hr"]].rename_axis("covariate")
+    table.attrs["events"] = int(frame[event].sum())  # the exits of the rows fitted
     return (table, model) if return_model else table
-
-
-def _cluster_covariance(model: Any, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Cluster-robust (sandwich) covariance of a statsmodels ``PHReg`` fit, as its
-    ``robust_covariance`` computes it, but with the score residual of a row that is never at risk at
-    an event time set to 0 (its value) rather than NaN (statsmodels' mask, which turns every
-    standard error into NaN as soon as one spell is censored before the first exit).
-
-    Parameters
-    ----------
-    model : statsmodels PHReg
-        The model.
-    params : ndarray
-        Its estimates.
-    groups : ndarray of int
-        Cluster codes (0..G-1) of the rows.
-    """
-    scores = np.nan_to_num(model.score_residuals(params), nan=0.0)
-    sums = np.zeros((int(groups.max()) + 1, scores.shape[1]))
-    np.add.at(sums, groups, scores)
-    bread = np.linalg.inv(model.hessian(params))
-    return bread @ (sums.T @ sums) @ bread
 
 
 def cause_specific_cox(
@@ -207,7 +226,7 @@ def cause_specific_cox(
     -------
     DataFrame
         The coefficient tables of :func:`fit_cox` stacked, with ``cause``, ``covariate`` and
-        ``events`` (exits by that cause) columns.
+        ``events`` (exits by that cause among the rows fitted) columns.
     """
     values = data[cause].astype("string")
     if causes is None:
@@ -216,7 +235,7 @@ def cause_specific_cox(
     for c in causes:
         frame = data.assign(_is_cause=(values == c).fillna(False).astype(float))
         table = fit_cox(frame, duration, "_is_cause", covariates, **fit)
-        parts.append(table.reset_index().assign(cause=c, events=int(frame["_is_cause"].sum())))
+        parts.append(table.reset_index().assign(cause=c, events=table.attrs["events"]))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -483,6 +483,21 @@ def deployed_values(values: dict[str, Any], num: Any, pct: Any) -> dict[str, str
     return out
 
 
+def calibration_reading(values: dict[str, Any]) -> list[str]:
+    """What the deployed model's calibration on the test cohort shows, as sentence keys
+    (``common.calibration.<key>``): ``flat`` or ``extreme`` when the slope's 95% interval lies above
+    or below 1, ``over`` or ``under`` when the intercept's lies below or above 0 (risk over- or
+    underestimated on average); ``consistent`` when neither interval excludes its ideal value;
+    empty when the test cohort gave no interval."""
+    slope = values.get("deployed_calibration_slope_ci") or [None, None]
+    intercept = values.get("deployed_calibration_intercept_ci") or [None, None]
+    if not all(isinstance(x, (int, float)) and np.isfinite(x) for x in (*slope, *intercept)):
+        return []
+    keys = ["flat"] if slope[0] > 1 else ["extreme"] if slope[1] < 1 else []
+    keys += ["over"] if intercept[1] < 0 else ["under"] if intercept[0] > 0 else []
+    return keys or ["consistent"]
+
+
 def slope_verdict(values: dict[str, Any]) -> str:
     """Which sentence states the deployed calibration: ``ok``, ``withheld_landmark`` (the pooled
     interval inside the band, but at no validated landmark on the test cohort), ``withheld_flat``,

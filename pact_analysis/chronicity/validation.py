@@ -212,6 +212,8 @@ def _summary(metrics: pd.DataFrame, chosen: str, oracle: bool) -> dict[str, Any]
     est = metrics.set_index(["model", "metric"])["estimate"]
     keys = ("c_index", "auc", "calibration_slope", "calibration_in_the_large", "brier")
     summary: dict[str, Any] = {"chosen_model": chosen, **{k: float(est[(chosen, k)]) for k in keys}}
+    bounds = metrics.set_index(["model", "metric"]).loc[(chosen, "c_index")]
+    summary["c_index_ci"] = [float(x) if np.isfinite(x) else None for x in bounds[["ci_lower", "ci_upper"]]]
     if oracle:
         summary["oracle_c_index"] = float(est[("oracle", "c_index")])
         summary["oracle_auc"] = float(est[("oracle", "auc")])

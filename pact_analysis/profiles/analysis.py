@@ -123,8 +123,9 @@ def analyse(
             two_stage,
         )
         k = choose_k(fit, cfg["k_criterion"], cfg["min_class_share"])
-        order = size_order(models[k].predict_proba(data.X.to_numpy(float)))
-        posterior = models[k].predict_proba(data.X.to_numpy(float))[:, order]
+        proba = models[k].predict_proba(data.X.to_numpy(float))
+        order = size_order(proba)
+        posterior = proba[:, order]
     labels = posterior.argmax(axis=1)
     responses = item_response(features, posterior, [*CATEGORICAL, *DESCRIPTIVE])
     names = profile_names(trait_shares(responses))

@@ -141,16 +141,23 @@ def check_not_functions(covariates: pd.DataFrame, indicators: pd.DataFrame) -> N
     ValueError
         One of them determines the other.
     """
+    if not covariates.index.equals(indicators.index):
+        raise ValueError("check_not_functions: covariates and indicators must have the same rows")
+    # categories (unknown one of them) as codes 0..levels-1, once per column
+    cov_codes, ind_codes = (
+        {n: pd.factorize(f[n].astype(str))[0] for n in f} for f in (covariates, indicators)
+    )
     for c in covariates.columns:
-        cov = covariates[c].astype(str)
-        if cov.nunique() < 2:
+        cov = cov_codes[c]
+        if cov.max(initial=0) < 1:
             continue
         for i in indicators.columns:
-            ind = indicators[i].astype(str)
-            if ind.nunique() < 2:
+            ind = ind_codes[i]
+            if ind.max(initial=0) < 1:
                 continue
-            table = pd.crosstab(ind, cov)
-            if ((table > 0).sum(axis=1) == 1).all() or ((table > 0).sum(axis=0) == 1).all():
+            seen = np.zeros((ind.max() + 1, cov.max() + 1), dtype=bool)  # the crosstab's non-empty cells
+            seen[ind, cov] = True
+            if (seen.sum(axis=1) == 1).all() or (seen.sum(axis=0) == 1).all():
                 raise ValueError(f"covariate {c!r} and indicator {i!r} determine one another")
 
 

@@ -62,8 +62,9 @@ SLOTS = (
         "03_chronicity", "chronicity", ("deployed_calibration_slope",), "deployed_slope", "num", 2,
         "out_of_sample",
     ),
-    Slot("04_alerts", "alerts", ("ppv",), "alerts_ppv", "pct", 1, "out_of_sample"),
-    Slot("04_alerts", "alerts", ("sensitivity",), "alerts_sensitivity", "pct", 1, "out_of_sample"),
+    # the test cohort's figures at the threshold, with their intervals (the chronicity stage's)
+    Slot("04_alerts", "chronicity", ("ppv",), "alerts_ppv", "pct", 1, "out_of_sample"),
+    Slot("04_alerts", "chronicity", ("sensitivity",), "alerts_sensitivity", "pct", 1, "out_of_sample"),
     Slot(
         "05_pilot_evaluation", "pilot", ("exit_12m", "effect_exit_12m", "effect.exit_12m", "effect"),
         "pilot_effect", "pp", 1, "quasi",

@@ -180,10 +180,14 @@ def _left_truncated(n: int = 3000, seed: int = 4) -> tuple[pd.DataFrame, dict[st
 def test_fit_cox_with_entry_reproduces_lifelines_entry_col_on_left_truncated_data():
     data, beta = _left_truncated()
     theirs = CoxPHFitter().fit(
-        data[["x1", "x2", "entry", "time", "event"]], "time", "event", entry_col="entry"
+        data[["x1", "x2", "entry", "time", "event"]],
+        "time",
+        "event",
+        entry_col="entry",
+        fit_options={"precision": 1e-12},
     )
     ours = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry")
-    assert np.allclose(ours["coef"], theirs.params_[ours.index], atol=1e-6)
+    assert np.allclose(ours["coef"], theirs.params_[ours.index], atol=1e-8)
     assert np.allclose(ours["se"], theirs.standard_errors_[ours.index], rtol=1e-5)
     # the cluster-robust fit (statsmodels PHReg with delayed entry): same estimates without ties
     robust = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry", cluster="household")
@@ -274,3 +278,57 @@ def test_weibull_cluster_covariance_covers_a_person_level_coefficient_when_spell
             se = np.sqrt(var.loc[("lambda_", "x1"), ("lambda_", "x1")])
             out.append(abs(est - 0.4) < 1.96 * se)
     assert np.mean(naive) < 0.85 and np.mean(clustered) >= 0.9
+
+
+def test_fit_cox_counts_a_row_at_risk_strictly_after_its_entry_as_lifelines():
+    """Whole-month times: entries fall on other rows' exit times, and a spell split at a cut enters its
+    second part at the first part's end (statsmodels' own risk sets would hold both parts there)."""
+    data, _ = _left_truncated(n=2500, seed=9)
+    data = data.assign(entry=np.floor(data["entry"]), time=np.ceil(data["time"]))
+    data = data.loc[data["time"] > data["entry"]]
+    assert data["entry"].isin(data.loc[data["event"], "time"]).sum() > 100
+    theirs = CoxPHFitter().fit(
+        data[["x1", "x2", "entry", "time", "event"]],
+        "time",
+        "event",
+        entry_col="entry",
+        fit_options={"precision": 1e-12},  # lifelines' default stops 1e-6 short of the maximum
+    )
+    ours = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry")
+    assert np.allclose(ours["coef"], theirs.params_[ours.index], atol=1e-8)
+    assert np.allclose(ours["se"], theirs.standard_errors_[ours.index], rtol=1e-6)
+    # a row that ends when it enters is at risk at no time: left out, with a warning that counts it
+    empty = data.iloc[:5].assign(time=lambda d: d["entry"], event=True)
+    with pytest.warns(UserWarning, match="5 row.s. with time <= entry left out .* 5 of them with an exit"):
+        with_empty = fit_cox(pd.concat([data, empty]), "time", "event", ["x1", "x2"], entry="entry")
+    assert np.allclose(with_empty["coef"], theirs.params_[ours.index], atol=1e-8)
+    assert with_empty.attrs["events"] == int(data["event"].sum())
+
+
+def test_a_spell_split_at_an_exit_time_gives_the_spell_fit_and_its_robust_errors():
+    """Episodes of one spell split at a cut on which exits fall: the second enters when the first ends,
+    and must not be at risk then (its spell is counted once), so the fit, clustered by spell, is the
+    whole spells' fit with the same robust standard errors."""
+    data, _ = _left_truncated(n=4000, seed=10)
+    data = data.assign(entry=np.floor(data["entry"]), time=np.ceil(data["time"]), spell=np.arange(len(data)))
+    data = data.loc[data["time"] > data["entry"]].assign(stratum=lambda d: d["spell"] % 3)
+    cut = 12.0
+    assert ((data["time"] == cut) & data["event"]).sum() > 20
+    kwargs = {"strata": "stratum", "cluster": "spell"}
+    whole = fit_cox(data, "time", "event", ["x1", "x2"], entry="entry", **kwargs)
+    episodes = split_episodes(data, "time", "event", cut, "entry")
+    assert len(episodes) > len(data)
+    split = fit_cox(episodes, "time", "event", ["x1", "x2"], entry="_start", **kwargs)
+    assert np.allclose(split["coef"], whole["coef"], atol=1e-10)
+    assert np.allclose(split["se"], whole["se"], atol=1e-10)
+
+
+def test_a_cox_model_that_does_not_converge_is_an_error_not_a_table_of_nan():
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame({"x1": rng.normal(size=2000), "rare": 0.0})
+    data["time"] = np.round(rng.exponential(20 * np.exp(-0.5 * data["x1"])), 2) + 1.0
+    data["event"] = (rng.random(2000) < 0.7).astype(float)
+    data.loc[:4, ["rare", "event"]] = [1.0, 1.0]  # five rows of a rare category exit first
+    data.loc[:4, "time"] = [0.5, 0.6, 0.7, 0.8, 0.9]
+    with pytest.raises(RuntimeError, match="did not converge"):
+        fit_cox(data, "time", "event", ["x1", "rare"])

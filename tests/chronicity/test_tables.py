@@ -215,3 +215,17 @@ def test_the_kaplan_meier_table_lists_provinces_in_the_order_the_report_gives():
     assert list(km_summary(tables).index.get_level_values("group")) == ["all", "Zamora", "Ávila", "León"]
     ordered = km_summary(tables, i18n.sort_key).index.get_level_values("group")
     assert list(ordered) == ["all", "Ávila", "León", "Zamora"]
+
+
+def test_the_deployed_calibration_is_read_from_its_intervals_only():
+    from pact_analysis.chronicity.tables import calibration_reading
+
+    def values(slope, intercept):
+        return {"deployed_calibration_slope_ci": slope, "deployed_calibration_intercept_ci": intercept}
+
+    assert calibration_reading(values([1.08, 1.63], [-0.36, -0.08])) == ["flat", "over"]
+    assert calibration_reading(values([0.5, 0.9], [0.05, 0.3])) == ["extreme", "under"]
+    assert calibration_reading(values([0.9, 1.63], [-0.36, -0.08])) == ["over"]  # slope: 1 inside
+    assert calibration_reading(values([0.9, 1.1], [-0.1, 0.1])) == ["consistent"]
+    assert calibration_reading(values([float("nan"), 1.1], [-0.1, 0.1])) == []  # no interval, no reading
+    assert calibration_reading({}) == []
