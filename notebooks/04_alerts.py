@@ -98,8 +98,7 @@ if withheld:
                          reading=reading, **common)  # fmt: skip
     actionable = (
         r.t("findings.actionable_withheld", flagged=r.count(len(flagged)), n_reasons=r.n(n_reasons),
-            actionable_share=r.pct(summary["actionable_share_flagged"]),
-            lever_share=r.pct(summary["lever_share_flagged"]))
+            actionable_share=r.pct(summary["actionable_share_flagged"]))
         if len(flagged) else r.t("findings.none_flagged")
     )  # fmt: skip
 else:
@@ -107,8 +106,7 @@ else:
                          ceas_with=r.n(alerted["ceas_code"].nunique()), ceas_total=r.n(len(out["lists"])), **common)  # fmt: skip
     actionable = r.t("findings.actionable", top_reason=reason_text(top_reason),
                      top_reason_share=r.share(int(reasons["alerts"].iloc[0]) if len(reasons) else 0, len(alerted)),
-                     n_reasons=r.n(n_reasons), actionable_share=r.pct(summary["actionable_share"]),
-                     lever_share=r.pct(summary["lever_share"]))  # fmt: skip
+                     n_reasons=r.n(n_reasons), actionable_share=r.pct(summary["actionable_share"]))  # fmt: skip
 first_landmark, horizon_month = min(model["landmarks"]), chronicity_horizon_month
 if not withheld:
     population_key, where_months = "issued", summary["confirmed_landmarks"]
