@@ -82,10 +82,23 @@ r.findings(
     chronicity=r.ref("03_chronicity"),
 )
 if calibration_table is not None:
+    # the tolerance of a published share (unit "%..."), in percentage points either way, as the table
+    # of the calibration section gives it
+    share_tolerance = calibration_table.loc[calibration_table["unit"].str.startswith("%"), "tolerance"]
+    low, high = share_tolerance.min(), share_tolerance.max()
+    places = 0 if float(low).is_integer() and float(high).is_integer() else 1
+    regional = calibration_table.loc[~calibration_table["external"]]
+    external = calibration_table.loc[calibration_table["external"]]
     r.say(
         "calibration.summary",
-        ok=r.n(int(calibration_table["ok"].sum())),
-        total=r.n(len(calibration_table)),
+        ok=r.n(int(regional["ok"].sum())),
+        total=r.n(len(regional)),
+        external=r.t("calibration.external", ok=r.n(int(external["ok"].sum())), total=r.n(len(external)))
+        if len(external)
+        else "",
+        share_tolerance=r.t("calibration.share_tolerance.one", value=r.num(low, places))
+        if low == high
+        else r.t("calibration.share_tolerance.range", low=r.num(low, places), high=r.num(high, places)),
     )
 
 # %%
@@ -175,7 +188,9 @@ else:
 r.heading("calibration")
 if calibration_table is not None:
     r.say("calibration.text", pilot=r.ref("05_pilot_evaluation"))
-    shown = calibration_table[["target", "measured", "tolerance", "unit", "ok"]]
+    shown = calibration_table[["target", "measured", "tolerance", "unit", "ok"]].assign(
+        scope=calibration_table["external"].map({True: r.t("calibration.scope.external"), False: r.t("calibration.scope.regional")})
+    )  # fmt: skip
     r.table(shown, "calibration.table", decimals=2)  # a ratio of 0.54 needs two places
 else:
     r.say("calibration.no_truth")

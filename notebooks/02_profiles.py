@@ -25,6 +25,7 @@ data_extraction_date = "2018-10-31"
 disclosure_min_cell = 10
 
 # %%
+import inspect
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -34,7 +35,7 @@ import seaborn as sns
 
 from pact_analysis import profiles, report, warehouse
 from pact_analysis.paths import Paths
-from pact_analysis.profiles import pathways
+from pact_analysis.profiles import em, pathways
 from pact_analysis.report import i18n
 
 r = report.start(
@@ -63,12 +64,27 @@ items = tables["item_response"]
 traits = profiles.trait_shares(items)  # posterior-weighted shares of the traits that name the profiles
 
 
+def who(share: float) -> str:
+    """A share as the subject of a sentence: "el 95,5 %", or words when it reads as a bound of all or none
+    (``> 99,999 %``: "la práctica totalidad (> 99,999 %)", never "el > 99,999 %")."""
+    shown = i18n.percent(share, lang)
+    kind = "who_all" if shown.startswith(">") else "who_none" if shown.startswith("<") else "who"
+    return r.t(f"share.{kind}", share=r.pct(share))
+
+
 def why(p: int) -> str:
     """The reason for profile ``p``'s name, with the shares of the traits it rests on."""
     code = sizes.loc[p, "name"].rstrip("_0123456789")
-    return r.t(f"why.{code}", **{t: r.pct(v) for t, v in traits.loc[p - 1].items()})
+    shares = traits.loc[p - 1]
+    return r.t(
+        f"why.{code}",
+        **{t: r.pct(v) for t, v in shares.items()},
+        **{f"{t}_who": who(v) for t, v in shares.items()},
+    )
 
 
+#: EM steps a start may take before it counts as not converged (the selection runs em.fit_starts' own)
+EM_STEPS = inspect.signature(em.fit_starts).parameters["max_iter"].default
 largest = sizes["persons"].idxmax()
 stable = int((sizes["stability"] == "stable").sum())
 fit = tables["fit"].set_index("k")
@@ -122,7 +138,11 @@ r.say(
     k_max=r.n(results["k_max"]),
     n_init=r.n(results["n_init"]),
     max_starts=r.n(results["max_starts"]),
-    not_converged=r.n(results["starts_not_converged"]),
+    convergence=r.t(
+        "selection.converged." + {0: "all", 1: "one"}.get(int(results["starts_not_converged"]), "some"),
+        n=r.n(results["starts_not_converged"]),
+        steps=r.n(EM_STEPS),
+    ),
     sample=r.n(results["n_selection"]),
     min_share=r.pct(results.get("min_class_share", profiles.MIN_CLASS_SHARE), 0),
     at_best=r.n(results["best_ll_replicated"]),
@@ -292,7 +312,8 @@ for column in curves.columns:
     ax.step(curves.index, curves[column], where="post", label=labels[int(column)])
 ax.set_xlabel(r.t("common.months_on_rgc"))
 ax.set_ylabel(r.t("common.share_still_receiving"))
-ax.legend(fontsize="small")
+# the legend below the axes, where it hides no curve
+ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, frameon=False)
 r.figure(fig, "cards.km", chronicity=r.ref("03_chronicity"))
 r.cite("kaplan_meier_1958")
 exit_table = exits.rename(index=lambda p: labels[int(p)]).rename_axis("profile")

@@ -364,6 +364,14 @@ r.table(
     percent=["share"],
     landmark=r.n(chronicity_landmark_month),
 )
+# the stacked development data behind the deployed model: rows, outcomes and events per predictor
+dev_rows, dev_events = v["cohort_rows"]["develop"], v["cohort_events"]["develop"]
+r.say(
+    "model.events",
+    rows=r.n(dev_rows), persons=r.n(v["cohort_persons"]["develop"]), events=r.n(dev_events),
+    non_events=r.n(dev_rows - dev_events), predictors=r.n(v["predictors"]),
+    epp=r.num(min(dev_events, dev_rows - dev_events) / v["predictors"], 1),
+)  # fmt: skip
 
 # %%
 r.heading("outcome", level=3)
@@ -408,8 +416,19 @@ r.say(
     citl=r.num(v["calibration_in_the_large"], 2),
     brier=r.num(v["brier"], 3),
 )
-r.table(cs.metrics_wide(res["metrics"], num2), "validation.table")
-ax = fig.plot_calibration(res["calibration"], label, r.t("validation.predicted"), r.t("validation.observed"))
+r.table(cs.metrics_wide(res["metrics"], partial(i18n.number, lang=lang, decimals=3)), "validation.table")
+
+
+# each series says on which cohort it is drawn: the candidates on the later cohorts, the deployed
+# model on the test cohort (its own label says so)
+def calibration_label(model):
+    return label(model) if model == "deployed" else r.t("validation.series.later", model=label(model))
+
+
+ax = fig.plot_calibration(
+    res["calibration"], calibration_label, r.t("validation.predicted"), r.t("validation.observed")
+)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)  # below: no point hidden
 r.figure(ax, "validation.calibration", chosen=r.value(chosen))
 
 # %%
@@ -443,11 +462,10 @@ texts["threshold"] = r.t("threshold.marker", threshold=r.num(v["alert_threshold"
 r.figure(fig.plot_decision_curve(dc, v["alert_threshold"], texts), "threshold.curve")
 # only the rows of the one suppression decision shared with report 04 (no small count by differencing)
 published_dc = dc.loc[dc["published"]] if "published" in dc else dc
-shown_dc = published_dc.drop(
-    columns=["treat_none", "useful", "gain_lower", "gain_upper", "published"], errors="ignore"
-)
-if "net_benefit_lower" in shown_dc:
-    shown_dc = cs.with_intervals(shown_dc, ["net_benefit"], partial(i18n.number, lang=lang, decimals=3))
+shown_dc = published_dc.drop(columns=["treat_none", "useful", "published"], errors="ignore")
+# the net benefit and the gain behind "established", each with its bootstrap interval where one is given
+with_ci = [c for c in ("net_benefit", "gain") if f"{c}_lower" in shown_dc]
+shown_dc = cs.with_intervals(shown_dc, with_ci, partial(i18n.number, lang=lang, decimals=3))
 r.table(
     shown_dc.set_index("threshold"),
     "threshold.table",
@@ -491,7 +509,7 @@ for name, table in audits.items():
     if gaps:
         r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
     r.table(
-        cs.fairness_table(protected[name], pct, i18n.sort_key if name == "province" else None),
+        cs.fairness_table(protected[name], pct, num2, i18n.sort_key if name == "province" else None),
         f"fairness.table_{name}",
         counts=["persons"],
         percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
@@ -510,6 +528,7 @@ if truth:
         n=r.n(v["coverage_n_intervals_this_region"]),
         coverage_observable=r.pct(v["coverage_observable"]),
         slope=r.num(v["observable_slope"], 2),
+        reading=r.t("truth.reading.above" if v["observable_slope"] > 1 else "truth.reading.below"),
     )
     texts = {k: r.t(f"truth.{k}") for k in ("true_covariates", "observable", "xlabel", "ylabel")}
     if v.get("coverage_seeds", 1) > 1:

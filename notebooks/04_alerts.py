@@ -96,8 +96,11 @@ if withheld:
     unvalidated = not summary.get("validated_landmarks")
     alert_sentence = r.t("findings.withheld_unvalidated" if unvalidated else "findings.withheld", low=low, high=high,
                          reading=reading, **common)  # fmt: skip
+    # with no flagged head holding a lever, one sentence says so (a share of 0% beside "the others")
+    none_actionable = summary["actionable_share_flagged"] == 0
     actionable = (
-        r.t("findings.actionable_withheld", flagged=r.count(len(flagged)), n_reasons=r.n(n_reasons),
+        r.t("findings.actionable_withheld_none" if none_actionable else "findings.actionable_withheld",
+            flagged=r.count(len(flagged)), n_reasons=r.n(n_reasons),
             actionable_share=r.pct(summary["actionable_share_flagged"]))
         if len(flagged) else r.t("findings.none_flagged")
     )  # fmt: skip
@@ -282,11 +285,12 @@ r.table(
         total=len(scores),  # of the heads scored (share x total gives the count back)
     ),
     "threshold.table",
-    percent=["threshold", "alert_rate", "ppv", "sensitivity", "current_share", "current_flagged_share"],
+    percent=["alert_rate", "ppv", "sensitivity", "current_share", "current_flagged_share"],
+    decimals={"threshold": 3},  # a risk, written as the threshold is everywhere (0.735)
     min_cell=r.n(disclosure_min_cell),
     today=r.t("threshold.today.withheld" if withheld else "threshold.today.issued"),
     tried=r.n(len(thresholds)),
-    candidates=", ".join(r.pct(t).format(r.lang) for t in thresholds.index),
+    candidates=", ".join(r.num(t, 3).format(r.lang) for t in thresholds.index),
     shown=r.n(len(published)),
 )
 
@@ -311,7 +315,7 @@ r.say(
     dev_persons=r.n(sizes.loc["develop", "persons"]),
     **common,
 )
-r.table(validation_table, "model.validation", first=r.n(min(model["landmarks"])))
+r.table(validation_table, "model.validation", decimals=3, first=r.n(min(model["landmarks"])))
 # the deployed model on the test cohort, drawn whether the alerts are issued or withheld: the picture
 # behind the decision (the tenths of report 03's calibration figure, from the same file)
 tenths = chron_tables["calibration"].loc[lambda d: d["model"] == "deployed"]
@@ -324,11 +328,18 @@ else:
         r.t("model.calibration.x"),
         r.t("model.calibration.y"),
     )
+    # the alert threshold: the tenths right of the line are the risks the model flags
+    ax.axvline(float(model["threshold"]), color="black", linestyle="--", linewidth=0.9,
+               label=r.t("model.calibration.threshold", threshold=dv["threshold"]))  # fmt: skip
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False
+    )  # below: no point hidden
     r.figure(
         ax,
         "model.calibration",
         low=low,
         high=high,
+        month=r.n(chronicity_landmark_month),
         decision=r.t("model.calibration.withheld" if withheld else "model.calibration.issued"),
         **dv,
     )

@@ -35,6 +35,8 @@ evaluation_improved_change = 0.5
 chronicity_merge_gap_months = 1.0
 
 # %%
+import inspect
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -63,6 +65,14 @@ dims = codebook.mdtse_dimensions()
 dim_names = {d: codebook.load()["mdtse"]["dimensions"][d][lang] for d in dims} | {
     "living": r.t("value.living")
 }
+
+
+# the power figures are computed by the stage from the design and an assumed intra-class correlation:
+# that correlation is read back from its minimum detectable effects (pilot.mde: the design effect
+# 1 + (n / clusters - 1) * icc is the squared ratio of the clustered to the unclustered MDE on the same
+# degrees of freedom), and the power and significance level are pilot.mde's own
+icc_assumed = pilot.ASSUMED_ICC  # the design's assumption (pilot.power)
+MDE_DEFAULTS = inspect.signature(pilot.mde).parameters
 
 
 def ci(low, high, decimals=2):
@@ -130,6 +140,10 @@ def publish_shares(rows, key, columns, axis, why):
     shown = [(k, row, label) for k, row, label, _ in rows if not hidden(k, row)]
     if shown:
         table = pd.concat([res[k].loc[[row], [*SHARE_COUNTS, *SHARE_STATS]] for k, row, _ in shown])
+        # how each row's interval was computed (CR2 by CEAS, or Wilson without CEAS), as the stage did
+        table["interval"] = [
+            r.t(f"interval.{res[k].loc[row].get('interval', 'wilson')}") for k, row, _ in shown
+        ]
         table.index = pd.Index([label for *_, label in shown], name=axis)
         publish(
             table.rename(columns=columns),
@@ -215,6 +229,7 @@ r.findings(
     n=r.n(power["n"]),
     clusters=r.n(power["clusters"]),
     mde=r.num(power["mde_two_groups_icc05"], 2),
+    icc_assumed=r.num(icc_assumed, 2),
     living=r.num(ancova.loc["living", "estimate"], 2),
     living_ci=ci(ancova.loc["living", "ci_low"], ancova.loc["living", "ci_high"]),
     exit12=pp(admin.loc["exit_12m", "estimate"]),
@@ -245,6 +260,9 @@ r.say(
     "power.text",
     n=r.n(power["n"]),
     clusters=r.n(power["clusters"]),
+    power_level=r.pct(MDE_DEFAULTS["power"].default, 0),
+    alpha=r.pct(MDE_DEFAULTS["alpha"].default, 0),
+    icc_assumed=r.num(icc_assumed, 2),
     mde0=r.num(power["mde_unclustered"], 2),
     mde05=r.num(power["mde_icc05"], 2),
     mde2=r.num(power["mde_two_groups_icc05"], 2),
@@ -259,23 +277,109 @@ r.say("methods.text", imputations=r.n(evaluation_imputations))
 # %%
 r.heading("flow")
 FLOW_COUNTS = ["enrolled", "followed_up", "lost"]
-# the diagram shows the counts exactly as the flow table publishes them (small ones suppressed)
+# the diagram shows the counts exactly as the flow table publishes them (small ones suppressed); the
+# registry comparators (every recipient of the other CEAS of the pilot's provinces on the benefit at
+# its start) are counted by the stage (pool_sizes) and suppressed the same way under the minimum cell
 flow_shown = disclosure.protect(flow, disclosure_min_cell, columns=FLOW_COUNTS, additive=True).table
-fig, ax = plt.subplots(figsize=(7.5, 3.2))
-ax.set(xlim=(0, 1), ylim=(0, 1.08))
+registry_n = int(res["pool_sizes"][1])
+shown_n = {
+    group: {
+        c: flow_shown.loc[group, c] if isinstance(flow_shown.loc[group, c], str) else r.fmt_n(flow_shown.loc[group, c])
+        for c in FLOW_COUNTS
+    }
+    for group in ("PILOT", "COMPARISON")
+}  # fmt: skip
+shown_registry = disclosure.SUPPRESSED if 0 < registry_n < disclosure_min_cell else r.fmt_n(registry_n)
+start_date = r.date(evaluation_pilot_start)
+
+
+def wrapped(text, width=32):
+    """A box's words on lines of at most ``width`` characters (each line of the catalogue kept)."""
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+
+
+fig, ax = plt.subplots(figsize=(9, 5.0))
+ax.set(xlim=(0, 1), ylim=(0, 1))
 ax.axis("off")
-box = {"boxstyle": "round", "fc": "#eef3f8"}
-for x, group in ((0.2, "PILOT"), (0.7, "COMPARISON")):
-    row = flow_shown.loc[group]
-    shown_n = {c: row[c] if isinstance(row[c], str) else r.fmt_n(row[c]) for c in FLOW_COUNTS}
-    ax.text(x, 1.04, r.value(group), ha="center", fontweight="bold")
-    ax.text(x, 0.85, r.t("flow.enrolled", n=shown_n["enrolled"]), ha="center", va="center", bbox=box)
-    ax.text(x, 0.15, r.t("flow.followed", n=shown_n["followed_up"]), ha="center", va="center", bbox=box)
-    ax.text(x + 0.1, 0.5, r.t("flow.lost", n=shown_n["lost"]), ha="left", va="center", bbox=box)
-    # drawn as patches (data coordinates): enrolled -> assessed, with the losses branching off
-    for start, end in (((x, 0.76), (x, 0.24)), ((x, 0.5), (x + 0.09, 0.5))):
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="#333333"))
-r.figure(fig, "flow.diagram")
+BOX = {"boxstyle": "square,pad=0.5", "fc": "white", "ec": "#333333", "lw": 1.0}
+HEAD = {**BOX, "fc": "#eef3f8"}  # the box that names a group, shaded
+
+
+def draw(x, y, text, style=BOX, **options):
+    """A bordered box of text centred at ``(x, y)`` (axes coordinates)."""
+    options = {
+        "ha": "center",
+        "va": "center",
+        "bbox": style,
+        "fontsize": 9,
+        "transform": ax.transAxes,
+    } | options
+    return ax.text(x, y, text, **options)
+
+
+COLUMNS = {"PILOT": 0.15, "COMPARISON": 0.5, "REGISTRY": 0.85}
+eligible = draw(0.5, 0.95, wrapped(r.t("flow.eligible", start=start_date), 80))
+heads = {
+    "PILOT": draw(COLUMNS["PILOT"], 0.70, wrapped(r.t("flow.head.PILOT", clusters=r.n(power["clusters"])) + "\n" + r.t("flow.enrolled", n=shown_n["PILOT"]["enrolled"])), HEAD),
+    "COMPARISON": draw(COLUMNS["COMPARISON"], 0.70, wrapped(r.t("flow.head.COMPARISON") + "\n" + r.t("flow.baseline", n=shown_n["COMPARISON"]["enrolled"])), HEAD),
+    "REGISTRY": draw(COLUMNS["REGISTRY"], 0.70, wrapped(r.t("flow.head.REGISTRY") + "\n" + r.t("flow.registry", n=shown_registry)), HEAD),
+}  # fmt: skip
+ends = {
+    group: draw(COLUMNS[group], 0.10, wrapped(r.t("flow.followed", n=shown_n[group]["followed_up"])))
+    for group in ("PILOT", "COMPARISON")
+} | {"REGISTRY": draw(COLUMNS["REGISTRY"], 0.10, wrapped(r.t("flow.registry_followed"), 24))}
+lost = {
+    group: draw(COLUMNS[group] + 0.05, 0.40, r.t("flow.lost", n=shown_n[group]["lost"]), ha="left")
+    for group in ("PILOT", "COMPARISON")
+}
+fig.canvas.draw()  # the boxes' extents, in axes coordinates, for the arrows between them
+to_axes = ax.transAxes.inverted()
+
+
+def extent(text):
+    """``(left, bottom, right, top)`` of a box in axes coordinates."""
+    (left, bottom), (right, top) = to_axes.transform(text.get_bbox_patch().get_window_extent())
+    return left, bottom, right, top
+
+
+def arrow(start, end, connection="arc3"):
+    """An arrow between two points (axes coordinates), touching both (no gap)."""
+    ax.add_patch(
+        FancyArrowPatch(
+            start, end, transform=ax.transAxes, connectionstyle=connection, arrowstyle="-|>",
+            mutation_scale=12, shrinkA=0, shrinkB=0, color="#333333",
+        )
+    )  # fmt: skip
+
+
+e_left, e_bottom, e_right, e_top = extent(eligible)
+# only the participants and the registry comparators are defined by this criterion in the analysis:
+# an elbow from each side of its box down to theirs
+for group, side, angle in (("PILOT", e_left, 180), ("REGISTRY", e_right, 0)):
+    arrow(
+        (side, (e_bottom + e_top) / 2),
+        (COLUMNS[group], extent(heads[group])[3]),
+        f"angle,angleA={angle},angleB=90,rad=0",
+    )
+for group in COLUMNS:
+    x = COLUMNS[group]
+    arrow((x, extent(heads[group])[1]), (x, extent(ends[group])[3]))
+for group, box in lost.items():
+    arrow((COLUMNS[group], 0.40), (extent(box)[0], 0.40))  # the losses branch off the way down
+r.figure(
+    fig,
+    "flow.diagram",
+    min_cell=r.n(disclosure_min_cell),
+    mark=disclosure.SUPPRESSED,
+    start=start_date,
+    pilot_start=shown_n["PILOT"]["enrolled"],
+    pilot_lost=shown_n["PILOT"]["lost"],
+    pilot_followed=shown_n["PILOT"]["followed_up"],
+    comparison_start=shown_n["COMPARISON"]["enrolled"],
+    comparison_lost=shown_n["COMPARISON"]["lost"],
+    comparison_followed=shown_n["COMPARISON"]["followed_up"],
+    registry=shown_registry,
+)
 if (flow_shown.to_numpy() == disclosure.SUPPRESSED).mean() > 0.5:
     # small losses: both groups together are the coarsest level, and a sentence replaces the table
     r.say("flow.not_shown", min_cell=r.n(disclosure_min_cell), lost=r.count(int(flow["lost"].sum())))
@@ -460,7 +564,7 @@ ax.axhline(0, color="black", linewidth=0.6)
 ax.set_xticks(range(4), band_names)
 ax.set_xlim(-0.5, 3.5)
 ax.set_xlabel(r.t("heterogeneity.xlabel"))
-ax.set_ylabel(r.t("heterogeneity.ylabel"))
+ax.set_ylabel(textwrap.fill(r.t("heterogeneity.ylabel"), 30))  # on lines no taller than the axes
 ax.legend()
 r.figure(fig, "heterogeneity.figure", min_cell=r.n(disclosure_min_cell))
 
@@ -522,9 +626,24 @@ verdicts["risk_of_bias"] = [
 ]
 verdicts["verdict"] = verdicts["verdict"].map(r.value)
 verdicts = verdicts.rename(columns={"estimate": "verdict_estimate"})
-columns = ["claim_text", "term", "verdict_estimate", "ci_low", "ci_high", "target", "risk_of_bias", "verdict"]
+# a share claim's verdict without the tolerance below the claimed share, chosen after looking
+verdicts["verdict_without_tolerance"] = [
+    r.value(x) if isinstance(x, str) else None for x in verdicts.get("verdict_without_tolerance", pd.Series(index=verdicts.index, dtype=object))
+]  # fmt: skip
+columns = ["claim_text", "term", "verdict_estimate", "ci_low", "ci_high", "target", "risk_of_bias", "verdict",
+           "verdict_without_tolerance"]  # fmt: skip
 r.table(verdicts[columns].set_index("claim_text"), "verdict.table", decimals=2)
-r.say("verdict.text")
+claimed = {"improved": evaluation_claim_improved, "users": evaluation_claim_users, "professionals": evaluation_claim_professionals}  # fmt: skip
+tolerances = {
+    round(claimed[c] - res["verdicts"].loc[c, "target"], 6) for c in claimed if c in res["verdicts"].index
+}
+assert len(tolerances) == 1, f"the share claims have different tolerances: {tolerances}"
+delay = res.get("baseline_delay_days")
+r.say(
+    "verdict.text",
+    tolerance=r.num(100 * tolerances.pop(), 0),
+    late=r.t("verdict.late", days=r.n(delay)) if delay is not None else r.t("verdict.late_unknown"),
+)
 # what each verdict does not say, from the same table: supported below the claimed size, and
 # contradicted with an interval that includes no effect
 stored = res["verdicts"]

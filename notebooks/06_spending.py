@@ -40,6 +40,7 @@ from pact_analysis import disclosure, report
 from pact_analysis import spending as sp
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
+from pact_analysis.spending.wording import forecast_check
 
 #: The heads behind each part of a chronic share (protected with it, not published).
 BEHIND = ["chronic_persons", "other_persons"]
@@ -83,8 +84,15 @@ top_input = tornado.index[0]
 by_ceas = res["by_ceas"]
 # cross-references to the other reports, as links
 alerts_report = r.ref("04_alerts", text_key="link.alerts")
-chronicity_link = r.ref("03_chronicity", "model", text_key="link.chronicity")
+chronicity_link = r.ref("03_chronicity", "deployed", text_key="link.chronicity")  # the deployed model
+# the Weibull model of time on the benefit takes the chronicity report's factors (its survival models)
+factors_link = r.ref("03_chronicity", "cox", text_key="link.factors")
 pilot_report = r.ref("05_pilot_evaluation", text_key="link.pilot_report")
+reentry_link = r.ref("03_chronicity", "reentry", text_key="link.reentry")
+# the forecast's interval qualified by the backtest that spans its horizon (one value, with the section)
+BACKTEST_KEYS = {"backtest": "spending.backtest_error", "backtest_horizon": "spending.backtest_horizon_error"}
+checked, checked_by = forecast_check(v["backtest"], v.get("backtest_horizon"), cfg["horizon_years"])
+checked_key = next((BACKTEST_KEYS[k] for k in BACKTEST_KEYS if v.get(k) is checked_by), None)
 # the alerts are withheld: the flagged heads are whom the model would flag, not alerted persons
 withheld_note = r.t("findings.withheld") if chron.get("alerts_withheld") else ""
 # the headline is the net at the default assumptions (not the centre of the draws): their median beside it
@@ -152,7 +160,23 @@ def chronic_share_of(year):
     return r.pct(yearly.loc[year, "chronic_share"], 0)
 
 
+# the population the pilot's evidence covers, in the summary beside the flagged one
+like = v.get("pilot_like")
+if like is not None:
+    net_like, low_like, high_like = in_sense(
+        like["net_cost"]["estimate"], like["net_cost"]["ci_low"], like["net_cost"]["ci_high"]
+    )
+    covered = r.t(
+        "findings.pilot_like",
+        months_participants=r.num(like["months_participants"], 0),
+        net_kind=sense(like["net_cost"]["estimate"]),
+        net=keur(net_like),
+        net_ci=interval(keur(low_like), keur(high_like)),
+    )
+else:
+    covered = ""
 r.findings(
+    pilot_like=covered,
     total=meur(v["registry_total_eur"]),
     first_year=str(yearly.index.min()),
     last_year=str(yearly.index.max()),
@@ -168,6 +192,15 @@ r.findings(
     current=r.count(int(future_total["persons"])),
     future=meur(future_total["expected_eur"], 2),
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
+    future_check=r.t(
+        f"findings.forecast.{checked}",
+        **(
+            {"error": r.quantity(checked_key, checked_by["relative_error"], "pct", 1, where="findings")}
+            if checked_by
+            else {}
+        ),
+    ),
+    scale_date=r.date(scale["date"]),
     horizon=r.n(cfg["horizon_years"]),
     cases=r.count(cases),
     withheld_note=withheld_note,
@@ -340,7 +373,8 @@ if chron.get("alerts_withheld"):
     )
 r.say(
     "bands.text",
-    threshold=r.pct(chron["alert_threshold"], 1),
+    threshold=r.num(chron["alert_threshold"], 3),  # a risk, written as everywhere (0.735)
+    medium=r.num(sp.MEDIUM_RISK, 1),
     horizon=r.n(chron["horizon_month"]),
     first=r.n(chron["first_landmark"]),
     not_scored=r.t("bands.not_scored." + ("unvalidated" if unvalidated else "validated"), month=scored_month),
@@ -370,7 +404,7 @@ r.say(
     future=meur(future_total["expected_eur"], 2),
     future_ci=interval(meur(future_total["lower_eur"], 2), meur(future_total["upper_eur"], 2)),
     months=r.num(future_total["expected_months"], 0),
-    chronicity=chronicity_link,
+    factors=factors_link,
     past_share=r.pct(past["expected_eur"] / future_total["expected_eur"], 0) if past is not None else "–",
 )
 exits_only = v["future_exits_only"]  # the same forecast with the model's estimate taken as true
@@ -445,7 +479,7 @@ if untested <= cfg["horizon_years"] and whole and whole["relative_error"] is not
         predicted=meur(whole["predicted_eur"], 2),
         predicted_ci=interval(meur(whole["lower_eur"], 2), meur(whole["upper_eur"], 2)),
         observed=meur(whole["observed_eur"], 2),
-        error=r.pct(whole["relative_error"], 1),
+        error=r.quantity("spending.backtest_horizon_error", whole["relative_error"], kind="pct", decimals=1),
         where=r.t("future.backtest.where." + ("inside" if whole["inside"] else "outside")),
         first=r.n(untested),
         horizon=r.n(cfg["horizon_years"]),
@@ -506,7 +540,6 @@ r.say(
     median=keur(MEDIAN),
 )
 # the population the pilot's evidence covers: recipients like its participants (months on the RGC)
-like = v.get("pilot_like")
 if like is not None:
     cost_like = like["net_cost"]  # positive = cost; the interval in the same sign
     net_like, low_like, high_like = in_sense(cost_like["estimate"], cost_like["ci_low"], cost_like["ci_high"])
@@ -561,7 +594,12 @@ ax.set_ylabel(r.t("breakeven.ylabel"))
 # the legend below the axes, where it covers nothing
 ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
 r.figure(
-    fig, "breakeven.figure", cases=r.count(cases), cost=r.n(cfg["cost_per_case_eur"]), effect_name=effect_name
+    fig,
+    "breakeven.figure",
+    cases=r.count(cases),
+    cost=r.n(cfg["cost_per_case_eur"]),
+    effect_name=effect_name,
+    horizon=r.n(cfg["horizon_years"]),
 )
 
 # %%
@@ -594,7 +632,7 @@ ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
 ax.set_xlabel(r.t("tornado.xlabel", horizon=cfg["horizon_years"]))
 # the legend below the axes, where it covers no bar
 ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
-r.figure(fig, "tornado.figure")
+r.figure(fig, "tornado.figure", horizon=r.n(cfg["horizon_years"]))
 r.table(
     tornado.assign(
         net_cost_low_keur=tornado["net_cost_low_eur"] / 1e3,
@@ -602,6 +640,7 @@ r.table(
     )[["net_cost_low_keur", "net_cost_high_keur"]].rename(index=lambda i: r.t(f"input.{i}")),
     "tornado.table",
     decimals=1,
+    horizon=r.n(cfg["horizon_years"]),
 )
 
 # %%
@@ -613,7 +652,11 @@ r.say(
     horizon=r.n(cfg["horizon_years"]),
     months_to_exit=r.n(cfg["months_to_exit"]),
     reentry=r.pct(cfg["reentry_share"], 0),
+    reentry_low=r.pct(cfg["reentry_share_range"][0], 0),
+    reentry_high=r.pct(cfg["reentry_share_range"][1], 0),
+    reentry_link=reentry_link,
 )
+r.cite("canto_2002")  # the external re-entry share of the scenario
 if v["overlapping_head_months"]:
     r.say("limitations.overlap", overlapping=r.count(v["overlapping_head_months"]))
 else:

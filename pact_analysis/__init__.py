@@ -5,4 +5,4 @@ population, model chronicity on minimum income and evaluate the PACT pilot. The 
 is a synthetic region with known truth (:mod:`pact_analysis.synth`).
 """
 
-__version__ = "0.5.3"
+__version__ = "0.5.4"

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pact_analysis.chronicity.deployment import calibration_fit
 from pact_analysis.chronicity.fairness_disclosure import protect_audits
+from pact_analysis.chronicity.metrics import calibration
 
 #: Groups of the stage's fairness audit: name -> columns (several columns: their intersections).
 FAIRNESS_GROUPS = {
@@ -117,15 +117,21 @@ def rate_counts(y: np.ndarray, alert: np.ndarray, member: np.ndarray, index: pd.
     return pd.DataFrame(out, index=index).round().astype(int)
 
 
-def _group_slopes(y: np.ndarray, p: np.ndarray, member: np.ndarray, n_groups: int) -> np.ndarray:
-    """Calibration slope within each group and overall (NaN with fewer than 2 of either outcome)."""
-    out = np.full(n_groups + 1, np.nan)
+def _group_slopes(
+    y: np.ndarray, p: np.ndarray, member: np.ndarray, n_groups: int, alpha: float = 0.05
+) -> np.ndarray:
+    """Calibration slope within each group and overall, with its Wald interval (rows independent).
+
+    Returns an array of shape ``(n_groups + 1, 3)``: slope, lower and upper bound (the logistic fit
+    of :func:`.metrics.calibration`); NaN with fewer than 2 of either outcome or when every risk of
+    the group is the same.
+    """
+    out = np.full((n_groups + 1, 3), np.nan)
     for g in range(n_groups + 1):
         at = np.ones(len(y), bool) if g == n_groups else member == g
-        if (y[at] == 1).sum() >= 2 and (y[at] == 0).sum() >= 2:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out[g] = calibration_fit(y[at], p[at])[0]
+        if (y[at] == 1).sum() >= 2 and (y[at] == 0).sum() >= 2 and np.ptp(p[at]) > 0:
+            fit = calibration(y[at], p[at], alpha=alpha)
+            out[g] = fit["slope"], *fit["slope_ci"]
     return out
 
 
@@ -195,7 +201,8 @@ def fairness_audit(
         suppression decides on) and its Wilson interval (``<rate>_lower`` / ``<rate>_upper``, statsmodels
         ``proportion_confint``; rows are independent persons: pass one row per person), the
         ``calibration_slope`` within the group (logistic regression of the outcome on the logit of the
-        risk; NaN below 2 outcomes of each kind) and, with ``n_boot``, a person-bootstrap interval of
+        risk; NaN below 2 outcomes of each kind) with its Wald interval (``calibration_slope_lower`` /
+        ``calibration_slope_upper``) and, with ``n_boot``, a person-bootstrap interval of
         ``predicted``.
     """
     from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
@@ -227,7 +234,9 @@ def fairness_audit(
     for col in RATES:
         low, high = wilson(table[f"{col}_num"], table[f"{col}_den"], alpha)
         table[f"{col}_lower"], table[f"{col}_upper"] = low, high
-    table["calibration_slope"] = _group_slopes(y, p, member, len(table) - 1)
+    slopes = _group_slopes(y, p, member, len(table) - 1, alpha)
+    table["calibration_slope"] = slopes[:, 0]
+    table["calibration_slope_lower"], table["calibration_slope_upper"] = slopes[:, 1], slopes[:, 2]
     if n_boot:  # the mean predicted risk is no proportion: a bootstrap resampling whole persons
         clusters = pd.factorize(data[cluster])[0] if cluster and cluster in data else np.arange(len(data))
         low, high = _group_bootstrap(

@@ -185,7 +185,10 @@ def _apply(table: pd.DataFrame, hidden: pd.DataFrame, overall: pd.Series, min_ce
     out.loc[few | hidden[("yes", "all")].to_numpy() | overall[("yes", "all")], "share_of_alerts"] = np.nan
     num, den = table["observed_num"], table["observed_den"]
     slope = (num < min_cell) | ((den - num) < min_cell) | out["observed"].isna()
-    out.loc[slope, "calibration_slope"] = np.nan
+    slopes = [
+        c for c in ("calibration_slope", "calibration_slope_lower", "calibration_slope_upper") if c in out
+    ]
+    out.loc[slope, slopes] = np.nan
     out["n"] = out["n"].astype(float).mask(persons)
     return out
 

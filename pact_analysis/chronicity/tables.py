@@ -338,7 +338,9 @@ def _ordered(frame: pd.DataFrame, names: Any, key: Callable[[Any], Any]) -> pd.D
     return frame.iloc[sorted(range(len(keys)), key=keys.__getitem__)]
 
 
-def fairness_table(audit: Protected, fmt: Any, name_order: Callable[[Any], Any] | None = None) -> Protected:
+def fairness_table(
+    audit: Protected, fmt: Any, slope_fmt: Any, name_order: Callable[[Any], Any] | None = None
+) -> Protected:
     """One table of the fairness audit as published: rates with Wilson intervals, persons shown or
     :data:`~pact_analysis.disclosure.SUPPRESSED`, and so is every value blanked because it would give
     a suppressed count away (``audit.blanked``).
@@ -346,7 +348,7 @@ def fairness_table(audit: Protected, fmt: Any, name_order: Callable[[Any], Any] 
     The suppression is decided on every table of the audit together by the ``chronicity`` stage
     (:func:`.fairness_disclosure.protect_audits`, read with :func:`protected_audits`): ``audit`` already has blank (NaN) rates, shares
     and means where they would give a suppressed count away, and ``n`` NaN where it is suppressed.
-    Empty intersections are dropped.
+    Empty intersections are dropped, and so is an error-rate column hidden for every group.
 
     Parameters
     ----------
@@ -354,6 +356,8 @@ def fairness_table(audit: Protected, fmt: Any, name_order: Callable[[Any], Any] 
         One grouping's entry of :func:`protected_audits`.
     fmt : callable
         Formatter of a rate.
+    slope_fmt : callable
+        Formatter of the within-group calibration slope (shown with its interval).
     name_order : callable, optional
         Sort key of the groups' names (the report's dictionary order,
         :func:`pact_analysis.report.i18n.sort_key`); without it they stay in the audit's order.
@@ -378,18 +382,31 @@ def fairness_table(audit: Protected, fmt: Any, name_order: Callable[[Any], Any] 
         "observed",
         "predicted",
         "calibration_slope",
+        "calibration_slope_lower",
+        "calibration_slope_upper",
     ]
-    shown = with_intervals(shown_rows[columns], rates, fmt).rename(columns={"n": "persons"})
+    shown = with_intervals(shown_rows[columns], rates, fmt)
+    shown = with_intervals(shown, ["calibration_slope"], slope_fmt).rename(columns={"n": "persons"})
     hidden = shown["persons"].isna()
     shown["persons"] = shown["persons"].astype("Int64").astype(object).mask(hidden, SUPPRESSED)
     if audit.blanked is not None:  # a value that would give a suppressed count away is marked too
         blanked = audit.blanked.reindex(shown.index, fill_value=False)
         for column in blanked.columns.intersection(shown.columns):
             shown[column] = shown[column].astype(object).mask(blanked[column], SUPPRESSED)
+    # an error rate hidden for every group says nothing: the column is left out (and its hidden cells
+    # are no longer published), the sentence of the report names the rates a table leaves out
+    groups = ~pd.Index(shown.index).map(
+        lambda g: "overall" in (g if isinstance(g, tuple) else (g,))
+    ).to_numpy(bool)
+    derived = audit.derived
+    for rate in rates:
+        values = shown.loc[groups, rate]
+        if groups.any() and values.map(lambda v: v == SUPPRESSED or v == "–" or pd.isna(v)).all():
+            if audit.blanked is not None and rate in audit.blanked:
+                derived -= int(audit.blanked.reindex(shown.index, fill_value=False)[rate].sum())
+            shown = shown.drop(columns=rate)
     # a grouping's groups share out the persons scored: each column adds up to that total
-    return Protected(
-        shown, hidden.to_frame(), audit.primary, audit.secondary, audit.derived, relations="columns"
-    )
+    return Protected(shown, hidden.to_frame(), audit.primary, audit.secondary, derived, relations="columns")
 
 
 def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict[str, Any] | None:

@@ -170,6 +170,8 @@ def _deploy(
         "cohort_persons": {
             k: int(v) for k, v in stack.groupby(cohort.to_numpy())["person_key"].nunique().items()
         },
+        # rows with the outcome (still receiving at the horizon), for events per predictor
+        "cohort_events": {k: int(v) for k, v in stack.groupby(cohort.to_numpy())["still"].sum().items()},
     }
     if len(scored) and scored["still"].nunique() == 2:
         values |= deployed_validation(

@@ -73,7 +73,7 @@ from pact_analysis.pilot.effects import (
     rubin,
 )
 from pact_analysis.pilot.heterogeneity import binned_change, interaction, slope
-from pact_analysis.pilot.power import detectable_effects, flow, mde
+from pact_analysis.pilot.power import ASSUMED_ICC, detectable_effects, flow, mde
 from pact_analysis.pilot.results import load_results, not_evaluated, save_results, save_unavailable
 from pact_analysis.pilot.weighting import (
     WWC_FAIL,
@@ -90,6 +90,7 @@ from pact_analysis.pilot.weighting import (
 )
 
 __all__ = [
+    "ASSUMED_ICC",
     "ADMIN_OUTCOMES",
     "CHRONIC_MONTHS",
     "EMPOWERMENT",

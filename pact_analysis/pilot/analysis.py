@@ -37,6 +37,14 @@ from pact_analysis.pilot.weighting import completion_weights, matched_effect
 FACTOR_MEASURES = ["n_positive", "n_negative", "intensity_positive", "intensity_negative"]
 
 
+def baseline_delay_days(assessments: pd.DataFrame, pilot_start: Any) -> int | None:
+    """The longest time, in days, from the pilot's start (the date the outcomes are measured from)
+    to a baseline assessment: a late baseline already holds some of the change, a risk of bias the
+    verdicts name. ``None`` when no baseline is dated."""
+    dates = pd.to_datetime(assessments.loc[assessments["wave"] == "BASELINE", "assessment_date"]).dropna()
+    return int((dates - pd.Timestamp(pilot_start)).dt.days.max()) if len(dates) else None
+
+
 def evaluate(
     tables: dict[str, pd.DataFrame], params: dict[str, Any], truth: pd.Series | None = None
 ) -> dict[str, Any]:
@@ -91,6 +99,7 @@ def evaluate(
         seed=int(params["seed"]),
     )
     result["sd_baseline"] = people["baseline_living"].std()
+    result["baseline_delay_days"] = baseline_delay_days(tables["mdtse_assessments"], cfg["pilot_start"])
     months = pilot["months_rgc"].astype(float)
     result["participants_months"] = {
         "mean": float(months.mean()),
@@ -237,8 +246,9 @@ def heterogeneity_results(people: pd.DataFrame, done: pd.DataFrame, covs: list[s
     return {
         "heterogeneity": het.as_dict(),
         "baseline_interaction": baseline.as_dict(),
-        "rtm_comparison": slope(comparison_done, "change_living", "baseline_living").as_dict(),
-        "rtm_pilot": slope(done, "change_living", "baseline_living").as_dict(),
+        # CR2 by CEAS, as every other effect: eight CEAS hold the participants
+        "rtm_comparison": slope(comparison_done, "change_living", "baseline_living", "ceas_code").as_dict(),
+        "rtm_pilot": slope(done, "change_living", "baseline_living", "ceas_code").as_dict(),
     }
 
 
@@ -300,12 +310,14 @@ def claim_results(people: pd.DataFrame, surveys: pd.DataFrame, cfg: dict[str, An
     own = people["change_living"] >= cfg["improved_change"]
     completed = people["completed"] == 1
     groups = people.loc[completed, "group"]
+    ceas = people.loc[completed, "ceas_code"]  # the shares' intervals are cluster-robust by CEAS
+    by_person = people.set_index("person_key")["ceas_code"] if "person_key" in people else people["ceas_code"]
     return {
         "reliability": reliability,
-        "improved": share_table(own[completed], groups),
-        "reliable_improved": share_table(reliable[completed], groups),
-        "agree_users": agreement(surveys, "USER"),
-        "agree_professionals": agreement(surveys, "PROFESSIONAL"),
+        "improved": share_table(own[completed], groups, cluster=ceas),
+        "reliable_improved": share_table(reliable[completed], groups, cluster=ceas),
+        "agree_users": agreement(surveys, "USER", ceas=by_person),
+        "agree_professionals": agreement(surveys, "PROFESSIONAL", ceas=by_person),
     }
 
 

@@ -1,4 +1,10 @@
-"""The pilot's claims: shares with Wilson intervals, agreement, reliable improvement, and a verdict per claim."""
+"""The pilot's claims: shares with intervals, agreement, reliable improvement, and a verdict per claim.
+
+A share of persons who sit in CEAS (participants, users of the pilot) has a cluster-robust interval:
+CR2 with Bell-McCaffrey degrees of freedom (:func:`pact_analysis.pilot.inference.cr2`), since eight
+CEAS hold every participant and their shares vary by CEAS. Respondents with no CEAS (professionals)
+keep the Wilson interval.
+"""
 
 from __future__ import annotations
 
@@ -20,22 +26,83 @@ def wilson(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def share_table(flags: pd.Series, by: pd.Series, claim: float | None = None) -> pd.DataFrame:
-    """Share of ``True`` per group and overall with Wilson intervals, and whether a claim is inside.
+#: Fewest clusters for a cluster-robust interval of a share (with fewer, CR2's degrees of freedom
+#: collapse and the interval can be narrower than independence: Wilson instead).
+MIN_CLUSTERS = 4
+
+
+def share_interval(
+    flags: np.ndarray, clusters: np.ndarray | None = None, alpha: float = 0.05
+) -> tuple[float, float, str]:
+    """Interval of a share: cluster-robust when the persons sit in enough clusters, else Wilson.
+
+    With :data:`MIN_CLUSTERS` clusters or more, the share's CR2 standard error (the constant of a
+    least-squares fit, :func:`~pact_analysis.pilot.inference.cr2`) is carried to the logit scale
+    (delta method), where a *t* interval on the Bell-McCaffrey degrees of freedom is formed and
+    transformed back: it stays inside (0, 1) and misses on the low side of a high share about as
+    often as on the high side. A person without a cluster (missing) counts as a cluster of their
+    own. Otherwise (too few clusters, a share of 0 or 1, or a CR2 error of 0) the Wilson interval,
+    never of zero width.
+
+    Returns
+    -------
+    (float, float, str)
+        Lower and upper bound, and ``"cr2"`` or ``"wilson"``.
+    """
+    from scipy import stats
+    from scipy.special import expit, logit
+
+    from pact_analysis.pilot.inference import cr2
+
+    y = np.asarray(flags, float)
+    share = float(y.mean()) if len(y) else np.nan
+    if clusters is not None and 0 < share < 1:
+        codes = pd.factorize(pd.Series(clusters, dtype=object))[0]
+        alone = codes < 0  # a person without a cluster: a cluster of their own
+        codes[alone] = codes.max() + 1 + np.arange(int(alone.sum()))
+        if codes.max() + 1 >= MIN_CLUSTERS:
+            fit = cr2(y, pd.DataFrame({"const": np.ones(len(y))}), np.ones(len(y)), codes)
+            se, df = float(np.sqrt(fit.cov.iloc[0, 0])), float(fit.df.iloc[0])
+            if se > 0 and np.isfinite(df):
+                half = float(stats.t.ppf(1 - alpha / 2, df)) * se / (share * (1 - share))
+                return float(expit(logit(share) - half)), float(expit(logit(share) + half)), "cr2"
+    low, high = wilson(int(y.sum()), len(y), alpha)
+    return low, high, "wilson"
+
+
+def share_table(
+    flags: pd.Series, by: pd.Series, claim: float | None = None, cluster: pd.Series | None = None
+) -> pd.DataFrame:
+    """Share of ``True`` per group and overall with intervals, and whether a claim is inside.
+
+    Parameters
+    ----------
+    flags : Series
+        One row per person: whether they count (agree, improved).
+    by : Series
+        Group of each row (arm, territory).
+    claim : float, optional
+        A claimed share.
+    cluster : Series, optional
+        CEAS of each row (missing where unknown: a cluster of its own): the interval is then
+        :func:`share_interval`'s, cluster-robust where the group spans enough CEAS, else Wilson.
 
     Returns
     -------
     DataFrame
         Per group and ``TOTAL``: ``n``, ``agree`` (True), ``disagree`` (False), ``share``, ``ci_low``,
-        ``ci_high`` and, with a ``claim``, ``claim_inside``. Both counts are given because a share
-        publishes both (``derived`` columns of :func:`pact_analysis.disclosure.protect`).
+        ``ci_high``, ``interval`` (``cr2`` or ``wilson``) and, with a ``claim``, ``claim_inside``.
+        Both counts are given because a share publishes both (``derived`` columns of
+        :func:`pact_analysis.disclosure.protect`).
     """
     frame = pd.DataFrame({"flag": flags.astype(bool).to_numpy(), "by": by.to_numpy()})
+    frame["cluster"] = None if cluster is None else cluster.to_numpy()
     parts = [g for _, g in frame.groupby("by", sort=True)] + [frame]
     names = [*sorted(frame["by"].unique()), "TOTAL"]
     rows = []
     for name, part in zip(names, parts, strict=True):
-        low, high = wilson(int(part["flag"].sum()), len(part))
+        clusters = None if cluster is None else part["cluster"].to_numpy()
+        low, high, method = share_interval(part["flag"].to_numpy(), clusters)
         rows.append(
             {
                 "group": name,
@@ -45,6 +112,7 @@ def share_table(flags: pd.Series, by: pd.Series, claim: float | None = None) -> 
                 "share": part["flag"].mean(),
                 "ci_low": low,
                 "ci_high": high,
+                "interval": method,
             }
         )
     out = pd.DataFrame(rows).set_index("group")
@@ -53,11 +121,18 @@ def share_table(flags: pd.Series, by: pd.Series, claim: float | None = None) -> 
     return out
 
 
-def agreement(surveys: pd.DataFrame, respondent: str, claim: float | None = None) -> pd.DataFrame:
-    """Agreement (``useful`` and ``relevant`` both 4+ on 1-5) of one respondent type by territory."""
+def agreement(
+    surveys: pd.DataFrame, respondent: str, claim: float | None = None, ceas: pd.Series | None = None
+) -> pd.DataFrame:
+    """Agreement (``useful`` and ``relevant`` both 4+ on 1-5) of one respondent type by territory.
+
+    ``ceas`` (CEAS by ``person_key``) gives users their CEAS, for the cluster-robust interval
+    (:func:`share_table`); respondents without a ``person_key`` in it (professionals) have none.
+    """
     part = surveys.loc[surveys["respondent_type"] == respondent]
     agree = (part["useful"] >= 4) & (part["relevant"] >= 4)
-    return share_table(agree, part["territory"], claim)
+    cluster = None if ceas is None else part["person_key"].map(ceas)
+    return share_table(agree, part["territory"], claim, cluster)
 
 
 def suppressed_rows(
@@ -137,8 +212,8 @@ def rule_text(rule: dict[str, Any], target: float) -> str:
     """The decision rule as a sentence (English, for ``metrics/pilot.json`` and the stored table)."""
     if rule["kind"] == "share":
         return (
-            f"supported if the 95% Wilson interval lies at or above {target:.2f}; "
-            f"contradicted if it lies below; otherwise inconclusive"
+            f"supported if the 95% interval (CR2 by CEAS; Wilson without CEAS) lies at or above "
+            f"{target:.2f}; contradicted if it lies below; otherwise inconclusive"
         )
     return (
         f"supported if the 95% interval lies above 0 and reaches {target:g}; "
@@ -227,7 +302,8 @@ def share_claim(
     target = cfg[param] - rule["tolerance"]
     out = {"term": row, "target": target}
     if share_suppressed(result, key, row, min_cell):
-        return out | {"estimate": None, "ci_low": None, "ci_high": None, "verdict": "suppressed"}
+        hidden = {"estimate": None, "ci_low": None, "ci_high": None, "interval": None}
+        return out | hidden | {"verdict": "suppressed", "verdict_without_tolerance": "suppressed"}
     share = result[key].loc[row]
     verdict = share_verdict(share["ci_low"], share["ci_high"], cfg[param], rule["tolerance"])
     return out | {
@@ -235,6 +311,9 @@ def share_claim(
         "ci_low": share["ci_low"],
         "ci_high": share["ci_high"],
         "verdict": verdict,
+        # the tolerance was written after the estimates were seen: the verdict without it, beside
+        "verdict_without_tolerance": share_verdict(share["ci_low"], share["ci_high"], cfg[param], 0.0),
+        "interval": share.get("interval", "wilson"),
     }
 
 
@@ -258,7 +337,9 @@ def verdicts(result: dict[str, Any], cfg: dict[str, Any], min_cell: int) -> pd.D
     DataFrame
         Per claim: ``term`` (the quantity that decides), ``estimate``, ``ci_low``, ``ci_high``,
         ``target``, ``rule`` (sentence), ``risk_of_bias`` (comma-separated), ``verdict`` (supported,
-        supported_with_reservations, inconclusive, contradicted or suppressed).
+        supported_with_reservations, inconclusive, contradicted or suppressed) and, for a share
+        claim, ``verdict_without_tolerance`` (the same rule with no tolerance below the claimed
+        share, written after the estimates were seen) and ``interval`` (``cr2`` or ``wilson``).
     """
     rows = []
     for claim, rule in cfg["claims"].items():
@@ -268,6 +349,8 @@ def verdicts(result: dict[str, Any], cfg: dict[str, Any], min_cell: int) -> pd.D
             row = effect_claim(result, claim, rule)
         risks = list(rule["risk_of_bias"])
         row["verdict"] = with_reservations(row["verdict"], risks)
+        if "verdict_without_tolerance" in row:
+            row["verdict_without_tolerance"] = with_reservations(row["verdict_without_tolerance"], risks)
         rows.append(
             {"claim": claim, **row, "rule": rule_text(rule, row["target"]), "risk_of_bias": ", ".join(risks)}
         )

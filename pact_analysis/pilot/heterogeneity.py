@@ -45,16 +45,14 @@ def interaction(
 
 
 def slope(data: pd.DataFrame, outcome: str, predictor: str, cluster: str | None = None) -> Effect:
-    """Slope of ``outcome`` on ``predictor`` (e.g. the change on the baseline score: regression to the mean)."""
+    """Slope of ``outcome`` on ``predictor`` (e.g. the change on the baseline score: regression to the
+    mean); with a ``cluster``, CR2 errors and Bell-McCaffrey df, as :func:`interaction`."""
     frame = data.dropna(subset=[outcome, predictor]).reset_index(drop=True)
     w = np.ones(len(frame))
-    fit = weighted_fit(
-        frame[outcome].to_numpy(float),
-        frame[[predictor]],
-        w,
-        None if cluster is None else frame[cluster].to_numpy(),
-    )
-    return effect_from_fit(fit, predictor, np.ones(len(frame), bool), w, 0.05)
+    y, everyone = frame[outcome].to_numpy(float), np.ones(len(frame), bool)
+    if cluster is not None:
+        return cr2_effect(y, frame[[predictor]], w, frame[cluster].to_numpy(), predictor, everyone)
+    return effect_from_fit(weighted_fit(y, frame[[predictor]], w, None), predictor, everyone, w, 0.05)
 
 
 def binned_change(

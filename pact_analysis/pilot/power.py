@@ -6,6 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+#: The intra-cluster correlation the design's minimum detectable effects assume (the estimate from
+#: 8 CEAS is too imprecise to plan on).
+ASSUMED_ICC = 0.05
+
 
 def mde(n: int, clusters: int, icc: float, alpha: float = 0.05, power: float = 0.8, groups: int = 1) -> float:
     """Minimum detectable effect in SD units: ``(t_{1-a/2} + t_power) * sqrt(deff * groups / n)``.
@@ -45,7 +49,7 @@ def detectable_effects(pilot: pd.DataFrame, icc: float, cluster: str = "ceas_cod
     Returns
     -------
     dict
-        ``n``, ``clusters``, and the MDE without clustering (``mde_unclustered``), with an ICC of 0.05
+        ``n``, ``clusters``, and the MDE without clustering (``mde_unclustered``), with :data:`ASSUMED_ICC`
         (``mde_icc05``), with the estimated ICC (``mde_icc_estimated``) and for two independent groups
         with an ICC of 0.05 (``mde_two_groups_icc05``).
     """
@@ -54,7 +58,7 @@ def detectable_effects(pilot: pd.DataFrame, icc: float, cluster: str = "ceas_cod
         "n": int(n),
         "clusters": int(clusters),
         "mde_unclustered": mde(n, n, 0.0),  # independent persons: t on n - 1 df
-        "mde_icc05": mde(n, clusters, 0.05),
+        "mde_icc05": mde(n, clusters, ASSUMED_ICC),
         "mde_icc_estimated": mde(n, clusters, max(icc, 0.0)) if np.isfinite(icc) else np.nan,
-        "mde_two_groups_icc05": mde(n, clusters, 0.05, groups=2),
+        "mde_two_groups_icc05": mde(n, clusters, ASSUMED_ICC, groups=2),
     }

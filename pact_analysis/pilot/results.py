@@ -56,6 +56,7 @@ VALUES = (
     "imputed",
     "sd_baseline",
     "participants_months",
+    "baseline_delay_days",
 )
 #: Columns of the persons followed up that the report draws (mean change per band of chronicity).
 COMPLETER_COLUMNS = ["group", "chronicity", "change_living"]
@@ -249,17 +250,21 @@ def headline(result: dict[str, Any], bench: dict[str, Any] | None) -> dict[str, 
 
 
 def verdict_metrics(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """One entry per claim: ``estimate``, ``ci`` ([low, high]; None when suppressed), ``rule``, ``verdict``."""
+    """One entry per claim: ``estimate``, ``ci`` ([low, high]; None when suppressed), ``rule``, ``verdict``
+    and, for a share claim, ``verdict_without_tolerance``."""
 
     def number(value: Any) -> float | None:
         return None if pd.isna(value) else float(value)
 
-    return {
-        claim: {
+    out = {}
+    for claim, row in table.iterrows():
+        out[claim] = {
             "estimate": number(row["estimate"]),
             "ci": [number(row["ci_low"]), number(row["ci_high"])],
             "rule": row["rule"],
             "verdict": row["verdict"],
         }
-        for claim, row in table.iterrows()
-    }
+        without = row.get("verdict_without_tolerance")
+        if isinstance(without, str):  # a share claim: its verdict without the post-hoc tolerance
+            out[claim]["verdict_without_tolerance"] = without
+    return out

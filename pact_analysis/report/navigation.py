@@ -137,6 +137,61 @@ def link(name: str, lang: str, anchor: str | None = None, text: str | None = Non
     return f"[{words}]({name}.html{'#' + anchor if anchor else ''})"
 
 
+#: Where a mention of another report is not made a link: links, headings, the contents list, the pager.
+NOT_LINKED = ("a", "h1", "h2", "h3", "h4", "h5", "h6", "nav", "script", "style", "title")
+
+
+def mentions(lang: str) -> dict[str, str]:
+    """Return how a page in ``lang`` names each report and the methods page: phrase -> page name.
+
+    The phrases are the catalogue's ``common.mentions.<short name>`` (alternatives separated by
+    ``|``), e.g. "chronicity report" or "informe de cronicidad" for ``03_chronicity``.
+    """
+    out = {}
+    for name in (*REPORTS, "methods"):
+        for phrase in i18n.t(f"common.mentions.{short_name(name)}", lang).split("|"):
+            if phrase.strip():
+                out[phrase.strip()] = name
+    return out
+
+
+def link_mentions(soup, lang: str, filename: str) -> int:
+    """Make every mention of another report in the text of ``soup`` a link to it; return how many.
+
+    A mention is one of :func:`mentions` (case-insensitive, whole words); the longest phrase wins
+    ("pilot evaluation report" before "pilot report"). The page's own name, and text inside
+    :data:`NOT_LINKED` elements, are left as they are.
+    """
+    from bs4 import BeautifulSoup, NavigableString
+
+    own = filename.removesuffix(".html")
+    phrases = {k: v for k, v in mentions(lang).items() if v != own}
+    if not phrases:
+        return 0
+    pattern = re.compile(
+        r"(?<![\w-])("
+        + "|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True))
+        + r")(?![\w-])",
+        re.IGNORECASE,
+    )
+    lookup = {k.lower(): v for k, v in phrases.items()}
+    linked = 0
+    for node in list(soup.find_all(string=pattern)):
+        if type(node) is not NavigableString:
+            continue  # comments, doctype and the like
+        if any(parent.name in NOT_LINKED for parent in node.parents):
+            continue
+        parts, last = [], 0
+        for match in pattern.finditer(node):
+            target = lookup[match.group(1).lower()]
+            parts.append(html.escape(node[last : match.start()], quote=False))
+            parts.append(f'<a class="xref" href="{target}.html">{html.escape(match.group(1))}</a>')
+            last, linked = match.end(), linked + 1
+        parts.append(html.escape(node[last:], quote=False))
+        node.replace_with(BeautifulSoup("".join(parts), "html.parser"))
+    return linked
+
+
 def navigate(body: str, lang: str, filename: str) -> str:
     """Return ``body`` with anchored headings, a contents list after its ``<h1>`` and the pager.
 
@@ -146,6 +201,7 @@ def navigate(body: str, lang: str, filename: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, "html.parser")
+    link_mentions(soup, lang, filename)
     headings = add_anchors(soup)
     pager = pager_html(filename, lang)
     if len(headings) >= 2:

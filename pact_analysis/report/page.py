@@ -460,7 +460,7 @@ class Report:
         for name in cells:
             quantities.record(self.tables_dir, self.lang, name, None, where=f"table:{stem}", suppressed=True)
         text = i18n.t(
-            "common.table_withheld", self.lang, caption=caption, min_cell=self.min_cell,
+            "common.table_withheld", self.lang, caption=caption.strip().rstrip("."), min_cell=self.min_cell,
             share=i18n.percent(disclosure.MAX_SUPPRESSED_SHARE, lang=self.lang, decimals=0),
         )  # fmt: skip
         self._show(f'<p class="table-withheld">{markdown_inline(text)}</p>')

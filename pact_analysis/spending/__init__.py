@@ -52,6 +52,7 @@ from pact_analysis.spending.backtest import (
 from pact_analysis.spending.bands import (
     BAND_ORDER,
     BANDS,
+    MEDIUM_RISK,
     in_band_order,
     last_year_by_band,
     merge_bands,
@@ -129,6 +130,7 @@ from pact_analysis.spending.scenario import (
 from pact_analysis.spending.wording import WORDINGS, effect_shown, effect_source_key, effect_wording
 
 __all__ = [
+    "MEDIUM_RISK",
     "BAND_ORDER",
     "BANDS",
     "MIN_PROFILE_COVERAGE",

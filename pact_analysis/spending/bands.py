@@ -10,6 +10,8 @@ from pact_analysis.spending.paid import spending_by_folded
 
 #: Risk bands of today's recipients, in reading order (``below_threshold``: ``low`` and ``medium``
 #: merged when either is small, see :func:`merge_bands`).
+#: The lowest risk of the ``medium`` band (below it: ``low``).
+MEDIUM_RISK = 0.5
 BANDS = ("before_scoring", "low", "medium", "below_threshold", "high", "past_horizon", "not_scored")
 
 #: The order in which tables and figures list the bands: by time on the benefit (before scoring, the
@@ -99,8 +101,8 @@ def risk_bands(
     band = np.select(
         [
             alert.astype(bool),
-            risk >= 0.5,
-            risk < 0.5,
+            risk >= MEDIUM_RISK,
+            risk < MEDIUM_RISK,
             current["elapsed"] < first_landmark,
             current["elapsed"] >= horizon,
         ],

@@ -89,3 +89,42 @@ def effect_source_key(effect: Mapping[str, Any]) -> str:
     if source == "default" and not listed:
         return "default_unlisted"
     return source
+
+
+#: Catalogue key suffixes of :func:`forecast_check` (``spending.findings.forecast.<suffix>``).
+FORECAST_CHECKS = ("inside", "outside", "untested")
+
+
+def forecast_check(
+    backtest: Mapping[str, Any] | None, whole: Mapping[str, Any] | None, horizon_years: int
+) -> tuple[str, Mapping[str, Any] | None]:
+    """How the summary may qualify the forecast's interval: by the backtest that spans its horizon.
+
+    The latest backtest (``backtest``, ``months`` long) spans the forecast's whole horizon when its
+    months reach into the last year of it; otherwise the backtest over the whole horizon (``whole``,
+    fitted earlier with less history) is the one that does, when the records allowed it. The summary
+    says whether that backtest's observed spending fell inside its 95% interval, never more than the
+    backtest shows.
+
+    Parameters
+    ----------
+    backtest : mapping or None
+        The latest backtest (``months``, ``relative_error``, ``inside``).
+    whole : mapping or None
+        The backtest over the whole horizon (same keys), or None.
+    horizon_years : int
+        The forecast's horizon in years.
+
+    Returns
+    -------
+    (str, mapping or None)
+        ``"inside"`` or ``"outside"`` with the backtest that spans the horizon, or ``("untested",
+        None)`` when no backtest spans it.
+    """
+    done = [b for b in (backtest, whole) if b and b.get("relative_error") is not None]
+    # the first year with no backtested month in it, as the report's backtest section counts it
+    spans = [b for b in done if -(-int(b["months"]) // 12) + 1 > int(horizon_years)]
+    if not spans:
+        return "untested", None
+    chosen = spans[0]
+    return ("inside" if chosen["inside"] else "outside"), chosen

@@ -48,13 +48,18 @@ LIVING_DIMENSIONS = ("economic", "housing", "employment", "health", "personal", 
 
 @dataclass(frozen=True)
 class Target:
-    """One calibration fact: ``measured`` must lie within ``target +/- tolerance``."""
+    """One calibration fact: ``measured`` must lie within ``target +/- tolerance``.
+
+    ``external`` marks a benchmark published for another region or country (a comparable scheme),
+    not a figure of Castilla y León: the overview counts the two kinds apart.
+    """
 
     name: str
     target: float
     tolerance: float
     unit: str
     source: str
+    external: bool = False
 
 
 _HEADS = "regional press, heads of household about 2016 (calibration.md)"
@@ -70,11 +75,15 @@ CALIBRATION: list[Target] = [
     Target("rgc_heads_under_35_pct", 29.2, 4.0, "%", _HEADS),
     Target("rgc_heads_18_45_pct", 60.0, 4.0, "%", _HEADS),
     Target("rgc_heads_46_55_pct", 26.0, 4.0, "%", _HEADS),
-    Target("rgc_lone_parent_pct", 20.0, 4.0, "%", "Navarra regional reports: about 1 in 5 (calibration.md)"),
+    Target(
+        "rgc_lone_parent_pct", 20.0, 4.0, "%", "Navarra regional reports: about 1 in 5 (calibration.md)", True
+    ),
     Target("exit_job_income_pct", 51.0, 6.0, "% of 2013 exits", _EXITS),
     Target("exit_non_compliance_pct", 42.0, 6.0, "% of 2013 exits", _EXITS),
     Target("exit_care_moved_pct", 7.0, 3.0, "% of 2013 exits", _EXITS),
-    Target("reentry_within_24m_pct", 33.0, 5.0, "% of exits", "Cantó 2002; Belgian study: about one third"),
+    Target(
+        "reentry_within_24m_pct", 33.0, 5.0, "% of exits", "Cantó 2002; Belgian study: about one third", True
+    ),
     Target("mean_monthly_amount_eur", 536.0, 25.0, "EUR", "regional press, 2016: about 536 EUR"),
     Target("long_stayers_end_2015_pct", 14.0, 3.0, "% of heads", _AUDIT),
     Target("prior_imi_end_2015_pct", 8.0, 3.0, "% of heads", _AUDIT),
@@ -212,7 +221,7 @@ def measure(
     Returns
     -------
     DataFrame
-        name, target, measured, tolerance, unit, ok, source; one row per :data:`CALIBRATION` target.
+        name, target, measured, tolerance, unit, ok, source, external; one row per :data:`CALIBRATION` target.
     """
     frames = data if isinstance(data, Mapping) else load_frames(Path(data), raw_dir)
     params = params or {}
@@ -233,6 +242,7 @@ def measure(
             "unit": t.unit,
             "ok": bool(abs(figures[t.name] - t.target) <= t.tolerance),
             "source": t.source,
+            "external": t.external,
         }
         for t in CALIBRATION
     ]

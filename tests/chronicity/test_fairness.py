@@ -100,10 +100,14 @@ def test_published_fairness_table_reveals_no_small_count_and_no_zero_width_inter
         {"still": rng.integers(0, 2, n), "p": rng.random(n), "g": np.where(np.arange(n) < 12, "s", "b")}
     )
     table = fairness_audit(data, "still", "p", "g", threshold=0.7, n_boot=0)
-    shown = fairness_table(protect_audits({"g": table}, 20)["g"], lambda x: f"{x:.3f}").table
+    shown = fairness_table(
+        protect_audits({"g": table}, 20)["g"], lambda x: f"{x:.3f}", lambda x: f"{x:.2f}"
+    ).table
     # a share or rate of a hidden group would give its count away: shown as [c], as the count itself
     assert shown.loc["s", ["share_of_recipients", "share_of_alerts"]].eq(SUPPRESSED).all()
-    assert shown.loc["s", ["alert_rate", "false_negative_rate"]].eq(SUPPRESSED).all()
+    # each rate is [c] for the hidden group, or left out when no group's rate can be shown
+    for rate in ("alert_rate", "false_negative_rate"):
+        assert rate not in shown or shown.loc["s", rate] == SUPPRESSED
     assert shown.loc["s", "persons"] == SUPPRESSED and shown.loc["overall", "persons"] == n
     rates = [c for c in ("alert_rate", "false_positive_rate", "false_negative_rate") if f"{c}_lower" in table]
     for rate in rates:
@@ -118,3 +122,55 @@ def test_wilson_bounds_at_zero_and_one_are_exact():
     # statsmodels gives 1 - 2e-16 at a rate of 1: printed "> 99.999%" instead of 100%
     assert low[0] == 0.0 and high[1] == 1.0
     assert 0 < low[2] < 0.5 < high[2] < 1 and np.isnan(low[3]) and np.isnan(high[3])
+
+
+def test_the_slope_within_a_group_has_the_wald_interval_of_its_own_logistic_fit():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    n = 600
+    p = rng.uniform(0.05, 0.95, n)
+    g = np.where(np.arange(n) < 300, "a", "b")
+    logit = np.log(p / (1 - p))
+    # group a is calibrated (slope 1); in group b the risks are too extreme (true slope 0.5)
+    truth = np.where(g == "a", p, 1 / (1 + np.exp(-0.5 * logit)))
+    data = pd.DataFrame({"still": rng.binomial(1, truth), "p": p, "g": g})
+    table = fairness_audit(data, "still", "p", "g", threshold=0.5, n_boot=0)
+    at = g == "b"
+    fit = sm.GLM(
+        data["still"].to_numpy()[at], sm.add_constant(logit[at]), family=sm.families.Binomial()
+    ).fit()
+    low, high = fit.conf_int(0.05)[1]
+    assert table.loc["b", "calibration_slope"] == pytest.approx(fit.params[1], rel=1e-6)
+    assert (table.loc["b", "calibration_slope_lower"], table.loc["b", "calibration_slope_upper"]) == (
+        pytest.approx(low, rel=1e-6),
+        pytest.approx(high, rel=1e-6),
+    )
+    assert table.loc["b", "calibration_slope_upper"] < 1 < table.loc["a", "calibration_slope_upper"]
+    # a group whose slope cannot be published loses its interval with it
+    from pact_analysis.chronicity.fairness import mask_rates
+
+    few = data.assign(still=np.where((g == "b") & (np.arange(n) > 305), 0, data["still"]))
+    masked = mask_rates(fairness_audit(few, "still", "p", "g", threshold=0.5, n_boot=0), 10)
+    assert (
+        masked.loc["b", ["calibration_slope", "calibration_slope_lower", "calibration_slope_upper"]]
+        .isna()
+        .all()
+    )
+
+
+def test_an_error_rate_hidden_for_every_group_is_left_out_of_the_published_table():
+    from pact_analysis.chronicity.fairness_disclosure import protect_audits
+    from pact_analysis.chronicity.tables import fairness_table
+    from pact_analysis.disclosure import SUPPRESSED
+
+    rng = np.random.default_rng(5)
+    n = 300
+    # three groups of 100; everyone stays (no leaver): no false positive rate can be published
+    data = pd.DataFrame({"still": np.ones(n, int), "p": rng.random(n), "g": np.repeat(["a", "b", "c"], 100)})
+    data.loc[:2, "still"] = 0  # three leavers, all in group a: too few for a rate
+    audit = protect_audits({"g": fairness_audit(data, "still", "p", "g", threshold=0.5, n_boot=0)}, 10)["g"]
+    shown = fairness_table(audit, lambda x: f"{x:.3f}", lambda x: f"{x:.2f}").table
+    assert "false_positive_rate" not in shown.columns
+    assert "false_negative_rate" in shown.columns and "alert_rate" in shown.columns
+    assert not (shown["false_negative_rate"] == SUPPRESSED).all()

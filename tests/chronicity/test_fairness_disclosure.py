@@ -239,7 +239,7 @@ def test_tables_with_only_large_counts_are_published_whole():
     for name, audit in protected.items():
         assert audit.primary == audit.secondary == audit.derived == 0, name
         assert not audit.mask.to_numpy().any()
-        shown = fairness_table(audit, lambda x: f"{x:.3f}")
+        shown = fairness_table(audit, lambda x: f"{x:.3f}", lambda x: f"{x:.2f}")
         assert not shown.table["persons"].eq(SUPPRESSED).any()
         assert audit.table[list(RATES)].notna().all().all()
 
@@ -249,7 +249,7 @@ def test_published_table_marks_suppressed_persons_and_drops_empty_intersections(
     cells[("M", "EU")] = (0, 1, 1, 1)  # three persons
     cells[("H", "LATAM")] = (4, 4, 4, 4)
     protected = protect_audits(audits_of(persons(cells)), 5)
-    shown = fairness_table(protected["sex_nationality"], lambda x: f"{x:.3f}")
+    shown = fairness_table(protected["sex_nationality"], lambda x: f"{x:.3f}", lambda x: f"{x:.2f}")
     assert shown.table.loc[("M", "EU"), "persons"] == SUPPRESSED
     assert ("M", "LATAM") not in shown.table.index  # nobody: dropped, a known zero
     assert shown.primary > 0 and shown.secondary > 0

@@ -105,3 +105,75 @@ def test_a_share_is_decided_once_at_the_level_it_is_published():
     assert pilot.verdicts(result, defaults()["evaluation"], min_cell=10).loc["professionals", "verdict"] == (
         "suppressed"
     )
+
+
+@pytest.mark.parametrize(("mu", "sigma", "wilson_gap"), [(0.85, 0.5, True), (2.2, 0.4, False)])
+def test_a_share_of_persons_in_few_ceas_has_a_cluster_robust_interval_that_covers(mu, sigma, wilson_gap):
+    """Eight CEAS of the pilot's unequal sizes whose shares vary (logit-normal): the target is the
+    share a new draw of such CEAS would give, the claim's population. Wilson treats the persons as
+    independent and under-covers it; :func:`claims.share_interval` (CR2 on the logit scale) holds
+    its level, and misses no more on the low side of a high share (users: about 0.9) than nominal."""
+    import numpy as np
+    from scipy.special import expit
+
+    rng = np.random.default_rng(20)
+    sizes = np.array([31, 27, 24, 21, 19, 17, 15, 12])  # persons per CEAS, as the pilot's
+    # the marginal share: E[expit(mu + u)], u ~ N(0, sigma^2), by quadrature
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    target = float(np.sum(weights * expit(mu + sigma * nodes)) / np.sum(weights))
+    reps, low_miss, high_miss, wilson_covered = 1000, 0, 0, 0
+    clusters = np.repeat(np.arange(8), sizes)
+    for _ in range(reps):
+        probs = np.repeat(expit(mu + rng.normal(0, sigma, 8)), sizes)
+        flags = rng.random(sizes.sum()) < probs
+        low, high, method = claims.share_interval(flags, clusters)
+        assert method == "cr2" and 0 < low < high < 1
+        low_miss += target < low
+        high_miss += target > high
+        w_low, w_high = pilot.wilson(int(flags.sum()), len(flags))
+        wilson_covered += w_low <= target <= w_high
+    coverage = 1 - (low_miss + high_miss) / reps  # nominal 0.95; Monte Carlo SE about 0.007
+    assert coverage >= 0.92, coverage
+    assert low_miss / reps <= 0.045 and high_miss / reps <= 0.045, (low_miss, high_miss)
+    if wilson_gap:  # a share near 0.7 varying by CEAS: independence is far from the truth
+        assert wilson_covered / reps < coverage - 0.05
+
+
+def test_a_share_spread_over_too_few_ceas_or_without_them_has_the_wilson_interval():
+    import numpy as np
+
+    flags = np.r_[np.ones(30), np.zeros(10)].astype(bool)
+    assert claims.share_interval(flags, np.repeat([0, 1, 2], [14, 13, 13]))[2] == "wilson"
+    # a person with no CEAS is a cluster of their own: the interval stays cluster-robust
+    ceas = np.repeat(np.array(["a", "b", "c", "d"], dtype=object), 10)
+    ceas[0] = None
+    assert claims.share_interval(flags, ceas)[2] == "cr2"
+
+
+def test_a_share_without_clusters_keeps_the_wilson_interval_and_the_table_says_which():
+    flags = pd.Series([True] * 40 + [False] * 8)
+    table = pilot.share_table(flags, pd.Series(["A"] * 48))
+    assert (table["interval"] == "wilson").all()
+    assert (table.loc["TOTAL", "ci_low"], table.loc["TOTAL", "ci_high"]) == pytest.approx(
+        pilot.wilson(40, 48)
+    )
+    ceas = pd.Series(["c1"] * 12 + ["c2"] * 12 + ["c3"] * 12 + ["c4"] * 11 + [None])
+    clustered = pilot.share_table(flags, pd.Series(["A"] * 48), cluster=ceas)
+    assert clustered.loc["TOTAL", "interval"] == "cr2"  # the respondent without a CEAS: their own
+    assert (clustered.loc["TOTAL", "ci_low"], clustered.loc["TOTAL", "ci_high"]) == pytest.approx(
+        claims.share_interval(flags.to_numpy(), ceas.to_numpy())[:2]
+    )
+
+
+def test_a_share_verdict_is_also_given_without_the_tolerance_written_after_looking():
+    cfg = defaults()["evaluation"]
+    result = _result(50)
+    flags = pd.Series([True] * 112 + [False] * 52 + [True] * 60 + [False] * 100)
+    result["improved"] = pilot.share_table(flags, pd.Series(["PILOT"] * 164 + ["COMPARISON"] * 160))
+    low, high = pilot.wilson(112, 164)
+    assert 0.60 <= low < 0.65
+    table = pilot.verdicts(result, cfg, min_cell=10)
+    # 112 of 164 improved: at or above 60% with the tolerance, not above the claimed 65%
+    assert table.loc["improved", "verdict"] == "supported_with_reservations"
+    assert table.loc["improved", "verdict_without_tolerance"] == "inconclusive"
+    assert pd.isna(table.loc["all_areas", "verdict_without_tolerance"])  # an effect claim has none

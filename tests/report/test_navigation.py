@@ -80,3 +80,30 @@ def test_print_stylesheet_keeps_the_contents_list():
 
     printed = STYLE[STYLE.index("@media print") :]
     assert "nav.toc { display: block" in printed and "nav.pager, .table-csv { display: none; }" in printed
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "target"),
+    [
+        ("en", "as the chronicity report says", "03_chronicity"),
+        ("en", "see the record-linkage report", "01_record_linkage"),
+        ("en", "in the Pilot Evaluation Report", "05_pilot_evaluation"),
+        ("es", "según el informe de cronicidad", "03_chronicity"),
+        ("es", "del informe de enlace de registros", "01_record_linkage"),
+        ("es", "la página de métodos", "methods"),
+    ],
+)
+def test_a_report_named_in_the_text_of_another_is_a_link_to_it(lang, text, target):
+    body = f"<h1>x</h1><p>{text}, twice: {text}.</p><h2>{text}</h2><p><a href='y.html'>{text}</a></p>"
+    soup = _soup(navigation.navigate(body, lang, "04_alerts.html"))
+    xrefs = soup.select("a.xref")
+    assert [a["href"] for a in xrefs] == [f"{target}.html"] * 2, "both mentions in the text, no other"
+    assert xrefs[0].get_text().lower() in text.lower()
+    assert soup.h2.find("a") is None and soup.select_one("p a[href='y.html']").get_text() == text
+    # the whole phrase is linked, not a shorter one inside it, and the page does not link itself
+    assert navigation.link_mentions(_soup(f"<p>{text}</p>"), lang, f"{target}.html") == 0
+
+
+def test_a_phrase_inside_a_longer_word_or_an_unrelated_report_is_not_linked():
+    soup = _soup("<p>the chronicity reports of other regions; an Audit report; informe de fiscalización</p>")
+    assert navigation.link_mentions(soup, "en", "00_overview.html") == 0

@@ -84,3 +84,43 @@ def test_the_note_on_the_source_never_writes_an_empty_list_of_extracts(lang):
         text = i18n.t(f"spending.effect_source.{key}", lang, files="a.csv")
         assert ": )" not in text and "{" not in text
     assert "{files}" not in i18n.catalogue(lang)["spending.effect_source.default_unlisted"]
+
+
+# --- the summary's forecast: qualified by the backtest that spans its horizon ------------------------
+
+LATEST = {"months": 24, "relative_error": 0.012, "inside": True}
+WHOLE_OUT = {"months": 60, "relative_error": -0.069, "inside": False}
+
+
+@pytest.mark.parametrize(
+    ("backtest", "whole", "horizon", "expected"),
+    [
+        (LATEST, WHOLE_OUT, 5, ("outside", WHOLE_OUT)),  # the 24 months do not reach years 3 to 5
+        (LATEST, {**WHOLE_OUT, "inside": True}, 5, ("inside", {**WHOLE_OUT, "inside": True})),
+        (LATEST, None, 5, ("untested", None)),
+        (LATEST, {**WHOLE_OUT, "relative_error": None}, 5, ("untested", None)),
+        (LATEST, WHOLE_OUT, 2, ("inside", LATEST)),  # the latest backtest spans a 2-year horizon
+        ({**LATEST, "relative_error": None}, None, 2, ("untested", None)),
+    ],
+)
+def test_the_forecast_is_qualified_by_the_backtest_that_spans_its_horizon(backtest, whole, horizon, expected):
+    assert sp.wording.forecast_check(backtest, whole, horizon) == expected
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_each_forecast_check_is_worded_and_only_a_backtest_gives_an_error(lang):
+    for check in sp.wording.FORECAST_CHECKS:
+        text = i18n.t(f"spending.findings.forecast.{check}", lang, error="−6,9 %")
+        assert text.startswith("; ") and text.strip("; ")
+        assert ("{error}" in i18n.catalogue(lang)[f"spending.findings.forecast.{check}"]) == (
+            check != "untested"
+        )
+    assert "{future_check}" in i18n.catalogue(lang)["spending.findings"]
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_the_returns_limitation_names_the_assumption_and_no_uncited_cohort(lang):
+    """The re-entry share is an external assumption set beside the region's own estimate (03), cited."""
+    text = i18n.catalogue(lang)["spending.limitations.text"]
+    assert "{reentry_link}" in text and "#ref-canto_2002" in text
+    assert "13" not in text and "belg" not in text.lower()
