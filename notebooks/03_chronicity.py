@@ -508,11 +508,18 @@ for name, table in audits.items():
     gaps = cs.gap_values(table, disclosure_min_cell, label, r.pct)
     if gaps:
         r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
+    published_audit = cs.fairness_table(
+        protected[name], pct, num2, i18n.sort_key if name == "province" else None
+    )
+    # the error rates a table leaves out (hidden for every group), named in its caption
+    dropped = [rate for rate in ("alert_rate", *rates) if rate not in published_audit.table.columns]
+    names = {"alert_rate": r.label("alert_rate"), **rates}
     r.table(
-        cs.fairness_table(protected[name], pct, num2, i18n.sort_key if name == "province" else None),
+        published_audit,
         f"fairness.table_{name}",
         counts=["persons"],
         percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
+        left_out=r.t("fairness.left_out", rates=", ".join(names[d] for d in dropped)) if dropped else "",
     )
 r.say("fairness.incompatible")
 

@@ -394,7 +394,7 @@ def fairness_table(
         for column in blanked.columns.intersection(shown.columns):
             shown[column] = shown[column].astype(object).mask(blanked[column], SUPPRESSED)
     # an error rate hidden for every group says nothing: the column is left out (and its hidden cells
-    # are no longer published), the sentence of the report names the rates a table leaves out
+    # are no longer published); the report's caption names the rates a table leaves out
     groups = ~pd.Index(shown.index).map(
         lambda g: "overall" in (g if isinstance(g, tuple) else (g,))
     ).to_numpy(bool)

@@ -1,9 +1,9 @@
 """The pilot's claims: shares with intervals, agreement, reliable improvement, and a verdict per claim.
 
 A share of persons who sit in CEAS (participants, users of the pilot) has a cluster-robust interval:
-CR2 with Bell-McCaffrey degrees of freedom (:func:`pact_analysis.pilot.inference.cr2`), since eight
-CEAS hold every participant and their shares vary by CEAS. Respondents with no CEAS (professionals)
-keep the Wilson interval.
+CR2 with Bell-McCaffrey degrees of freedom (:func:`pact_analysis.pilot.inference.cr2`), formed on the
+logit scale, since eight CEAS hold every participant and persons of one CEAS may be alike
+(:func:`share_interval`). Respondents with no CEAS (professionals) keep the Wilson interval.
 """
 
 from __future__ import annotations
@@ -36,13 +36,14 @@ def share_interval(
 ) -> tuple[float, float, str]:
     """Interval of a share: cluster-robust when the persons sit in enough clusters, else Wilson.
 
-    With :data:`MIN_CLUSTERS` clusters or more, the share's CR2 standard error (the constant of a
+    When the persons are known to sit in :data:`MIN_CLUSTERS` clusters or more, the share's CR2
+    standard error (the constant of a
     least-squares fit, :func:`~pact_analysis.pilot.inference.cr2`) is carried to the logit scale
     (delta method), where a *t* interval on the Bell-McCaffrey degrees of freedom is formed and
     transformed back: it stays inside (0, 1) and misses on the low side of a high share about as
-    often as on the high side. A person without a cluster (missing) counts as a cluster of their
-    own. Otherwise (too few clusters, a share of 0 or 1, or a CR2 error of 0) the Wilson interval,
-    never of zero width.
+    often as on the high side. A person without a cluster (missing) then counts as a cluster of
+    their own. Otherwise (too few known clusters, none at all, a share of 0 or 1, or a CR2 error of
+    0) the Wilson interval, never of zero width.
 
     Returns
     -------
@@ -58,9 +59,10 @@ def share_interval(
     share = float(y.mean()) if len(y) else np.nan
     if clusters is not None and 0 < share < 1:
         codes = pd.factorize(pd.Series(clusters, dtype=object))[0]
+        known = int(codes.max()) + 1  # the clusters the persons are known to sit in
         alone = codes < 0  # a person without a cluster: a cluster of their own
-        codes[alone] = codes.max() + 1 + np.arange(int(alone.sum()))
-        if codes.max() + 1 >= MIN_CLUSTERS:
+        codes[alone] = known + np.arange(int(alone.sum()))
+        if known >= MIN_CLUSTERS:
             fit = cr2(y, pd.DataFrame({"const": np.ones(len(y))}), np.ones(len(y)), codes)
             se, df = float(np.sqrt(fit.cov.iloc[0, 0])), float(fit.df.iloc[0])
             if se > 0 and np.isfinite(df):

@@ -112,7 +112,8 @@ def test_a_share_of_persons_in_few_ceas_has_a_cluster_robust_interval_that_cover
     """Eight CEAS of the pilot's unequal sizes whose shares vary (logit-normal): the target is the
     share a new draw of such CEAS would give, the claim's population. Wilson treats the persons as
     independent and under-covers it; :func:`claims.share_interval` (CR2 on the logit scale) holds
-    its level, and misses no more on the low side of a high share (users: about 0.9) than nominal."""
+    its level, and misses on the low side of a high share (users: about 0.9) about as often as
+    nominal."""
     import numpy as np
     from scipy.special import expit
 
@@ -134,7 +135,9 @@ def test_a_share_of_persons_in_few_ceas_has_a_cluster_robust_interval_that_cover
         wilson_covered += w_low <= target <= w_high
     coverage = 1 - (low_miss + high_miss) / reps  # nominal 0.95; Monte Carlo SE about 0.007
     assert coverage >= 0.92, coverage
-    assert low_miss / reps <= 0.045 and high_miss / reps <= 0.045, (low_miss, high_miss)
+    # each side nominal 0.025: at most 0.035 (about 2 Monte Carlo SE above). On the probability
+    # scale, CR2 misses 0.041 on the low side of the 0.9 share: this is what the logit scale repairs
+    assert low_miss / reps <= 0.035 and high_miss / reps <= 0.035, (low_miss, high_miss)
     if wilson_gap:  # a share near 0.7 varying by CEAS: independence is far from the truth
         assert wilson_covered / reps < coverage - 0.05
 
@@ -148,6 +151,14 @@ def test_a_share_spread_over_too_few_ceas_or_without_them_has_the_wilson_interva
     ceas = np.repeat(np.array(["a", "b", "c", "d"], dtype=object), 10)
     ceas[0] = None
     assert claims.share_interval(flags, ceas)[2] == "cr2"
+    # 3 CEAS and one person without: the persons are known to sit in 3, too few (a cluster of one
+    # does not make a fourth)
+    three = np.repeat(np.array(["a", "b", "c", "c"], dtype=object), 10)
+    three[-1] = None
+    assert claims.share_interval(flags, three)[2] == "wilson"
+    # respondents with no CEAS at all (professionals) are not 40 clusters of one: Wilson
+    none = np.full(40, None, dtype=object)
+    assert claims.share_interval(flags, none) == (*pilot.wilson(30, 40), "wilson")
 
 
 def test_a_share_without_clusters_keeps_the_wilson_interval_and_the_table_says_which():
