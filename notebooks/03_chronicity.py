@@ -377,9 +377,10 @@ r.say(
 r.heading("outcome", level=3)
 r.say("outcome.text", window=window)
 outcomes = cs.outcome_table(v).rename(
-    index=r.value, columns={"calibration_in_the_large": "observed_minus_predicted"}
+    index=r.value,
+    columns={"calibration_in_the_large": "observed_minus_predicted", "share": "share_with_outcome"},
 )
-r.table(outcomes, "outcome.table", percent=["share"], decimals=3)
+r.table(outcomes, "outcome.table", percent=["share_with_outcome"], decimals=3)
 
 # %%
 r.heading("deployed", level=3)
