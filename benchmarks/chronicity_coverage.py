@@ -18,6 +18,9 @@ coverage per cause and covariate, and the per-seed results. Not a test; run by h
 
 from __future__ import annotations
 
+import pact_analysis  # noqa: F401  (first: pins OpenBLAS's kernels and threads before NumPy loads it)
+
+# isort: split
 import copy
 import json
 import sys

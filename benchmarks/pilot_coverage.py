@@ -24,6 +24,9 @@ Run: ``nice python benchmarks/pilot_coverage.py [--replications 1000]`` (about 2
 
 from __future__ import annotations
 
+import pact_analysis  # noqa: F401  (first: pins OpenBLAS's kernels and threads before NumPy loads it)
+
+# isort: split
 import argparse
 import json
 import time

@@ -212,6 +212,8 @@ r.table(
     decimals=3,
     verbatim=["classes_into_profiles"],
 )
+if validated:
+    r.say("selection.neighbours_truth", persons=r.count(results["n_validated"]))
 
 # %%
 r.heading("sizes")

@@ -353,6 +353,8 @@ r.say(
     window=r.n(chronicity_horizon_month - chronicity_landmark_month),
     c_with=r.num(v["c_index_with_protected"], 3),
     c_index=r.num(v["c_index"], 3),
+    auc_with=r.num(v["auc_with_protected"], 3),
+    auc=r.num(v["auc"], 3),
     a=r.num(v["recalibration"][0], 2),
     b=r.num(v["recalibration"][1], 2),
 )
@@ -514,7 +516,8 @@ for name, table in audits.items():
     )
     # the error rates a table leaves out (hidden for every group), named in its caption
     dropped = [rate for rate in ("alert_rate", *rates) if rate not in published_audit.table.columns]
-    names = {"alert_rate": r.label("alert_rate"), **rates}
+    shown_rate = r.label("alert_rate")  # a column header, named inside a sentence
+    names = {"alert_rate": shown_rate[:1].lower() + shown_rate[1:], **rates}
     r.table(
         published_audit,
         f"fairness.table_{name}",
@@ -523,6 +526,38 @@ for name, table in audits.items():
         left_out=r.t("fairness.left_out", rates=", ".join(names[d] for d in dropped)) if dropped else "",
     )
 r.say("fairness.incompatible")
+# where the chosen target is missed on the test cohort, from the published values of the audit
+slopes, levels, apart, intervals = [], [], [], 0
+for name, table in audits.items():
+    misses = cs.calibration_misses(table)
+    grouping = r.t(f"fairness.by.{name}")
+    intervals += misses["intervals"]
+    apart += [
+        f"{' × '.join(label(str(k)) for k in (g if isinstance(g, tuple) else (g,)))} ({grouping})"
+        for g in misses["apart"]
+    ]
+    for g, row in misses["slope"].iterrows():
+        slopes.append(r.t("fairness.missed.slope", grouping=grouping, group=" × ".join(label(str(k)) for k in (g if isinstance(g, tuple) else (g,))),
+                          slope=num2(row["calibration_slope"]), interval=cs.interval_text(row["calibration_slope_lower"], row["calibration_slope_upper"], num2)))  # fmt: skip
+    for g, row in misses["level"].iterrows():
+        levels.append(r.t("fairness.missed.level", grouping=grouping, group=" × ".join(label(str(k)) for k in (g if isinstance(g, tuple) else (g,))),
+                          predicted=pct(row["predicted"]), observed=pct(row["observed"]), low=pct(row["observed_lower"]), high=pct(row["observed_upper"])))  # fmt: skip
+everyone = next(iter(audits.values())).iloc[-1]  # the overall row, the same in every table
+r.say(
+    "fairness.missed" if slopes or levels else "fairness.met",
+    slopes="; ".join(slopes) or r.t("fairness.missed.none"),
+    levels="; ".join(levels) or r.t("fairness.missed.none"),
+    slope=num2(everyone["calibration_slope"]),
+    interval=cs.interval_text(everyone["calibration_slope_lower"], everyone["calibration_slope_upper"], num2),
+    predicted=pct(everyone["predicted"]),
+    observed=pct(everyone["observed"]),
+)
+if slopes or levels:  # whether a listed group's miss is its own or the whole cohort's, and chance
+    r.say(
+        "fairness.apart" if apart else "fairness.apart_none",
+        groups=", ".join(sorted(apart)),
+        intervals=r.n(intervals),
+    )
 
 # %% [markdown]
 # ## Validation against the truth
@@ -625,6 +660,17 @@ r.table(
     "specification.table",
     decimals=3,
     recal=recal if v["recalibrated"] else r.t("deployed.not_kept"),
+)
+# how many inputs the median fill touched (TRIPOD+AI: missing data), counted by the stage
+missing = v["missing_inputs"]
+r.say(
+    "specification.missing" if missing else "specification.missing_none",
+    rows=r.count(v["stack_rows"]),
+    with_missing=r.count(v["rows_with_missing"]),
+    share=r.share(v["rows_with_missing"], v["stack_rows"]),
+    inputs=", ".join(
+        f"{cs.predictor_label(f, lang)} {r.count(n)}" for f, n in sorted(missing.items(), key=lambda x: -x[1])
+    ),
 )
 
 # %%

@@ -55,7 +55,6 @@ n_reasons = int(model["n_reasons"])
 alerted = scores.loc[scores["alert"]]
 chron_tables, chron = cs.load_results(Paths(Path(root)))  # the model's validation: report 03_chronicity
 validation_table = chron_tables["metrics"].loc[chron["chosen_model"]]
-validation = validation_table["estimate"]
 provinces = {p["code"]: p["name"] for p in codebook.load()["provinces"]}
 by_province = alerts.share_table(
     scores.assign(province=scores["province_code"].map(provinces)), "province", disclosure_min_cell
@@ -73,8 +72,12 @@ dv = cs.deployed_values(chron, r.num, r.pct)  # the deployed model on the test c
 common = {
     "horizon": r.n(chronicity_horizon_month),
     "window": r.n(chronicity_horizon_month - chronicity_landmark_month),
-    "auc": r.num(validation["auc"], 2),
-    "auc_with_protected": r.num(auc_protected, 2),
+    # refitted with nationality and sex, on the later cohorts: the figures report 03 gives, as it gives them
+    "landmark": r.n(chronicity_landmark_month),
+    "auc": r.num(chron["auc"], 3),
+    "auc_with_protected": r.num(auc_protected, 3),
+    "c_index": r.num(chron["c_index"], 3),
+    "c_with": r.num(chron["c_index_with_protected"], 3),
     **dv,
 }
 withheld = bool(summary.get("alerts_withheld"))

@@ -141,9 +141,7 @@ def publish_shares(rows, key, columns, axis, why):
     if shown:
         table = pd.concat([res[k].loc[[row], [*SHARE_COUNTS, *SHARE_STATS]] for k, row, _ in shown])
         # how each row's interval was computed (CR2 by CEAS, or Wilson without CEAS), as the stage did
-        table["interval"] = [
-            r.t(f"interval.{res[k].loc[row].get('interval', 'wilson')}") for k, row, _ in shown
-        ]
+        table["interval"] = [r.t(f"interval.{res[k].loc[row, 'interval']}") for k, row, _ in shown]
         table.index = pd.Index([label for *_, label in shown], name=axis)
         publish(
             table.rename(columns=columns),
@@ -197,13 +195,42 @@ coverage_values = {
 }
 
 
-def target_text(row):
-    """A verdict's threshold with its unit when it has one (days under contract: days; an exit share: pp)."""
-    if row["term"] == "days_employed":
-        return r.t("days", value=r.num(row["target"], 0))
-    if row["term"] in ("exit_12m", "exit_end", "reentry"):
-        return pp(row["target"])
-    return r.num(row["target"], 2)
+#: The verdict's quantities measured as shares: their effects in percentage points.
+SHARE_EFFECTS = ("exit_12m", "exit_end", "reentry")
+
+
+def verdict_unit(claim, term):
+    """The unit of a verdict's numbers: a share claim's share in %, an exit effect in percentage
+    points, days under contract in days, the MDTSE effects in points of the 1-10 scale."""
+    if claim in pilot.claims.SHARE_TERMS:
+        return "percent"
+    return "days" if term == "days_employed" else "percentage_points" if term in SHARE_EFFECTS else "points"
+
+
+def verdict_number(claim, term, value):
+    """A verdict's number in its unit, at the precision every table and sentence of this report uses
+    for it (days and percentages to one decimal, MDTSE points to two)."""
+    unit = verdict_unit(claim, term)
+    scaled = 100 * value if unit in ("percent", "percentage_points") else value
+    return r.num(scaled, 2 if unit == "points" else 1)
+
+
+def with_unit(claim, term, value):
+    """A verdict's number with its unit, for a sentence."""
+    unit, number = verdict_unit(claim, term), verdict_number(claim, term, value)
+    return {"days": lambda: r.t("days", value=number), "percentage_points": lambda: r.t("pp", value=number),
+            "percent": lambda: r.pct(value, 1), "points": lambda: number}[unit]()  # fmt: skip
+
+
+def interval_with_unit(claim, row):
+    """A verdict's 95% interval in its unit, for a sentence."""
+    low, high = (verdict_number(claim, row["term"], row[c]) for c in ("ci_low", "ci_high"))
+    return r.t("ci", low=low, high=high)
+
+
+def target_text(claim, row):
+    """A verdict's threshold with its unit."""
+    return with_unit(claim, row["term"], row["target"])
 
 
 def employment_verdict():
@@ -214,9 +241,9 @@ def employment_verdict():
         return r.t(
             "findings.employment.contradicted",
             term=term,
-            estimate=r.num(row["estimate"], 2),
-            interval=ci(row["ci_low"], row["ci_high"]),
-            target=target_text(row),
+            estimate=with_unit("employment", row["term"], row["estimate"]),
+            interval=interval_with_unit("employment", row),
+            target=target_text("employment", row),
         )
     return r.t("findings.employment.other", term=term, verdict=r.value(row["verdict"]))
 
@@ -291,6 +318,12 @@ shown_n = {
 }  # fmt: skip
 shown_registry = disclosure.SUPPRESSED if 0 < registry_n < disclosure_min_cell else r.fmt_n(registry_n)
 start_date = r.date(evaluation_pilot_start)
+# the recipients the pilot's teams chose from and the others, counted by the stage (large counts)
+recipients = {
+    "total": r.count(res["recipients"]["pilot_ceas"] + res["recipients"]["other_ceas"]),
+    "pilot": r.count(res["recipients"]["pilot_ceas"]),
+    "other": r.count(res["recipients"]["other_ceas"]),
+}
 
 
 def wrapped(text, width=32):
@@ -318,18 +351,20 @@ def draw(x, y, text, style=BOX, **options):
 
 
 COLUMNS = {"PILOT": 0.15, "COMPARISON": 0.5, "REGISTRY": 0.85}
-eligible = draw(0.5, 0.95, wrapped(r.t("flow.eligible", start=start_date), 80))
+eligible = draw(0.5, 0.95, wrapped(r.t("flow.eligible", start=start_date, **recipients), 80))
 heads = {
     "PILOT": draw(COLUMNS["PILOT"], 0.70, wrapped(r.t("flow.head.PILOT", clusters=r.n(power["clusters"])) + "\n" + r.t("flow.enrolled", n=shown_n["PILOT"]["enrolled"])), HEAD),
     "COMPARISON": draw(COLUMNS["COMPARISON"], 0.70, wrapped(r.t("flow.head.COMPARISON") + "\n" + r.t("flow.baseline", n=shown_n["COMPARISON"]["enrolled"])), HEAD),
-    "REGISTRY": draw(COLUMNS["REGISTRY"], 0.70, wrapped(r.t("flow.head.REGISTRY") + "\n" + r.t("flow.registry", n=shown_registry)), HEAD),
+    "REGISTRY": draw(COLUMNS["REGISTRY"], 0.70, wrapped(r.t("flow.head.REGISTRY") + "\n" + r.t("flow.registry", n=shown_registry) + "\n" + r.t("flow.registry_assessed", n=r.count(res["recipients"]["assessed_among_other"]))), HEAD),
 }  # fmt: skip
 ends = {
     group: draw(COLUMNS[group], 0.10, wrapped(r.t("flow.followed", n=shown_n[group]["followed_up"])))
     for group in ("PILOT", "COMPARISON")
 } | {"REGISTRY": draw(COLUMNS["REGISTRY"], 0.10, wrapped(r.t("flow.registry_followed"), 24))}
 lost = {
-    group: draw(COLUMNS[group] + 0.05, 0.40, r.t("flow.lost", n=shown_n[group]["lost"]), ha="left")
+    group: draw(
+        COLUMNS[group] + 0.05, 0.40, wrapped(r.t("flow.lost", n=shown_n[group]["lost"]), 24), ha="left"
+    )
     for group in ("PILOT", "COMPARISON")
 }
 fig.canvas.draw()  # the boxes' extents, in axes coordinates, for the arrows between them
@@ -353,14 +388,19 @@ def arrow(start, end, connection="arc3"):
 
 
 e_left, e_bottom, e_right, e_top = extent(eligible)
-# only the participants and the registry comparators are defined by this criterion in the analysis:
-# an elbow from each side of its box down to theirs
+# the participants come from the pilot CEAS' recipients, the registry comparators (and the assessed
+# comparison group among them) from the other CEAS': an elbow from each side of the box down to the
+# first two, a straight arrow down to the third
 for group, side, angle in (("PILOT", e_left, 180), ("REGISTRY", e_right, 0)):
     arrow(
         (side, (e_bottom + e_top) / 2),
         (COLUMNS[group], extent(heads[group])[3]),
         f"angle,angleA={angle},angleB=90,rad=0",
     )
+if res["recipients"][
+    "assessed_among_other"
+]:  # the assessed comparison group: recipients of the other CEAS too
+    arrow((COLUMNS["COMPARISON"], e_bottom), (COLUMNS["COMPARISON"], extent(heads["COMPARISON"])[3]))
 for group in COLUMNS:
     x = COLUMNS[group]
     arrow((x, extent(heads[group])[1]), (x, extent(ends[group])[3]))
@@ -379,6 +419,8 @@ r.figure(
     comparison_lost=shown_n["COMPARISON"]["lost"],
     comparison_followed=shown_n["COMPARISON"]["followed_up"],
     registry=shown_registry,
+    assessed=r.count(res["recipients"]["assessed_among_other"]),
+    **recipients,
 )
 if (flow_shown.to_numpy() == disclosure.SUPPRESSED).mean() > 0.5:
     # small losses: both groups together are the coarsest level, and a sentence replaces the table
@@ -511,8 +553,8 @@ r.say(
     "effects.admin_text",
     exit12=pp(admin.loc["exit_12m", "estimate"]),
     exit12_ci=pp_ci(admin.loc["exit_12m", "ci_low"], admin.loc["exit_12m", "ci_high"]),
-    days=r.num(admin.loc["days_employed", "estimate"], 0),
-    days_ci=ci(admin.loc["days_employed", "ci_low"], admin.loc["days_employed", "ci_high"], 0),
+    days=r.num(admin.loc["days_employed", "estimate"], 1),
+    days_ci=ci(admin.loc["days_employed", "ci_low"], admin.loc["days_employed", "ci_high"], 1),
     clusters=r.n(int(admin.loc["exit_12m", "clusters"])),
     # every participant is in this analysis, so its clusters are the pilot's CEAS and the comparison's
     pilot_clusters=r.n(power["clusters"]),
@@ -625,20 +667,26 @@ verdicts["risk_of_bias"] = [
     ", ".join(r.value(x) for x in v.split(", ") if x) for v in verdicts["risk_of_bias"]
 ]
 verdicts["verdict"] = verdicts["verdict"].map(r.value)
+# each row's numbers in its own unit (named in a column), as the sentences print them
+verdicts.insert(1, "unit", [r.t(f"unit.{verdict_unit(c, t)}") for c, t in res["verdicts"]["term"].items()])
+for column in ("estimate", "ci_low", "ci_high", "target"):
+    verdicts[column] = [
+        None if pd.isna(row[column]) else verdict_number(c, row["term"], row[column]).format(r.lang)
+        for c, row in res["verdicts"].iterrows()
+    ]
 verdicts = verdicts.rename(columns={"estimate": "verdict_estimate"})
-# a share claim's verdict without the tolerance below the claimed share, chosen after looking
-verdicts["verdict_without_tolerance"] = [
-    r.value(x) if isinstance(x, str) else None for x in verdicts.get("verdict_without_tolerance", pd.Series(index=verdicts.index, dtype=object))
-]  # fmt: skip
-columns = ["claim_text", "term", "verdict_estimate", "ci_low", "ci_high", "target", "risk_of_bias", "verdict",
-           "verdict_without_tolerance"]  # fmt: skip
-r.table(verdicts[columns].set_index("claim_text"), "verdict.table", decimals=2)
+# every claim by the stricter rule: whole interval at or above the claimed share or the threshold
+verdicts["verdict_strict"] = verdicts["verdict_strict"].map(r.value)
+columns = ["claim_text", "term", "unit", "verdict_estimate", "ci_low", "ci_high", "target", "risk_of_bias",
+           "verdict", "verdict_strict"]  # fmt: skip
+numbers = ["verdict_estimate", "ci_low", "ci_high", "target"]
+r.table(verdicts[columns].set_index("claim_text"), "verdict.table", verbatim=numbers)
 claimed = {"improved": evaluation_claim_improved, "users": evaluation_claim_users, "professionals": evaluation_claim_professionals}  # fmt: skip
 tolerances = {
     round(claimed[c] - res["verdicts"].loc[c, "target"], 6) for c in claimed if c in res["verdicts"].index
 }
 assert len(tolerances) == 1, f"the share claims have different tolerances: {tolerances}"
-delay = res.get("baseline_delay_days")
+delay = res["baseline_delay_days"]
 r.say(
     "verdict.text",
     tolerance=r.num(100 * tolerances.pop(), 0),
@@ -652,8 +700,8 @@ below = [
         "verdict.claim_below",
         claim=verdicts.loc[c, "claim_text"],
         term=verdicts.loc[c, "term"],
-        low=r.num(row["ci_low"], 2),
-        target=target_text(row),
+        low=with_unit(c, row["term"], row["ci_low"]),
+        target=target_text(c, row),
     )
     for c, row in stored.iterrows()
     if row["verdict"] in ("supported", "supported_with_reservations") and row["ci_low"] < row["target"]
@@ -665,8 +713,8 @@ zero = [
         "verdict.claim_contradicted",
         claim=verdicts.loc[c, "claim_text"],
         term=verdicts.loc[c, "term"],
-        interval=ci(row["ci_low"], row["ci_high"]),
-        target=target_text(row),
+        interval=interval_with_unit(c, row),
+        target=target_text(c, row),
     )
     for c, row in stored.iterrows()
     if row["verdict"] == "contradicted" and row["ci_low"] <= 0 <= row["ci_high"]

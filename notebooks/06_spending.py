@@ -40,7 +40,7 @@ from pact_analysis import disclosure, report
 from pact_analysis import spending as sp
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
-from pact_analysis.spending.wording import forecast_check
+from pact_analysis.spending.wording import SCALED_TOLERANCE, forecast_check, scaled_years_apart
 
 #: The heads behind each part of a chronic share (protected with it, not published).
 BEHIND = ["chronic_persons", "other_persons"]
@@ -210,8 +210,8 @@ r.findings(
     net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
     median_kind=median_kind,
     median=keur(MEDIAN),
-    net_scaled=meur(NET * factor),
-    net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
+    net_scaled=meur(NET * factor, 2),
+    net_scaled_ci=r.t("ci_meur", low=meur(NET_LOW * factor, 2), high=meur(NET_HIGH * factor, 2)),
     p_saving=r.pct(net_cost["probability_saving"], 0),
     break_even=pp(v["break_even_effect"]),
     effect_sentence=effect_sentence(),
@@ -316,6 +316,29 @@ r.table(
     decimals={"spending_keur": 0, "scaled_meur": 1, "published_meur": 0, "ratio": 2},
     factor=r.num(factor, 1),
 )
+# full years whose scaled spending is far from the published figure are named, with what follows
+apart = scaled_years_apart(comparison["ratio"].to_dict())
+if apart:
+    scale_year = int(str(scale["date"])[:4])  # the year of the head count the factor equates
+    later = [y for y in comparison.index if y >= scale_year and y not in apart]
+    unpublished = [str(y) for y, value in comparison["published_eur"].items() if not np.isfinite(value)]
+    r.say(
+        "yearly.apart",
+        years=", ".join(str(y) for y in apart),
+        tolerance=r.pct(SCALED_TOLERANCE, 0),
+        ratios=", ".join(str(r.num(x, 2).format(r.lang)) for x in apart.values()),
+        total=meur(v["registry_total_eur"]),
+        first=str(yearly.index.min()),
+        last=str(yearly.index.max()),
+        unpublished=", ".join(unpublished) or "–",
+        scale_date=r.date(scale["date"]),
+        latest=", ".join(
+            f"{r.num(comparison.loc[y, 'ratio'], 2).format(r.lang)} ({y})"
+            for y in later
+            if np.isfinite(comparison.loc[y, "ratio"])
+        )
+        or "–",
+    )
 
 # %%
 r.heading("where")
@@ -531,8 +554,8 @@ r.say(
     net=keur(NET),
     net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
     p_saving=r.pct(net_cost["probability_saving"], 0),
-    net_scaled=meur(NET * factor),
-    net_scaled_ci=interval(meur(NET_LOW * factor), meur(NET_HIGH * factor)),
+    net_scaled=meur(NET * factor, 2),
+    net_scaled_ci=r.t("ci_meur", low=meur(NET_LOW * factor, 2), high=meur(NET_HIGH * factor, 2)),
     factor=r.num(factor, 1),
     horizon=r.n(cfg["horizon_years"]),
     draws=r.n(cfg["draws"]),
@@ -655,12 +678,21 @@ r.say(
     reentry_low=r.pct(cfg["reentry_share_range"][0], 0),
     reentry_high=r.pct(cfg["reentry_share_range"][1], 0),
     reentry_link=reentry_link,
+    # the last item of the same list: months paid under overlapping files
+    overlap=r.t("limitations.overlap", overlapping=r.count(v["overlapping_head_months"]))
+    if v["overlapping_head_months"]
+    else r.t("limitations.overlap.none"),
+    # the Weibull form is checked only by the backtest that spans the horizon: said as it came out
+    form_check=r.t(
+        f"limitations.form.{checked}",
+        **(
+            {"error": r.quantity(checked_key, checked_by["relative_error"], "pct", 1, where="limitations")}
+            if checked_by
+            else {}
+        ),
+    ),
 )
 r.cite("canto_2002")  # the external re-entry share of the scenario
-if v["overlapping_head_months"]:
-    r.say("limitations.overlap", overlapping=r.count(v["overlapping_head_months"]))
-else:
-    r.say("limitations.overlap.none")
 
 # %%
 r.heading("common.checklist")

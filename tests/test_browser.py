@@ -48,6 +48,31 @@ def test_every_report_page_reads_offline_without_errors(rendered_reports, chromi
     assert problems == {}
 
 
+def test_no_table_or_figure_is_cut_at_the_printed_page_edge(rendered_reports, chromium):
+    cut = {
+        f"{page.parent.name}/{page.name}": found
+        for page in browser.report_pages(rendered_reports.reports)
+        if (found := browser.print_overflow(chromium, page))
+    }
+    assert cut == {}
+
+
+def test_a_table_wider_than_the_printed_page_is_named_and_a_narrow_one_is_not(tmp_path, chromium):
+    cells = "".join(f"<td>{'x' * 30}{i}</td>" for i in range(12))  # unbreakable words
+    wide = f'<div class="table-wrap"><table><caption>Wide one</caption><tr>{cells}</tr></table></div>'
+    narrow = '<div class="table-wrap"><table><caption>Narrow one</caption><tr><td>1</td></tr></table></div>'
+    found = browser.print_overflow(chromium, _site(tmp_path, narrow + wide))
+    assert len(found) == 1 and "Wide one" in found[0]
+    assert browser.print_overflow(chromium, _site(tmp_path, narrow)) == []
+    # printed on a landscape page of its own, a table may be as wide as that page, not wider
+    cells = "".join(f"<td>{'x' * 10}{i}</td>" for i in range(12))
+    landscape = (
+        f'<div class="table-wrap wide"><table><caption>Landscape</caption><tr>{cells}</tr></table></div>'
+    )
+    assert browser.print_overflow(chromium, _site(tmp_path, landscape)) == []
+    assert browser.print_overflow(chromium, _site(tmp_path, landscape.replace(" wide", "")))
+
+
 def test_every_figure_decodes_in_the_browser(rendered_reports, chromium):
     for lang in i18n.LANGUAGES:
         page = rendered_reports.reports / lang / "00_overview.html"

@@ -124,6 +124,27 @@ def test_figure_tick_labels_write_numbers_as_the_sentences_do(label, es, en):
     assert page.localised_label(label, "es") == es and page.localised_label(label, "en") == en
 
 
+def test_an_axis_reaching_five_digits_groups_its_four_digit_labels_too():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assert page.localised_label("2000", "en", group_four=True) == "2,000"
+    for top, expected in (
+        (12_000, ["0", "2,000", "4,000", "10,000", "12,000"]),
+        (8_000, ["0", "2000", "8000"]),
+    ):
+        fig, ax = plt.subplots()
+        ax.plot([0, top], [0, 1])
+        ax.set_xticks(range(0, top + 1, 2000))
+        page.localise_ticks(fig, "en")
+        fig.canvas.draw()
+        shown = [t.get_text() for t in ax.get_xticklabels()]
+        plt.close(fig)
+        assert set(expected) <= set(shown), shown
+
+
 def test_names_are_listed_in_dictionary_order_accents_ignored_the_total_last():
     frame = pd.DataFrame(
         {"n": [1, 2, 3, 4, 5, 6]}, index=["Zamora", "all", "unknown", "Ávila", "burgos", "León"]

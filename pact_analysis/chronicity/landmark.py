@@ -218,7 +218,9 @@ def landmark_stack(
     -------
     DataFrame
         The columns of :func:`landmark_dataset` plus :data:`SPELL_MONTH`; ``attrs["medians"]`` holds
-        the fill values (a dict).
+        the fill values (a dict), ``attrs["missing_inputs"]`` the number of rows each input was missing
+        or unknown in (:func:`missing_inputs`; inputs never missing left out) and
+        ``attrs["rows_with_missing"]`` the rows with any.
 
     Raises
     ------
@@ -234,9 +236,40 @@ def landmark_stack(
     ]
     stack = pd.concat(parts, ignore_index=True)
     medians = stack.loc[stack["split"] == "develop", FEATURES].median()
+    missing = missing_inputs(stack, cfg["exclude_predictors"])
     stack = add_interactions(fill_missing(stack, medians), params)
     stack.attrs["medians"] = {k: float(v) for k, v in medians.fillna(0.0).items()}
+    # what was missing, for the report (TRIPOD+AI: missing data, how many and how handled)
+    stack.attrs["missing_inputs"] = {k: int(n) for k, n in missing.sum().items() if n}
+    stack.attrs["rows_with_missing"] = int(missing.any(axis=1).sum())
     return stack
+
+
+#: Inputs whose unknown value is coded before the median fill, and the raw column that says it is
+#: unknown: education unknown counts as not low, a disability degree unknown as none recognised.
+CODED_UNKNOWN = {"low_education": "education", "disability": "disability_pct"}
+
+
+def missing_inputs(stack: pd.DataFrame, excluded: Sequence[str] = ()) -> pd.DataFrame:
+    """Which model inputs each row lacks, before any fill: missing (NaN, filled with the development
+    median) or unknown at the source and coded (:data:`CODED_UNKNOWN`). Inputs excluded from the model
+    are left out.
+
+    Returns
+    -------
+    DataFrame
+        One boolean column per input of :data:`FEATURES` that is a predictor, on ``stack``'s index.
+    """
+    inputs = [f for f in FEATURES if f not in set(excluded)]
+    out = stack[inputs].isna()
+    for feature, raw in CODED_UNKNOWN.items():
+        if feature in out and raw in stack:
+            out[feature] |= (
+                pd.to_numeric(stack[raw], errors="coerce").isna()
+                if raw == "disability_pct"
+                else stack[raw].isna()
+            )
+    return out
 
 
 def fill_missing(frame: pd.DataFrame, medians: Mapping[str, float] | pd.Series) -> pd.DataFrame:

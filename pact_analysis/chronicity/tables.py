@@ -444,6 +444,43 @@ def gap_values(table: pd.DataFrame, min_cell: int, label: Any, fmt: Any) -> dict
     return out
 
 
+def calibration_misses(table: pd.DataFrame) -> dict[str, Any]:
+    """Where the audit's target, calibration within groups, is missed for the groups of one table,
+    and which of those misses differ from the whole cohort's own.
+
+    Only published values count (a blanked one is NaN and left out), and not the ``overall`` row.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One grouping's audit as :func:`protected_audits` publishes it (``overall`` last).
+
+    Returns
+    -------
+    dict
+        ``"slope"``: the groups whose within-group calibration slope has a 95% interval that excludes
+        1; ``"level"``: the groups whose mean predicted share lies outside the 95% interval of the
+        observed share; ``"apart"``: the groups among them whose miss is not the whole cohort's (a
+        slope interval that also excludes the overall slope, or an observed interval that also
+        excludes the prediction less the overall gap between predicted and observed);
+        ``"intervals"``: how many intervals were read (published slopes and observed shares).
+    """
+    rows, overall = table.iloc[:-1], table.iloc[-1]
+    slope = rows[["calibration_slope", "calibration_slope_lower", "calibration_slope_upper"]].dropna()
+    level = rows[["observed", "observed_lower", "observed_upper", "predicted"]].dropna()
+    slope_miss = slope.loc[(slope["calibration_slope_lower"] > 1) | (slope["calibration_slope_upper"] < 1)]
+    level_miss = level.loc[
+        (level["predicted"] < level["observed_lower"]) | (level["predicted"] > level["observed_upper"])
+    ]
+    whole, gap = overall["calibration_slope"], overall["predicted"] - overall["observed"]
+    shifted = level_miss["predicted"] - gap  # the prediction with the whole cohort's miss taken out
+    apart = {
+        *slope_miss.index[(slope_miss["calibration_slope_lower"] > whole) | (slope_miss["calibration_slope_upper"] < whole)],
+        *level_miss.index[(shifted < level_miss["observed_lower"]) | (shifted > level_miss["observed_upper"])],
+    }  # fmt: skip
+    return {"slope": slope_miss, "level": level_miss, "apart": apart, "intervals": len(slope) + len(level)}
+
+
 def predictor_label(name: str, lang: str) -> str:
     """Display text of a predictor of the deployed model (catalogue ``chronicity.value.*``), for the
     specification tables of both reports.

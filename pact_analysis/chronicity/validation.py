@@ -110,6 +110,9 @@ def predictive_validation(
     stack["cohort"] = cohort_split(stack, params).to_numpy()
     summary = _summary(metrics, cfg["chosen_model"], "oracle" in preds)
     summary["validation_rows_without_oracle"] = int((~common).sum())
+    summary["stack_rows"] = int(len(stack))
+    summary["missing_inputs"] = dict(stack.attrs["missing_inputs"])
+    summary["rows_with_missing"] = int(stack.attrs["rows_with_missing"])
     summary |= _with_protected(stack, lm, params, seed)
     summary |= deployment["values"]
     sizes = lm.groupby("split").agg(

@@ -81,6 +81,7 @@ def evaluate(
         "flow": flow(people),
         "people": people,
         "pool_sizes": pool["treated"].value_counts().reindex([1, 0]).fillna(0).astype(int).to_list(),
+        "recipients": frames["recipients"],
     }
     result |= change_results(done)
     result["power"] = detectable_effects(pilot, result["icc"])

@@ -185,17 +185,25 @@ def interval_verdict(effect: dict[str, Any], target: float = 0.0) -> str:
     return "supported" if effect["ci_low"] > 0 else "inconclusive"
 
 
-def share_verdict(ci_low: float, ci_high: float, claimed: float, tolerance: float) -> str:
-    """Return the verdict of a claimed share ("84% agree") from the Wilson interval of the observed one.
+def size_verdict(ci_low: float, ci_high: float, threshold: float) -> str:
+    """Return whether an interval shows a quantity to reach ``threshold``.
 
-    The threshold is ``claimed - tolerance``: ``"supported"`` when the whole interval lies at or above
-    it, ``"contradicted"`` when the whole interval lies below it, otherwise ``"inconclusive"`` (the
-    interval is too wide to tell: the claimed share merely lying inside it is not support).
+    ``"supported"`` when the whole interval lies at or above it (the size is shown),
+    ``"contradicted"`` when the whole interval lies below it (the size is ruled out), otherwise
+    ``"inconclusive"`` (the interval is too wide to tell: the threshold merely lying inside it is not
+    support).
     """
-    threshold = claimed - tolerance
+    if not (np.isfinite(ci_low) and np.isfinite(ci_high)):
+        return "inconclusive"  # an interval without one of its limits shows nothing
     if ci_high < threshold:
         return "contradicted"
     return "supported" if ci_low >= threshold else "inconclusive"
+
+
+def share_verdict(ci_low: float, ci_high: float, claimed: float, tolerance: float) -> str:
+    """Return the verdict of a claimed share ("84% agree") from the interval of the observed one:
+    :func:`size_verdict` at ``claimed - tolerance``."""
+    return size_verdict(ci_low, ci_high, claimed - tolerance)
 
 
 def combined_verdict(parts: list[str]) -> str:
@@ -280,6 +288,8 @@ def effect_claim(result: dict[str, Any], claim: str, rule: dict[str, Any]) -> di
         effect = _term(result, key, row)
         rows.append((row or key, effect, target, interval_verdict(effect, target)))
     verdict = combined_verdict([r[3] for r in rows])
+    # the stricter reading: each quantity's whole interval at or above its threshold, not only reaching it
+    at_size = combined_verdict([size_verdict(e["ci_low"], e["ci_high"], t) for _, e, t, _ in rows])
     order = {"contradicted": 0, "inconclusive": 1, "supported": 2}
     # the deciding quantity: a contradicted one, else an inconclusive one, else the weakest support
     term, effect, target, _ = min(rows, key=lambda r: (order[r[3]], r[1]["ci_low"] - r[2]))
@@ -290,6 +300,7 @@ def effect_claim(result: dict[str, Any], claim: str, rule: dict[str, Any]) -> di
         "ci_high": effect["ci_high"],
         "target": target,
         "verdict": verdict,
+        "verdict_strict": at_size,
     }
 
 
@@ -305,7 +316,7 @@ def share_claim(
     out = {"term": row, "target": target}
     if share_suppressed(result, key, row, min_cell):
         hidden = {"estimate": None, "ci_low": None, "ci_high": None, "interval": None}
-        return out | hidden | {"verdict": "suppressed", "verdict_without_tolerance": "suppressed"}
+        return out | hidden | {"verdict": "suppressed", "verdict_strict": "suppressed"}
     share = result[key].loc[row]
     verdict = share_verdict(share["ci_low"], share["ci_high"], cfg[param], rule["tolerance"])
     return out | {
@@ -314,8 +325,8 @@ def share_claim(
         "ci_high": share["ci_high"],
         "verdict": verdict,
         # the tolerance was written after the estimates were seen: the verdict without it, beside
-        "verdict_without_tolerance": share_verdict(share["ci_low"], share["ci_high"], cfg[param], 0.0),
-        "interval": share.get("interval", "wilson"),
+        "verdict_strict": size_verdict(share["ci_low"], share["ci_high"], cfg[param]),
+        "interval": share["interval"],
     }
 
 
@@ -339,9 +350,11 @@ def verdicts(result: dict[str, Any], cfg: dict[str, Any], min_cell: int) -> pd.D
     DataFrame
         Per claim: ``term`` (the quantity that decides), ``estimate``, ``ci_low``, ``ci_high``,
         ``target``, ``rule`` (sentence), ``risk_of_bias`` (comma-separated), ``verdict`` (supported,
-        supported_with_reservations, inconclusive, contradicted or suppressed) and, for a share
-        claim, ``verdict_without_tolerance`` (the same rule with no tolerance below the claimed
-        share, written after the estimates were seen) and ``interval`` (``cr2`` or ``wilson``).
+        supported_with_reservations, inconclusive, contradicted or suppressed),
+        ``verdict_strict`` (:func:`size_verdict`: the whole interval at or above the claimed share
+        itself, without the tolerance written after the estimates were seen, or, for an effect, at
+        or above its threshold, this study's post-hoc threshold of importance rather than a size the
+        pilot claimed) and, for a share claim, ``interval`` (``cr2`` or ``wilson``).
     """
     rows = []
     for claim, rule in cfg["claims"].items():
@@ -351,8 +364,7 @@ def verdicts(result: dict[str, Any], cfg: dict[str, Any], min_cell: int) -> pd.D
             row = effect_claim(result, claim, rule)
         risks = list(rule["risk_of_bias"])
         row["verdict"] = with_reservations(row["verdict"], risks)
-        if "verdict_without_tolerance" in row:
-            row["verdict_without_tolerance"] = with_reservations(row["verdict_without_tolerance"], risks)
+        row["verdict_strict"] = with_reservations(row["verdict_strict"], risks)
         rows.append(
             {"claim": claim, **row, "rule": rule_text(rule, row["target"]), "risk_of_bias": ", ".join(risks)}
         )

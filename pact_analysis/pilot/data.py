@@ -155,7 +155,7 @@ def days_employed(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 
 def analysis_frames(
     tables: dict[str, pd.DataFrame], start: Any, extraction: Any, merge_gap_months: float = 1.0
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, Any]:
     """Build the evaluation frames from the de-identified tables.
 
     Parameters
@@ -174,7 +174,9 @@ def analysis_frames(
         ``baseline_<dim>``, ``change_<dim>`` (NaN when lost), ``completed`` and the administrative
         outcomes; ``"pool"``: every RGC head on the benefit at ``start`` in a non-pilot CEAS of the
         pilot provinces plus the participants (``treated``), with covariates and administrative
-        outcomes.
+        outcomes; ``"recipients"``: the RGC heads on the benefit at ``start`` in the pilot's CEAS
+        (``pilot_ceas``), in the other CEAS of the pilot provinces (``other_ceas``) and the assessed comparison
+        group among the latter (``assessed_among_other``).
     """
     start, extraction = pd.Timestamp(start), pd.Timestamp(extraction)
     history = rgc_history(tables["rgc_spells"], start, extraction, merge_gap_months)
@@ -200,13 +202,22 @@ def analysis_frames(
     participants = assignment.index[assignment["group"] == "PILOT"]
     pool = base.loc[eligible | base.index.isin(participants)].copy()
     pool["treated"] = pool.index.isin(participants).astype(int)
+    # the flow diagram's first box: the recipients the pilot's teams chose from, and the others
+    in_pilot_ceas = centre["pilot_territory"].notna().to_numpy()
+    compared = assignment.index[assignment["group"] == "COMPARISON"]
+    recipients = {
+        "pilot_ceas": int(in_pilot_ceas.sum()),
+        "other_ceas": int(eligible.sum()),
+        # the assessed comparison group drawn from those other CEAS' recipients
+        "assessed_among_other": int(base.index[eligible].isin(compared).sum()),
+    }
     people = assignment[["group", "territory", "ceas_code", "status"]].join(
         base.drop(columns="ceas_code"), how="left"
     )
     people["treated"] = (people["group"] == "PILOT").astype(int)
     people["completed"] = (people["status"] == "COMPLETED").astype(int)
     people = people.join(mdtse_wide(tables["mdtse_assessments"]), how="left")
-    return {"people": people.reset_index(), "pool": pool.reset_index()}
+    return {"people": people.reset_index(), "pool": pool.reset_index(), "recipients": recipients}
 
 
 def mdtse_wide(assessments: pd.DataFrame) -> pd.DataFrame:

@@ -41,6 +41,7 @@ TABLES = (
 #: Scalars and small dicts of the evaluation kept in ``results.json``.
 VALUES = (
     "pool_sizes",
+    "recipients",
     "icc",
     "power",
     "max_abs_smd",
@@ -251,7 +252,7 @@ def headline(result: dict[str, Any], bench: dict[str, Any] | None) -> dict[str, 
 
 def verdict_metrics(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """One entry per claim: ``estimate``, ``ci`` ([low, high]; None when suppressed), ``rule``, ``verdict``
-    and, for a share claim, ``verdict_without_tolerance``."""
+    and ``verdict_strict``."""
 
     def number(value: Any) -> float | None:
         return None if pd.isna(value) else float(value)
@@ -263,8 +264,6 @@ def verdict_metrics(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "ci": [number(row["ci_low"]), number(row["ci_high"])],
             "rule": row["rule"],
             "verdict": row["verdict"],
+            "verdict_strict": row["verdict_strict"],
         }
-        without = row.get("verdict_without_tolerance")
-        if isinstance(without, str):  # a share claim: its verdict without the post-hoc tolerance
-            out[claim]["verdict_without_tolerance"] = without
     return out

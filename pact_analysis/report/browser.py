@@ -208,6 +208,38 @@ def check_page(browser: Any, path: Path, screenshot: Path | None = None) -> list
     return problems
 
 
+#: The printed page's text width in CSS pixels: A4 (210 mm) less the print stylesheet's margins
+#: (``@page { margin: 16mm 14mm }``), at 96 px to the inch; a wide table's landscape page (297 mm).
+PRINT_WIDTH_PX = round((210 - 2 * 14) / 25.4 * 96)
+LANDSCAPE_WIDTH_PX = round((297 - 2 * 14) / 25.4 * 96)
+
+
+def print_overflow(browser: Any, path: Path) -> list[str]:
+    """Return the tables and figures a printed page would cut at its right edge (empty when none).
+
+    The page is laid out with the print stylesheet at the printed text width
+    (:data:`PRINT_WIDTH_PX`); an element reaching beyond it is named by its caption. A wide table
+    (``.table-wrap.wide``, printed on a landscape page) may reach :data:`LANDSCAPE_WIDTH_PX`.
+    """
+    context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+    page = context.new_page()
+    page.emulate_media(media="print")
+    page.goto(Path(path).resolve().as_uri(), wait_until="load")
+    wide = page.eval_on_selector_all(
+        "table, figure img",
+        """(els, [width, landscape]) => els
+            .map(e => [e, Math.ceil(e.getBoundingClientRect().right)])
+            .filter(([e, right]) => right > (e.closest(".table-wrap.wide") ? landscape : width) + 1)
+            .map(([e, right]) => {
+                const caption = e.tagName === "TABLE" ? e.caption : e.closest("figure").querySelector("figcaption");
+                return `${(caption ? caption.textContent : e.id || e.alt || e.tagName).trim().slice(0, 70)}: ${right} px`;
+            })""",
+        [PRINT_WIDTH_PX, LANDSCAPE_WIDTH_PX],
+    )
+    context.close()
+    return [f"wider than the printed page ({PRINT_WIDTH_PX} px): {w}" for w in wide]
+
+
 def count_images(browser: Any, path: Path) -> int:
     """Return the number of images a page shows that decoded (natural width above zero)."""
     context = browser.new_context()

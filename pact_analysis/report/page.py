@@ -41,6 +41,8 @@ from pact_analysis.report.shell import markdown_html, markdown_inline
 FIGURE_DPI = 110
 #: Tables longer than this belong in an appendix.
 LONG_TABLE = 40
+#: Tables with this many columns (row labels included) or more are printed on a landscape page.
+WIDE_COLUMNS = 12
 #: Columns whose name says they hold p-values (``p``, ``p_value``, ``p_holm``, ``p_wilcoxon``...):
 #: shown as :func:`pact_analysis.report.i18n.p_value` even when a notebook does not say ``pvalues=``.
 P_COLUMN = re.compile(r"^p(_value|_holm|_bonferroni|_adjusted|_wilcoxon|_[a-z]+_test)?$")
@@ -408,6 +410,8 @@ class Report:
                 where=f"table:{stem}", suppressed=hidden,
             )  # fmt: skip
         label = i18n.t("common.table", self.lang, n=self.tables)
+        # a table of many columns is printed on a landscape page of its own (the print stylesheet)
+        wide = " wide" if published.shape[1] + published.index.nlevels >= WIDE_COLUMNS else ""
         named_p = {c for c in published.columns if P_COLUMN.match(str(c))}
         self._verbatim, self._pvalues = set(verbatim or []), set(pvalues or []) | named_p
         body = self._table_html(published, decimals, percent or [])
@@ -419,7 +423,7 @@ class Report:
             f"{html.escape(i18n.t('common.table_csv', self.lang, n=self.tables))}</a></p>"
         )
         self._show(
-            f'<div class="table-wrap"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
+            f'<div class="table-wrap{wide}"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
             f"{markdown_inline(caption)}</caption>{body}</table>{note}{csv}</div>"
         )
 
@@ -554,20 +558,21 @@ def _swap_separators(text: str) -> str:
     return text.translate(str.maketrans({".": ",", ",": "."}))
 
 
-def localised_label(text: str, lang: str) -> str:
+def localised_label(text: str, lang: str, group_four: bool = False) -> str:
     """A numeric tick label written as the page's sentences write numbers (:func:`.i18n.number`).
 
     A plain number (``12000``, ``-0.5``, ``20%``) is formatted again for ``lang``, with its decimals
-    kept: five digits or more grouped (``12.000`` / ``12,000``; not a year ``2016``), the minus sign ``−``, the percent sign
-    after a no-break space in Spanish. Any other numeric label has its separators exchanged in Spanish
-    (:func:`_swap_separators`); words are left alone.
+    kept: five digits or more grouped (``12.000`` / ``12,000``; not a year ``2016``), four digits
+    too when ``group_four`` (an axis whose other labels have five: ``2,000`` beside ``10,000``), the
+    minus sign ``−``, the percent sign after a no-break space in Spanish. Any other numeric label has
+    its separators exchanged in Spanish (:func:`_swap_separators`); words are left alone.
     """
     match = _PLAIN_NUMBER.match(text.strip())
     if match is None:
         return _swap_separators(text) if lang == "es" else text
     number, decimals, percent = match.groups()
     shown = i18n.number(float(number.replace("\u2212", "-")), lang, len(decimals or ""))
-    if len(number.lstrip("\u2212-").split(".")[0]) <= 4:  # a year (2016) or 1000 is not grouped
+    if len(number.lstrip("\u2212-").split(".")[0]) <= 4 and not group_four:  # a year (2016) or 1000
         shown = shown.replace("," if lang == "en" else ".", "")
     return shown + (("\u00a0%" if lang == "es" else "%") if percent else "")
 
@@ -591,9 +596,11 @@ def localise_ticks(fig: Any, lang: str) -> None:
 
         def set_locs(self, locs: Any) -> None:
             self.inner.set_locs(locs)
+            # an axis reaching five digits groups its four-digit labels too, so they read alike
+            self.group_four = bool(len(locs)) and max(abs(float(x)) for x in locs) >= 10_000
 
         def __call__(self, x: float, pos: int | None = None) -> str:
-            return localised_label(self.inner(x, pos), lang)
+            return localised_label(self.inner(x, pos), lang, getattr(self, "group_four", False))
 
         def get_offset(self) -> str:
             return localised_label(self.inner.get_offset(), lang)

@@ -101,6 +101,24 @@ def code_fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
+def blas_kernels() -> str:
+    """The OpenBLAS builds this process computes with, each named by the package that ships it, with
+    its version, kernels and threads (``numpy 0.3.31 Haswell (2 threads), ...``): both round
+    differently, so they belong to what a re-run must match (see
+    :func:`pact_analysis.blas.pin_blas`)."""
+    import numpy  # noqa: F401  (loads OpenBLAS)
+    import scipy.linalg  # noqa: F401  (loads its own OpenBLAS)
+    from threadpoolctl import threadpool_info
+
+    found = {
+        f"{Path(i['filepath']).parent.name.removesuffix('.libs')} {i.get('version')} {i.get('architecture')}"
+        f" ({i.get('num_threads')} threads)"
+        for i in threadpool_info()
+        if i["internal_api"] == "openblas"
+    }
+    return ", ".join(sorted(found)) or "–"
+
+
 def provenance(paths: Paths, used: dict[str, Any], run: bool = False) -> dict[str, Any]:
     """Collect what an evaluator needs to re-run a report exactly.
 
@@ -126,6 +144,7 @@ def provenance(paths: Paths, used: dict[str, Any], run: bool = False) -> dict[st
             packages[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             packages[package] = "not installed"
+    packages["OpenBLAS"] = blas_kernels()
     prov = {
         "code_fingerprint": code_fingerprint(paths.root),
         "data_fingerprint": data_fingerprint(paths.raw),

@@ -4,7 +4,7 @@
 (BeautifulSoup, ``html.parser``) and returns what a careful reader of that language would correct:
 
 - Spanish: a digit directly followed by ``%`` (the norm writes ``95 %``); "anonimizado" where the
-  data are pseudonymised ("seudonimizado");
+  data are pseudonymised ("seudonimizado"); "apéndice" where every heading says "Anexo";
 - both: a literal Markdown asterisk that leaked into the text; a p-value printed as ``0,0000`` or
   ``0.0000`` (it is ``< 0,001``); a negative number written with a hyphen (``-0,36``: the minus
   sign is ``−``, as in the figures);
@@ -33,6 +33,8 @@ HYPHEN_MINUS = re.compile(r"(?<![\w\-–/.,])-(?=\d)")
 #: An asterisk between word characters or around a word: Markdown emphasis that did not render.
 ASTERISK = re.compile(r"\*")
 ANONYMISED = re.compile(r"\banonimizad[oa]s?\b", re.IGNORECASE)
+#: The appendix of a Spanish page is headed "Anexo" (``common.appendix``): one word for it everywhere.
+APPENDIX_ES = re.compile(r"\bapéndices?\b", re.IGNORECASE)
 #: A generated label "<feminine noun>: <masculine adjective>" ("Estabilidad: dudoso"): the adjective
 #: must agree with the noun ("dudosa"). Nouns the reports use as labels, adjectives their values take.
 FEMININE_LABEL = re.compile(
@@ -77,6 +79,10 @@ def text_problems(text: str, lang: str) -> list[str]:
             for m in ANONYMISED.finditer(text)
         ]
         problems += [f"gender agreement: …{_around(text, m)}…" for m in FEMININE_LABEL.finditer(text)]
+        problems += [
+            f"'apéndice' (the appendix is headed 'Anexo'): …{_around(text, m)}…"
+            for m in APPENDIX_ES.finditer(text)
+        ]
     return problems
 
 

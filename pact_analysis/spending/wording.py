@@ -128,3 +128,28 @@ def forecast_check(
         return "untested", None
     chosen = spans[0]
     return ("inside" if chosen["inside"] else "outside"), chosen
+
+
+#: How far the scaled spending of a full year may lie from the published figure (as a ratio) before
+#: the report names the year: 10%, the accuracy the scaling factor claims for the latest full year.
+SCALED_TOLERANCE = 0.10
+
+
+def scaled_years_apart(ratio: Mapping[Any, float], tolerance: float = SCALED_TOLERANCE) -> dict[Any, float]:
+    """The full years whose scaled spending lies more than ``tolerance`` from the published figure.
+
+    Parameters
+    ----------
+    ratio : mapping
+        Year to scaled / published spending (NaN for a year without a published figure or with fewer
+        than 12 months in the data, which is not compared).
+    tolerance : float
+        The largest relative difference left unnamed.
+
+    Returns
+    -------
+    dict
+        Year to ratio, in year order, for the years further apart than ``tolerance``.
+    """
+    # a ratio of 1.10 or 0.90 is at the tolerance either way (its float is not exactly 0.10 off)
+    return {year: float(r) for year, r in sorted(ratio.items()) if r == r and abs(r - 1) > tolerance + 1e-9}

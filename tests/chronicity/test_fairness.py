@@ -174,3 +174,27 @@ def test_an_error_rate_hidden_for_every_group_is_left_out_of_the_published_table
     assert "false_positive_rate" not in shown.columns
     assert "false_negative_rate" in shown.columns and "alert_rate" in shown.columns
     assert not (shown["false_negative_rate"] == SUPPRESSED).all()
+
+
+def test_calibration_misses_name_only_published_groups_whose_interval_excludes_the_target():
+    from pact_analysis.chronicity.tables import calibration_misses
+
+    nan = float("nan")
+    table = pd.DataFrame(
+        {
+            "calibration_slope": [1.5, 0.9, -1.0, nan, 1.3],
+            "calibration_slope_lower": [1.2, 0.5, -2.5, nan, 1.1],
+            "calibration_slope_upper": [1.8, 1.3, 0.6, nan, 1.6],
+            "observed": [0.50, 0.60, 0.52, nan, 0.53],
+            "observed_lower": [0.46, 0.50, 0.32, nan, 0.49],
+            "observed_upper": [0.54, 0.70, 0.72, nan, 0.56],
+            "predicted": [0.56, 0.65, 0.61, 0.57, 0.58],
+        },
+        index=["a", "b", "c", "hidden", "overall"],
+    )
+    misses = calibration_misses(table)
+    assert list(misses["slope"].index) == ["a", "c"]  # b includes 1; hidden is blank; overall is not a group
+    assert list(misses["level"].index) == ["a"]  # 0.56 above 0.46-0.54; c's 0.61 inside its wide interval
+    # the whole cohort: slope 1.3, predicted 0.58 against 0.53 observed (a gap of 0.05): a's slope
+    # interval holds 1.3 and its prediction less 0.05 (0.51) lies inside 0.46-0.54; c ranks in reverse
+    assert misses["apart"] == {"c"} and misses["intervals"] == 3 + 3

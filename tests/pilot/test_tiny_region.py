@@ -135,17 +135,13 @@ def test_the_stage_writes_headline_metrics_and_the_effect_for_spending(stage_pro
     metrics = json.loads(stage_project.metric("pilot").read_text())
     flat = pd.json_normalize(metrics).columns
     # 9 headlines, the effect on exit within 12 months with its interval (the index's figure: 3), 4
-    # figures per claim (issue 20) and a share claim's verdict without the post-hoc tolerance (1 each)
-    shares = [c for c in tiny_result["verdicts"].index if c in pilot.claims.SHARE_TERMS]
-    assert len(flat) <= 12 + 4 * len(tiny_result["verdicts"]) + len(shares)
+    # figures per claim (issue 20) and each claim's verdict at the claimed size itself (1 each)
+    assert len(flat) <= 12 + 5 * len(tiny_result["verdicts"])
     for claim, row in tiny_result["verdicts"].iterrows():
         entry = metrics["verdicts"][claim]
-        extra = {"verdict_without_tolerance"} if claim in shares else set()
-        assert (
-            set(entry) == {"estimate", "ci", "rule", "verdict"} | extra and entry["verdict"] == row["verdict"]
-        )
-        if extra:
-            assert entry["verdict_without_tolerance"] == row["verdict_without_tolerance"]
+        assert set(entry) == {"estimate", "ci", "rule", "verdict", "verdict_strict"}
+        assert entry["verdict"] == row["verdict"]
+        assert entry["verdict_strict"] == row["verdict_strict"]
         assert entry["estimate"] == (None if pd.isna(row["estimate"]) else row["estimate"])
     validation, het = tiny_result["validation"], tiny_result["heterogeneity"]
     bench = stage_project.benchmarks / "pilot_coverage.json"

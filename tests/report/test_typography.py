@@ -29,6 +29,7 @@ def test_a_clean_spanish_page_passes():
         ("<p>intervalo *bootstrap* del 95 %</p>", "Markdown asterisk"),
         ("<td>0,0000</td>", "printed as zero"),
         ("<p>datos anonimizados</p>", "'anonimizado'"),
+        ("<p>la tabla está en el apéndice</p>", "'apéndice'"),
         ("<td>(-0,36; -0,08)</td>", "hyphen as a minus sign"),
         ("<p>Rasgos: paro. Estabilidad: dudoso.</p>", "gender agreement"),
         ('<img alt="Share of persons by months">', "alt in the other language (months, of, persons, share)"),

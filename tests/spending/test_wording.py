@@ -124,3 +124,13 @@ def test_the_returns_limitation_names_the_assumption_and_no_uncited_cohort(lang)
     text = i18n.catalogue(lang)["spending.limitations.text"]
     assert "{reentry_link}" in text and "#ref-canto_2002" in text
     assert "13" not in text and "belg" not in text.lower()
+
+
+def test_only_full_years_further_than_the_tolerance_from_the_published_figure_are_named():
+    from pact_analysis.spending.wording import scaled_years_apart
+
+    ratio = {2017: 1.03, 2011: 0.73, 2015: 0.98, 2018: float("nan"), 2012: 1.11, 2013: 0.9}
+    assert scaled_years_apart(ratio) == {2011: 0.73, 2012: 1.11}
+    assert scaled_years_apart(ratio, tolerance=0.2) == {2011: 0.73}
+    assert scaled_years_apart({2017: 1.0}) == {}
+    assert scaled_years_apart({2016: 1.10, 2014: 0.90}) == {}  # at the tolerance on either side
