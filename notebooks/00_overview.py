@@ -191,7 +191,11 @@ if calibration_table is not None:
     shown = calibration_table[["target", "measured", "tolerance", "unit", "ok"]].assign(
         scope=calibration_table["external"].map({True: r.t("calibration.scope.external"), False: r.t("calibration.scope.regional")})
     )  # fmt: skip
-    r.table(shown, "calibration.table", decimals=2)  # a ratio of 0.54 needs two places
+    # each row at its own precision: a share in % at one decimal, euros whole, a ratio (0.54) at two
+    places = [1 if str(unit).startswith("%") else 0 if unit == "EUR" else 2 for unit in shown["unit"]]
+    for column in ("target", "measured", "tolerance"):
+        shown[column] = [r.num(x, d).format(r.lang) for x, d in zip(shown[column], places, strict=True)]
+    r.table(shown, "calibration.table", verbatim=["target", "measured", "tolerance"])
 else:
     r.say("calibration.no_truth")
 

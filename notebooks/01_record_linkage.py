@@ -134,6 +134,8 @@ if warnings.empty:
     r.say("ingest_warnings.none")
 else:
     r.say("ingest_warnings.text", n=r.n(len(warnings)))
+    if (warnings["kind"] == "mostly_blank").any():
+        r.say("ingest_warnings.blank")
     shown = warnings.assign(kind=warnings["kind"].map(lambda k: r.t(f"ingest_warnings.kind.{k}")))
     shown = shown[["file", "column", "kind", "n_rows", "share"]].set_index("file")
     with_share = bool(shown["share"].notna().any())  # a blank share only for an often blank column
@@ -197,7 +199,14 @@ if truth is not None:
     ax.set_ylabel(r.t("accuracy.ylabel"))
     ax.legend()
     r.figure(fig, "accuracy.curve")
-    r.table(curve.set_index("threshold")[["precision", "recall", "f1"]], "accuracy.table", decimals=4)
+    # each threshold as the text gives it (0.50, 0.999: two places or its own), accuracies at four
+    places = [max(2, len(f"{x:.4g}".partition(".")[2])) for x in curve["threshold"]]
+    thresholds = pd.Index(
+        [r.num(x, d).format(r.lang) for x, d in zip(curve["threshold"], places, strict=True)],
+        name="threshold",
+    )
+    accuracy = curve[["precision", "recall", "f1"]].set_axis(thresholds)
+    r.table(accuracy, "accuracy.table", decimals=4, verbatim=["threshold"])
 else:
     r.say("accuracy.no_truth")
 if review is not None:

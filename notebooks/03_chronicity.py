@@ -487,10 +487,31 @@ rates = {"false_positive_rate": r.t("fairness.fpr"), "false_negative_rate": r.t(
 # every table of the audit protected together by the stage: nested tables cannot be differenced
 protected = ch.protected_audits(res, v)
 audits = {name: audit.table for name, audit in protected.items()}
+# %%
+shown_audits = {}  # the tables published (a withheld one publishes none of its figures)
+for name, table in audits.items():
+    published_audit = cs.fairness_table(
+        protected[name], pct, num2, i18n.sort_key if name == "province" else None
+    )
+    # the error rates a table leaves out (hidden for every group), named in its caption
+    dropped = [rate for rate in ("alert_rate", *rates) if rate not in published_audit.table.columns]
+    shown_rate = r.label("alert_rate")  # a column header, named inside a sentence
+    names = {"alert_rate": shown_rate[:1].lower() + shown_rate[1:], **rates}
+    if r.table(
+        published_audit,
+        f"fairness.table_{name}",
+        counts=["persons"],
+        percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
+        left_out=r.t("fairness.left_out", rates=", ".join(names[d] for d in dropped)) if dropped else "",
+    ):
+        shown_audits[name] = table
+        gaps = cs.gap_values(table, disclosure_min_cell, label, r.pct)
+        if gaps:
+            r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
 # the finest grouping with at least two groups whose two error rates are both publishable
 drawable = {
     name: int(table.iloc[:-1].dropna(subset=list(rates)).shape[0])
-    for name, table in audits.items()
+    for name, table in shown_audits.items()
 }  # fmt: skip
 drawn = next((n for n in ("sex_nationality", "nationality", "sex", "disability", "province") if drawable.get(n, 0) >= 2), None)  # fmt: skip
 if drawn:
@@ -505,30 +526,10 @@ if drawn:
     r.figure(ax, "fairness.rates", grouping=r.t(f"fairness.by.{drawn}"), omitted=omitted)
 else:
     r.say("fairness.rates_none", min_cell=r.n(disclosure_min_cell))
-
-# %%
-for name, table in audits.items():
-    gaps = cs.gap_values(table, disclosure_min_cell, label, r.pct)
-    if gaps:
-        r.say("fairness.gap", grouping=r.t(f"fairness.by.{name}"), **gaps)
-    published_audit = cs.fairness_table(
-        protected[name], pct, num2, i18n.sort_key if name == "province" else None
-    )
-    # the error rates a table leaves out (hidden for every group), named in its caption
-    dropped = [rate for rate in ("alert_rate", *rates) if rate not in published_audit.table.columns]
-    shown_rate = r.label("alert_rate")  # a column header, named inside a sentence
-    names = {"alert_rate": shown_rate[:1].lower() + shown_rate[1:], **rates}
-    r.table(
-        published_audit,
-        f"fairness.table_{name}",
-        counts=["persons"],
-        percent=["share_of_recipients", "share_of_alerts", "observed", "predicted"],
-        left_out=r.t("fairness.left_out", rates=", ".join(names[d] for d in dropped)) if dropped else "",
-    )
 r.say("fairness.incompatible")
 # where the chosen target is missed on the test cohort, from the published values of the audit
 slopes, levels, apart, intervals = [], [], [], 0
-for name, table in audits.items():
+for name, table in shown_audits.items():
     misses = cs.calibration_misses(table)
     grouping = r.t(f"fairness.by.{name}")
     intervals += misses["intervals"]
@@ -551,6 +552,7 @@ r.say(
     interval=cs.interval_text(everyone["calibration_slope_lower"], everyone["calibration_slope_upper"], num2),
     predicted=pct(everyone["predicted"]),
     observed=pct(everyone["observed"]),
+    month=r.n(chronicity_landmark_month),
 )
 if slopes or levels:  # whether a listed group's miss is its own or the whole cohort's, and chance
     r.say(

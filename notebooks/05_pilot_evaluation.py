@@ -328,7 +328,7 @@ recipients = {
 
 def wrapped(text, width=32):
     """A box's words on lines of at most ``width`` characters (each line of the catalogue kept)."""
-    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in text.split("\n"))
 
 
 fig, ax = plt.subplots(figsize=(9, 5.0))
@@ -388,19 +388,20 @@ def arrow(start, end, connection="arc3"):
 
 
 e_left, e_bottom, e_right, e_top = extent(eligible)
-# the participants come from the pilot CEAS' recipients, the registry comparators (and the assessed
-# comparison group among them) from the other CEAS': an elbow from each side of the box down to the
-# first two, a straight arrow down to the third
+# the participants come from the pilot CEAS' recipients, the registry comparators from the other
+# CEAS': an elbow from each side of the box down to each; the assessed comparison group is drawn
+# from the registry comparators (an arrow from their box to its)
 for group, side, angle in (("PILOT", e_left, 180), ("REGISTRY", e_right, 0)):
     arrow(
         (side, (e_bottom + e_top) / 2),
         (COLUMNS[group], extent(heads[group])[3]),
         f"angle,angleA={angle},angleB=90,rad=0",
     )
-if res["recipients"][
-    "assessed_among_other"
-]:  # the assessed comparison group: recipients of the other CEAS too
-    arrow((COLUMNS["COMPARISON"], e_bottom), (COLUMNS["COMPARISON"], extent(heads["COMPARISON"])[3]))
+if res["recipients"]["assessed_among_other"]:  # the assessed comparison group: among the comparators
+    r_left, r_bottom, _, r_top = extent(heads["REGISTRY"])
+    _, c_bottom, c_right, c_top = extent(heads["COMPARISON"])
+    level = (max(r_bottom, c_bottom) + min(r_top, c_top)) / 2
+    arrow((r_left, level), (c_right, level))
 for group in COLUMNS:
     x = COLUMNS[group]
     arrow((x, extent(heads[group])[1]), (x, extent(ends[group])[3]))
@@ -666,7 +667,27 @@ verdicts["term"] = [
 verdicts["risk_of_bias"] = [
     ", ".join(r.value(x) for x in v.split(", ") if x) for v in verdicts["risk_of_bias"]
 ]
-verdicts["verdict"] = verdicts["verdict"].map(r.value)
+# an effect's verdict in words that say what its interval shows: supported with the lower limit
+# below the threshold is an effect shown, not its size; contradicted with an interval that includes
+# 0 rules out the threshold, not an effect
+stored = res["verdicts"]
+effects = ~stored.index.isin(list(pilot.claims.SHARE_TERMS))
+size_not_shown = effects & (stored["ci_low"] < stored["target"])
+zero_inside = effects & (stored["ci_low"] <= 0) & (stored["ci_high"] >= 0)
+
+
+def verdict_words(verdict, below, zero):
+    """The display of a verdict (see the comment above)."""
+    if below and verdict.startswith("supported"):
+        return r.value(verdict.replace("supported", "effect_shown"))
+    return r.value("threshold_ruled_out" if zero and verdict == "contradicted" else verdict)
+
+
+for column in ("verdict", "verdict_strict"):
+    verdicts[column] = [
+        verdict_words(v, below, zero)
+        for v, below, zero in zip(stored[column], size_not_shown, zero_inside, strict=True)
+    ]
 # each row's numbers in its own unit (named in a column), as the sentences print them
 verdicts.insert(1, "unit", [r.t(f"unit.{verdict_unit(c, t)}") for c, t in res["verdicts"]["term"].items()])
 for column in ("estimate", "ci_low", "ci_high", "target"):
@@ -675,8 +696,7 @@ for column in ("estimate", "ci_low", "ci_high", "target"):
         for c, row in res["verdicts"].iterrows()
     ]
 verdicts = verdicts.rename(columns={"estimate": "verdict_estimate"})
-# every claim by the stricter rule: whole interval at or above the claimed share or the threshold
-verdicts["verdict_strict"] = verdicts["verdict_strict"].map(r.value)
+# every claim by the stricter rule too: whole interval at or above the claimed share or the threshold
 columns = ["claim_text", "term", "unit", "verdict_estimate", "ci_low", "ci_high", "target", "risk_of_bias",
            "verdict", "verdict_strict"]  # fmt: skip
 numbers = ["verdict_estimate", "ci_low", "ci_high", "target"]

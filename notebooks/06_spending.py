@@ -105,6 +105,12 @@ def meur(value: float, decimals: int = 1) -> object:
     return r.num(value / 1e6, decimals)
 
 
+def meur_signed(value: float, decimals: int = 2) -> str:
+    """Millions of euros with the currency, the sign before it (−€0.07M, −0,07 M€), for an interval."""
+    amount = r.t("meur_amount", amount=meur(abs(value), decimals))
+    return f"−{amount}" if round(value / 1e6, decimals) < 0 else amount
+
+
 def keur(value: float) -> object:
     """Thousands of euros for a sentence."""
     return r.num(value / 1e3, 0)
@@ -211,7 +217,7 @@ r.findings(
     median_kind=median_kind,
     median=keur(MEDIAN),
     net_scaled=meur(NET * factor, 2),
-    net_scaled_ci=r.t("ci_meur", low=meur(NET_LOW * factor, 2), high=meur(NET_HIGH * factor, 2)),
+    net_scaled_ci=r.t("ci_meur", low=meur_signed(NET_LOW * factor), high=meur_signed(NET_HIGH * factor)),
     p_saving=r.pct(net_cost["probability_saving"], 0),
     break_even=pp(v["break_even_effect"]),
     effect_sentence=effect_sentence(),
@@ -332,6 +338,7 @@ if apart:
         last=str(yearly.index.max()),
         unpublished=", ".join(unpublished) or "–",
         scale_date=r.date(scale["date"]),
+        scale_year=str(scale_year),
         latest=", ".join(
             f"{r.num(comparison.loc[y, 'ratio'], 2).format(r.lang)} ({y})"
             for y in later
@@ -530,12 +537,19 @@ r.say(
     chronicity=chronicity_link,
 )
 inputs = res["inputs"]
+# each row at its own precision: euros and whole-numbered assumptions without decimals, else one
+values = ["default", "low", "high"]
+whole = inputs[values].apply(lambda row: bool(np.allclose(row, np.round(row))), axis=1)
+places = [0 if w or str(u).startswith("unit_eur") else 1 for w, u in zip(whole, inputs["unit"], strict=True)]
+shown_inputs = inputs.assign(
+    **{c: [r.num(x, d).format(r.lang) for x, d in zip(inputs[c], places, strict=True)] for c in values}
+)
 r.table(
-    inputs.rename(index=lambda i: r.t(f"input.{i}")).assign(  # labels, not codes, in the CSV too
+    shown_inputs.rename(index=lambda i: r.t(f"input.{i}")).assign(  # labels, not codes, in the CSV too
         unit=inputs["unit"].map(r.value).to_numpy(), source=inputs["source"].map(r.value).to_numpy()
     ),
     "scenario.inputs",
-    decimals=1,
+    verbatim=values,
 )
 r.table(
     years.assign(
@@ -555,7 +569,7 @@ r.say(
     net_ci=interval(keur(NET_LOW), keur(NET_HIGH)),
     p_saving=r.pct(net_cost["probability_saving"], 0),
     net_scaled=meur(NET * factor, 2),
-    net_scaled_ci=r.t("ci_meur", low=meur(NET_LOW * factor, 2), high=meur(NET_HIGH * factor, 2)),
+    net_scaled_ci=r.t("ci_meur", low=meur_signed(NET_LOW * factor), high=meur_signed(NET_HIGH * factor)),
     factor=r.num(factor, 1),
     horizon=r.n(cfg["horizon_years"]),
     draws=r.n(cfg["draws"]),

@@ -208,16 +208,18 @@ def protect_relations(
     mask, small = np.asarray(mask, bool) | primary, (values > 0) & (values < min_cell)
     if accepted is not None:
         small &= ~np.asarray(accepted, bool)
-    safe = np.zeros(len(mask), dtype=bool)  # more suppression only widens a bound: checked once
+    witnesses: dict[int, np.ndarray] = {}  # more suppression keeps a witness true: checked once
     for _ in range(len(values) + 1):
         exposed = None
-        for cell in np.flatnonzero(mask & small & ~safe):
-            if _upper_bound(values, equations, mask, int(cell)) < min_cell:
+        for cell in np.flatnonzero(mask & small):
+            found = witnesses.get(int(cell))
+            found = _witness(values, equations, mask, int(cell), min_cell) if found is None else found
+            if found is None:
                 exposed = int(cell)
                 break
-            safe[cell] = True
+            witnesses[int(cell)] = found
         if exposed is None:
-            return _release_unneeded(values, equations, mask, np.asarray(primary, bool), min_cell, small)
+            return _release_unneeded(values, equations, mask, primary, min_cell, small, witnesses)
         taken = mask if fixed is None else mask | np.asarray(fixed, bool)
         cell = _nearest_free(values, equations, taken, exposed)
         if cell is None:
@@ -236,25 +238,38 @@ def _release_unneeded(
     primary: np.ndarray,
     min_cell: int,
     small: np.ndarray | None = None,
+    witnesses: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Show again each added cell, largest count first, whose suppression no small count needs.
 
     The greedy extension of :func:`protect_relations` adds cells one at a time and can add many that
     a later addition makes unnecessary; a cell is shown again when, with it shown, no suppressed small
     count is exposed (:func:`exposed_small_cells`). Cells of ``primary`` stay suppressed.
+
+    Each small count keeps the last witness of its safety (:func:`_witness`); showing a cell keeps it
+    valid unless the witness changed that cell, so most trials need no integer programme
+    (``witnesses``: those already found, by cell).
     """
     mask = mask.copy()
     counts = np.nan_to_num(np.asarray(values, float), nan=-1.0)
     small = (counts > 0) & (counts < min_cell) if small is None else small
+    witnesses = dict(witnesses or {})
+
+    def safe(cell: int) -> bool:
+        known = witnesses.get(cell)
+        if known is not None and _witness_holds(known, values, equations, mask, cell, min_cell):
+            return True
+        found = _witness(values, equations, mask, cell, min_cell)
+        if found is not None:
+            witnesses[cell] = found
+        return found is not None
+
     added = np.flatnonzero(mask & ~primary)
     for cell in added[np.argsort(-counts[added], kind="stable")]:
         # only a small count linked to the cell through hidden cells can be bounded anew
         near = _linked(equations, mask, int(cell))
         mask[cell] = False
-        if any(
-            _upper_bound(values, equations, mask, int(c)) < min_cell
-            for c in np.flatnonzero(near & small & mask)
-        ):
+        if not all(safe(int(c)) for c in np.flatnonzero(near & small & mask)):
             mask[cell] = True
     return mask
 
@@ -301,8 +316,9 @@ def exposed_small_cells(
     The check of an intruder who knows every shown cell, every relation and that counts are
     non-negative integers (an upper protection level: unlike a tau-argus audit, the lower bound is
     not checked, as the threshold rule needs only that a small count cannot be shown small): for each
-    suppressed cell holding 1..``min_cell``-1, the largest value it can take is found with an
-    integer programme (:func:`scipy.optimize.milp`). When that maximum is below ``min_cell`` the
+    suppressed cell holding 1..``min_cell``-1, an integer programme (:func:`scipy.optimize.milp`)
+    looks for counts consistent with the publication in which it holds ``min_cell`` or more
+    (:func:`_witness`). When there are none (its largest possible value is below ``min_cell``) the
     publication tells that the cell is a small count, even if no single relation does: it covers a
     recoverable cell (:func:`recoverable`), hidden parts of a shown total whose sum is small, and a
     small sum given by the difference of two totals (a + b + c + d and c + d both shown).
@@ -321,7 +337,7 @@ def exposed_small_cells(
     counts = np.asarray(values, float)
     out = np.asarray(mask, bool) & (counts > 0) & (counts < min_cell)
     for cell in np.flatnonzero(out):
-        out[cell] = _upper_bound(values, equations, mask, int(cell)) < min_cell
+        out[cell] = _witness(values, equations, mask, int(cell), min_cell) is None
     return out
 
 
@@ -333,34 +349,69 @@ def _consistent(values: np.ndarray, equations: np.ndarray) -> np.ndarray:
     return equations
 
 
-def _upper_bound(values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int) -> float:
-    """Largest value suppressed ``cell`` can take given the shown cells (:func:`_largest`)."""
+def _witness(
+    values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int, min_cell: int
+) -> np.ndarray | None:
+    """Counts an intruder cannot rule out in which suppressed ``cell`` holds ``min_cell`` or more.
+
+    Non-negative integers for every cell that agree with the shown cells and satisfy the relations,
+    with ``cell`` at least ``min_cell``, found by an integer programme (:func:`scipy.optimize.milp`)
+    that changes the true counts as little as possible (least total absolute change), so that the
+    witness still holds when other cells are shown (:func:`_witness_holds`). Only the hidden cells
+    linked to ``cell`` (:func:`_linked`) are free: the others share no relation with them.
+
+    Returns
+    -------
+    ndarray or None
+        The witness (all cells, missing ones as zero); None when none exists: the shown cells bound
+        ``cell`` below ``min_cell`` and it is exposed.
+    """
     hidden = np.asarray(mask, bool)
-    linked = _linked(equations, hidden, cell)  # the other hidden cells share no relation with these
+    truth = np.nan_to_num(np.asarray(values, float))
+    linked = _linked(equations, hidden, cell)
     involved = (np.abs(equations[:, linked]) > 0).any(axis=1)
-    known = np.nan_to_num(np.asarray(values, float))[~hidden]
-    sub, rhs = equations[involved][:, linked], -(equations[involved][:, ~hidden] @ known)
-    return _largest(sub, rhs, int(np.count_nonzero(linked[:cell])))
-
-
-def _largest(sub: np.ndarray, rhs: np.ndarray, index: int) -> float:
-    """Largest value of hidden cell ``index`` over non-negative integers with ``sub @ x = rhs``."""
-    objective = np.zeros(sub.shape[1])
-    objective[index] = -1.0
-    if not sub.shape[0] or not sub[:, index].any():
-        return np.inf
+    sub, rhs = equations[involved][:, linked], -(equations[involved][:, ~hidden] @ truth[~hidden])
+    index, n = int(np.count_nonzero(linked[:cell])), int(linked.sum())
+    witness = truth.copy()
+    if not sub.shape[0] or not sub[:, index].any():  # in no relation: any value is possible
+        witness[cell] = max(truth[cell], min_cell)
+        return witness
+    # x (integer counts), then p and q (the change x - truth = p - q, both non-negative)
+    rows = np.block([[sub, np.zeros((len(sub), 2 * n))], [np.eye(n), -np.eye(n), np.eye(n)]])
+    target = np.concatenate([rhs, truth[linked]])
+    lower = np.zeros(3 * n)
+    lower[index] = min_cell
     result = milp(
-        objective,
-        constraints=LinearConstraint(sub, rhs, rhs),
-        integrality=np.ones(sub.shape[1]),
-        bounds=Bounds(0, np.inf),
+        np.concatenate([np.zeros(n), np.ones(2 * n)]),
+        constraints=LinearConstraint(rows, target, target),
+        integrality=np.concatenate([np.ones(n), np.zeros(2 * n)]),
+        bounds=Bounds(lower, np.inf),
         options=_MILP_OPTIONS,
     )
-    if result.status == 0:
-        return round(float(-result.fun), 6)
-    if result.status in (3, 4) and "unbounded" in result.message.lower():
-        return np.inf  # the true counts are a solution, so "infeasible or unbounded" is unbounded
+    if result.x is not None:  # optimal, or a feasible point at a node or time limit: still a witness
+        counts = np.round(result.x[:n])
+        exact = np.allclose(sub @ counts, rhs, rtol=0.0, atol=0.5) and (counts >= 0).all()
+        if not exact or counts[index] < min_cell:
+            raise ValueError(f"the disclosure audit found an inexact witness: {result.message}")
+        witness[linked] = counts
+        return witness
+    if result.status == 2:
+        return None
     raise ValueError(f"the disclosure audit could not bound a cell: {result.message}")
+
+
+def _witness_holds(
+    witness: np.ndarray, values: np.ndarray, equations: np.ndarray, mask: np.ndarray, cell: int, min_cell: int
+) -> bool:
+    """Whether ``witness`` (:func:`_witness`) still shows ``cell`` can reach ``min_cell`` under ``mask``."""
+    shown = ~np.asarray(mask, bool)
+    truth = np.nan_to_num(np.asarray(values, float))
+    return bool(
+        witness[cell] >= min_cell
+        and (witness >= 0).all()
+        and np.array_equal(witness[shown], truth[shown])
+        and np.allclose(equations @ witness, 0, rtol=0.0, atol=0.5)
+    )
 
 
 def suppression_mask(

@@ -37,7 +37,7 @@ HIGH = ("ci_high", "ci_upper", "upper", "high")
 class Slot:
     """One figure of the index: stage, accepted metric keys (dotted for nested), format, evidence.
 
-    ``kind`` is a :class:`pact_analysis.report.i18n.Number` kind, ``"eur"`` (whole euros) or ``"pp"``
+    ``kind`` is a :class:`pact_analysis.report.i18n.Number` kind, ``"eur"`` (euros, shown in whole thousands as the spending report says them) or ``"pp"``
     (a difference of probabilities shown in percentage points).
     """
 
@@ -119,9 +119,9 @@ def read_metric(
 
 
 def _shown(value: float, slot: Slot, lang: str) -> str:
-    if slot.kind == "eur":  # the sign before the currency: −€8,776, −8.776 €
-        amount = i18n.t("common.euros", lang, amount=Number(abs(value), "int"))
-        return f"−{amount}" if value < 0 else amount
+    if slot.kind == "eur":  # thousands, as the report says them; the sign first: −€8 thousand
+        amount = i18n.t("common.euros_thousands", lang, amount=Number(abs(value) / 1e3, "num", 0))
+        return f"−{amount}" if round(value / 1e3) < 0 else amount
     return Number(value, slot.kind, slot.decimals).format(lang)
 
 
@@ -136,7 +136,7 @@ def slot_html(paths: Paths, slot: Slot, lang: str) -> str:
         return f'<li class="slot missing">{label}: {missing} {badge}</li>'
     key, estimate, low, high = found
     folder = paths.reports / "tables" / "index"
-    shown = "int:0" if slot.kind == "eur" else f"{slot.kind}:{slot.decimals}"  # as Report.quantity
+    shown = "keur:0" if slot.kind == "eur" else f"{slot.kind}:{slot.decimals}"  # as Report.quantity
     quantities.record(folder, lang, f"{slot.stage}.{key}", estimate, where="index", shown=shown)
     text = _shown(estimate, slot, lang)
     if low is not None and high is not None:

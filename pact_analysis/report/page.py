@@ -314,7 +314,7 @@ class Report:
         pvalues: list[str] | None = None,
         quantity_cells: dict[str, tuple[Any, str]] | None = None,
         **values: Any,
-    ) -> None:
+    ) -> bool:
         """Publish a numbered, captioned table (small counts suppressed); its CSV is the published copy.
 
         Parameters
@@ -358,6 +358,12 @@ class Report:
             too, recorded with their suppression decision (see :meth:`quantity`).
         **values
             Placeholder values of the caption.
+
+        Returns
+        -------
+        bool
+            False when the table is withheld (most of its rows would hide a count) and a sentence
+            says why instead: the page must then publish none of its figures elsewhere either.
         """
         from pact_analysis import disclosure
 
@@ -385,7 +391,7 @@ class Report:
         caption = self.t(f"{key}.caption", **values)
         if _mostly_suppressed(published, count_columns):
             self._withhold(published, stem, caption, quantity_cells or {})
-            return
+            return False
         with atomic_file(self.csv_dir / f"{stem}.csv") as fh:
             without_float_noise(self._words_as_shown(published, set(verbatim or []))).to_csv(fh, index=True)
         write_json(
@@ -426,6 +432,7 @@ class Report:
             f'<div class="table-wrap{wide}"><table id="table-{self.tables}"><caption><b>{html.escape(label)}.</b> '
             f"{markdown_inline(caption)}</caption>{body}</table>{note}{csv}</div>"
         )
+        return True
 
     def _words_as_shown(self, table: pd.DataFrame, verbatim: set[str]) -> pd.DataFrame:
         """The table with its row labels and text cells as the page shows them (:meth:`value`).

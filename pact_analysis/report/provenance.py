@@ -20,7 +20,7 @@ from pact_analysis.report.shell import markdown_html
 
 #: Packages whose versions are stated in the provenance.
 KEY_PACKAGES = [
-    "pandas", "numpy", "duckdb", "splink", "lifelines", "statsmodels", "scikit-learn", "pandera",
+    "pandas", "numpy", "scipy", "duckdb", "splink", "lifelines", "statsmodels", "scikit-learn", "pandera",
     "papermill", "nbconvert", "dvc", "babel",
 ]  # fmt: skip
 
@@ -103,7 +103,7 @@ def code_fingerprint(root: Path) -> str:
 
 def blas_kernels() -> str:
     """The OpenBLAS builds this process computes with, each named by the package that ships it, with
-    its version, kernels and threads (``numpy 0.3.31 Haswell (2 threads), ...``): both round
+    its version, kernels and threads (``0.3.31 (in numpy, Haswell, 2 threads), ...``): both round
     differently, so they belong to what a re-run must match (see
     :func:`pact_analysis.blas.pin_blas`)."""
     import numpy  # noqa: F401  (loads OpenBLAS)
@@ -111,8 +111,8 @@ def blas_kernels() -> str:
     from threadpoolctl import threadpool_info
 
     found = {
-        f"{Path(i['filepath']).parent.name.removesuffix('.libs')} {i.get('version')} {i.get('architecture')}"
-        f" ({i.get('num_threads')} threads)"
+        f"{i.get('version')} (in {Path(i['filepath']).parent.name.removesuffix('.libs')},"
+        f" {i.get('architecture')}, {i.get('num_threads')} threads)"
         for i in threadpool_info()
         if i["internal_api"] == "openblas"
     }

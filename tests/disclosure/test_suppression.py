@@ -252,3 +252,43 @@ def test_check_min_cell_on_a_crosstab_ignores_non_count_columns():
     table = pd.DataFrame({"province": ["León", "Soria"], "H": [12, 4], "M": [30, C], "share": [0.5, 0.25]})
     assert disclosure.count_columns(table) == ["H", "M"]
     assert disclosure.check_min_cell(table, 10) == ["row 1, column H: count 4 below the minimum cell size 10"]
+
+
+def _largest_by_enumeration(values, equations, mask, cell):
+    """The largest value a hidden cell can take, over every table of hidden counts 0..the total."""
+    hidden = np.flatnonzero(mask)
+    top = int(np.nansum(values))
+    trials = np.tile(np.nan_to_num(values), ((top + 1) ** len(hidden), 1))
+    trials[:, hidden] = np.array(list(itertools.product(range(top + 1), repeat=len(hidden))))
+    consistent = np.isclose(trials @ equations.T, 0).all(axis=1)
+    return trials[consistent, cell].max()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exposure_matches_enumeration_of_every_consistent_table(seed):
+    """A small hidden count is exposed exactly when no consistent table lets it reach min_cell."""
+    rng = np.random.default_rng(seed)
+    table = rng.choice([0, 1, 2, 3, 6, 9], size=(2, 3)).astype(float)
+    values, equations = disclosure.crosstab_relations(table)
+    mask = np.zeros(len(values), bool)
+    mask[rng.choice(table.size, size=rng.integers(2, 4), replace=False)] = True
+    found = disclosure.exposed_small_cells(values, equations, mask, 5)
+    for cell in np.flatnonzero(mask & (values > 0) & (values < 5)):
+        assert found[cell] == (_largest_by_enumeration(values, equations, mask, cell) < 5), (seed, cell)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reusing_witnesses_changes_no_decision(seed, monkeypatch):
+    """The release of added cells decides the same with every witness recomputed from scratch."""
+    import pact_analysis.disclosure.suppression as suppression
+
+    rng = np.random.default_rng(seed)
+    table = rng.choice([0, 1, 2, 3, 8, 20, 40], size=(5, 6)).astype(float)
+    values, equations = disclosure.crosstab_relations(table)
+    primary = (values > 0) & (values < 5)
+    reused = disclosure.protect_relations(values, equations, primary, 5)
+    with monkeypatch.context() as fresh:
+        fresh.setattr(suppression, "_witness_holds", lambda *args: False)
+        recomputed = disclosure.protect_relations(values, equations, primary, 5)
+    assert reused.tolist() == recomputed.tolist()
+    assert not disclosure.exposed_small_cells(values, equations, reused, 5).any()

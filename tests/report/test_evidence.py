@@ -54,9 +54,11 @@ def test_slots_show_interval_and_strength_and_say_when_a_figure_is_missing(tmp_p
     items = soup.select("li")
     shown = items[0].get_text().replace("\u00a0", " ")
     # a scenario's interval is a simulation interval; the minus sign comes before the amount
-    assert "−108.057 € (intervalo de simulación del 95 %: −235.184 € a −35.280 €)" in shown
+    assert "−108 mil € (intervalo de simulación del 95 %: −235 mil € a −35 mil €)" in shown  # as 06 says them
     english = BeautifulSoup(evidence.slots_html(paths, "06_spending", "en"), "html.parser").li.get_text()
-    assert "−€108,057 (95% simulation interval −€235,184 to −€35,280)" in english.replace("\u00a0", " ")
+    assert "−€108 thousand (95% simulation interval −€235 thousand to −€35 thousand)" in english.replace(
+        "\u00a0", " "
+    )
     assert items[0].select_one(".evidence-scenario").get_text() == "escenario"
     assert "no disponible en esta ejecución" in items[1].get_text() and "missing" in items[1]["class"]
     found = quantities.collect(paths.reports)
