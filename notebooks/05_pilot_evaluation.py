@@ -237,7 +237,7 @@ def employment_verdict():
     """The verdict on the claim of better pathways out of the minimum income, for the summary."""
     row = res["verdicts"].loc["employment"]
     term = dim_names.get(row["term"], r.t(f"value.{row['term']}"))
-    if row["verdict"] == "contradicted":
+    if row["verdict"] in ("contradicted", "threshold_ruled_out"):
         return r.t(
             "findings.employment.contradicted",
             term=term,
@@ -667,27 +667,11 @@ verdicts["term"] = [
 verdicts["risk_of_bias"] = [
     ", ".join(r.value(x) for x in v.split(", ") if x) for v in verdicts["risk_of_bias"]
 ]
-# an effect's verdict in words that say what its interval shows: supported with the lower limit
-# below the threshold is an effect shown, not its size; contradicted with an interval that includes
-# 0 rules out the threshold, not an effect
+# each verdict in the words of the rule (pilot.claims.effect_reading: an effect shown, not its
+# size; a threshold ruled out, not an effect)
 stored = res["verdicts"]
-effects = ~stored.index.isin(list(pilot.claims.SHARE_TERMS))
-size_not_shown = effects & (stored["ci_low"] < stored["target"])
-zero_inside = effects & (stored["ci_low"] <= 0) & (stored["ci_high"] >= 0)
-
-
-def verdict_words(verdict, below, zero):
-    """The display of a verdict (see the comment above)."""
-    if below and verdict.startswith("supported"):
-        return r.value(verdict.replace("supported", "effect_shown"))
-    return r.value("threshold_ruled_out" if zero and verdict == "contradicted" else verdict)
-
-
 for column in ("verdict", "verdict_strict"):
-    verdicts[column] = [
-        verdict_words(v, below, zero)
-        for v, below, zero in zip(stored[column], size_not_shown, zero_inside, strict=True)
-    ]
+    verdicts[column] = stored[column].map(r.value)
 # each row's numbers in its own unit (named in a column), as the sentences print them
 verdicts.insert(1, "unit", [r.t(f"unit.{verdict_unit(c, t)}") for c, t in res["verdicts"]["term"].items()])
 for column in ("estimate", "ci_low", "ci_high", "target"):
@@ -724,7 +708,7 @@ below = [
         target=target_text(c, row),
     )
     for c, row in stored.iterrows()
-    if row["verdict"] in ("supported", "supported_with_reservations") and row["ci_low"] < row["target"]
+    if row["verdict"].startswith("effect_shown")
 ]
 if below:
     r.say("verdict.below_size", claims="; ".join(below))
@@ -737,7 +721,7 @@ zero = [
         target=target_text(c, row),
     )
     for c, row in stored.iterrows()
-    if row["verdict"] == "contradicted" and row["ci_low"] <= 0 <= row["ci_high"]
+    if row["verdict"] == "threshold_ruled_out"
 ]
 if zero:
     r.say("verdict.contradicted_zero", claims="; ".join(zero))

@@ -545,3 +545,20 @@ def test_a_report_without_its_extracts_leaves_no_table_of_an_earlier_run_in_any_
     left = sorted(p.name for p in paths.tables("05_pilot_evaluation").rglob("*"))
     assert left == [f"summary.{lang}.json" for lang in sorted(i18n.LANGUAGES)]
     assert all("pilot_assignment.csv" in p.read_text(encoding="utf-8") for p in written)
+
+
+def test_a_cells_last_value_and_stderr_are_not_published():
+    """Only what the report displays reaches the page: not the ``True`` a call returns, not warnings."""
+    import nbformat
+
+    from pact_analysis.report.render import report_cells
+
+    shown = nbformat.v4.new_output("display_data", data={"text/html": "<p>shown</p>"})
+    stray = nbformat.v4.new_output("execute_result", data={"text/plain": "True"}, execution_count=1)
+    warning = nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noise")
+    cells = [nbformat.v4.new_code_cell("r.table(t)", outputs=[shown, stray]),
+             nbformat.v4.new_code_cell("x", outputs=[stray, warning]),
+             nbformat.v4.new_markdown_cell("developer note")]  # fmt: skip
+    kept = report_cells(nbformat.v4.new_notebook(cells=cells)).cells
+    assert [c.id for c in kept] == ["cell-0"]
+    assert [o["output_type"] for o in kept[0].outputs] == ["display_data"]

@@ -22,6 +22,12 @@ here (``pact_analysis.disclosure.protect``).
 
 from __future__ import annotations
 
+from pact_analysis.disclosure.bounds import (
+    crosstab_relations,
+    exposed_small_cells,
+    protect_relations,
+    recoverable,
+)
 from pact_analysis.disclosure.identity import (
     DB_SUFFIXES,
     IDENTIFIER_SYNONYMS,
@@ -52,13 +58,9 @@ from pact_analysis.disclosure.suppression import (
     SUPPRESSED,
     Protected,
     back_solvable,
-    crosstab_relations,
-    exposed_small_cells,
     marker,
     protect,
     protect_by,
-    protect_relations,
-    recoverable,
     rows_without_small_counts,
     suppress_small_cells,
     suppression_mask,

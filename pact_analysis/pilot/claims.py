@@ -214,8 +214,25 @@ def combined_verdict(parts: list[str]) -> str:
 
 
 def with_reservations(verdict: str, risks: list[str]) -> str:
-    """``"supported_with_reservations"`` for a supported claim that carries a risk of bias."""
-    return "supported_with_reservations" if verdict == "supported" and risks else verdict
+    """``"<verdict>_with_reservations"`` for a supported claim (or an effect shown) that carries a
+    risk of bias."""
+    shown = ("supported", "effect_shown", "within_tolerance")
+    return f"{verdict}_with_reservations" if verdict in shown and risks else verdict
+
+
+def effect_reading(verdict: str, ci_low: float, ci_high: float, target: float) -> str:
+    """What an effect's verdict says its interval shows, in the verdict's own words.
+
+    ``"effect_shown"`` for a supported effect whose lower limit is below ``target`` (an effect above
+    0 is shown, one as large as the threshold is not); ``"threshold_ruled_out"`` for a contradicted
+    effect whose interval includes 0 (the threshold is ruled out, not an effect); otherwise
+    ``verdict`` unchanged.
+    """
+    if verdict == "supported" and ci_low < target:
+        return "effect_shown"
+    if verdict == "contradicted" and ci_low <= 0 <= ci_high:
+        return "threshold_ruled_out"
+    return verdict
 
 
 def rule_text(rule: dict[str, Any], target: float) -> str:
@@ -293,14 +310,15 @@ def effect_claim(result: dict[str, Any], claim: str, rule: dict[str, Any]) -> di
     order = {"contradicted": 0, "inconclusive": 1, "supported": 2}
     # the deciding quantity: a contradicted one, else an inconclusive one, else the weakest support
     term, effect, target, _ = min(rows, key=lambda r: (order[r[3]], r[1]["ci_low"] - r[2]))
+    low, high = effect["ci_low"], effect["ci_high"]
     return {
         "term": term,
         "estimate": effect["estimate"],
-        "ci_low": effect["ci_low"],
-        "ci_high": effect["ci_high"],
+        "ci_low": low,
+        "ci_high": high,
         "target": target,
-        "verdict": verdict,
-        "verdict_strict": at_size,
+        "verdict": effect_reading(verdict, low, high, target),
+        "verdict_strict": effect_reading(at_size, low, high, target),
     }
 
 
@@ -319,6 +337,8 @@ def share_claim(
         return out | hidden | {"verdict": "suppressed", "verdict_strict": "suppressed"}
     share = result[key].loc[row]
     verdict = share_verdict(share["ci_low"], share["ci_high"], cfg[param], rule["tolerance"])
+    if verdict == "supported" and share["ci_low"] < cfg[param]:
+        verdict = "within_tolerance"  # supported only by the tolerance written after looking
     return out | {
         "estimate": share["share"],
         "ci_low": share["ci_low"],
@@ -350,7 +370,11 @@ def verdicts(result: dict[str, Any], cfg: dict[str, Any], min_cell: int) -> pd.D
     DataFrame
         Per claim: ``term`` (the quantity that decides), ``estimate``, ``ci_low``, ``ci_high``,
         ``target``, ``rule`` (sentence), ``risk_of_bias`` (comma-separated), ``verdict`` (supported,
-        supported_with_reservations, inconclusive, contradicted or suppressed),
+        supported_with_reservations, for an effect shown below its threshold effect_shown or
+        effect_shown_with_reservations (:func:`effect_reading`), inconclusive, contradicted, for a
+        threshold ruled out by an interval that includes 0 threshold_ruled_out, for a share
+        supported only by the tolerance (its lower limit below the claimed share) within_tolerance
+        or within_tolerance_with_reservations, or suppressed),
         ``verdict_strict`` (:func:`size_verdict`: the whole interval at or above the claimed share
         itself, without the tolerance written after the estimates were seen, or, for an effect, at
         or above its threshold, this study's post-hoc threshold of importance rather than a size the

@@ -103,20 +103,21 @@ def code_fingerprint(root: Path) -> str:
 
 def blas_kernels() -> str:
     """The OpenBLAS builds this process computes with, each named by the package that ships it, with
-    its version, kernels and threads (``0.3.31 (in numpy, Haswell, 2 threads), ...``): both round
+    its version and kernels, then the threads (``numpy: 0.3.31 Haswell; ...; OPENBLAS_NUM_THREADS=2``): both round
     differently, so they belong to what a re-run must match (see
     :func:`pact_analysis.blas.pin_blas`)."""
     import numpy  # noqa: F401  (loads OpenBLAS)
     import scipy.linalg  # noqa: F401  (loads its own OpenBLAS)
     from threadpoolctl import threadpool_info
 
+    blas = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
     found = {
-        f"{i.get('version')} (in {Path(i['filepath']).parent.name.removesuffix('.libs')},"
-        f" {i.get('architecture')}, {i.get('num_threads')} threads)"
-        for i in threadpool_info()
-        if i["internal_api"] == "openblas"
+        f"{Path(i['filepath']).parent.name.removesuffix('.libs')}: {i.get('version')} {i.get('architecture')}"
+        for i in blas
     }
-    return ", ".join(sorted(found)) or "–"
+    threads = sorted({str(i.get("num_threads")) for i in blas})
+    # names and numbers only, the same on a page in any language
+    return "; ".join([*sorted(found), f"OPENBLAS_NUM_THREADS={'/'.join(threads)}"]) if blas else "–"
 
 
 def provenance(paths: Paths, used: dict[str, Any], run: bool = False) -> dict[str, Any]:

@@ -304,24 +304,33 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
 
 
 def report_cells(nb: Any) -> Any:
-    """Keep what a reader should see: code-cell outputs, without warnings or other stderr streams.
+    """Keep what a reader should see: what the report displays, without warnings or stray values.
 
     Markdown cells are developer notes (the report's words come from the catalogues), so they are
-    dropped; stderr is logged, not published. Cells are numbered in order so the HTML is the same
-    bytes on every run.
+    dropped; stderr is logged, not published; so is the value of a cell's last expression (an
+    ``execute_result``, such as the ``True`` a call returns): a page shows only what the report
+    displays (:class:`~pact_analysis.report.page.Report`). Cells are numbered in order so the HTML is
+    the same bytes on every run.
     """
-    nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell.get("outputs")]
-    for number, cell in enumerate(nb.cells):
-        cell.id = f"cell-{number}"  # nbformat draws random ids: same run, same bytes
+    for cell in nb.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 log.warning("notebook stderr: %s", output.get("text", "")[:500])
-        cell.outputs = [
-            o
-            for o in cell.get("outputs", [])
-            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-        ]
+            elif output.get("output_type") == "execute_result":
+                shown = output.get("data", {}).get("text/plain", "")
+                log.warning("a cell's last value was not published: %s", str(shown)[:200])
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if _displayed(o)]
+    nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell.get("outputs")]
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number}"  # nbformat draws random ids: same run, same bytes
     return nb
+
+
+def _displayed(output: Any) -> bool:
+    """Whether a cell output is something the report displayed (not stderr, not a stray value)."""
+    kind = output.get("output_type")
+    return kind != "execute_result" and not (kind == "stream" and output.get("name") == "stderr")
 
 
 def notebook_html(executed: Path, name: str, lang: str) -> str:

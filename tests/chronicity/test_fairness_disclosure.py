@@ -285,7 +285,7 @@ def recoverable_witness(values, equations, mask, cell, min_cell):
 @pytest.mark.parametrize("seed", [28, 35, 38])
 def test_random_audits_leave_no_small_union_recoverable(seed, monkeypatch):
     """Audits where the protection without the rule on hidden sums leaves a small union exposed."""
-    import pact_analysis.disclosure.suppression as suppression
+    from pact_analysis.disclosure import bounds
 
     rng = np.random.default_rng(seed)
     cells = {(s, n): tuple(rng.integers(0, 12, 4)) for s in ("H", "M") for n in ("ES", "EU", "LATAM")}
@@ -293,7 +293,7 @@ def test_random_audits_leave_no_small_union_recoverable(seed, monkeypatch):
     after = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
     assert exposed_unions(data, after, min_cell) == [] and exposed(data, after, min_cell) == []
     with monkeypatch.context() as undone:  # the data set is at risk: without the rule, a union leaks
-        undone.setattr(suppression, "_witness", recoverable_witness)
+        undone.setattr(bounds, "_witness", recoverable_witness)
         before = {name: p.table for name, p in protect_audits(audits_of(data), min_cell).items()}
     assert exposed_unions(data, before, min_cell)
 

@@ -280,7 +280,7 @@ def test_exposure_matches_enumeration_of_every_consistent_table(seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_reusing_witnesses_changes_no_decision(seed, monkeypatch):
     """The release of added cells decides the same with every witness recomputed from scratch."""
-    import pact_analysis.disclosure.suppression as suppression
+    from pact_analysis.disclosure import bounds
 
     rng = np.random.default_rng(seed)
     table = rng.choice([0, 1, 2, 3, 8, 20, 40], size=(5, 6)).astype(float)
@@ -288,7 +288,7 @@ def test_reusing_witnesses_changes_no_decision(seed, monkeypatch):
     primary = (values > 0) & (values < 5)
     reused = disclosure.protect_relations(values, equations, primary, 5)
     with monkeypatch.context() as fresh:
-        fresh.setattr(suppression, "_witness_holds", lambda *args: False)
+        fresh.setattr(bounds, "_witness_holds", lambda *args: False)
         recomputed = disclosure.protect_relations(values, equations, primary, 5)
     assert reused.tolist() == recomputed.tolist()
     assert not disclosure.exposed_small_cells(values, equations, reused, 5).any()

@@ -71,8 +71,8 @@ def test_verdicts_follow_the_written_rules():
     assert table.loc["employment", "verdict"] == "contradicted"
     assert table.loc["employment", "term"] == "days_employed"
     assert table.loc["improved", "estimate"] == pytest.approx(120 / 164)
-    assert table.loc["improved", "verdict"] == "supported_with_reservations"  # 73%: interval above 60%
-    assert table.loc["users", "verdict"] == "supported_with_reservations"  # respondents only
+    assert table.loc["improved", "verdict"] == "supported_with_reservations"  # 73%: interval above 65%
+    assert table.loc["users", "verdict"] == "within_tolerance_with_reservations"  # below 89%, above 84%
     assert table.loc["professionals", "verdict"] == "inconclusive"  # 50 of 60: 72%-91%
     assert table["rule"].str.contains("supported if").all()
 
@@ -187,11 +187,11 @@ def test_every_verdict_is_also_given_by_the_stricter_rule():
     assert 0.60 <= low < 0.65
     table = pilot.verdicts(result, cfg, min_cell=10)
     # 112 of 164 improved: at or above 60% with the tolerance, not above the claimed 65%
-    assert table.loc["improved", "verdict"] == "supported_with_reservations"
+    assert table.loc["improved", "verdict"] == "within_tolerance_with_reservations"
     assert table.loc["improved", "verdict_strict"] == "inconclusive"
-    # the effects of _result: 0.7 (0.1 to 1.3) reaches the claimed 0.5 but is not shown that large;
-    # 0.5 (0.3 to 0.7) is shown to reach the claimed 0.25
-    assert table.loc["chronic", "verdict"] == "supported_with_reservations"
+    # the effects of _result: 0.7 (0.1 to 1.3) reaches the claimed 0.5 but is not shown that large
+    # (an effect shown, not its size); 0.5 (0.3 to 0.7) is shown to reach the claimed 0.25
+    assert table.loc["chronic", "verdict"] == "effect_shown_with_reservations"
     assert table.loc["chronic", "verdict_strict"] == "inconclusive"
     assert table.loc["empowerment", "verdict_strict"] == "supported_with_reservations"
 
@@ -216,4 +216,20 @@ def test_by_the_stricter_rule_an_effect_is_supported_only_when_its_whole_interva
     assert judged["verdict"] == judged["verdict_strict"] == "contradicted"
     result["admin"].loc["days_employed", ["ci_low", "ci_high"]] = [2.0, 30.0]  # days: only included
     judged = claims.effect_claim(result, "employment", rule)
-    assert (judged["verdict"], judged["verdict_strict"]) == ("supported", "inconclusive")
+    assert (judged["verdict"], judged["verdict_strict"]) == ("effect_shown", "inconclusive")
+    result["admin"].loc["days_employed", ["ci_low", "ci_high"]] = [-20.0, 11.0]  # below 15, 0 inside
+    judged = claims.effect_claim(result, "employment", rule)
+    assert judged["verdict"] == judged["verdict_strict"] == "threshold_ruled_out"
+
+
+def test_an_effects_verdict_says_what_its_interval_shows():
+    """Supported below the threshold is an effect shown; contradicted around 0 rules out the threshold only."""
+    assert claims.effect_reading("supported", 0.02, 0.96, 0.5) == "effect_shown"
+    assert claims.effect_reading("supported", 0.5, 0.96, 0.5) == "supported"
+    assert claims.effect_reading("contradicted", -23.6, 11.5, 15.0) == "threshold_ruled_out"
+    assert claims.effect_reading("contradicted", 2.0, 14.0, 15.0) == "contradicted"
+    assert claims.effect_reading("inconclusive", -0.1, 0.9, 0.5) == "inconclusive"
+    assert (
+        claims.with_reservations("effect_shown", ["unblinded_assessors"]) == "effect_shown_with_reservations"
+    )
+    assert claims.with_reservations("inconclusive", ["unblinded_assessors"]) == "inconclusive"

@@ -28,7 +28,9 @@ def test_pilot_evaluation_on_the_tiny_region(tiny_result):
     flow = tiny_result["flow"]
     assert (flow["enrolled"] == flow["followed_up"] + flow["lost"]).all()
     verdicts = tiny_result["verdicts"]
-    outcomes = {"supported", "supported_with_reservations", "inconclusive", "contradicted", "suppressed"}
+    outcomes = {"supported", "supported_with_reservations", "effect_shown", "effect_shown_with_reservations",
+                "within_tolerance", "within_tolerance_with_reservations",
+                "inconclusive", "contradicted", "threshold_ruled_out", "suppressed"}  # fmt: skip
     assert set(verdicts["verdict"]) <= outcomes
     assert len(verdicts) == 7
     assert {"estimate", "ci_low", "ci_high", "rule", "risk_of_bias"} <= set(verdicts.columns)
