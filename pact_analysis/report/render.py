@@ -318,7 +318,7 @@ def report_cells(nb: Any) -> Any:
                 log.warning("notebook stderr: %s", output.get("text", "")[:500])
             elif output.get("output_type") == "execute_result":
                 shown = output.get("data", {}).get("text/plain", "")
-                log.warning("a cell's last value was not published: %s", str(shown)[:200])
+                log.debug("a cell's last value was not published: %s", str(shown)[:200])
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if _displayed(o)]
     nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell.get("outputs")]
