@@ -194,7 +194,7 @@ if calibration_table is not None:
     # each row at its own precision: a share in % at one decimal, euros whole, a ratio (0.54) at two
     places = [1 if str(unit).startswith("%") else 0 if unit == "EUR" else 2 for unit in shown["unit"]]
     for column in ("target", "measured", "tolerance"):
-        shown[column] = [r.num(x, d).format(r.lang) for x, d in zip(shown[column], places, strict=True)]
+        shown[column] = r.nums_as_shown(shown[column], places)
     r.table(shown, "calibration.table", verbatim=["target", "measured", "tolerance"])
 else:
     r.say("calibration.no_truth")

@@ -202,7 +202,7 @@ if truth is not None:
     # each threshold as the text gives it (0.50, 0.999: two places or its own), accuracies at four
     places = [max(2, len(f"{x:.4g}".partition(".")[2])) for x in curve["threshold"]]
     thresholds = pd.Index(
-        [r.num(x, d).format(r.lang) for x, d in zip(curve["threshold"], places, strict=True)],
+        r.nums_as_shown(curve["threshold"], places),
         name="threshold",
     )
     accuracy = curve[["precision", "recall", "f1"]].set_axis(thresholds)

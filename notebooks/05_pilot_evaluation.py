@@ -698,7 +698,6 @@ r.say(
 )
 # what each verdict does not say, from the same table: supported below the claimed size, and
 # contradicted with an interval that includes no effect
-stored = res["verdicts"]
 below = [
     r.t(
         "verdict.claim_below",

@@ -541,9 +541,7 @@ inputs = res["inputs"]
 values = ["default", "low", "high"]
 whole = inputs[values].apply(lambda row: bool(np.allclose(row, np.round(row))), axis=1)
 places = [0 if w or str(u).startswith("unit_eur") else 1 for w, u in zip(whole, inputs["unit"], strict=True)]
-shown_inputs = inputs.assign(
-    **{c: [r.num(x, d).format(r.lang) for x, d in zip(inputs[c], places, strict=True)] for c in values}
-)
+shown_inputs = inputs.assign(**{c: r.nums_as_shown(inputs[c], places) for c in values})
 r.table(
     shown_inputs.rename(index=lambda i: r.t(f"input.{i}")).assign(  # labels, not codes, in the CSV too
         unit=inputs["unit"].map(r.value).to_numpy(), source=inputs["source"].map(r.value).to_numpy()

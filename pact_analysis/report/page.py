@@ -143,6 +143,11 @@ class Report:
         """A decimal number."""
         return Number(value, "num", decimals)
 
+    def nums_as_shown(self, values: Any, places: Any) -> list[str]:
+        """Numbers as the page prints them, each at its own decimals (a table column whose rows have
+        different units), for a column published with ``verbatim``."""
+        return [self.num(x, d).format(self.lang) for x, d in zip(values, places, strict=True)]
+
     def p(self, value: float) -> Number:
         """A p-value for a sentence (``< 0,001`` rather than ``0,0000``)."""
         return Number(value, "p")
