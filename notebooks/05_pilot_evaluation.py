@@ -237,7 +237,7 @@ def employment_verdict():
     """The verdict on the claim of better pathways out of the minimum income, for the summary."""
     row = res["verdicts"].loc["employment"]
     term = dim_names.get(row["term"], r.t(f"value.{row['term']}"))
-    if row["verdict"] in ("contradicted", "threshold_ruled_out"):
+    if row["verdict"] == "threshold_ruled_out":  # a plain "contradicted" takes the general sentence
         return r.t(
             "findings.employment.contradicted",
             term=term,

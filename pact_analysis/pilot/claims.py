@@ -311,14 +311,19 @@ def effect_claim(result: dict[str, Any], claim: str, rule: dict[str, Any]) -> di
     # the deciding quantity: a contradicted one, else an inconclusive one, else the weakest support
     term, effect, target, _ = min(rows, key=lambda r: (order[r[3]], r[1]["ci_low"] - r[2]))
     low, high = effect["ci_low"], effect["ci_high"]
+    # "threshold ruled out, effect not" only when no contradicted quantity rules an effect out (an
+    # interval below the threshold that excludes 0 shows the effect is not there, or is a harm)
+    zero_kept = all(e["ci_low"] <= 0 <= e["ci_high"] for _, e, t, _ in rows if e["ci_high"] < t)
+    readings = [effect_reading(v, low, high, target) for v in (verdict, at_size)]
+    readings = [r if r != "threshold_ruled_out" or zero_kept else "contradicted" for r in readings]
     return {
         "term": term,
         "estimate": effect["estimate"],
         "ci_low": low,
         "ci_high": high,
         "target": target,
-        "verdict": effect_reading(verdict, low, high, target),
-        "verdict_strict": effect_reading(at_size, low, high, target),
+        "verdict": readings[0],
+        "verdict_strict": readings[1],
     }
 
 

@@ -220,6 +220,9 @@ def test_by_the_stricter_rule_an_effect_is_supported_only_when_its_whole_interva
     result["admin"].loc["days_employed", ["ci_low", "ci_high"]] = [-20.0, 11.0]  # below 15, 0 inside
     judged = claims.effect_claim(result, "employment", rule)
     assert judged["verdict"] == judged["verdict_strict"] == "threshold_ruled_out"
+    result["admin"].loc["exit_12m", ["ci_low", "ci_high"]] = [-0.10, -0.02]  # exit: a harm shown
+    judged = claims.effect_claim(result, "employment", rule)
+    assert judged["verdict"] == judged["verdict_strict"] == "contradicted"  # an effect is ruled out
 
 
 def test_an_effects_verdict_says_what_its_interval_shows():
