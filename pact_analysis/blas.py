@@ -4,8 +4,8 @@ same bytes on another machine.
 OpenBLAS picks its kernels by the processor and splits a product between its threads, and both
 change the last bits of a result: before the pin, an AVX-512 machine (SkylakeX kernels) and an AVX2
 one wrote different ``data/truth`` bytes and model fits from the same seed, and one and two threads
-give different fits too. Importing :mod:`pact_analysis` asks for :data:`BLAS_KERNELS` and
-:data:`BLAS_THREADS` (:func:`pin_blas`) unless the caller chose (``OPENBLAS_CORETYPE``,
+give different fits too: the study computes with one thread (:data:`BLAS_THREADS`). Importing
+:mod:`pact_analysis` asks for :data:`BLAS_KERNELS` and :data:`BLAS_THREADS` (:func:`pin_blas`) unless the caller chose (``OPENBLAS_CORETYPE``,
 ``OPENBLAS_NUM_THREADS``). OpenBLAS reads both when NumPy first loads it: a process that imported
 NumPy before :mod:`pact_analysis` is warned that its results may differ in the last digits.
 """
@@ -20,9 +20,11 @@ from pathlib import Path
 
 #: Haswell's kernels need AVX2 and FMA (every x86-64 processor since 2013).
 BLAS_KERNELS = "Haswell"
-#: The reference run's threads: the 2 cores of the machines it runs on (a one-core machine computes
-#: with one thread and may differ in the last digits).
-BLAS_THREADS = "2"
+#: One thread: the same bytes on a machine of any number of cores, and no BLAS thread spinning for a
+#: core another process holds. The study's products are small (a few hundred columns at most) and
+#: its parallel work runs in processes (joblib) and in DuckDB; beside one other busy process, the
+#: pilot stage took 61 s with two threads and 29 s with one (its imputer's SVDs wait for the core).
+BLAS_THREADS = "1"
 
 
 def avx2(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:

@@ -53,7 +53,10 @@ def test_the_pin_needs_avx2_and_fma_and_yields_to_the_caller(monkeypatch, tmp_pa
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
     cpuinfo.write_text(AVX2.replace(" avx2", ""))
-    assert blas.pin_blas(cpuinfo) == {"OPENBLAS_NUM_THREADS": "2"} and "OPENBLAS_CORETYPE" not in os.environ
+    assert (
+        blas.pin_blas(cpuinfo) == {"OPENBLAS_NUM_THREADS": blas.BLAS_THREADS}
+        and "OPENBLAS_CORETYPE" not in os.environ
+    )
     cpuinfo.write_text(AVX2)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
     assert blas.pin_blas(cpuinfo) == {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "8"}

@@ -419,10 +419,23 @@ class _BoostingPredictor:
             early_stopping=False,
             random_state=seed,
         )
-        self.model.fit(develop[features].to_numpy(float), develop["still"].to_numpy(int))
+        with _one_openmp_thread():
+            self.model.fit(develop[features].to_numpy(float), develop["still"].to_numpy(int))
 
     def predict_still(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(frame[self.features].to_numpy(float))[:, 1]
+        with _one_openmp_thread():
+            return self.model.predict_proba(frame[self.features].to_numpy(float))[:, 1]
+
+
+def _one_openmp_thread() -> Any:
+    """One OpenMP thread for the boosting model: the same predictions, and no spinning thread.
+
+    On a small development cohort a second OpenMP thread gains nothing, and while another process
+    holds a core it waits for it: a 200-tree fit took 35 s instead of 0.14 s beside another job.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="openmp")
 
 
 def logistic_specification(predictor: Any, features: Sequence[str] | None = None) -> pd.DataFrame:

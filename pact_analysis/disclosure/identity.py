@@ -35,6 +35,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -70,8 +71,17 @@ _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 def normalise_text(text: str) -> str:
-    """Upper-case, accents removed, every run of non-alphanumerics collapsed to one space."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
+    """Upper-case, accents removed, every run of non-alphanumerics collapsed to one space.
+
+    A separator outside ASCII (a middle dot, a no-break or ideographic space) separates words too:
+    ``María·José·Martín`` is three words, not one.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    if not decomposed.isascii():
+        decomposed = "".join(
+            ch if ch.isascii() or ch.isalnum() or unicodedata.combining(ch) else " " for ch in decomposed
+        )
+    plain = decomposed.encode("ascii", "ignore").decode().upper()
     return " ".join(re.sub(r"[^A-Z0-9]+", " ", plain).split())
 
 
@@ -185,6 +195,39 @@ def find_in_text(text: str, who: Identities) -> list[str]:
     return kinds
 
 
+def may_hold_identifier(values: pd.Series, who: Identities) -> pd.Series:
+    """Whether each string could hold an identifier: :func:`find_in_text` finds none in the others.
+
+    A document, phone or date needs its pattern to match, and a full name needs two words once
+    normalised (:func:`normalise_text`, the same function), which a string of ASCII letters and
+    digits alone never has.
+    Testing this on a whole column at once leaves :func:`find_in_text` only the strings that may
+    hit: pseudonymous keys, codes and most numbers never reach it.
+
+    Parameters
+    ----------
+    values : Series of str
+        Strings to test.
+    who : Identities
+        The identities looked for (no names: no name test).
+
+    Returns
+    -------
+    Series of bool
+    """
+    upper = values.str.upper()
+    with warnings.catch_warnings():  # the patterns' groups serve find_in_text; a match is all this needs
+        warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression", UserWarning)
+        found = upper.str.contains(_DOC) | upper.str.contains(_PHONE) | values.str.contains(_DATE)
+    maybe = found.astype(bool)
+    if who.names:
+        other = ~maybe & values.str.contains(r"[^A-Za-z0-9]").astype(bool)
+        maybe[other] = (
+            values[other].map(normalise_text).str.contains(" ", regex=False).astype(bool).to_numpy()
+        )
+    return maybe
+
+
 def _doc_hit(match: re.Match, who: Identities) -> bool:
     number, letter = match.group(1), match.group(2) or ""
     return number + letter in who.documents or (not letter and number in who.documents)
@@ -259,8 +302,9 @@ def scan_frame(frame: pd.DataFrame, who: Identities) -> list[tuple[str, str]]:
 
 def _scan_strings(values: pd.Series, column: Any, who: Identities) -> list[tuple[str, str]]:
     text = values.dropna().astype(str)
+    unique = pd.Series(text.unique(), dtype=object)
     kinds: dict[str, Any] = {}
-    for value in text.unique():
+    for value in unique[may_hold_identifier(unique, who)]:
         for kind in find_in_text(value, who):
             kinds.setdefault(kind, value)
     hits = []

@@ -103,7 +103,7 @@ def code_fingerprint(root: Path) -> str:
 
 def blas_kernels() -> str:
     """The OpenBLAS builds this process computes with, each named by the package that ships it, with
-    its version and kernels, then the threads (``numpy: 0.3.31 Haswell; ...; OPENBLAS_NUM_THREADS=2``): both round
+    its version and kernels, then the threads (``numpy: 0.3.31 Haswell; ...; OPENBLAS_NUM_THREADS=1``): both round
     differently, so they belong to what a re-run must match (see
     :func:`pact_analysis.blas.pin_blas`)."""
     import numpy  # noqa: F401  (loads OpenBLAS)

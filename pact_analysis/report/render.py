@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -140,11 +141,12 @@ def notebook_parameters(notebook: Path, params: dict[str, Any], root: Path, lang
 
 @contextmanager
 def report_kernel(root: Path) -> Iterator[Any]:
-    """A kernel of the project's environment, started in ``root``, that renders every language.
+    """A kernel of the project's environment, started in ``root``.
 
-    Starting a kernel and importing the scientific stack takes most of a small report's time; the
-    languages of one report share them. Between two languages the kernel's namespace is emptied and
-    its figures closed (:func:`reset_kernel`), so each language runs the notebook from a clean slate.
+    With one core the languages of a report run one after the other in one such kernel, sharing its
+    start and imports: between two languages its namespace is emptied and its figures closed
+    (:func:`reset_kernel`), so each language runs the notebook from a clean slate. With more, each
+    language runs in a kernel of its own (:func:`render_notebook`).
 
     Parameters
     ----------
@@ -177,13 +179,13 @@ def reset_kernel(km: Any) -> None:
 _RESET = "get_ipython().reset(new_session=False, aggressive=False)\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
 
 
-def execute(name: str, paths: Paths, params: dict[str, Any], lang: str, km: Any = None) -> Path:
-    """Execute ``notebooks/<name>.py`` in ``lang`` with papermill; return the executed notebook.
+def execute(unexecuted: Path, paths: Paths, params: dict[str, Any], lang: str, km: Any = None) -> Path:
+    """Execute a report notebook in ``lang`` with papermill; return the executed notebook.
 
     Parameters
     ----------
-    name : str
-        Notebook name without extension.
+    unexecuted : Path
+        The notebook as ``.ipynb`` (:func:`to_ipynb`), ``build/notebooks/<name>.ipynb``.
     paths : Paths
         Project paths.
     params : dict
@@ -195,12 +197,8 @@ def execute(name: str, paths: Paths, params: dict[str, Any], lang: str, km: Any 
     """
     import papermill
 
-    source = paths.notebooks / f"{name}.py"
-    if not source.exists():
-        raise StageError(f"no notebook {source}")
-    build = paths.root / "build" / "notebooks"
-    unexecuted = to_ipynb(source, build / f"{name}.ipynb")
-    executed = build / f"{name}.{lang}.executed.ipynb"
+    name = Path(unexecuted).stem
+    executed = Path(unexecuted).with_name(f"{name}.{lang}.executed.ipynb")
     log.info("executing %s (%s)", name, lang)
     papermill.execute_notebook(
         str(unexecuted),
@@ -270,6 +268,9 @@ def write_unavailable(name: str, paths: Paths, missing: list[str]) -> list[Path]
 def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Path]:
     """Execute a report notebook in every language and write ``reports/<lang>/<name>.html``.
 
+    The languages run at once, each in its own process and kernel, on the cores there are (one
+    core: one after another in one kernel, :func:`report_kernel`). Each language's run is the same
+    either way: it starts from a clean namespace and writes only its own files.
     A report whose optional extracts were not delivered (:func:`not_delivered`) is not executed: its page
     says which extracts are missing (:func:`write_unavailable`).
 
@@ -290,17 +291,59 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
     missing = not_delivered(name, paths)
     if missing:
         return write_unavailable(name, paths, missing)
-    written = []
-    with report_kernel(paths.root) as km:
-        for number, lang in enumerate(i18n.LANGUAGES):
-            if number:
-                reset_kernel(km)
-            executed = execute(name, paths, params, lang, km)
-            target = paths.reports / lang / f"{name}.html"
-            with atomic_file(target) as fh:
-                fh.write(notebook_html(executed, name, lang))
-            written.append(target)
-    return written
+    source = paths.notebooks / f"{name}.py"
+    if not source.exists():
+        raise StageError(f"no notebook {source}")
+    unexecuted = to_ipynb(source, paths.root / "build" / "notebooks" / f"{name}.ipynb")
+    languages = list(i18n.LANGUAGES)
+    workers = min(len(languages), cores())
+    if workers < 2:
+        with report_kernel(paths.root) as km:
+            return [
+                _render_language(unexecuted, name, paths, params, lang, km, reset=n > 0)
+                for n, lang in enumerate(languages)
+            ]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")  # no kernel, thread or socket inherited
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_log_as_parent, initargs=(logging.getLogger().level,)
+    ) as pool:
+        runs = [pool.submit(_render_language, unexecuted, name, paths, params, lang) for lang in languages]
+        return [run.result() for run in runs]
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _log_as_parent(level: int) -> None:
+    """Log a worker's progress as the stage does (:mod:`pact_analysis.__main__`)."""
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _render_language(
+    unexecuted: Path,
+    name: str,
+    paths: Paths,
+    params: dict[str, Any],
+    lang: str,
+    km: Any = None,
+    reset: bool = False,
+) -> Path:
+    """Execute the notebook in one language and write its page; in ``km`` (emptied first if ``reset``) or in a kernel of its own."""
+    if km is None:
+        with report_kernel(paths.root) as own:
+            return _render_language(unexecuted, name, paths, params, lang, own)
+    if reset:
+        reset_kernel(km)
+    executed = execute(unexecuted, paths, params, lang, km)
+    target = paths.reports / lang / f"{name}.html"
+    with atomic_file(target) as fh:
+        fh.write(notebook_html(executed, name, lang))
+    return target
 
 
 def report_cells(nb: Any) -> Any:

@@ -8,6 +8,7 @@ import pytest
 from lifelines.utils import concordance_index
 
 from pact_analysis.chronicity.metrics import (
+    _RankedScores,
     _ValidationMetrics,
     calibration,
     concordance,
@@ -77,6 +78,22 @@ def test_time_dependent_auc_matches_scikit_survival():
         [5, 12],
     )
     assert ours[["td_auc_5", "td_auc_12"]].to_numpy() == pytest.approx(expected, abs=1e-9)
+
+
+def test_auc_with_weights_and_ties_matches_scikit_learn():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(11)
+    score = rng.integers(0, 12, 400) / 4  # many ties
+    ranked = _RankedScores(score)
+    for _ in range(20):
+        case = rng.random(400) < rng.uniform(0.05, 0.6)
+        weights = rng.integers(0, 4, 400).astype(float) * rng.choice([1.0, 0.37], 400)
+        keep = weights > 0
+        expected = roc_auc_score(case[keep], score[keep], sample_weight=weights[keep])
+        assert ranked.auc(case, weights) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(ranked.auc(np.ones(400, bool), np.ones(400)))  # no control: no AUC
+    assert _RankedScores([1, 2, 3]).auc(np.array([False, False, True]), np.ones(3)) == 1.0
 
 
 def test_bootstrap_weights_equal_repeated_rows():

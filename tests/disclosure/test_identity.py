@@ -57,6 +57,60 @@ def test_no_false_alarms(who, text):
     assert disclosure.find_in_text(text, who) == []
 
 
+def test_the_column_prefilter_passes_every_string_holding_an_identifier(who):
+    """:func:`may_hold_identifier` may pass strings without one, never drop one with one."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    pieces = [
+        "María",
+        "JOSÉ",
+        "martín",
+        "Ñ",
+        "Ó",
+        "™",
+        "12345678",
+        "Z",
+        "X1234567L",
+        "600",
+        "123",
+        "456",
+        "+34",
+        "14/03/1975",
+        "1975-03-14",
+        "3fa9c2",
+        "-",
+        ".",
+        " ",
+        ",",
+        "_",
+        "ﬁ",
+        "①",
+        "CEAS",
+    ]
+    texts = ["".join(rng.choice(pieces, rng.integers(1, 7))) for _ in range(4000)]
+    texts += ["MARIA JOSE MARTIN", "martín,maría josé", "12345678Z", "600123456", "a1b2c3d4e5f6"]
+    # a full name however its words are joined or written: punctuation, no-break, ideographic and
+    # zero-width spaces, full-width letters, combining accents
+    joins = ["-", ",", "/", "\u00a0", "\u3000", "\u2009", "_", "·"]
+    words = [
+        ["María", "José", "Martín"],
+        ["Martin", "Maria", "Jose"],
+        ["ＭＡＲＩＡ", "ＪＯＳＥ", "ＭＡＲＴＩＮ"],
+        ["Mari\u0301a", "Jose\u0301", "Marti\u0301n"],
+    ]
+    names = [j.join(w) for j in joins for w in words]
+    texts += names
+    values = pd.Series(texts, dtype=object)
+    passed = disclosure.identity.may_hold_identifier(values, who).to_numpy()
+    hits = np.array([bool(disclosure.identity.find_in_text(t, who)) for t in texts])
+    assert not (hits & ~passed).any()
+    assert all(disclosure.identity.find_in_text(name, who) == ["a full name"] for name in names)
+    assert hits.sum() > 100 and (~passed).sum() > 200  # both kinds were drawn
+    keys = pd.Series(["3fa9c2e81b", "A1B2C3", "2015", "123456"], dtype=object)  # keys, codes, numbers
+    assert not disclosure.identity.may_hold_identifier(keys, who).any()
+
+
 def test_short_surnames_do_not_make_name_patterns():
     found = disclosure.identities_from_frame(
         pd.DataFrame({"given_name": ["ANA", "LI"], "surname1": ["LI", "WEI"]})
