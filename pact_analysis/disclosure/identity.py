@@ -35,13 +35,13 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook, ingest
@@ -62,12 +62,22 @@ DB_SUFFIXES = frozenset({".duckdb", ".db"})
 _DOC = re.compile(r"(?<![0-9A-Z])([XYZ]?\d{7,8})[ .\-]?([A-Z])?(?![0-9A-Z])")
 _PHONE = re.compile(r"(?<![0-9A-Z])(?:\+?34[ .\-]?)?([6789]\d{2})[ .\-]?(\d{3})[ .\-]?(\d{3})(?![0-9A-Z])")
 _DATE = re.compile(r"(?<!\d)(\d{2})/(\d{2})/(\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]*")
 _BASE64 = re.compile(r"data:[\w/+.\-]+;base64,[A-Za-z0-9+/=\s\\]+")
 _TAG = re.compile(r"<[^>]*>")
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 # --- identities -------------------------------------------------------------------------------------
+
+
+@cache
+def _separators() -> dict[int, str]:
+    """A space for every character outside ASCII that is neither a letter or digit nor a combining
+    mark (an accent NFKD split off), up to plane 2: what separates words in :func:`normalise_text`."""
+    return {
+        cp: " " for cp in range(0x80, 0x30000) if not (chr(cp).isalnum() or unicodedata.combining(chr(cp)))
+    }
 
 
 def normalise_text(text: str) -> str:
@@ -78,9 +88,7 @@ def normalise_text(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", text)
     if not decomposed.isascii():
-        decomposed = "".join(
-            ch if ch.isascii() or ch.isalnum() or unicodedata.combining(ch) else " " for ch in decomposed
-        )
+        decomposed = decomposed.translate(_separators())
     plain = decomposed.encode("ascii", "ignore").decode().upper()
     return " ".join(re.sub(r"[^A-Z0-9]+", " ", plain).split())
 
@@ -195,37 +203,36 @@ def find_in_text(text: str, who: Identities) -> list[str]:
     return kinds
 
 
-def may_hold_identifier(values: pd.Series, who: Identities) -> pd.Series:
+def may_hold_identifier(values: Iterable[str], who: Identities) -> np.ndarray:
     """Whether each string could hold an identifier: :func:`find_in_text` finds none in the others.
 
     A document, phone or date needs its pattern to match, and a full name needs two words once
     normalised (:func:`normalise_text`, the same function), which a string of ASCII letters and
-    digits alone never has.
-    Testing this on a whole column at once leaves :func:`find_in_text` only the strings that may
-    hit: pseudonymous keys, codes and most numbers never reach it.
+    digits alone never has. This costs a few pattern searches per string where :func:`find_in_text`
+    tries every run of words against every name: pseudonymous keys, codes and most numbers never
+    reach it.
 
     Parameters
     ----------
-    values : Series of str
+    values : iterable of str
         Strings to test.
     who : Identities
         The identities looked for (no names: no name test).
 
     Returns
     -------
-    Series of bool
+    ndarray of bool
     """
-    upper = values.str.upper()
-    with warnings.catch_warnings():  # the patterns' groups serve find_in_text; a match is all this needs
-        warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression", UserWarning)
-        found = upper.str.contains(_DOC) | upper.str.contains(_PHONE) | values.str.contains(_DATE)
-    maybe = found.astype(bool)
-    if who.names:
-        other = ~maybe & values.str.contains(r"[^A-Za-z0-9]").astype(bool)
-        maybe[other] = (
-            values[other].map(normalise_text).str.contains(" ", regex=False).astype(bool).to_numpy()
-        )
-    return maybe
+
+    def may(text: str) -> bool:
+        upper = text.upper()
+        if _DOC.search(upper) or _PHONE.search(upper) or _DATE.search(text):
+            return True
+        if not who.names or _ASCII_WORD.fullmatch(text):
+            return False
+        return " " in normalise_text(text)
+
+    return np.fromiter((may(text) for text in values), dtype=bool)
 
 
 def _doc_hit(match: re.Match, who: Identities) -> bool:
@@ -302,7 +309,7 @@ def scan_frame(frame: pd.DataFrame, who: Identities) -> list[tuple[str, str]]:
 
 def _scan_strings(values: pd.Series, column: Any, who: Identities) -> list[tuple[str, str]]:
     text = values.dropna().astype(str)
-    unique = pd.Series(text.unique(), dtype=object)
+    unique = text.unique()
     kinds: dict[str, Any] = {}
     for value in unique[may_hold_identifier(unique, who)]:
         for kind in find_in_text(value, who):
