@@ -73,10 +73,14 @@ _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 @cache
 def _separators() -> dict[int, str]:
-    """A space for every character outside ASCII that is neither a letter or digit nor a combining
-    mark (an accent NFKD split off), up to plane 2: what separates words in :func:`normalise_text`."""
+    """A space for every character outside ASCII that separates words, up to plane 2: spaces,
+    punctuation, symbols and control characters (Unicode categories Z, P, S and Cc), used by
+    :func:`normalise_text`. Letters, digits, marks (accents NFKD split off) and invisible format
+    characters (a soft hyphen or a zero-width joiner inside a word) are not separators."""
     return {
-        cp: " " for cp in range(0x80, 0x30000) if not (chr(cp).isalnum() or unicodedata.combining(chr(cp)))
+        cp: " "
+        for cp in range(0x80, 0x30000)
+        if unicodedata.category(chr(cp))[0] in "ZPS" or unicodedata.category(chr(cp)) == "Cc"
     }
 
 
@@ -84,7 +88,8 @@ def normalise_text(text: str) -> str:
     """Upper-case, accents removed, every run of non-alphanumerics collapsed to one space.
 
     A separator outside ASCII (a middle dot, a no-break or ideographic space) separates words too:
-    ``María·José·Martín`` is three words, not one.
+    ``María·José·Martín`` is three words, not one; a soft hyphen or a zero-width character inside a
+    word does not split it (:func:`_separators`).
     """
     decomposed = unicodedata.normalize("NFKD", text)
     if not decomposed.isascii():

@@ -100,6 +100,7 @@ def test_the_column_prefilter_passes_every_string_holding_an_identifier(who):
         ["Mari\u0301a", "Jose\u0301", "Marti\u0301n"],
     ]
     names = [j.join(w) for j in joins for w in words]
+    names += [f"María José Mar{c}tín" for c in ("\u00ad", "\u200b", "\u200d", "\u2060", "\ufeff", "\u034f")]
     texts += names
     values = pd.Series(texts, dtype=object)
     passed = disclosure.identity.may_hold_identifier(values, who)
