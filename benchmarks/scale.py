@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 from harness import (
     git_commit,
+    host_speed,
     loadavg,
     machine,
     make_project,
@@ -91,7 +92,8 @@ def work_counts(project: Path, stage: str, args: list[str]) -> dict[str, Any]:
         tables = paths.tables(args[1])
         pages = list(paths.reports.glob(f"*/{args[1]}.html"))
         return {
-            "tables_written": len(list(tables.glob("*.csv"))) if tables.exists() else 0,
+            # the tables are written once per language, in a folder each
+            "tables_written": len(list(tables.rglob("*.csv"))) if tables.exists() else 0,
             "html_mb": round(sum(p.stat().st_size for p in pages) / 1024**2, 2),
         }
     if stage not in WORK:
@@ -225,6 +227,7 @@ def run_size(n: int, entry: dict[str, Any], args: argparse.Namespace, save: Any)
             "commit": git_commit(),
             "machine": machine(),
             "loadavg_before": loadavg(),
+            "host_speed_before_s": host_speed(),
             "stages": {},
         }
         make_project(project, n)
@@ -254,6 +257,7 @@ def run_size(n: int, entry: dict[str, Any], args: argparse.Namespace, save: Any)
     entry["other_load_cores"] = round(sum(others) / entry["end_to_end_seconds"], 2)
     entry["other_load_present"] = entry["other_load_cores"] > 0.25 or entry["loadavg_before"][0] > 0.5
     entry.setdefault("loadavg_after", loadavg())
+    entry.setdefault("host_speed_after_s", host_speed())
     if baseline_due(entry, args):
         print(f">> {n:,} persons: recordlinkage baseline ...", end=" ", file=sys.stderr, flush=True)
         entry["linkage_baseline"] = baseline(project, entry["stages"], args.baseline_memory_gb, log)
