@@ -35,6 +35,7 @@ import pact_analysis  # noqa: F401  (first: it pins the BLAS before NumPy loads)
 # isort: on
 import duckdb
 import pandas as pd
+import yaml
 from harness import git_commit
 
 from pact_analysis import codebook, ingest
@@ -117,8 +118,6 @@ def measure(project: Path) -> dict[str, Any]:
     truth = pd.read_parquet(project / "data" / "truth" / "records.parquet")
     counts = pair_counts(prepared, rules)
     coverage = true_pair_coverage(prepared, truth, rules)
-    import yaml
-
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
     return {
         "n_persons": params["synthetic"]["n_persons"],

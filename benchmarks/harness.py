@@ -251,7 +251,9 @@ def host_speed(repeats: int = 3) -> float:
 
     The same code measured on this virtual machine an hour apart took 285 s and 348 s end to end at
     20,000 persons, with no other process busy and more CPU seconds for the same work (the host's
-    speed varies): recorded before and after each size, this says which runs compare.
+    speed varies). Recorded before and after each size as a first check; this short workload read
+    0.11-0.19 s in those runs and did not separate the slow phase, so the CPU seconds of a stage whose
+    code did not change remain the surer comparison.
     """
     import numpy as np
 
