@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook, ingest, report
-from pact_analysis.linkage import diagnostics, evaluate
+from pact_analysis.linkage import diagnostics
 from pact_analysis.paths import Paths
 from pact_analysis.report.figures import match_weights_figure
 from pact_analysis.report.navigation import slug
@@ -49,19 +49,14 @@ r = report.start(
 )
 paths = Paths(Path(root))
 folder = paths.linkage
-frames = ingest.read_clean(paths)
-persons_frames = {s: frames[s] for s in codebook.person_sources() if s in frames}
-metrics = json.loads(paths.linkage_summary.read_text())
-truth_file = paths.truth / "records.parquet"
-truth = pd.read_parquet(truth_file) if data_source == "synthetic" and truth_file.exists() else None
+persons_frames = ingest.read_clean(paths, codebook.person_sources())
+metrics = json.loads(paths.linkage_summary.read_text())  # the link stage computed every figure
 pairs = pd.read_parquet(folder / "predictions.parquet")
 crosswalk = pd.read_parquet(folder / "crosswalk.parquet")
-records = crosswalk[["source", "record_id"]]
-sensitivity = diagnostics.threshold_sensitivity(
-    pairs, records, sorted({0.5, 0.8, linkage_threshold, 0.95, 0.99})
-)
-deterministic = evaluate.deterministic_from_sources(persons_frames)
-exact_persons = int(deterministic["cluster_id"].nunique())
+sensitivity = pd.DataFrame(metrics["threshold_sensitivity"]).set_index("threshold")[
+    ["links", "persons", "linked_records"]
+]
+exact_persons = metrics["deterministic_n_persons"]
 quality = metrics.get("quality")
 review = metrics.get("clerical_review")
 if review is not None and review.get("precision") is None:
@@ -188,9 +183,9 @@ r.figure(
 
 # %%
 r.heading("accuracy")
-if truth is not None:
+if quality is not None:
     r.say("accuracy.text")
-    curve = evaluate.threshold_curve(pairs, truth, [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999])
+    curve = pd.DataFrame(metrics["threshold_curve"])
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(curve["threshold"], curve["precision"], marker="o", label=r.t("common.col.precision"))
     ax.plot(curve["threshold"], curve["recall"], marker="s", label=r.t("common.col.recall"))
@@ -257,20 +252,11 @@ r.table(sensitivity, "sensitivity.table", counts=["links", "persons", "linked_re
 
 # %%
 r.heading("downstream")
-if truth is not None:
+if quality is not None:
     r.say("downstream.text")
-    clusterings = {
-        "probabilistic": crosswalk[["source", "record_id", "cluster_id"]],
-        "exact_document": deterministic,
-    }
-    affected = {
-        method: diagnostics.spells_with_wrong_person(
-            clusters, truth, frames["rgc_members"], frames["rgc_spells"]
-        )
-        for method, clusters in clusterings.items()
-    }
     r.table(
-        pd.DataFrame.from_dict(affected, orient="index")
+        pd.DataFrame.from_dict(metrics["downstream"], orient="index")
+        .loc[["probabilistic", "exact_document"], ["spells", "merged", "split"]]
         .rename_axis("method")
         .rename(columns={"spells": "files"}),
         "downstream.table",

@@ -239,7 +239,7 @@ class Linkage(Section):
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.9
     max_pairs_em: PositiveInt = 2_000_000
     backend: Literal["duckdb", "spark"] = "duckdb"
-    duckdb_memory_limit: str = Field(default="6GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     spark: LinkageSpark = LinkageSpark()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -555,13 +556,45 @@ def read_warnings(paths: Paths) -> pd.DataFrame:
     return pd.DataFrame(entries, columns=columns)
 
 
-def read_clean(paths: Paths) -> dict[str, pd.DataFrame]:
-    """Read the validated extracts written by the ``ingest`` stage.
+def clean_files(paths: Paths, sources: Iterable[str] | None = None) -> dict[str, Path]:
+    """The validated extracts written by the ``ingest`` stage, checked to exist.
 
     Parameters
     ----------
     paths : Paths
         Project paths.
+    sources : iterable of str, optional
+        Only these sources (default: every source of the codebook).
+
+    Returns
+    -------
+    dict of str to Path
+        The Parquet file of each source, in codebook order.
+
+    Raises
+    ------
+    StageError
+        If the ``ingest`` stage has not been run.
+    """
+    chosen = None if sources is None else set(sources)
+    files = {s: paths.clean / f"{s}.parquet" for s in codebook.sources() if chosen is None or s in chosen}
+    missing = [s for s, file in files.items() if not file.exists()]
+    if missing:
+        raise StageError(
+            f"{paths.clean}: no clean table for {', '.join(missing)}; run the ingest stage first (dvc repro ingest)"
+        )
+    return files
+
+
+def read_clean(paths: Paths, sources: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read the validated extracts written by the ``ingest`` stage (see :func:`clean_files`).
+
+    Parameters
+    ----------
+    paths : Paths
+        Project paths.
+    sources : iterable of str, optional
+        Read only these sources (default: every source of the codebook).
 
     Returns
     -------
@@ -573,9 +606,4 @@ def read_clean(paths: Paths) -> dict[str, pd.DataFrame]:
     StageError
         If the ``ingest`` stage has not been run.
     """
-    missing = [s for s in codebook.sources() if not (paths.clean / f"{s}.parquet").exists()]
-    if missing:
-        raise StageError(
-            f"{paths.clean}: no clean table for {', '.join(missing)}; run the ingest stage first (dvc repro ingest)"
-        )
-    return {source: pd.read_parquet(paths.clean / f"{source}.parquet") for source in codebook.sources()}
+    return {source: pd.read_parquet(file) for source, file in clean_files(paths, sources).items()}

@@ -14,6 +14,8 @@ reviewer has labelled one, ``data/review/clerical_review_labelled.csv``; writes:
   real data too), the clerical-review precision with its Wilson interval when the labelled file exists
   (``clerical_review``, :func:`pact_analysis.linkage.review.labelled_precision`) and, when the
   synthetic truth exists, the quality figures of :func:`pact_analysis.linkage.evaluate.quality_metrics`;
+  and everything the linkage report shows beyond them (threshold sensitivity, precision-recall curve,
+  spells given a wrong person: :func:`stage_metrics`), so that the report computes nothing;
 - ``metrics/linkage.json``: the headline figures of that summary (:func:`headline_metrics`).
 
 Every file written is byte-identical between two runs on the same input and machine (see
@@ -35,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from pact_analysis.io import atomic_dir, progress
-from pact_analysis.linkage import evaluate, pipeline, pseudonymise, review
+from pact_analysis.linkage import diagnostics, evaluate, pipeline, pseudonymise, review
 from pact_analysis.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -90,8 +92,18 @@ def write_processed(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
             table.to_parquet(tmp / f"{name}.parquet", index=False)
 
 
+#: Thresholds of the report's precision-recall curve (synthetic truth only).
+CURVE_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+#: Thresholds of the report's sensitivity table, besides ``linkage.threshold``.
+SENSITIVITY_THRESHOLDS = (0.5, 0.8, 0.95, 0.99)
+
+
 def stage_metrics(
-    paths: Paths, params: dict[str, Any], result: pipeline.LinkageResult, crosswalk: pd.DataFrame
+    paths: Paths,
+    params: dict[str, Any],
+    result: pipeline.LinkageResult,
+    crosswalk: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
 ) -> dict[str, Any]:
     """Counts, baseline, clerical review and (synthetic data only) quality for ``metrics/linkage.json``.
 
@@ -105,17 +117,29 @@ def stage_metrics(
         The linkage run.
     crosswalk : DataFrame
         ``source, record_id, cluster_id, person_key, cluster_size``.
+    frames : dict of str to DataFrame
+        The clean tables (``rgc_members`` and ``rgc_spells`` for the spells given a wrong person).
 
     Returns
     -------
     dict
         ``threshold``, ``records``, ``records_by_source``, ``n_persons``, ``pairs_compared``,
         ``links_at_threshold``, ``deterministic_n_persons`` (persons found by exact DNI/NIE
-        matching, :func:`pact_analysis.linkage.evaluate.deterministic_clusters`); ``clerical_review``
-        when the labelled file exists; ``quality`` and ``true_persons`` when the synthetic truth
-        exists.
+        matching, :func:`pact_analysis.linkage.evaluate.deterministic_clusters`),
+        ``threshold_sensitivity`` (:func:`.diagnostics.threshold_sensitivity` at
+        :data:`SENSITIVITY_THRESHOLDS` and ``linkage.threshold``); ``clerical_review`` when the
+        labelled file exists; ``quality``, ``true_persons``, ``threshold_curve``
+        (:func:`.evaluate.threshold_curve` at :data:`CURVE_THRESHOLDS`) and ``downstream`` (RGC
+        spells given a wrong person by the linkage and by the exact-document baseline,
+        :func:`.diagnostics.spells_with_wrong_person`) when the synthetic truth exists. The linkage
+        report reads these; it computes none of them.
     """
     threshold = float(params["linkage"]["threshold"])
+    pairs = evaluate.prediction_pairs(result.predictions, 0.0)
+    sensitivity = diagnostics.threshold_sensitivity(
+        pairs, crosswalk[["source", "record_id"]], sorted({*SENSITIVITY_THRESHOLDS, threshold})
+    )
+    deterministic = evaluate.deterministic_clusters(result.prepared)
     out: dict[str, Any] = {
         "threshold": threshold,
         "records": int(len(crosswalk)),
@@ -123,9 +147,8 @@ def stage_metrics(
         "n_persons": int(crosswalk["person_key"].nunique()),
         "pairs_compared": result.pairs_compared,
         "links_at_threshold": int((result.predictions["match_probability"] >= threshold).sum()),
-        "deterministic_n_persons": int(
-            evaluate.deterministic_clusters(result.prepared)["cluster_id"].nunique()
-        ),
+        "deterministic_n_persons": int(deterministic["cluster_id"].nunique()),
+        "threshold_sensitivity": sensitivity.reset_index().to_dict(orient="records"),
     }
     truth_file = paths.truth / "records.parquet"
     if params["data"].get("source", "synthetic") == "synthetic" and truth_file.exists():
@@ -135,6 +158,18 @@ def stage_metrics(
             result.predictions, clusters, result.prepared, truth, threshold
         )
         out["true_persons"] = int(truth["person_id"].nunique())
+        out["threshold_curve"] = evaluate.threshold_curve(pairs, truth, list(CURVE_THRESHOLDS)).to_dict(
+            orient="records"
+        )
+        out["downstream"] = {
+            method: diagnostics.spells_with_wrong_person(
+                clusters, truth, frames["rgc_members"], frames["rgc_spells"]
+            )
+            for method, clusters in {
+                "probabilistic": _clusters_out(crosswalk),
+                "exact_document": deterministic,
+            }.items()
+        }
     review_metrics = clerical_review_metrics(paths, threshold)
     if review_metrics is not None:
         out["clerical_review"] = review_metrics

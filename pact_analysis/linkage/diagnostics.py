@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from pact_analysis.linkage.evaluate import record_positions
+
 
 def identifier_quality(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Share of person records lacking each identifier, per source.
@@ -135,8 +137,10 @@ def spells_with_wrong_person(
     }
 
 
-def persons_at_threshold(pairs: pd.DataFrame, records: pd.DataFrame, threshold: float) -> dict[str, int]:
-    """Links and persons if records whose pair probability reaches ``threshold`` are grouped.
+def threshold_sensitivity(
+    pairs: pd.DataFrame, records: pd.DataFrame, thresholds: list[float]
+) -> pd.DataFrame:
+    """The headline counts of linkage if records whose pair probability reaches a threshold are grouped.
 
     Persons are the connected components of the graph of records joined by the kept pairs (the same
     rule as the ``link`` stage's clustering).
@@ -148,39 +152,36 @@ def persons_at_threshold(pairs: pd.DataFrame, records: pd.DataFrame, threshold: 
         match_probability``.
     records : DataFrame
         Every person record: ``source, record_id``.
-    threshold : float
-        Match probability at or above which a pair is a link.
+    thresholds : list of float
+        Match probabilities at or above which a pair is a link.
 
     Returns
     -------
-    dict
-        ``threshold``, ``links`` (pairs kept), ``persons`` and ``linked_records`` (records in a
-        person of two or more records).
+    DataFrame
+        Indexed by ``threshold``: ``links`` (pairs kept), ``persons`` and ``linked_records`` (records
+        in a person of two or more records).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    ids = pd.Index((records["source"].astype(str) + "|" + records["record_id"].astype(str)).unique())
-    kept = pairs[pairs["match_probability"] >= threshold]
-    left = ids.get_indexer(kept["source_l"].astype(str) + "|" + kept["record_id_l"].astype(str))
-    right = ids.get_indexer(kept["source_r"].astype(str) + "|" + kept["record_id_r"].astype(str))
-    valid = (left >= 0) & (right >= 0)
-    graph = coo_matrix((np.ones(valid.sum()), (left[valid], right[valid])), shape=(len(ids), len(ids)))
-    n_persons, labels = connected_components(graph, directed=False)
-    sizes = np.bincount(labels)
-    return {
-        "threshold": threshold,
-        "links": int(len(kept)),
-        "persons": int(n_persons),
-        "linked_records": int((sizes[labels] > 1).sum()),
-    }
-
-
-def threshold_sensitivity(
-    pairs: pd.DataFrame, records: pd.DataFrame, thresholds: list[float]
-) -> pd.DataFrame:
-    """The headline counts of linkage (links, persons, linked records) at several thresholds."""
-    rows = [persons_at_threshold(pairs, records, t) for t in thresholds]
+    n = len(records)
+    left, right = record_positions(records, pairs)  # looked up once for every threshold
+    probability = pairs["match_probability"].to_numpy()
+    rows = []
+    for threshold in thresholds:
+        kept = probability >= threshold
+        valid = kept & (left >= 0) & (right >= 0)
+        graph = coo_matrix((np.ones(valid.sum()), (left[valid], right[valid])), shape=(n, n))
+        n_persons, labels = connected_components(graph, directed=False)
+        sizes = np.bincount(labels)
+        rows.append(
+            {
+                "threshold": threshold,
+                "links": int(kept.sum()),
+                "persons": int(n_persons),
+                "linked_records": int((sizes[labels] > 1).sum()),
+            }
+        )
     return pd.DataFrame(rows).set_index("threshold")
 
 

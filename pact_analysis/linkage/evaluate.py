@@ -44,12 +44,55 @@ def pairwise_scores(predicted_pairs: pd.DataFrame, truth: pd.DataFrame) -> dict[
     dict
         ``precision``, ``recall``, ``f1``, ``predicted_pairs``, ``true_pairs``, ``true_positives``.
     """
-    ids = truth.set_index(KEY)["person_id"]
-    left = pd.MultiIndex.from_frame(predicted_pairs[["source_l", "record_id_l"]])
-    right = pd.MultiIndex.from_frame(predicted_pairs[["source_r", "record_id_r"]])
-    same = ids.reindex(left).to_numpy() == ids.reindex(right).to_numpy()
-    tp = float(same.sum())
-    n_pred = float(len(predicted_pairs))
+    return _scores(float(_same_person(predicted_pairs, truth).sum()), len(predicted_pairs), truth)
+
+
+def record_positions(records: pd.DataFrame, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The row of ``records`` of each pair's left and right record (-1 if absent).
+
+    Parameters
+    ----------
+    records : DataFrame
+        ``source, record_id``, one row per record.
+    pairs : DataFrame
+        ``source_l, record_id_l, source_r, record_id_r``.
+
+    Returns
+    -------
+    tuple of ndarray
+        Positions of the left and the right records.
+
+    Raises
+    ------
+    pandas.errors.InvalidIndexError
+        If a record appears twice in ``records``.
+    """
+    ids = pd.Index(_record_key(records["source"], records["record_id"]))
+    return (
+        ids.get_indexer(_record_key(pairs["source_l"], pairs["record_id_l"])),
+        ids.get_indexer(_record_key(pairs["source_r"], pairs["record_id_r"])),
+    )
+
+
+def _record_key(source: pd.Series, record_id: pd.Series) -> pd.Series:
+    # one string per record: a hash lookup on it is many times faster than on a MultiIndex
+    return source.astype(str) + "|" + record_id.astype(str)
+
+
+def _same_person(pairs: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
+    """Whether each pair's two records belong to the same true person (False if one has no truth)."""
+    left, right = record_positions(truth, pairs)
+    person = truth["person_id"].astype("string").to_numpy(dtype=object, na_value=None)
+    known = np.append(person != None, False)  # noqa: E711 (elementwise); position -1: no truth row
+    found = known[left] & known[right]
+    same = np.zeros(len(pairs), dtype=bool)
+    same[found] = person[left[found]] == person[right[found]]
+    return same
+
+
+def _scores(tp: float, n_pred: float, truth: pd.DataFrame) -> dict[str, float]:
+    """:func:`pairwise_scores` from the true positives and the number of predicted links."""
+    n_pred = float(n_pred)
     n_true = _n_pairs(truth.groupby("person_id").size())
     precision = tp / n_pred if n_pred else 1.0
     recall = tp / n_true if n_true else 1.0
@@ -135,9 +178,12 @@ def threshold_curve(predictions: pd.DataFrame, truth: pd.DataFrame, thresholds: 
     thresholds : list of float
         Probabilities to evaluate.
     """
+    same = _same_person(predictions, truth)  # looked up once, counted at each threshold
+    probability = predictions["match_probability"].to_numpy()
     rows = []
     for t in thresholds:
-        scores = pairwise_scores(predictions[predictions["match_probability"] >= t], truth)
+        kept = probability >= t
+        scores = _scores(float(same[kept].sum()), int(kept.sum()), truth)
         rows.append({"threshold": t, **{k: scores[k] for k in ("precision", "recall", "f1")}})
     return pd.DataFrame(rows)
 

@@ -187,29 +187,37 @@ COMPARISONS = {
 
 
 def prediction_blocking_rules() -> list[BlockingRuleCreator | str]:
-    """Blocking rules for prediction: each is an equi-join on fairly selective keys, so pairs grow
-    about linearly with the number of records (a rule on common values alone grows quadratically:
-    first given name and first surname gave 38 million pairs at 100,000 persons, both surnames 5
-    million, hence the given-name initial added to the surname rules).
+    """Blocking rules for prediction: each is an equi-join on selective keys, so that pairs grow
+    about linearly with the number of records. A rule on values that are common in a large region
+    grows as its square: first given name and first surname gave 38 million pairs at 100,000 persons,
+    both surnames 5 million, hence a given name or its initial added to every name rule
+    (``benchmarks/blocking.json`` measures every rule's pairs and the true pairs only it keeps, at
+    20,000 and 500,000 persons). No rule keys on sex: a record without it (FEBRL has none) would
+    drop out of the rule, and a miscoded sex would hide a true pair.
 
     Together they keep a true pair if it agrees on any of: the document number part; first given
-    name and birth date; both surnames and initial; birth date and municipality; first surname,
-    birth year and initial; first given name, first surname and municipality (records without
-    document or birth date); first given name or first surname with birth year and municipality
-    (NGO records with a birth year only and a typo in the other name); both surnames swapped (and
-    initial); given name and first surname swapped. The swap rules are symmetric, as rules are
-    evaluated with ``l`` and ``r`` in one order only.
+    name and birth date; both surnames and first given name; birth date and municipality; first
+    surname, birth year and initial; full given name, first surname and municipality (records
+    without document or birth date); full given name or first surname with birth year and
+    municipality (NGO records with a birth year only and a typo in the other name); first surname,
+    initial, birth month and day (a typo in the birth year); both surnames swapped (with initial and
+    birth year); given name and first surname swapped. The swap rules are
+    symmetric, as rules are evaluated with ``l`` and ``r`` in one order only. Only the document, the
+    names and the birth date compare records of different municipalities, so a person who moved is
+    still compared if one of them agrees.
     """
     return [
         block_on("doc_digits"),
         block_on("given_first", "birth_date_str"),
-        block_on("surname1_norm", "surname2_norm", "given_initial"),
+        block_on("surname1_norm", "surname2_norm", "given_first"),
         block_on("birth_date_str", "municipality_code"),
         block_on("surname1_norm", "birth_year", "given_initial"),
-        block_on("given_first", "surname1_norm", "municipality_code"),
-        block_on("given_first", "birth_year", "municipality_code"),
+        block_on("given_norm", "surname1_norm", "municipality_code"),
+        block_on("given_norm", "birth_year", "municipality_code"),
         block_on("surname1_norm", "birth_year", "municipality_code"),
-        "l.surname1_norm = r.surname2_norm AND l.surname2_norm = r.surname1_norm AND l.given_initial = r.given_initial",
+        block_on("surname1_norm", "given_initial", "birth_month", "birth_day"),
+        "l.surname1_norm = r.surname2_norm AND l.surname2_norm = r.surname1_norm"
+        " AND l.given_initial = r.given_initial AND l.birth_year = r.birth_year",
         "l.given_first = r.surname1_norm AND l.surname1_norm = r.given_first",
     ]
 

@@ -37,6 +37,18 @@ log = logging.getLogger(__name__)
 DETERMINISTIC_RECALL = 0.7
 #: Significant digits kept of every trained probability (m, u and the prior match probability).
 PARAMETER_DIGITS = 10
+#: The pair, its weight and probability: the scored pairs' columns kept besides each comparison's
+#: level (``gamma_``) and weight (``mw_``).
+PAIR_COLUMNS = (
+    "source_dataset_l",
+    "unique_id_l",
+    "source_dataset_r",
+    "unique_id_r",
+    "match_weight",
+    "match_probability",
+)
+#: The clusters' columns kept (a single source's deduplication has no ``source_dataset``).
+CLUSTER_COLUMNS = ["source_dataset", "unique_id", "cluster_id"]
 
 
 @dataclass
@@ -63,7 +75,8 @@ class LinkageResult:
         Seconds spent in each step.
     linker : Linker
         The linker that scored the pairs, holding the rounded parameters (for charts); its database
-        lives as long as this object.
+        lives as long as this object, without the scored pairs and clusters (on DuckDB their tables
+        are dropped once read, to free their memory; they are in ``predictions`` and ``clusters``).
     """
 
     prepared: pd.DataFrame
@@ -86,7 +99,7 @@ def backend_api(
         Backend; Spark needs ``pyspark`` and uses the active SparkSession, or starts a local one
         (:func:`pact_analysis.linkage.spark.session`).
     memory_limit : str, optional
-        DuckDB memory limit (``linkage.duckdb_memory_limit``, e.g. ``"6GB"``); past it DuckDB spills to
+        DuckDB memory limit (``linkage.duckdb_memory_limit``, e.g. ``"4GB"``); past it DuckDB spills to
         disk. Default: DuckDB's own (80% of the machine's memory).
     spark : mapping, optional
         ``linkage.spark`` (Spark only). Default: the defaults of :class:`pact_analysis.params.LinkageSpark`.
@@ -311,7 +324,8 @@ def link_records(
     pairs_compared = int(_query(linker, f"SELECT count(*) AS n FROM {scored.physical_name}")["n"].iloc[0])
     predictions = _query(
         linker,
-        f"SELECT * FROM {scored.physical_name} WHERE match_probability >= {float(min_probability_kept)}",
+        f"SELECT {', '.join(_prediction_columns(_columns(linker, scored)))} FROM {scored.physical_name} "
+        f"WHERE match_probability >= {float(min_probability_kept)}",
     )
     timings["predict"] = time.perf_counter() - step
 
@@ -319,7 +333,10 @@ def link_records(
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         scored, threshold_match_probability=threshold
     )
-    clusters = _query(linker, f"SELECT * FROM {clustered.physical_name}")
+    kept = [c for c in CLUSTER_COLUMNS if c in _columns(linker, clustered)]
+    clusters = _query(linker, f"SELECT {', '.join(kept)} FROM {clustered.physical_name}")
+    for table in (clustered, scored):  # give their memory back before the stage goes on in pandas
+        table.drop_table_from_database_and_remove_from_cache()
     timings["cluster"] = time.perf_counter() - step
     timings["total"] = time.perf_counter() - start
 
@@ -333,9 +350,7 @@ def link_records(
     return LinkageResult(
         prepared=all_prepared,
         predictions=_tidy_predictions(predictions),
-        clusters=clusters[["source_dataset", "unique_id", "cluster_id"]].sort_values(
-            ["source_dataset", "unique_id"], ignore_index=True
-        ),
+        clusters=clusters[CLUSTER_COLUMNS].sort_values(["source_dataset", "unique_id"], ignore_index=True),
         pairs_compared=pairs_compared,
         model=trained,
         timings=timings,
@@ -347,15 +362,20 @@ def _query(linker: Linker, sql: str) -> pd.DataFrame:
     return linker.misc.query_sql(sql, output_type="pandas")
 
 
+def _columns(linker: Linker, table: Any) -> list[str]:
+    """The column names of a Splink table, read without its rows."""
+    return list(_query(linker, f"SELECT * FROM {table.physical_name} LIMIT 0").columns)
+
+
+def _prediction_columns(columns: list[str]) -> list[str]:
+    """The columns of Splink's scored pairs that the study keeps: the pair, its weight and
+    probability, and each comparison's level and weight (not the records' identities and term
+    frequencies, which at region scale took more memory than the rest of the stage). A single
+    source has no ``source_dataset``."""
+    pair = [c for c in PAIR_COLUMNS if c in columns]
+    return pair + sorted(c for c in columns if c.startswith(("gamma_", "mw_")))
+
+
 def _tidy_predictions(predictions: pd.DataFrame) -> pd.DataFrame:
-    keep = [
-        "source_dataset_l",
-        "unique_id_l",
-        "source_dataset_r",
-        "unique_id_r",
-        "match_weight",
-        "match_probability",
-    ]
     gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
-    out = predictions[keep + gammas]
-    return out.sort_values(keep[:4], ignore_index=True)
+    return predictions[list(PAIR_COLUMNS) + gammas].sort_values(list(PAIR_COLUMNS[:4]), ignore_index=True)

@@ -178,7 +178,9 @@ def canonical_identities(records: pd.DataFrame) -> pd.Series:
         Indexed by ``cluster_id``: ``"DOC|<document>"`` or ``"REC|<source>|<record_id>"``.
     """
     rec = records.assign(rec_key=records["source"] + "|" + records["record_id"])
-    first_record = rec.groupby("cluster_id")["rec_key"].min()
+    # the smallest key of each cluster: sorting once is linear in pandas, a string min per group is not
+    first_record = rec.sort_values("rec_key").drop_duplicates("cluster_id").set_index("cluster_id")["rec_key"]
+    first_record = first_record.sort_index()
     docs = (
         rec.dropna(subset=["doc_norm"]).groupby(["cluster_id", "doc_norm"]).size().rename("n").reset_index()
     )

@@ -6,7 +6,8 @@ while every report is the same bytes for the same inputs.
 
 ``reports/<lang>/index.html`` states what was studied, the key findings of every report that exists
 (read from each report's ``summary.<lang>.json``, written by :meth:`.page.Report.findings`), how sure we
-are, where to read more, a data-protection note and the provenance of the run. ``reports/index.html``
+are, where to read more, a data-protection note, an appendix on what the study costs by region size
+(:mod:`.cost`, from ``make bench``) and the provenance of the run. ``reports/index.html``
 opens the default language.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 from pact_analysis.io import atomic_file
 from pact_analysis.paths import Paths
 from pact_analysis.report import i18n
+from pact_analysis.report.cost import cost_html
 from pact_analysis.report.evidence import slots_html
 from pact_analysis.report.i18n import LANGUAGES, Number
 from pact_analysis.report.navigation import REPORTS, report_title
@@ -59,6 +61,7 @@ def index_page(paths: Paths, params: dict[str, Any], lang: str) -> str:
         + f'<p><a href="methods.html">{html.escape(i18n.t("index.methods_link", lang))}</a></p>'
         + f"<h2>{html.escape(i18n.t('index.protection', lang))}</h2>"
         + markdown_html(i18n.t("index.protection.text", lang, min_cell=int(params["disclosure"]["min_cell"])))
+        + cost_html(paths, lang)
         + provenance_html(provenance(paths, params_used(params), run=True), lang)
     )
     return page(body, lang, i18n.t("index.title", lang), "index.html", home=None)

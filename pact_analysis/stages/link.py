@@ -47,10 +47,11 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     start = time.perf_counter()
     key = pseudonymise.load_key(params, paths.root)
     key_stage.check_key(paths, key)
-    frames = ingest.read_clean(paths)
+    ingest.clean_files(paths)  # every table is there before the linkage starts
     known = (paths.clean / ingest.DELIVERY_FILE).exists()  # clean tables written by hand (tests) have none
     delivered = ingest.delivered(paths) if known else {}
-    persons = {s: frames[s] for s in codebook.person_sources() if delivered.get(s, True)}
+    # the person sources alone while linking; the other tables once the linkage's memory is freed
+    persons = ingest.read_clean(paths, [s for s in codebook.person_sources() if delivered.get(s, True)])
     settings = params["linkage"]
     log.info(
         "linking %d person records from %d delivered person sources (%s)",
@@ -69,10 +70,11 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     )
     crosswalk = crosswalk_from(result, key)
     write_interim(paths.linkage, result, crosswalk, persons, int(params["seed"]))
+    frames = persons | ingest.read_clean(paths, [s for s in codebook.sources() if s not in persons])
     tables = deidentify.processed_tables(frames, crosswalk, key, params["data"]["extraction_date"])
     write_processed(paths.processed, tables)
     result.timings["stage_total"] = time.perf_counter() - start
-    metrics = stage_metrics(paths, params, result, crosswalk)
+    metrics = stage_metrics(paths, params, result, crosswalk, frames)
     write_json(paths.linkage_summary, metrics)
     write_json(paths.metric("linkage"), headline_metrics(metrics))
     timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.timings.items())

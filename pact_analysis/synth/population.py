@@ -277,6 +277,35 @@ def _place(hh: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return hh
 
 
+def _bounded(age: np.ndarray, lo: float, hi: float, rng: np.random.Generator) -> np.ndarray:
+    """Keep ages within ``[lo, hi]`` without heaping them on the bounds.
+
+    An age outside the range is drawn uniformly within the year next to the bound it crossed, so
+    that no birth date is shared by every clipped person (a clip to exactly 18 years gave one birth
+    date to 0.8% of the records, and every date blocking rule of the linkage compared them all).
+
+    Parameters
+    ----------
+    age : ndarray
+        Ages in years.
+    lo, hi : float
+        Bounds (``hi - lo >= 1``).
+    rng : Generator
+        A stream of its own, spawned from the caller's (which must come from a seed: see
+        ``numpy.random.Generator.spawn``), drawing one uniform number per age whether it is used or
+        not. The caller's stream is not advanced, yet the rest of the region still changes with the
+        birth dates of the persons concerned: documents are drawn around the birth year, and a new
+        collision between them shifts every later draw.
+
+    Returns
+    -------
+    ndarray
+        Ages within ``[lo, hi]``.
+    """
+    spread = rng.random(len(age))
+    return np.where(age < lo, lo + spread, np.where(age > hi, hi - spread, age))
+
+
 def _head_age(hh: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Age of the head at :data:`REFERENCE_DATE` (years, float) by profile."""
     profile = hh["profile"].to_numpy(object)
@@ -285,10 +314,15 @@ def _head_age(hh: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     lo = np.array([b[0] for b in RGC_AGE_BANDS])[band]
     hi = np.array([b[1] for b in RGC_AGE_BANDS])[band]
     rgc_age = lo + rng.random(n) * (hi - lo + 1)
+    spread = rng.spawn(1)[0]
     age = np.select(
         [np.isin(profile, RGC_PROFILES), profile == "family_support", profile == "elderly_care"],
-        [rgc_age, np.clip(rng.normal(38, 8, n), 20, 62), np.clip(65 + rng.gamma(2.0, 6.0, n), 65, 90)],
-        np.clip(rng.normal(42, 14, n), 18, 85),
+        [
+            rgc_age,
+            _bounded(rng.normal(38, 8, n), 20, 62, spread),
+            _bounded(65 + rng.gamma(2.0, 6.0, n), 65, 90, spread),
+        ],
+        _bounded(rng.normal(42, 14, n), 18, 85, spread),
     )
     return age
 
@@ -323,7 +357,7 @@ def _members(hh: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     age = np.select(
         [role == _HEAD, role == _PARTNER, role == _CHILD], [head_age, partner_age, child_age], other_age
     )
-    age = np.where(role == _CHILD, age, np.clip(age, 18, 90))
+    age = np.where(role == _CHILD, age, _bounded(age, 18, 90, rng.spawn(1)[0]))
     male = np.select(
         [role == _HEAD, role == _PARTNER, role == _CHILD],
         [head_male, ~head_male ^ (rng.random(n) < 0.03), rng.random(n) < 0.51],

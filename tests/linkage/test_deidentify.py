@@ -7,6 +7,7 @@ import pytest
 
 from pact_analysis import codebook
 from pact_analysis.linkage import deidentify
+from pact_analysis.linkage.pseudonymise import pseudonym
 from pact_analysis.paths import Paths
 from tests.fixtures import valid_frames
 
@@ -72,6 +73,35 @@ def test_household_components_join_files_sharing_a_person():
     members = pd.DataFrame({"file_id": ["F1", "F1", "F2", "F3"], "person_key": ["a", "b", "b", "c"]})
     keys = deidentify.household_keys(members, b"k" * 32)
     assert keys["a"] == keys["b"] != keys["c"]
+
+
+def test_household_key_is_the_pseudonym_of_the_smallest_person_of_the_component():
+    members = pd.DataFrame({"file_id": ["F2", "F1", "F1", "F3"], "person_key": ["b", "c", "b", "a"]})
+    keys = deidentify.household_keys(members, b"k" * 32)
+    assert keys["b"] == keys["c"] == pseudonym(b"k" * 32, "HOUSEHOLD|b")
+    assert keys["a"] == pseudonym(b"k" * 32, "HOUSEHOLD|a")
+
+
+def test_sources_of_a_person_are_sorted_and_listed_once():
+    records = pd.DataFrame(
+        {
+            "person_key": ["p1", "p1", "p1", "p2", "p3", "p3"],
+            "source": [
+                "sauss_persons",
+                "ngo_attention",
+                "sauss_persons",
+                "rgc_members",
+                "rgc_members",
+                "ngo_attention",
+            ],
+        }
+    )
+    out = deidentify._sources_of(records)
+    assert out.to_dict() == {
+        "p1": "ngo_attention,sauss_persons",
+        "p2": "rgc_members",
+        "p3": "ngo_attention,rgc_members",
+    }
 
 
 def test_age_from_birth_date_or_birth_year():

@@ -105,3 +105,37 @@ def test_identical_cluster_share_agrees_with_sklearn_on_identical_partitions():
 def test_identical_cluster_share_refuses_different_records():
     with pytest.raises(ValueError, match="same records"):
         evaluate.identical_cluster_share(clusters(list("aabbcc")), clusters(list("aabbcc")).iloc[:5])
+
+
+def test_record_positions_find_each_side_and_mark_unknown_records():
+    pairs = pd.DataFrame(
+        {
+            "source_l": ["s", "s", "t"],
+            "record_id_l": ["r2", "r9", "r1"],
+            "source_r": ["s"] * 3,
+            "record_id_r": ["r6", "r1", "r1"],
+        }
+    )
+    left, right = evaluate.record_positions(TRUTH, pairs)
+    assert left.tolist() == [1, -1, -1] and right.tolist() == [5, 0, 0]
+    with pytest.raises(Exception, match="[Uu]nique|duplicate"):
+        evaluate.record_positions(pd.concat([TRUTH, TRUTH]), pairs)
+
+
+def test_threshold_curve_counts_pairs_with_a_record_unknown_to_the_truth_as_false_links():
+    preds = pd.DataFrame(
+        {
+            "source_l": "s",
+            "record_id_l": ["r1", "r1", "r4", "r1"],
+            "source_r": "s",
+            "record_id_r": ["r2", "r3", "r5", "rX"],
+            "match_probability": [0.99, 0.6, 0.95, 0.97],
+        }
+    )
+    curve = evaluate.threshold_curve(preds, TRUTH, [0.5, 0.9]).set_index("threshold")
+    assert curve.loc[0.5, "precision"] == pytest.approx(3 / 4) and curve.loc[0.5, "recall"] == pytest.approx(
+        3 / 4
+    )
+    assert curve.loc[0.9, "precision"] == pytest.approx(2 / 3) and curve.loc[0.9, "recall"] == pytest.approx(
+        2 / 4
+    )

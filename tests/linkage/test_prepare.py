@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pact_analysis.linkage import prepare
@@ -73,3 +74,20 @@ def test_a_document_with_no_nonzero_digit_is_missing_not_a_shared_identifier():
     out = prepare.normalise_document(pd.Series(["00000000T", "-", "12345678Z", None]))
     assert out["doc_norm"].isna().tolist() == [True, True, False, True]
     assert out["doc_digits"].isna().tolist() == [True, True, False, True]
+
+
+def test_per_distinct_value_equals_the_function_on_every_value():
+    rng = np.random.default_rng(5)
+    names = rng.choice(["  de la Fuente", "Mª José", "MARTÍN", "", None, "José-Luis"], size=500)
+    values = pd.Series(names, index=np.arange(1000, 1500), dtype="string")
+
+    def names_step(v):
+        return prepare.remove_particles(prepare.normalise_text(v))
+
+    pd.testing.assert_series_equal(prepare.per_distinct_value(values, names_step), names_step(values))
+    dates = pd.Series(pd.to_datetime(rng.choice(["1970-01-02", "1999-12-31", None], size=300)))
+    pd.testing.assert_frame_equal(
+        prepare.per_distinct_value(dates, prepare._date_parts), prepare._date_parts(dates)
+    )
+    empty = pd.Series([None, None], dtype="string")
+    pd.testing.assert_series_equal(prepare.per_distinct_value(empty, names_step), names_step(empty))
