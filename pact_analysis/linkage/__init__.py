@@ -118,7 +118,8 @@ def stage_metrics(
     crosswalk : DataFrame
         ``source, record_id, cluster_id, person_key, cluster_size``.
     frames : dict of str to DataFrame
-        The clean tables (``rgc_members`` and ``rgc_spells`` for the spells given a wrong person).
+        The clean ``rgc_members`` and ``rgc_spells`` (for the spells given a wrong person); other
+        tables may be there.
 
     Returns
     -------

@@ -68,13 +68,21 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
         memory_limit=settings["duckdb_memory_limit"],
         spark=settings["spark"],
     )
+    # what the rest of the stage needs of the prepared records (the others are freed: at region
+    # scale they are the largest table held)
+    result.prepared = result.prepared[["source_dataset", "unique_id", "doc_norm"]]
     crosswalk = crosswalk_from(result, key)
     write_interim(paths.linkage, result, crosswalk, persons, int(params["seed"]))
     frames = persons | ingest.read_clean(paths, [s for s in codebook.sources() if s not in persons])
-    tables = deidentify.processed_tables(frames, crosswalk, key, params["data"]["extraction_date"])
-    write_processed(paths.processed, tables)
+    del persons
+    write_processed(
+        paths.processed,
+        deidentify.processed_tables(frames, crosswalk, key, params["data"]["extraction_date"]),
+    )
+    spells = {name: frames[name] for name in ("rgc_members", "rgc_spells")}
+    del frames
     result.timings["stage_total"] = time.perf_counter() - start
-    metrics = stage_metrics(paths, params, result, crosswalk, frames)
+    metrics = stage_metrics(paths, params, result, crosswalk, spells)
     write_json(paths.linkage_summary, metrics)
     write_json(paths.metric("linkage"), headline_metrics(metrics))
     timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.timings.items())
