@@ -500,9 +500,12 @@ def publishable_thresholds(
     Returns
     -------
     list of float
-        The publishable thresholds, ascending.
+        The publishable thresholds, ascending (none for a table without rows: a region so small
+        that no row of the table it derives from could be published).
     """
     table = counts.sort_index()
+    if table.empty:
+        return []
     values = table.to_numpy(dtype=float)
     if (np.diff(values, axis=0) > 0).any():
         raise ValueError("counts must not rise with the threshold")

@@ -222,3 +222,5 @@ def test_publishable_thresholds_by_hand():
     ]
     with pytest.raises(ValueError):
         publishable_thresholds(counts.iloc[::-1].set_axis(counts.index), {"heads": 83}, 0.735, 10)
+    # no row of the table it derives from could be published (a small region): nothing to publish
+    assert publishable_thresholds(counts.iloc[:0], {"heads": 83}, 0.735, 10) == []
