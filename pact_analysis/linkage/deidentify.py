@@ -157,8 +157,8 @@ def household_keys(members: pd.DataFrame, key: bytes) -> pd.Series:
 def _sources_of(records: pd.DataFrame) -> pd.Series:
     """The sources of each person's records, sorted and joined by commas, indexed by ``person_key``.
 
-    Built from the person-by-source presence table (a few columns) rather than a string join per
-    person, which at region scale took most of the stage's time outside the linkage.
+    Built from the person-by-source presence table (a few columns) rather than a Python string join
+    per person, which is slow for hundreds of thousands of persons.
     """
     present = pd.crosstab(records["person_key"], records["source"]).gt(0).sort_index(axis=1)
     names = present.columns.to_numpy(str)

@@ -75,7 +75,7 @@ def record_positions(records: pd.DataFrame, pairs: pd.DataFrame) -> tuple[np.nda
 
 
 def _record_key(source: pd.Series, record_id: pd.Series) -> pd.Series:
-    # one string per record: a hash lookup on it is many times faster than on a MultiIndex
+    # one string per record: a hash lookup on it is faster than on a MultiIndex of two columns
     return source.astype(str) + "|" + record_id.astype(str)
 
 

@@ -370,8 +370,7 @@ def _columns(linker: Linker, table: Any) -> list[str]:
 def _prediction_columns(columns: list[str]) -> list[str]:
     """The columns of Splink's scored pairs that the study keeps: the pair, its weight and
     probability, and each comparison's level and weight (not the records' identities and term
-    frequencies, which at region scale took more memory than the rest of the stage). A single
-    source has no ``source_dataset``."""
+    frequencies, which the study does not use). A single source has no ``source_dataset``."""
     pair = [c for c in PAIR_COLUMNS if c in columns]
     return pair + sorted(c for c in columns if c.startswith(("gamma_", "mw_")))
 

@@ -163,9 +163,9 @@ def normalise_document(values: pd.Series) -> pd.DataFrame:
 def per_distinct_value(values: pd.Series, func: Callable[[pd.Series], Any]) -> Any:
     """Apply an elementwise function to each distinct value once and spread the results.
 
-    A region repeats names and birth dates many times over (about one distinct first surname per
-    thirty records at 500,000 persons), so the string functions of this module run on the distinct
-    values only.
+    A region repeats names and birth dates many times over (the 1.08 million records of a
+    500,000-person region hold about 8,000 distinct first surnames, 8,500 given names and 33,000
+    birth dates), so the string functions of this module run on the distinct values only.
 
     Parameters
     ----------
