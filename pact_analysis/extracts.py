@@ -35,8 +35,10 @@ def to_raw_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     for col, spec in codebook.columns(source).items():
         values = df[col] if col in df else pd.Series(pd.NA, index=df.index)
         kind = spec["type"]
-        if kind == "date":
-            text = pd.to_datetime(values).dt.strftime(fmt["date_format"])
+        if kind == "date":  # each distinct date formatted once: a million rows hold a few thousand
+            codes, dates = pd.factorize(pd.to_datetime(values))
+            formatted = pd.Series(dates.strftime(fmt["date_format"]), dtype=object)
+            text = pd.Series(formatted.to_numpy()[codes], index=df.index, dtype=object).where(codes >= 0)
         elif kind == "bool":
             text = values.map({True: fmt["true_value"], False: fmt["false_value"]})
         elif kind == "int":

@@ -602,3 +602,38 @@ def test_the_codebook_thresholds_pass_the_synthetic_default(tiny_project):
     """The tiny synthetic region (same rates as the default) reads with no warning but invalid documents."""
     kinds = set(ingest.read_warnings(tiny_project)["kind"])
     assert kinds <= {"document"}, kinds
+
+
+@pytest.mark.parametrize(
+    ("parser", "spec", "cells"),
+    [
+        (ingest.parse_date, STRING, ["14/03/1975", "1975-03-14", "", "4/3/1975", "31/12/2018"]),
+        (ingest.parse_date, STRING, ["14/03/1975", "31/02/1980", "", "14/03/75"]),  # problems
+        (ingest.parse_date, STRING, ["03/14/1975", "12/25/1980", "01/02/1990"]),  # month first
+        (ingest.parse_int, STRING, ["3", "+3", "3,0", "", "12"]),
+        (ingest.parse_int, STRING, ["3", "2,5", "x", "1234567890123456"]),
+        (ingest.parse_bool, STRING, ["S", "n", "Sí", "", "1"]),
+        (ingest.parse_string, {"type": "string", "codes": "sex"}, ["h", "M", "x", ""]),
+        (ingest.parse_string, {"type": "string", "pattern": r"^\d{5}$"}, ["5019", "47186", "A1", ""]),
+    ],
+)
+def test_parsing_distinct_values_is_parsing_every_row(parser, spec, cells):
+    """Each distinct text parsed once gives the column (and the messages) parsing every row gives."""
+    import numpy as np
+
+    rng = np.random.default_rng(len(cells))
+    raw = series(*rng.choice(cells, 400).tolist())
+    values, problems = parsers.parse_distinct(parser, raw, "c", spec)
+    expected, expected_problems = parser(raw, "c", spec)
+    pd.testing.assert_series_equal(values, expected, check_names=False)
+    assert [str(p) for p in problems] == [str(p) for p in expected_problems]
+
+
+def test_parsing_distinct_floats_keeps_the_decimal_sign():
+    import functools
+
+    raw = series("1.234,56", "-0,5", "7", "", "1.234,56", "7")
+    comma = functools.partial(ingest.parse_float, decimal=",")
+    values, problems = parsers.parse_distinct(comma, raw, "x", STRING)
+    pd.testing.assert_series_equal(values, comma(raw, "x", STRING)[0], check_names=False)
+    assert values.tolist()[:3] == [1234.56, -0.5, 7.0] and not problems

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pact_analysis.chronicity.params import CAUSES, PROVISIONS, chronicity_params
@@ -320,20 +321,65 @@ def _add_person_attributes(spells: pd.DataFrame, persons: pd.DataFrame | None) -
     return out
 
 
+def _dated_events(
+    events: pd.DataFrame, date_col: str, persons: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Person codes (positions in ``persons``) and times (int64 ns) of the dated events of those persons.
+
+    Returns
+    -------
+    tuple of ndarray
+        The codes and times of the events kept, and which rows of ``events`` were kept.
+    """
+    person = persons.get_indexer(events["person_key"].to_numpy(object))
+    when = events[date_col].to_numpy("datetime64[ns]")
+    keep = (person >= 0) & ~np.isnat(when)
+    return person[keep], when[keep].view("int64"), keep
+
+
 def _count_before(
-    spells: pd.DataFrame, events: pd.DataFrame, date_col: str, at: str, window_months: float | None, name: str
-) -> pd.Series:
-    """Count rows of ``events`` of the same person dated in [at - window, at) for every spell."""
-    if events is None or events.empty:
-        return pd.Series(0.0, index=spells.index, name=name)
-    left = spells[["person_key", at]].reset_index()
-    right = events[["person_key", date_col]].dropna()
-    m = left.merge(right, on="person_key")
-    keep = m[date_col] < m[at]
+    spell_person: np.ndarray,
+    spell_at: np.ndarray,
+    event_person: np.ndarray,
+    event_time: np.ndarray,
+    window_months: float | None,
+) -> np.ndarray:
+    """Count the events of each spell's person dated in [at - window, at) (no window: before ``at``).
+
+    The events are sorted once by person and time; each spell's count is the difference of two
+    binary searches (no join of every spell with every event of its person). A spell without a
+    date, or whose person is unknown (code -1), counts 0.
+
+    Parameters
+    ----------
+    spell_person, spell_at : ndarray
+        Each spell's person code and date (``datetime64[ns]``, NaT allowed).
+    event_person, event_time : ndarray
+        The events' person codes and times (int64 ns), from :func:`_dated_events`.
+    window_months : float, optional
+        Look-back window.
+
+    Returns
+    -------
+    ndarray of float
+    """
+    counts = np.zeros(len(spell_person))
+    usable = (spell_person >= 0) & ~np.isnat(spell_at)
+    if not usable.any() or not len(event_person):
+        return counts
+    upper = spell_at[usable].view("int64")
+    bounds = [upper]
     if window_months is not None:
-        keep &= m[date_col] >= m[at] - pd.to_timedelta(window_months * DAYS_PER_MONTH, unit="D")
-    counts = m.loc[keep].groupby("index").size()
-    return counts.reindex(spells.index, fill_value=0).astype(float).rename(name)
+        bounds.append(upper - pd.to_timedelta(window_months * DAYS_PER_MONTH, unit="D").value)
+    # ranks of every time involved, so that (person, time) orders as one integer without overflow
+    times = np.unique(np.concatenate([event_time, *bounds]))
+    step = len(times) + 1
+    events_sorted = np.sort(event_person.astype(np.int64) * step + np.searchsorted(times, event_time))
+    base = spell_person[usable].astype(np.int64) * step
+    below_upper = np.searchsorted(events_sorted, base + np.searchsorted(times, upper), side="left")
+    start = base if len(bounds) == 1 else base + np.searchsorted(times, bounds[1])
+    counts[usable] = below_upper - np.searchsorted(events_sorted, start, side="left")
+    return counts
 
 
 def history_features(
@@ -369,6 +415,14 @@ def history_features(
     """
     t = load_tables(tables, ("employment_episodes", "sauss_interventions", "ngo_attention"))
     out = pd.DataFrame(index=spells.index)
+    keys = spells["person_key"].to_numpy(object)
+    persons = pd.Index(pd.unique(spells["person_key"].dropna().to_numpy(object)))
+    spell_person, spell_at = persons.get_indexer(keys), spells[at].to_numpy("datetime64[ns]")
+
+    def count(events: pd.DataFrame, date_col: str) -> np.ndarray:
+        person, when, _ = _dated_events(events, date_col, persons)
+        return _count_before(spell_person, spell_at, person, when, window_months)
+
     emp = t.get("employment_episodes")
     if emp is not None:
         contracts = emp.loc[emp["episode_type"] == "CONTRACT", ["person_key", "start_date", "end_date"]]
@@ -386,26 +440,23 @@ def history_features(
         out["contract_since_start"] = (
             m.loc[since].groupby("index").size().reindex(spells.index).notna().astype(float)
         )
-        out["contracts_before"] = _count_before(
-            spells,
-            contracts.rename(columns={"start_date": "date"}),
-            "date",
-            at,
-            window_months,
-            "contracts_before",
-        )
+        out["contracts_before"] = count(contracts, "start_date")
     sauss = t.get("sauss_interventions")
     if sauss is not None:
         svc = sauss.loc[sauss["provision_code"] != "RGC_PROCESSING"]
-        out["services_before"] = _count_before(spells, svc, "date", at, window_months, "services_before")
+        person, when, kept = _dated_events(svc, "date", persons)
+        out["services_before"] = _count_before(spell_person, spell_at, person, when, window_months)
+        provision = svc["provision_code"].to_numpy(object)[kept]
         for code in PROVISIONS:
-            part = svc.loc[svc["provision_code"] == code]
-            out[f"svc_{code.lower()}"] = _count_before(spells, part, "date", at, window_months, code)
-        other = svc.loc[~svc["provision_code"].isin(PROVISIONS)]
-        out["svc_other"] = _count_before(spells, other, "date", at, window_months, "svc_other")
+            mine = provision == code
+            out[f"svc_{code.lower()}"] = _count_before(
+                spell_person, spell_at, person[mine], when[mine], window_months
+            )
+        other = ~pd.Series(provision).isin(PROVISIONS).to_numpy()
+        out["svc_other"] = _count_before(spell_person, spell_at, person[other], when[other], window_months)
     ngo = t.get("ngo_attention")
     if ngo is not None:
-        out["ngo_before"] = _count_before(spells, ngo, "date", at, window_months, "ngo_before")
+        out["ngo_before"] = count(ngo, "date")
     return out
 
 

@@ -140,7 +140,8 @@ def identities_from_frame(frame: pd.DataFrame) -> Identities:
             if given and len(surname.replace(" ", "")) > 3:
                 names |= {f"{given} {surname}", f"{surname} {given}"}
     if "doc_number" in frame:
-        docs = frame["doc_number"].dropna().astype(str).map(lambda d: re.sub(r"[^0-9A-Z]", "", d.upper()))
+        written = pd.Series(frame["doc_number"].dropna().astype(str).unique(), dtype=object)
+        docs = written.map(lambda d: re.sub(r"[^0-9A-Z]", "", d.upper())).unique()
         documents |= {d for d in docs if sum(ch.isdigit() for ch in d) >= 7}
         documents |= {d[:8] for d in docs if re.fullmatch(r"\d{8}[A-Z]", d)}
     if "phone" in frame:
@@ -149,7 +150,7 @@ def identities_from_frame(frame: pd.DataFrame) -> Identities:
     if "birth_date" in frame:
         earliest = pd.Timestamp(codebook.load()["period"]["earliest_event"])
         dates = pd.to_datetime(frame["birth_date"], errors="coerce").dropna()
-        birth_dates |= set(dates[dates < earliest].dt.normalize())
+        birth_dates |= set(dates[dates < earliest].dt.normalize().drop_duplicates())
     return Identities(names, documents, phones, birth_dates)
 
 
@@ -169,7 +170,8 @@ def collect_identities(raw: Path) -> Identities:
             continue
         text, _ = ingest.read_text(path, source)
         spec = codebook.columns(source)["birth_date"]
-        parsed = text.assign(birth_date=ingest.parse_date(text["birth_date"], "birth_date", spec)[0])
+        birth = ingest.parse_distinct(ingest.parse_date, text["birth_date"], "birth_date", spec)[0]
+        parsed = text.assign(birth_date=birth)
         found = found | identities_from_frame(parsed.replace("", None))
         seen += 1
     if not seen:
@@ -215,7 +217,10 @@ def may_hold_identifier(values: Iterable[str], who: Identities) -> np.ndarray:
     normalised (:func:`normalise_text`, the same function), which a string of ASCII letters and
     digits alone never has. This costs a few pattern searches per string where :func:`find_in_text`
     tries every run of words against every name: pseudonymous keys, codes and most numbers never
-    reach it.
+    reach it. A string of ASCII letters and digits can only hold a document or a phone number, which
+    there must start it (the patterns need no letter or digit before them): such a string that does
+    not start with seven digits (after an optional X, Y or Z) is cleared without a Python call, by
+    one vectorised pattern match over the column (``pyarrow.compute``, RE2).
 
     Parameters
     ----------
@@ -237,7 +242,25 @@ def may_hold_identifier(values: Iterable[str], who: Identities) -> np.ndarray:
             return False
         return " " in normalise_text(text)
 
-    return np.fromiter((may(text) for text in values), dtype=bool)
+    texts = np.asarray(list(values), dtype=object)
+    result = np.zeros(len(texts), dtype=bool)
+    undecided = ~_plain_without_number(texts)
+    result[undecided] = np.fromiter((may(text) for text in texts[undecided]), dtype=bool)
+    return result
+
+
+def _plain_without_number(texts: np.ndarray) -> np.ndarray:
+    """Whether each string is ASCII letters and digits only and does not start with a document's digits."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(texts, type=pa.string())
+    except (pa.ArrowException, UnicodeError):  # not text pyarrow can hold: every string is tested
+        return np.zeros(len(texts), dtype=bool)
+    plain = pc.match_substring_regex(array, r"^[A-Za-z0-9]*$")
+    number = pc.match_substring_regex(array, r"^[XYZxyz]?[0-9]{7}")
+    return pc.and_(plain, pc.invert(number)).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _doc_hit(match: re.Match, who: Identities) -> bool:

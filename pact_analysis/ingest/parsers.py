@@ -17,8 +17,10 @@ column too: never an exception. Conventions read:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -175,6 +177,42 @@ def parse_bool(raw: pd.Series, name: str, spec: dict[str, Any]) -> tuple[pd.Seri
     return values, failures(text, ok, name, spec, "is not a yes/no value (1/0, S/N, sí/no, true/false)")
 
 
+def parse_distinct(
+    parser: Callable[..., tuple[pd.Series, list[Problem]]], raw: pd.Series, name: str, spec: dict[str, Any]
+) -> tuple[pd.Series, list[Problem]]:
+    """Parse each distinct text of a column once, then give every row the value of its text.
+
+    Every parser reads each cell on its own (a column-wide rule, such as the "day and month
+    swapped?" check of :func:`parse_date`, asks whether any or every value passes, which the
+    distinct values answer alike), so the column parsed this way is the column parsed row by row. A
+    dated column of a million rows holds a few thousand distinct dates. When a distinct value is a
+    problem, the column is parsed again row by row, so that the messages name the rows.
+
+    Parameters
+    ----------
+    parser : callable
+        One of :data:`PARSERS` (or :func:`parse_float` with its decimal sign bound).
+    raw : Series
+        The column's text, indexed by spreadsheet row number.
+    name : str
+        Column name.
+    spec : dict
+        Its codebook entry.
+
+    Returns
+    -------
+    tuple
+        The typed column (indexed like ``raw``) and the problems of its rows.
+    """
+    codes, distinct = pd.factorize(_text(raw))
+    if len(distinct) == len(raw):
+        return parser(raw, name, spec)
+    values, problems = parser(pd.Series(distinct, dtype=object), name, spec)
+    if problems:
+        return parser(raw, name, spec)
+    return values.take(codes).set_axis(raw.index), []
+
+
 def parse_columns(text: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str, list[Problem]]:
     """Parse the text columns of an extract (:func:`~pact_analysis.ingest.reading.text_frame`).
 
@@ -196,9 +234,10 @@ def parse_columns(text: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str, l
         typed[name] = pd.Series(index=text.index, dtype=schemas.DTYPES[spec["type"]])
         with guarded(problems, name, "parsed"):
             if spec["type"] == "float":
-                typed[name], found = parse_float(text[name], name, spec, decimal)
+                parser = functools.partial(parse_float, decimal=decimal)
             else:
-                typed[name], found = PARSERS[spec["type"]](text[name], name, spec)
+                parser = PARSERS[spec["type"]]
+            typed[name], found = parse_distinct(parser, text[name], name, spec)
             problems += found
     frame = pd.DataFrame(typed, index=text.index)
     return frame.astype({n: schemas.DTYPES[s["type"]] for n, s in specs.items()}), decimal, problems

@@ -149,6 +149,11 @@ def split_records(text: str, file: str) -> RawTable:
 
 
 def _add_record(table: RawTable, number: int, record: list[str]) -> None:
+    if table.header and len(record) == len(table.header) and max(map(len, record)) <= MAX_FIELD_CHARS:
+        if any(record):  # the usual record, checked without a loop in Python
+            table.rows.append(record)
+            table.numbers.append(number)
+        return
     if not table.header:
         if any(record):
             table.header = [name.lstrip("\ufeff").lstrip("ï»¿").strip() for name in record]

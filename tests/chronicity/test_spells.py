@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -226,3 +227,46 @@ def test_reentry_dataset_hand_example():
     assert back.loc["b", "time_out"] == pytest.approx(
         (d("2018-10-31") - d("2012-07-01")).days / DAYS_PER_MONTH
     )
+
+
+def _count_by_join(spells, events, at, window_months):
+    """The join :func:`_count_before` replaced: every spell with every event of its person."""
+    left = spells[["person_key", at]].reset_index()
+    m = left.merge(events[["person_key", "date"]].dropna(), on="person_key")
+    keep = m["date"] < m[at]
+    if window_months is not None:
+        keep &= m["date"] >= m[at] - pd.to_timedelta(window_months * 30.4375, unit="D")
+    return m.loc[keep].groupby("index").size().reindex(spells.index, fill_value=0).astype(float)
+
+
+@pytest.mark.parametrize("window_months", [None, 24, 0.5])
+def test_counts_before_a_date_are_the_join_counts(window_months):
+    """Binary searches count what the join counted: window edges, missing dates and persons, ties."""
+    from pact_analysis.chronicity.spells import _count_before, _dated_events
+
+    rng = np.random.default_rng(5)
+    persons = [f"p{i}" for i in range(300)]
+    day = pd.Timestamp("2015-01-01")
+    events = pd.DataFrame(
+        {
+            "person_key": rng.choice(persons + [None], 5000),
+            "date": day + pd.to_timedelta(rng.integers(0, 1500, 5000), unit="D"),
+        }
+    )
+    events.loc[rng.random(5000) < 0.05, "date"] = pd.NaT
+    at = day + pd.to_timedelta(rng.integers(0, 1500, 2000) + rng.choice([0, 0.5], 2000), unit="D")
+    spells = pd.DataFrame({"person_key": rng.choice(persons + ["nobody"], 2000), "at": at})
+    spells.loc[rng.random(2000) < 0.05, "at"] = pd.NaT
+    # an event exactly at the window's lower edge counts, one exactly at the date does not
+    spells.loc[0, ["person_key", "at"]] = ["p1", day + pd.Timedelta(days=800)]
+    edge = day + pd.Timedelta(days=800) - pd.to_timedelta((window_months or 0) * 30.4375, unit="D")
+    events.loc[len(events)] = ["p1", edge]
+    events.loc[len(events)] = ["p1", day + pd.Timedelta(days=800)]
+    spells.index = spells.index * 3 + 7  # not a range index
+    known = pd.Index(pd.unique(spells["person_key"].dropna()))
+    person, when, _ = _dated_events(events, "date", known)
+    at_ns = spells["at"].to_numpy("datetime64[ns]")
+    counts = _count_before(known.get_indexer(spells["person_key"]), at_ns, person, when, window_months)
+    ours = pd.Series(counts, index=spells.index)
+    pd.testing.assert_series_equal(ours, _count_by_join(spells, events, "at", window_months))
+    assert ours.gt(0).sum() > 100 and ours.eq(0).sum() > 100 and ours.gt(1).any()

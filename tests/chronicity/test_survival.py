@@ -109,6 +109,37 @@ def test_cumulative_incidence_sums_with_km_to_one():
     assert (cif["ci_lower"] <= cif["cif"] + 1e-12).all() and (cif["cif"] <= cif["ci_upper"] + 1e-12).all()
 
 
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("delayed_entry", [False, True])
+def test_aalen_johansen_bounds_are_lifelines_bounds(ties, delayed_entry):
+    """The cumulative-sum bounds are lifelines' loop, to the bit (ties jittered, delayed entry, three causes)."""
+    import warnings
+
+    from lifelines import AalenJohansenFitter
+
+    from pact_analysis.chronicity.survival import aalen_johansen_fitter
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    t = rng.exponential(20, n)
+    t = np.ceil(t) if ties else t
+    cause = np.where(rng.random(n) < 0.2, 0, rng.choice([1, 2, 3], n, p=[0.5, 0.3, 0.2]))
+    entry = np.minimum(rng.uniform(0, 10, n), t * 0.9) if delayed_entry else None
+    for interest in (1, 2, 3):
+        fits = []
+        for fitter in (AalenJohansenFitter(seed=3, alpha=0.1), aalen_johansen_fitter(seed=3, alpha=0.1)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fits.append(fitter.fit(t, cause, event_of_interest=interest, entry=entry))
+        theirs, ours = fits
+        pd.testing.assert_frame_equal(ours.cumulative_density_, theirs.cumulative_density_)
+        pd.testing.assert_frame_equal(
+            ours.confidence_interval_, theirs.confidence_interval_, check_exact=True
+        )
+        pd.testing.assert_series_equal(ours.variance_, theirs.variance_, check_exact=True)
+        assert ours.confidence_interval_.notna().sum().min() > 100  # bounds were computed, not NaN
+
+
 def test_schoenfeld_flags_rossi_age_and_wexp(rossi):
     data, covs = rossi
     check = schoenfeld_check(data, "week", "arrest", covs)

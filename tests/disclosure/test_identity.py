@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -110,6 +111,24 @@ def test_the_column_prefilter_passes_every_string_holding_an_identifier(who):
     assert hits.sum() > 100 and (~passed).sum() > 200  # both kinds were drawn
     keys = pd.Series(["3fa9c2e81b", "A1B2C3", "2015", "123456"], dtype=object)  # keys, codes, numbers
     assert not disclosure.identity.may_hold_identifier(keys, who).any()
+
+
+def test_plain_strings_are_cleared_only_when_no_document_or_phone_can_start_them(who):
+    """The vectorised clearance of letters-and-digits strings keeps those a pattern could match."""
+    plain = {
+        "INT0000001": False,  # a record identifier: its digits follow a letter
+        "00003142db52a53d": False,  # a pseudonymous key starting with digits: tested, no match
+        "3fa9c2e81b": False,
+        "": False,
+        "12345678z": True,  # a DNI in lower case
+        "x1234567l": True,  # a NIE
+        "34600123456": True,  # a phone with the country code
+        "600123456": True,
+    }
+    got = disclosure.identity.may_hold_identifier(list(plain), who)
+    assert dict(zip(plain, got.tolist(), strict=True)) == plain
+    cleared = disclosure.identity._plain_without_number(np.array(list(plain), dtype=object))
+    assert cleared.tolist() == [True, False, True, True, False, False, False, False]
 
 
 def test_short_surnames_do_not_make_name_patterns():
