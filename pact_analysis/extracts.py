@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pact_analysis import codebook
@@ -37,8 +38,8 @@ def to_raw_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
         kind = spec["type"]
         if kind == "date":  # each distinct date formatted once: a million rows hold a few thousand
             codes, dates = pd.factorize(pd.to_datetime(values))
-            formatted = pd.Series(dates.strftime(fmt["date_format"]), dtype=object)
-            text = pd.Series(formatted.to_numpy()[codes], index=df.index, dtype=object).where(codes >= 0)
+            formatted = np.append(np.asarray(dates.strftime(fmt["date_format"]), dtype=object), np.nan)
+            text = pd.Series(formatted[codes], index=df.index, dtype=object)  # code -1: the NaN appended
         elif kind == "bool":
             text = values.map({True: fmt["true_value"], False: fmt["false_value"]})
         elif kind == "int":

@@ -1117,3 +1117,14 @@ def main() -> None:
 if __name__ == "__main__":
     logging.disable(logging.WARNING)
     sys.exit(main())
+
+
+def test_raw_frames_write_a_date_column_with_no_date_as_blanks():
+    """A date column without any date (every assignment still open, or the column absent) is blank."""
+    frame = valid_frames()["pilot_assignment"].assign(end_date=pd.NaT)
+    assert to_raw_frame(frame, "pilot_assignment")["end_date"].eq("").all()
+    assert to_raw_frame(frame.drop(columns="end_date"), "pilot_assignment")["end_date"].eq("").all()
+    dates = pd.Series(pd.to_datetime(["2017-01-16", None, "2016-02-29", "2017-01-16"]))
+    mixed = pd.concat([frame] * 2, ignore_index=True).assign(end_date=dates)
+    written = to_raw_frame(mixed, "pilot_assignment")["end_date"]
+    assert written.tolist() == ["16/01/2017", "", "29/02/2016", "16/01/2017"]

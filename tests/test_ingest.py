@@ -637,3 +637,10 @@ def test_parsing_distinct_floats_keeps_the_decimal_sign():
     values, problems = parsers.parse_distinct(comma, raw, "x", STRING)
     pd.testing.assert_series_equal(values, comma(raw, "x", STRING)[0], check_names=False)
     assert values.tolist()[:3] == [1234.56, -0.5, 7.0] and not problems
+
+
+def test_parsing_distinct_values_sees_past_a_nul():
+    """pandas hashes a string only up to a NUL; such a column is parsed row by row."""
+    raw = series("\x00ANA", "\x00LUIS", "\x00ANA")
+    values, _ = parsers.parse_distinct(ingest.parse_string, raw, "given_name", STRING)
+    assert values.tolist() == ["\x00ANA", "\x00LUIS", "\x00ANA"]

@@ -359,12 +359,10 @@ def aalen_johansen_fitter(**kwargs: Any) -> Any:
             cause = df[self.label_cmprisk].to_numpy(float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 a = d / n / (n - d)  # sum of a * (F(t) - F(t_i))**2, expanded as lifelines does
-                # squares by the C library's pow, as lifelines' loop squares (numpy's array square can
-                # differ in the last bit)
-                f2, lag_s2 = (np.array([x**2 for x in v.tolist()]) for v in (f, lag_s))
+                f2, lag_s2, n2, n3 = _powers((f, 2), (lag_s, 2), (n, 2), (n, 3))
                 first = np.cumsum(a * f2) + np.cumsum(-(2 * a * f)) * f + np.cumsum(a) * f2
-                second = np.cumsum(lag_s2 * cause * (n - cause) / n**3)
-                b = lag_s * cause / n**2  # sum of b * (F(t) - F(t_i))
+                second = np.cumsum(lag_s2 * cause * (n - cause) / n3)
+                b = lag_s * cause / n2  # sum of b * (F(t) - F(t_i))
                 third = np.cumsum(-(b * f)) + np.cumsum(b) * f
                 df["variance"] = first + second - 2 * third
                 df["F_transformed"] = np.log(-np.log(df["Ft"]))
@@ -375,6 +373,12 @@ def aalen_johansen_fitter(**kwargs: Any) -> Any:
             return df["variance"], df[ci_labels]
 
     return _CumulativeSumBounds(**kwargs)
+
+
+def _powers(*pairs: tuple[np.ndarray, int]) -> list[np.ndarray]:
+    """Each array raised to its power by the C library's ``pow``, value by value, as lifelines' loop
+    does on scalars (numpy's array power can differ in the last bit: squares, and cubes past 2**53)."""
+    return [np.array([x**k for x in values.tolist()], dtype=float) for values, k in pairs]
 
 
 def fit_aft(

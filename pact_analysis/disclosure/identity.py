@@ -140,8 +140,9 @@ def identities_from_frame(frame: pd.DataFrame) -> Identities:
             if given and len(surname.replace(" ", "")) > 3:
                 names |= {f"{given} {surname}", f"{surname} {given}"}
     if "doc_number" in frame:
-        written = pd.Series(frame["doc_number"].dropna().astype(str).unique(), dtype=object)
-        docs = written.map(lambda d: re.sub(r"[^0-9A-Z]", "", d.upper())).unique()
+        # distinct by Python's dict: pandas' hashing of strings stops at a NUL (pandas-dev/pandas#53720)
+        written = pd.Series(list(dict.fromkeys(frame["doc_number"].dropna().astype(str))), dtype=object)
+        docs = dict.fromkeys(written.map(lambda d: re.sub(r"[^0-9A-Z]", "", d.upper())))
         documents |= {d for d in docs if sum(ch.isdigit() for ch in d) >= 7}
         documents |= {d[:8] for d in docs if re.fullmatch(r"\d{8}[A-Z]", d)}
     if "phone" in frame:
@@ -337,7 +338,8 @@ def scan_frame(frame: pd.DataFrame, who: Identities) -> list[tuple[str, str]]:
 
 def _scan_strings(values: pd.Series, column: Any, who: Identities) -> list[tuple[str, str]]:
     text = values.dropna().astype(str)
-    unique = text.unique()
+    # distinct by Python's dict: pandas' hashing of strings stops at a NUL (pandas-dev/pandas#53720)
+    unique = np.array(list(dict.fromkeys(text)), dtype=object)
     kinds: dict[str, Any] = {}
     for value in unique[may_hold_identifier(unique, who)]:
         for kind in find_in_text(value, who):

@@ -186,7 +186,9 @@ def parse_distinct(
     swapped?" check of :func:`parse_date`, asks whether any or every value passes, which the
     distinct values answer alike), so the column parsed this way is the column parsed row by row. A
     dated column of a million rows holds a few thousand distinct dates. When a distinct value is a
-    problem, the column is parsed again row by row, so that the messages name the rows.
+    problem, the column is parsed again row by row, so that the messages name the rows; so is a
+    column holding a NUL character, which pandas' hashing of strings does not see past
+    (pandas-dev/pandas#53720).
 
     Parameters
     ----------
@@ -204,7 +206,11 @@ def parse_distinct(
     tuple
         The typed column (indexed like ``raw``) and the problems of its rows.
     """
-    codes, distinct = pd.factorize(_text(raw))
+    text = _text(raw)
+    # pandas (2.3) hashes a string only up to a NUL character: such a column is parsed row by row
+    if text.str.contains("\x00", regex=False).any():
+        return parser(raw, name, spec)
+    codes, distinct = pd.factorize(text)
     if len(distinct) == len(raw):
         return parser(raw, name, spec)
     values, problems = parser(pd.Series(distinct, dtype=object), name, spec)

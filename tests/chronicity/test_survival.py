@@ -140,6 +140,28 @@ def test_aalen_johansen_bounds_are_lifelines_bounds(ties, delayed_entry):
         assert ours.confidence_interval_.notna().sum().min() > 100  # bounds were computed, not NaN
 
 
+def test_aalen_johansen_bounds_are_lifelines_bounds_past_two_to_the_53():
+    """With over 208,067 at risk, n**3 passes 2**53 and numpy's array power can differ from C's pow."""
+    import warnings
+
+    from lifelines import AalenJohansenFitter
+
+    from pact_analysis.chronicity.survival import aalen_johansen_fitter
+
+    rng = np.random.default_rng(11)
+    n = 260_000
+    t = rng.integers(1, 300, n).astype(float)
+    cause = rng.choice([0, 1, 2], n, p=[0.998, 0.001, 0.001])
+    fits = []
+    for fitter in (AalenJohansenFitter(seed=3), aalen_johansen_fitter(seed=3)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits.append(fitter.fit(t, cause, event_of_interest=1))
+    theirs, ours = fits
+    pd.testing.assert_series_equal(ours.variance_, theirs.variance_, check_exact=True)
+    pd.testing.assert_frame_equal(ours.confidence_interval_, theirs.confidence_interval_, check_exact=True)
+
+
 def test_schoenfeld_flags_rossi_age_and_wexp(rossi):
     data, covs = rossi
     check = schoenfeld_check(data, "week", "arrest", covs)

@@ -131,6 +131,14 @@ def test_plain_strings_are_cleared_only_when_no_document_or_phone_can_start_them
     assert cleared.tolist() == [True, False, True, True, False, False, False, False]
 
 
+def test_documents_and_published_values_behind_a_nul_are_all_kept(who):
+    """pandas hashes a string only up to a NUL: two documents behind one must stay two."""
+    found = disclosure.identities_from_frame(pd.DataFrame({"doc_number": ["\x0012345678Z", "\x0087654321X"]}))
+    assert {"12345678Z", "87654321X"} <= found.documents
+    published = pd.DataFrame({"note": ["\x00" + "A" * 8, "\x00 12345678Z"]})
+    assert disclosure.scan_frame(published, who) == [("a DNI/NIE", "column note, row 1")]
+
+
 def test_short_surnames_do_not_make_name_patterns():
     found = disclosure.identities_from_frame(
         pd.DataFrame({"given_name": ["ANA", "LI"], "surname1": ["LI", "WEI"]})
