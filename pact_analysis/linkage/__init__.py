@@ -156,7 +156,7 @@ def stage_metrics(
         truth = pd.read_parquet(truth_file)
         clusters = _clusters_out(crosswalk).astype("string")
         out["quality"] = evaluate.quality_metrics(
-            result.predictions, clusters, result.prepared, truth, threshold
+            result.predictions, clusters, result.prepared, truth, threshold, baseline=deterministic
         )
         out["true_persons"] = int(truth["person_id"].nunique())
         out["threshold_curve"] = evaluate.threshold_curve(pairs, truth, list(CURVE_THRESHOLDS)).to_dict(

@@ -291,6 +291,7 @@ def quality_metrics(
     prepared: pd.DataFrame,
     truth: pd.DataFrame,
     threshold: float,
+    baseline: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, float]]:
     """All quality figures of a linkage run against the truth (for ``metrics/linkage.json``).
 
@@ -306,6 +307,8 @@ def quality_metrics(
         ``source, record_id, person_id``.
     threshold : float
         Match probability threshold.
+    baseline : DataFrame, optional
+        :func:`deterministic_clusters` of ``prepared`` when the caller has it already.
 
     Returns
     -------
@@ -316,7 +319,7 @@ def quality_metrics(
     """
     truth = truth[KEY + ["person_id"]].astype("string")
     kept = pairwise_scores(prediction_pairs(predictions, 0.0), truth)
-    baseline = deterministic_clusters(prepared)
+    baseline = deterministic_clusters(prepared) if baseline is None else baseline
     baseline_pairs = _cluster_links(baseline)
     return {
         "pairwise": pairwise_scores(prediction_pairs(predictions, threshold), truth),
