@@ -34,6 +34,7 @@ from pact_analysis import codebook, runstatus
 from pact_analysis.errors import StageError
 from pact_analysis.params import load_params
 from pact_analysis.paths import Paths
+from pact_analysis.workers import LOG_FORMAT
 
 #: The stages, each a module of :mod:`pact_analysis.stages` with ``run(paths, params)``.
 STAGES = (
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", nargs="?", help="notebook name for the report stage, e.g. 00_overview")
     parser.add_argument("--root", type=Path, default=None, help="project root (default: this checkout)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if args.stage == "report" and not args.notebook:
         parser.error("report needs a notebook name, e.g. 00_overview")
     paths = Paths(args.root)

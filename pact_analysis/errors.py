@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class StageError(Exception):
     """A stage cannot go on; the message says why and what to do."""
@@ -27,3 +29,7 @@ class ExtractError(StageError):
         more = len(self.problems) - len(shown)
         text = f"{file}: " + "; ".join(shown) + (f"; and {more} more problems" if more > 0 else "")
         super().__init__(text)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, list[str]]]:
+        """Pickled with its file and problems (raised in a worker process, it reaches the stage whole)."""
+        return type(self), (self.file, self.problems)

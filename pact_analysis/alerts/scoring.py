@@ -21,9 +21,15 @@ import pandas as pd
 from pact_analysis import chronicity as ch
 from pact_analysis.alerts.factors import AVERAGE_PROFILE, FACTORS, check_factors, shown_factors
 from pact_analysis.alerts.params import alerts_params
+from pact_analysis.workers import beside
 
 #: Group columns the report compares alerts with recipients on.
 GROUPS = ("sex", "nationality", "disability")
+
+
+#: Landmark rows from which half of the bootstrap refits run in a worker (:func:`bootstrap_risk`):
+#: 11,190 at 20,000 persons, where the refits take about as long as a worker's start.
+APART_FROM_ROWS = 40_000
 
 
 def bootstrap_risk(
@@ -38,7 +44,9 @@ def bootstrap_risk(
     """Percentile interval of each current recipient's risk: refit and recalibrate on resampled persons.
 
     Persons (all their spells and landmarks) are resampled; the penalty is held at ``model.C``; the
-    recalibration is decided on each replicate as for the deployed model.
+    recalibration is decided on each replicate as for the deployed model. The resamples are drawn
+    first, in order, from ``seed``; half of the refits run in a worker process
+    (:func:`~pact_analysis.workers.beside`), which changes no risk.
 
     Returns
     -------
@@ -49,17 +57,36 @@ def bootstrap_risk(
         return pd.DataFrame({"risk_lower": np.nan, "risk_upper": np.nan}, index=current.index)
     rng = np.random.default_rng(seed)
     codes, persons = pd.factorize(stack["person_key"])
+    resamples = [rng.integers(0, len(persons), len(persons)) for _ in range(int(n_boot))]
+    half = len(resamples) // 2
+    apart = len(stack) >= APART_FROM_ROWS
+    first = beside(_refit_risks, stack, codes, resamples[:half], current, model.C, params, seed, apart=apart)
+    risks = _refit_risks(stack, codes, resamples[half:], current, model.C, params, seed)
+    low, high = np.quantile(np.vstack(first.result() + risks), [alpha / 2, 1 - alpha / 2], axis=0)
+    return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
+
+
+def _refit_risks(
+    stack: pd.DataFrame,
+    codes: np.ndarray,
+    resamples: list[np.ndarray],
+    current: pd.DataFrame,
+    c: float,
+    params: Mapping[str, Any] | None,
+    seed: int,
+) -> list[np.ndarray]:
+    """The current recipients' risks under the deployed model refitted on each resample of persons
+    (``codes``: each stack row's person; a resample: the persons drawn, by code), at penalty ``c``.
+    A resample whose development rows hold one outcome only is skipped."""
     members = pd.Series(np.arange(len(stack))).groupby(codes).apply(np.asarray).to_list()
-    draws = []
-    for _ in range(int(n_boot)):
-        idx = np.concatenate([members[i] for i in rng.integers(0, len(persons), len(persons))])
-        sample = stack.iloc[idx]
+    risks = []
+    for drawn in resamples:
+        sample = stack.iloc[np.concatenate([members[i] for i in drawn])]
         if sample.loc[sample["split"] == "develop", "still"].nunique() < 2:
             continue
         # the same strategy as the deployed model: recalibration decided again on each replicate
-        draws.append(ch.fit_deployed_model(sample, params, seed, c=model.C).risk(current))
-    low, high = np.quantile(np.vstack(draws), [alpha / 2, 1 - alpha / 2], axis=0)
-    return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
+        risks.append(ch.fit_deployed_model(sample, params, seed, c=c).risk(current))
+    return risks
 
 
 def reporting_rows(

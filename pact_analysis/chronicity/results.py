@@ -44,6 +44,7 @@ from pact_analysis.chronicity.survival import (
 from pact_analysis.chronicity.truth import observable_versus_truth, true_median_months
 from pact_analysis.chronicity.validation import predictive_validation
 from pact_analysis.io import atomic_dir, write_json
+from pact_analysis.workers import beside
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +440,11 @@ def pooled_coverage(
 
 # -- everything ------------------------------------------------------------------------------------
 
+#: RGC spell records from which the predictive model is fitted in a worker, beside the survival
+#: models (:func:`analyse`): 4,465 at 20,000 persons, where it saves a few seconds; on the small test
+#: regions a worker's start would cost more than it saves.
+APART_FROM_SPELLS = 4_000
+
 
 def analyse(
     tables: dict[str, pd.DataFrame],
@@ -471,6 +477,9 @@ def analyse(
     def progress(step: str) -> None:
         log.info("chronicity: %s (%.0f s since the start)", step, time.perf_counter() - began)
 
+    # the predictive model (the longest part) needs none of the survival models: it runs beside them
+    apart = len(tables["rgc_spells"]) >= APART_FROM_SPELLS
+    pending = beside(predictive_results, tables, params, truth, apart=apart)
     spells = spells_for_analysis(tables, params)
     progress(f"{len(spells)} spells built")
     out, values = survival_results(spells, float(cfg["ph_cut_months"]))
@@ -479,7 +488,10 @@ def analyse(
     progress("competing exits fitted")
     out |= reentry_results(spells, cfg["extraction_date"])
     progress("re-entry fitted")
-    predictive, pvalues = predictive_results(tables, params, truth)
+    if truth is not None:
+        truth_tables, truth_values = truth_results(truth, params)
+        progress("validated against the truth")
+    predictive, pvalues = pending.result()
     out |= predictive
     progress("predictive models fitted and validated")
     fairness, fvalues = fairness_results(
@@ -497,11 +509,13 @@ def analyse(
         "conflicting_exits": int(spells.attrs.get("conflicting_exits", 0)),
     }
     if truth is not None:
-        tt, tv = truth_results(truth, params)
-        out |= tt
-        values |= tv
+        out |= truth_tables
+        values |= truth_values
         values |= pooled_coverage(
-            bench, params, tv["coverage_this_region"], tv["coverage_n_intervals_this_region"]
+            bench,
+            params,
+            truth_values["coverage_this_region"],
+            truth_values["coverage_n_intervals_this_region"],
         )
     return out, values
 

@@ -27,6 +27,7 @@ from pact_analysis.ingest import parsers, reading, validation
 from pact_analysis.ingest.problems import Notice, Problem, crash_text, guarded, log, summarise
 from pact_analysis.io import progress, write_json
 from pact_analysis.paths import Paths
+from pact_analysis.workers import beside
 
 #: Which extracts were delivered and how they were read, beside the clean tables.
 DELIVERY_FILE = "delivery.json"
@@ -47,6 +48,11 @@ class Extract:
     info: dict[str, Any]
     notices: list[Notice] = field(default_factory=list)
     documents: list[Problem] = field(default_factory=list)
+
+
+#: Bytes of the largest extract from which it is read in a worker (:func:`read_folder`): at 100,000
+#: persons the interventions' file is 31 MB; below, a worker's start costs about what it saves.
+APART_FROM_BYTES = 16_000_000
 
 
 @dataclass
@@ -204,9 +210,26 @@ def read_folder(
         ended) before this returns, so that what is logged next starts on its own line.
     """
     out = Delivery({}, {}, {}, [], [], shown_in)
-    for source in progress(list(codebook.sources()), desc="ingest"):
-        _read_source(out, Path(raw), source, extraction_date, Path(originals or raw))
+    raw, originals = Path(raw), Path(originals or raw)
+    sources = list(codebook.sources())
+    # the largest extract (the interventions: half the bytes) is read in a worker meanwhile
+    largest = max(sources, key=lambda s: _size(raw / codebook.sources()[s]["file"]))
+    size = _size(raw / codebook.sources()[largest]["file"])
+    apart = beside(
+        _read_apart, raw, largest, extraction_date, shown_in, originals, apart=size >= APART_FROM_BYTES
+    )
+    parts = {}
+    for source in progress([s for s in sources if s != largest], desc="ingest"):
+        parts[source] = _read_apart(raw, source, extraction_date, shown_in, originals)
+    parts[largest] = apart.result()
     _end_progress_line()
+    for source in sources:  # in the codebook's order, as if read one after another
+        part = parts[source]
+        out.frames |= part.frames
+        out.info |= part.info
+        out.failures |= part.failures
+        out.notices += part.notices
+        out.documents += part.documents
     good = {s: f for s, f in out.frames.items() if shown_name(s, shown_in) not in out.failures}
     for source in out.frames:
         if out.info[source]["delivered"] and source in good:
@@ -224,6 +247,20 @@ def _cross_notices(out: Delivery, good: dict[str, pd.DataFrame], file: str) -> N
     with guarded(crashed, "start_date", "checked against the heads' birth dates"):
         out.notices += validation.head_age_notices(good, file)
     out.notices += [Notice(file, "rgc_spells", p.column, "crash", p.text) for p in crashed]
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file (0 when it is absent)."""
+    return path.stat().st_size if path.is_file() else 0
+
+
+def _read_apart(
+    raw: Path, source: str, extraction_date: Any, shown_in: str | None, originals: Path
+) -> Delivery:
+    """One source read into a delivery of its own (:func:`read_folder` merges them in order)."""
+    out = Delivery({}, {}, {}, [], [], shown_in)
+    _read_source(out, raw, source, extraction_date, originals)
+    return out
 
 
 def _read_source(out: Delivery, raw: Path, source: str, extraction_date: Any, originals: Path) -> None:

@@ -25,7 +25,6 @@ and computes BIC, AIC and entropy.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +33,13 @@ import numpy as np
 from scipy import sparse
 from scipy.special import logsumexp
 
+from pact_analysis import workers
+
 #: StepMix's clip of probabilities (class weights and item probabilities).
 CLIP = 1e-15
 
-#: Chunks of starts run at once, in processes: the cores this process may use.
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: Chunks of starts run at once, in processes: the cores this process may use (:data:`~pact_analysis.workers.WORKERS`).
+WORKERS = workers.WORKERS
 
 #: Patterns times runs times EM steps (counted up to :data:`STEPS_COUNTED`) from which the chunks run
 #: in processes (below, starting them costs more than it saves). The steps count: a final stage of
