@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import time
 
 import pandas as pd
 import pytest
@@ -31,10 +32,6 @@ def _pid_and_logged(message: str) -> tuple[int, str, int]:
     return os.getpid(), root.handlers[0].formatter._fmt, root.getEffectiveLevel()
 
 
-def _fails() -> None:
-    raise ValueError("row 3, column x: broken")
-
-
 @needs_two_cores
 def test_beside_runs_in_another_process_with_the_stage_log_format():
     pending = workers.beside(_pid_and_logged, "from the worker")
@@ -48,11 +45,66 @@ def test_a_part_not_worth_a_worker_runs_here_and_now():
     assert pid == os.getpid()
 
 
-@needs_two_cores
-def test_an_error_in_the_worker_is_raised_by_result():
-    pending = workers.beside(_fails)
+class _NeedsTwo(Exception):
+    def __init__(self, file: str, row: int) -> None:
+        super().__init__(f"{file}, row {row}")
+
+
+def _fails(kind: str = "plain") -> None:
+    if kind == "two":
+        raise _NeedsTwo("x.csv", 3)
+    raise ValueError("row 3, column x: broken")
+
+
+def _first(values: list) -> object:
+    return values[0]
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_an_error_of_the_part_is_raised_by_result_not_at_the_start(apart):
+    pending = workers.beside(_fails, apart=apart)  # in a worker or here: no error yet
     with pytest.raises(ValueError, match="row 3, column x"):
         pending.result()
+
+
+@needs_two_cores
+def test_an_error_that_cannot_be_rebuilt_keeps_its_type_and_message():
+    with pytest.raises(RuntimeError, match=r"_NeedsTwo: x\.csv, row 3"):
+        workers.beside(_fails, "two").result()
+
+
+@needs_two_cores
+def test_the_arguments_are_copied_when_the_part_starts():
+    values = [1]
+    with workers.beside(_first, values) as pending:
+        values[0] = 2  # what the stage does next does not reach the part
+        assert pending.result() == 1
+
+
+@needs_two_cores
+def test_a_stage_that_fails_meanwhile_stops_its_worker_at_once():
+    began = time.perf_counter()
+    with pytest.raises(KeyError), workers.beside(time.sleep, 60):
+        raise KeyError("the survival model failed")
+    assert time.perf_counter() - began < 20  # not the minute the part would have taken
+
+
+@pytest.mark.parametrize("forced", [False, True])
+def test_check_names_the_unreadable_identities_with_or_without_a_worker(tmp_path, monkeypatch, forced):
+    from pact_analysis import codebook
+    from pact_analysis.errors import StageError
+    from pact_analysis.paths import Paths
+    from pact_analysis.stages import check
+
+    paths = Paths(tmp_path)
+    paths.raw.mkdir(parents=True)
+    paths.reports.mkdir(parents=True)
+    source = codebook.person_sources()[0]
+    (paths.raw / codebook.sources()[source]["file"]).write_bytes(b"")  # an empty person extract
+    if forced:
+        monkeypatch.setattr(check, "APART_FROM_BYTES", 0)
+    with pytest.raises(StageError, match="cannot read the identities to look for"):
+        check.run(paths, {"disclosure": {"min_cell": 10}})
 
 
 def _frames_identical(a: dict, b: dict) -> None:

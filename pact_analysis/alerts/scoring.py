@@ -60,9 +60,12 @@ def bootstrap_risk(
     resamples = [rng.integers(0, len(persons), len(persons)) for _ in range(int(n_boot))]
     half = len(resamples) // 2
     apart = len(stack) >= APART_FROM_ROWS
-    first = beside(_refit_risks, stack, codes, resamples[:half], current, model.C, params, seed, apart=apart)
-    risks = _refit_risks(stack, codes, resamples[half:], current, model.C, params, seed)
-    low, high = np.quantile(np.vstack(first.result() + risks), [alpha / 2, 1 - alpha / 2], axis=0)
+    with beside(
+        _refit_risks, stack, codes, resamples[:half], current, model.C, params, seed, apart=apart
+    ) as first:
+        risks = _refit_risks(stack, codes, resamples[half:], current, model.C, params, seed)
+        risks = first.result() + risks
+    low, high = np.quantile(np.vstack(risks), [alpha / 2, 1 - alpha / 2], axis=0)
     return pd.DataFrame({"risk_lower": low, "risk_upper": high}, index=current.index)
 
 

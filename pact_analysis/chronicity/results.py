@@ -479,19 +479,19 @@ def analyse(
 
     # the predictive model (the longest part) needs none of the survival models: it runs beside them
     apart = len(tables["rgc_spells"]) >= APART_FROM_SPELLS
-    pending = beside(predictive_results, tables, params, truth, apart=apart)
-    spells = spells_for_analysis(tables, params)
-    progress(f"{len(spells)} spells built")
-    out, values = survival_results(spells, float(cfg["ph_cut_months"]))
-    progress("Kaplan-Meier, Cox with its checks and AFT fitted")
-    out |= competing_results(spells)
-    progress("competing exits fitted")
-    out |= reentry_results(spells, cfg["extraction_date"])
-    progress("re-entry fitted")
-    if truth is not None:
-        truth_tables, truth_values = truth_results(truth, params)
-        progress("validated against the truth")
-    predictive, pvalues = pending.result()
+    with beside(predictive_results, tables, params, truth, apart=apart) as pending:
+        spells = spells_for_analysis(tables, params)
+        progress(f"{len(spells)} spells built")
+        out, values = survival_results(spells, float(cfg["ph_cut_months"]))
+        progress("Kaplan-Meier, Cox with its checks and AFT fitted")
+        out |= competing_results(spells)
+        progress("competing exits fitted")
+        out |= reentry_results(spells, cfg["extraction_date"])
+        progress("re-entry fitted")
+        if truth is not None:
+            truth_tables, truth_values = truth_results(truth, params)
+            progress("validated against the truth")
+        predictive, pvalues = pending.result()
     out |= predictive
     progress("predictive models fitted and validated")
     fairness, fvalues = fairness_results(

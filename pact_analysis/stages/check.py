@@ -65,15 +65,16 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     min_cell = int(params["disclosure"]["min_cell"])
     # the identities are read from the raw extracts in a worker while the tables are checked
     raw_bytes = sum(f.stat().st_size for f in paths.raw.glob("*") if f.is_file())
-    identities = beside(collect_identities, paths.raw, apart=raw_bytes >= APART_FROM_BYTES)
-    checks = check_tables(paths.reports, min_cell)
-    small = table_problems(checks, paths.reports, paths.root, "small")
-    other = table_problems(checks, paths.reports, paths.root, "other") + language_problems(checks)
-    quantities = check_quantities(paths.reports, skip=("index",))  # the index checks itself, after
-    try:
-        who = identities.result()
-    except ExtractError as err:
-        raise StageError(f"cannot read the identities to look for: {err}") from None
+    apart = raw_bytes >= APART_FROM_BYTES
+    with beside(collect_identities, paths.raw, apart=apart) as identities:
+        checks = check_tables(paths.reports, min_cell)
+        small = table_problems(checks, paths.reports, paths.root, "small")
+        other = table_problems(checks, paths.reports, paths.root, "other") + language_problems(checks)
+        quantities = check_quantities(paths.reports, skip=("index",))  # the index checks itself, after
+        try:
+            who = identities.result()
+        except ExtractError as err:
+            raise StageError(f"cannot read the identities to look for: {err}") from None
     scan = scan_for_pii(published_outputs(paths), who, root=paths.root)
     record = {
         "files_scanned": len(scan["scanned"]),
