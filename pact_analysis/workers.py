@@ -11,7 +11,10 @@ part both ways). Its log lines go to the stage's standard error, in the stage's 
 
 Whether the part ran in a worker or in the stage (one core, or a part too small to be worth a worker),
 an error it raised is raised by :meth:`Pending.result`, and leaving the ``with`` block of a part not
-yet done (the stage failed meanwhile) stops its worker at once.
+yet done (the stage failed meanwhile, or was interrupted) stops its worker at once. A stage killed
+by a signal cannot stop it: the worker may outlive it. The pickled call is held in the stage and in
+the worker while the part runs (at 500,000 persons the chronicity stage's process tree peaked at
+6.53 GB with it, 6.52 GB without).
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class Pending:
             return self._value
         try:
             return self._future.result()
-        finally:
-            self._stop(wait=True)
+        finally:  # interrupted while waiting (Ctrl-C), the part is stopped, not waited for
+            self._stop(wait=self._future.done())
 
     def _stop(self, wait: bool) -> None:
         if self._executor is not None:

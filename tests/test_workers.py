@@ -7,6 +7,7 @@ import importlib
 import logging
 import os
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -81,12 +82,31 @@ def test_the_arguments_are_copied_when_the_part_starts():
         assert pending.result() == 1
 
 
+def _sleep_after_saying_pid(path: str, seconds: float) -> None:
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(seconds)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z" if Path(f"/proc/{pid}").exists() else True
+
+
 @needs_two_cores
-def test_a_stage_that_fails_meanwhile_stops_its_worker_at_once():
-    began = time.perf_counter()
-    with pytest.raises(KeyError), workers.beside(time.sleep, 60):
+def test_a_stage_that_fails_meanwhile_stops_its_worker_at_once(tmp_path):
+    said = tmp_path / "pid"
+    with pytest.raises(KeyError), workers.beside(_sleep_after_saying_pid, str(said), 60):
+        while not said.exists() or not said.read_text():
+            time.sleep(0.05)
+        pid = int(said.read_text())
         raise KeyError("the survival model failed")
-    assert time.perf_counter() - began < 20  # not the minute the part would have taken
+    deadline = time.perf_counter() + 10
+    while _alive(pid) and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the worker outlived the stage's error"
 
 
 @pytest.mark.parametrize("forced", [False, True])
@@ -160,3 +180,31 @@ def test_an_extract_error_reaches_the_stage_whole_from_a_worker():
     err = pickle.loads(pickle.dumps(ExtractError("rgc_spells.csv", ["row 3, column start_date: blank"])))
     assert err.file == "rgc_spells.csv" and err.problems == ["row 3, column start_date: blank"]
     assert str(err) == "rgc_spells.csv: row 3, column start_date: blank"
+
+
+@needs_two_cores
+def test_check_reads_the_same_identities_in_a_worker(tiny_project):
+    from pact_analysis.disclosure import collect_identities
+
+    here = collect_identities(tiny_project.raw)
+    apart = workers.beside(collect_identities, tiny_project.raw).result()
+    assert here.documents and here == apart
+
+
+def test_check_says_the_identities_cannot_be_read_before_a_broken_table(tmp_path, monkeypatch):
+    from pact_analysis import codebook
+    from pact_analysis.errors import StageError
+    from pact_analysis.paths import Paths
+    from pact_analysis.stages import check
+
+    paths = Paths(tmp_path)
+    paths.raw.mkdir(parents=True)
+    paths.reports.mkdir(parents=True)
+    (paths.raw / codebook.sources()[codebook.person_sources()[0]]["file"]).write_bytes(b"")
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("a table's sidecar is not JSON")
+
+    monkeypatch.setattr(check, "check_tables", broken)
+    with pytest.raises(StageError, match="cannot read the identities to look for"):
+        check.run(paths, {"disclosure": {"min_cell": 10}})

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from pact_analysis.disclosure import (
+    Identities,
     check_details_path,
     check_tables,
     collect_identities,
@@ -31,7 +32,7 @@ from pact_analysis.disclosure.quantities import check_quantities
 from pact_analysis.errors import ExtractError, StageError
 from pact_analysis.io import write_json
 from pact_analysis.paths import Paths
-from pact_analysis.workers import beside
+from pact_analysis.workers import Pending, beside
 
 #: The figures of ``metrics/disclosure.json``: the rest of the record is in ``reports/tables/disclosure.json``.
 HEADLINE = ("tables_checked", "suppressed_primary", "suppressed_secondary", "pii_findings")
@@ -67,14 +68,15 @@ def run(paths: Paths, params: dict[str, Any]) -> None:
     raw_bytes = sum(f.stat().st_size for f in paths.raw.glob("*") if f.is_file())
     apart = raw_bytes >= APART_FROM_BYTES
     with beside(collect_identities, paths.raw, apart=apart) as identities:
-        checks = check_tables(paths.reports, min_cell)
-        small = table_problems(checks, paths.reports, paths.root, "small")
-        other = table_problems(checks, paths.reports, paths.root, "other") + language_problems(checks)
-        quantities = check_quantities(paths.reports, skip=("index",))  # the index checks itself, after
         try:
-            who = identities.result()
-        except ExtractError as err:
-            raise StageError(f"cannot read the identities to look for: {err}") from None
+            checks = check_tables(paths.reports, min_cell)
+            small = table_problems(checks, paths.reports, paths.root, "small")
+            other = table_problems(checks, paths.reports, paths.root, "other") + language_problems(checks)
+            quantities = check_quantities(paths.reports, skip=("index",))  # the index checks itself, after
+        except Exception:
+            _identities(identities)  # an unreadable extract is said first, as when it was read first
+            raise
+        who = _identities(identities)
     scan = scan_for_pii(published_outputs(paths), who, root=paths.root)
     record = {
         "files_scanned": len(scan["scanned"]),
@@ -103,3 +105,11 @@ def _summary(problems: list[str]) -> str:
     """The first :data:`SHOWN_PROBLEMS` problems, then how many more."""
     more = len(problems) - SHOWN_PROBLEMS
     return "; ".join(problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+
+
+def _identities(pending: Pending) -> Identities:
+    """The identities read from the raw extracts; an extract that cannot be read stops the stage."""
+    try:
+        return pending.result()
+    except ExtractError as err:
+        raise StageError(f"cannot read the identities to look for: {err}") from None
