@@ -285,7 +285,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
 
     points = series(results)
     fitted = results.get("exponents", {})
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     ax.set_prop_cycle(color=plt.get_cmap("tab20").colors)  # one colour per stage (more than ten)
     for stage, values in points.items():
         if stage.startswith(GROUPS["reports"]) or stage == "key":
@@ -301,7 +301,8 @@ def draw(results: dict[str, Any], out: Path) -> None:
     ax.set_ylabel("wall seconds (one process per stage)")
     ax.set_title("Cost of each stage against region size (2 cores)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    # beside the axes: inside them it hid the end-to-end point of the smallest region
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     fig.savefig(out, dpi=130)
     plt.close(fig)
