@@ -213,16 +213,16 @@ def read_folder(
     raw, originals = Path(raw), Path(originals or raw)
     sources = list(codebook.sources())
     # the largest extract (the interventions: half the bytes) is read in a worker meanwhile
-    largest = max(sources, key=lambda s: _size(raw / codebook.sources()[s]["file"]))
-    size = _size(raw / codebook.sources()[largest]["file"])
-    apart = size >= APART_FROM_BYTES
+    sizes = {s: _size(raw / codebook.sources()[s]["file"]) for s in sources}
+    largest = max(sources, key=sizes.__getitem__)
+    apart = sizes[largest] >= APART_FROM_BYTES
     with beside(_read_apart, raw, largest, extraction_date, shown_in, originals, apart=apart) as pending:
         parts = {}
         for source in progress([*(s for s in sources if s != largest), largest], desc="ingest"):
-            here = source != largest
-            parts[source] = (
-                _read_apart(raw, source, extraction_date, shown_in, originals) if here else pending.result()
-            )
+            if source == largest:
+                parts[source] = pending.result()
+            else:
+                parts[source] = _read_apart(raw, source, extraction_date, shown_in, originals)
     _end_progress_line()
     for source in sources:  # in the codebook's order, as if read one after another
         part = parts[source]
