@@ -562,3 +562,44 @@ def test_a_cells_last_value_and_stderr_are_not_published():
     kept = report_cells(nbformat.v4.new_notebook(cells=cells)).cells
     assert [c.id for c in kept] == ["cell-0"]
     assert [o["output_type"] for o in kept[0].outputs] == ["display_data"]
+
+
+def test_the_preload_is_the_notebooks_top_level_imports_only(tmp_path):
+    from pact_analysis.report import render
+
+    source = tmp_path / "nb.py"
+    source.write_text(
+        "# %% [markdown]\n# import not_code\n\n# %%\nimport numpy as np\nfrom pathlib import Path\n"
+        "x = 1\n\n\ndef f():\n    import json\n    return json\n",
+        encoding="utf-8",
+    )
+    assert render.notebook_imports(source) == "import numpy as np\nfrom pathlib import Path"
+    source.write_text("# %%\n%matplotlib inline\nimport numpy\n", encoding="utf-8")
+    assert render.notebook_imports(source) == ""  # a magic: no preload, the notebook runs as it is
+
+
+def test_a_preloaded_kernel_starts_each_language_from_a_clean_namespace(tmp_path):
+    """The preload's modules stay imported; the names it bound are gone after the reset every
+    language begins with, and a preload that fails leaves the kernel usable."""
+    from pact_analysis.report import render
+
+    def answer(km, expression):
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            reply = kc.execute_interactive(
+                "", user_expressions={"answer": expression}, timeout=60, output_hook=lambda _msg: None
+            )
+            return reply["content"]["user_expressions"]["answer"]["data"]["text/plain"]
+        finally:
+            kc.stop_channels()
+
+    with render.report_kernel(tmp_path, preload="import fractions as preloaded_name") as km:
+        assert answer(km, "'preloaded_name' in dir()") == "True"  # the preload ran first
+        render.reset_kernel(km)
+        assert answer(km, "'preloaded_name' in dir()") == "False"
+        assert answer(km, "__import__('sys').modules['fractions'].__name__") == "'fractions'"
+    with render.report_kernel(tmp_path, preload="import a_module_that_does_not_exist") as km:
+        render.reset_kernel(km)
+        assert answer(km, "1 + 1") == "2"

@@ -208,3 +208,36 @@ def test_check_says_the_identities_cannot_be_read_before_a_broken_table(tmp_path
     monkeypatch.setattr(check, "check_tables", broken)
     with pytest.raises(StageError, match="cannot read the identities to look for"):
         check.run(paths, {"disclosure": {"min_cell": 10}})
+
+
+@needs_two_cores
+def test_pilot_imputations_half_in_a_worker_give_the_same_evaluation(tiny_project, monkeypatch):
+    """The imputations split between the stage and a worker pool to what one imputed_effect call over
+    all of them gives, and the whole evaluation is the same either way."""
+    from pact_analysis import pilot
+    from pact_analysis.pilot import analysis as pilot_analysis
+
+    params = load_params(tiny_project.params)
+    tables = pilot.read_processed(tiny_project.processed)
+    monkeypatch.setattr(pilot_analysis, "APART_FROM_IMPUTED_ROWS", 10**9)
+    here = pilot_analysis.evaluate(tables, params)
+    monkeypatch.setattr(pilot_analysis, "APART_FROM_IMPUTED_ROWS", 0)
+    apart = pilot_analysis.evaluate(tables, params)
+    assert here["imputed"] == apart["imputed"]
+    people = here["people"]
+    covs = list(pilot.data.MATCH_COVARIATES)
+    whole = pilot.imputed_effect(
+        people,
+        "treated",
+        "change_living",
+        [*covs, "baseline_living"],
+        ["baseline_living"],
+        cluster="ceas_code",
+        m=params["evaluation"]["imputations"],
+        seed=int(params["seed"]),
+    )
+    assert whole == here["imputed"]
+    assert (
+        pd.Series(here, dtype=object).drop("people").to_json()
+        == pd.Series(apart, dtype=object).drop("people").to_json()
+    )

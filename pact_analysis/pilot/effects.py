@@ -226,7 +226,9 @@ def imputed_effect(
     sklearn ``IterativeImputer`` (Bayesian ridge, ``sample_posterior=True``) on the columns of
     :func:`imputation_frame`: outcome, covariates, ``auxiliary`` columns (e.g. the baseline score),
     treatment and, with ``cluster``, the cluster indicators, so the imputed outcomes keep their
-    cluster's shift. Each completed data set is analysed by :func:`matched_effect` (IPW).
+    cluster's shift. Imputation ``i`` uses the random state ``seed + i`` (:func:`imputation_seeds`;
+    the imputations can run in parts, :func:`imputed_estimates`, pooled by :func:`pooled_imputations`).
+    Each completed data set is analysed by :func:`matched_effect` (IPW).
 
     The pooled within-imputation variance is that of the delete-one-cluster jackknife of the whole
     weighting and estimation (the standard error :func:`matched_effect` reports with clusters),
@@ -241,27 +243,58 @@ def imputed_effect(
     dict
         :func:`rubin`: ``estimate``, ``ci_low``, ``ci_high``, ``se``, ``df``.
     """
+    seeds = imputation_seeds(m, seed)
+    return pooled_imputations(
+        imputed_estimates(data, treatment, outcome, covariates, auxiliary, cluster, seeds)
+    )
+
+
+def imputation_seeds(m: int, seed: int) -> list[int]:
+    """The random states of the ``m`` imputations of :func:`imputed_effect`, in order."""
+    return [seed + i for i in range(m)]
+
+
+def imputed_estimates(
+    data: pd.DataFrame,
+    treatment: str,
+    outcome: str,
+    covariates: list[str],
+    auxiliary: list[str],
+    cluster: str | None,
+    seeds: list[int],
+) -> list[tuple[float, float, float, int | None]]:
+    """The analyses of the imputations with these random states (:func:`imputed_effect`).
+
+    Returns
+    -------
+    list of tuple
+        Per imputation: the IPW estimate, its squared standard error, its degrees of freedom (NaN
+        when none) and its number of clusters.
+    """
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
     from sklearn.linear_model import BayesianRidge
 
     numeric = imputation_frame(data, treatment, outcome, covariates, auxiliary, cluster)
-    estimates, variances, dfs, clusters = [], [], [], None
-    for i in range(m):
+    analyses = []
+    for state in seeds:
         imputer = IterativeImputer(
-            estimator=BayesianRidge(), sample_posterior=True, random_state=seed + i, max_iter=10
+            estimator=BayesianRidge(), sample_posterior=True, random_state=state, max_iter=10
         )
         frame = data.copy()
         frame[outcome] = imputer.fit_transform(numeric)[:, 0]
         eff = matched_effect(frame, treatment, outcome, covariates, method="ipw", cluster=cluster)
-        estimates.append(eff.estimate)
-        variances.append(eff.se**2)
-        dfs.append(np.nan if eff.df is None else eff.df)
-        clusters = eff.clusters
+        analyses.append((eff.estimate, eff.se**2, np.nan if eff.df is None else eff.df, eff.clusters))
+    return analyses
+
+
+def pooled_imputations(analyses: list[tuple[float, float, float, int | None]]) -> dict[str, float]:
+    """Rubin's rules over the analyses of :func:`imputed_estimates` (see :func:`imputed_effect`)."""
+    estimates, variances, dfs, clusters = (list(column) for column in zip(*analyses, strict=True))
     if np.isfinite(dfs).any():
         df_complete = float(np.nanmedian(dfs))
     else:
-        df_complete = np.inf if clusters is None else clusters - 1
+        df_complete = np.inf if clusters[-1] is None else clusters[-1] - 1
     return rubin(np.array(estimates), np.array(variances), df_complete=df_complete)
 
 

@@ -210,8 +210,37 @@ def fit_starts(
             _responsibilities(data, first.log_weights[r, s], first.log_pis[r, s]) for r, s in _pairs(best)
         ]
         return _run(data, W, np.repeat(np.arange(R), keep), init, k, max_iter, tol, chunk)
-    init = [rng.uniform(size=(n, k)) for _ in range(R * n_starts)]
+    init = UniformStarts(rng.bit_generator.state, n, k)
     return _run(data, W, np.repeat(np.arange(R), n_starts), init, k, max_iter, tol, chunk, dtype)
+
+
+@dataclass(frozen=True)
+class UniformStarts:
+    """Uniform random starting responsibilities of consecutive runs, drawn where a chunk runs.
+
+    Run ``i`` gets the ``i``-th of the arrays ``rng.uniform(size=(n_patterns, k))`` a generator in
+    ``state`` would draw one after another: the same numbers, without drawing every run's array
+    first in one process and sending each chunk's to the process that runs it (tested).
+
+    Attributes
+    ----------
+    state : dict
+        State of the ``numpy.random.PCG64`` bit generator before the first run's draws.
+    n_patterns, k : int
+        Shape of one run's array.
+    """
+
+    state: dict[str, Any]
+    n_patterns: int
+    k: int
+
+    def chunk(self, first: int, count: int) -> np.ndarray:
+        """The arrays of runs ``first .. first + count - 1``, stacked as ``(n_patterns, count, k)``."""
+        bits = np.random.PCG64()
+        bits.state = self.state
+        bits.advance(first * self.n_patterns * self.k)  # one 64-bit draw per uniform number
+        draws = np.random.Generator(bits).uniform(size=(count, self.n_patterns, self.k))
+        return np.moveaxis(draws, 0, 1)
 
 
 def _pairs(best: np.ndarray) -> list[tuple[int, int]]:
@@ -229,19 +258,23 @@ def _run(
     data: Patterns,
     W: np.ndarray,
     runs: np.ndarray,
-    init: list[np.ndarray],
+    init: list[np.ndarray] | UniformStarts,
     k: int,
     max_iter: int,
     tol: float,
     chunk: int,
     dtype: type = np.float64,
 ) -> Starts:
-    """EM from the starting responsibilities ``init`` of each run (replicate ``runs[i]``), in chunks."""
+    """EM from the starting responsibilities ``init`` of each run (replicate ``runs[i]``), in chunks.
+
+    ``init`` holds one ``(n_patterns, k)`` array per run, or draws them (:class:`UniformStarts`) in
+    the process that runs the chunk.
+    """
     R = W.shape[0]
     work = data.design.shape[0] * len(runs) * min(max_iter, STEPS_COUNTED)
     workers = WORKERS if work >= PARALLEL_FROM and len(runs) > chunk else 1
     pieces = (
-        (data, W[runs[i : i + chunk]].T, np.stack(init[i : i + chunk], axis=1), max_iter, tol, dtype)
+        (data, W[runs[i : i + chunk]].T, _starting(init, i, chunk, len(runs)), max_iter, tol, dtype)
         for i in range(0, len(runs), chunk)
     )
     if workers > 1:  # the chunks do not depend on the workers: the same bytes on any machine (tested)
@@ -257,15 +290,35 @@ def _run(
     )
 
 
+def _starting(
+    init: list[np.ndarray] | UniformStarts, first: int, size: int, total: int
+) -> np.ndarray | tuple[UniformStarts, int, int]:
+    """The starting responsibilities of the chunk of runs from ``first`` (``size`` at most of ``total``):
+    stacked ``(n, runs, k)``, or what draws them in the chunk's process."""
+    count = min(size, total - first)
+    if isinstance(init, UniformStarts):
+        return init, first, count
+    return np.stack(init[first : first + count], axis=1)
+
+
 def _em(
-    data: Patterns, W: np.ndarray, resp: np.ndarray, max_iter: int, tol: float, dtype: type = np.float64
+    data: Patterns,
+    W: np.ndarray,
+    resp: np.ndarray | tuple[UniformStarts, int, int],
+    max_iter: int,
+    tol: float,
+    dtype: type = np.float64,
 ) -> tuple[np.ndarray, ...]:
-    """EM for the runs of one chunk: ``W`` (n, M) weights, ``resp`` (n, M, k) starting responsibilities.
+    """EM for the runs of one chunk: ``W`` (n, M) weights, ``resp`` (n, M, k) starting responsibilities
+    (or ``(UniformStarts, first, count)``, drawn here).
 
     Arrays are laid out (patterns, classes, runs) so that sums over classes are sums of slabs. The
     working arrays hold the runs still active only (``run``: their position in the chunk): a run
     that converges is dropped from them, so no step copies the columns of the active runs out.
     """
+    if isinstance(resp, tuple):
+        starts, first, count = resp
+        resp = starts.chunk(first, count)
     T = data.design.shape[1]
     D, W, resp = _weighed(data.design, np.asarray(W), resp)
     n, M, k = resp.shape

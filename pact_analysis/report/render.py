@@ -8,6 +8,7 @@ nbconvert without code into the shared page (:mod:`.shell`) as ``reports/<lang>/
 
 from __future__ import annotations
 
+import ast
 import html
 import logging
 import re
@@ -139,26 +140,61 @@ def notebook_parameters(notebook: Path, params: dict[str, Any], root: Path, lang
 
 
 @contextmanager
-def report_kernel(root: Path) -> Iterator[Any]:
+def report_kernel(root: Path, preload: str = "") -> Iterator[Any]:
     """A kernel of the project's environment, started in ``root``, that renders every language.
 
     Starting a kernel and importing the scientific stack takes most of a small report's time; the
     languages of one report share them. Between two languages the kernel's namespace is emptied and
     its figures closed (:func:`reset_kernel`), so each language runs the notebook from a clean slate.
 
+    ``preload`` (the notebook's imports, :func:`notebook_imports`) is sent to the kernel as soon as it
+    starts, silently (no output, no execution count), and the kernel runs it while this process
+    converts the notebook; the caller empties the namespace before the first language too. A
+    preload that fails is not reported here: the notebook's own import cell then fails with its
+    error.
+
     Parameters
     ----------
     root : Path
         Project root (the notebooks' working directory).
+    preload : str
+        Python code to run first (imports only).
     """
     from jupyter_client.manager import KernelManager
+    from jupyter_client.session import Session
 
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.start_kernel(cwd=str(root))
+    kc = None
     try:
+        if preload:
+            # The client stays open while the kernel lives: closing it could drop a request the
+            # kernel, still starting, has not received yet. It has a session of its own: clients of
+            # one session share an identity on the kernel's sockets, and the kernel would send the
+            # replies meant for the other clients (the reset's, papermill's) to this one.
+            kc = km.client(session=Session(key=km.session.key, signature_scheme=km.session.signature_scheme))
+            kc.start_channels()
+            kc.execute(preload, silent=True, store_history=False)
         yield km
     finally:
+        if kc is not None:
+            kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def notebook_imports(source: Path) -> str:
+    """The top-level import statements of a jupytext notebook, one per line ("" if it does not parse).
+
+    Parameters
+    ----------
+    source : Path
+        The ``notebooks/<name>.py`` file (percent format: its markdown cells are comments).
+    """
+    try:
+        tree = ast.parse(Path(source).read_text(encoding="utf-8"))
+    except SyntaxError:  # an IPython magic, say: no preload, the notebook runs as it is
+        return ""
+    return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom))
 
 
 def reset_kernel(km: Any) -> None:
@@ -270,6 +306,8 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
     them. Running them at once, each in a kernel of its own, was measured and dropped: starting a
     second kernel and importing the scientific stack again cost as much as it saved (20,000 persons:
     the seven reports took 86 s against 75 s one after the other, with twice the CPU and memory).
+    The kernel starts first and imports the notebook's modules while this process converts the
+    notebook (:func:`report_kernel`'s ``preload``).
     A report whose optional extracts were not delivered (:func:`not_delivered`) is not executed: its page
     says which extracts are missing (:func:`write_unavailable`).
 
@@ -293,16 +331,16 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
     source = paths.notebooks / f"{name}.py"
     if not source.exists():
         raise StageError(f"no notebook {source}")
-    unexecuted = to_ipynb(source, paths.root / "build" / "notebooks" / f"{name}.ipynb")
     written = []
-    with report_kernel(paths.root) as km:
-        for number, lang in enumerate(i18n.LANGUAGES):
-            if number:
-                reset_kernel(km)
+    with report_kernel(paths.root, preload=notebook_imports(source)) as km:
+        unexecuted = to_ipynb(source, paths.root / "build" / "notebooks" / f"{name}.ipynb")
+        exporter = html_exporter()
+        for lang in i18n.LANGUAGES:
+            reset_kernel(km)
             executed = execute(unexecuted, paths, params, lang, km)
             target = paths.reports / lang / f"{name}.html"
             with atomic_file(target) as fh:
-                fh.write(notebook_html(executed, name, lang))
+                fh.write(notebook_html(executed, name, lang, exporter))
             written.append(target)
     return written
 
@@ -337,15 +375,39 @@ def _displayed(output: Any) -> bool:
     return kind != "execute_result" and not (kind == "stream" and output.get("name") == "stderr")
 
 
-def notebook_html(executed: Path, name: str, lang: str) -> str:
-    """Render an executed notebook to a self-contained page without code or external requests."""
+def html_exporter() -> Any:
+    """nbconvert's exporter of the pages' bodies (no code, no prompts), its templates already compiled.
+
+    One exporter renders every language of a report; :func:`render_notebook` makes it while the
+    kernel is still importing.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = report_cells(nbformat.read(executed, as_version=4))
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True)
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
+    exporter.from_notebook_node(nbformat.v4.new_notebook())  # loads and compiles the templates
+    return exporter
+
+
+def notebook_html(executed: Path, name: str, lang: str, exporter: Any = None) -> str:
+    """Render an executed notebook to a self-contained page without code or external requests.
+
+    Parameters
+    ----------
+    executed : Path
+        The executed ``.ipynb``.
+    name : str
+        Notebook name without extension.
+    lang : str
+        Language of the page.
+    exporter : nbconvert.HTMLExporter, optional
+        From :func:`html_exporter` (default: a new one).
+    """
+    import nbformat
+
+    nb = report_cells(nbformat.read(executed, as_version=4))
+    body, _ = (exporter or html_exporter()).from_notebook_node(nb)
     title = i18n.t(f"{short_name(name)}.title", lang)
     return offline_html(page(body, lang, title, f"{name}.html"))
 

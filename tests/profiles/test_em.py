@@ -201,3 +201,21 @@ def test_single_precision_screening_keeps_the_double_precision_maximum(monkeypat
             for s in (single, double)
         ]
         assert profiles.agreement(*classes) == 1.0
+
+
+def test_uniform_starts_drawn_by_chunk_are_the_arrays_drawn_one_after_another():
+    """Each chunk draws its runs' starting responsibilities from the generator's state advanced past
+    the runs before it: the same numbers as drawing every run's array in turn (as ``fit_starts``
+    did before the draws moved to the chunks), for chunks of any size and a last chunk cut short."""
+    n_patterns, k, runs = 37, 4, 23
+    rng = np.random.default_rng(11)
+    starts = em.UniformStarts(rng.bit_generator.state, n_patterns, k)
+    in_turn = [rng.uniform(size=(n_patterns, k)) for _ in range(runs)]
+    for size in (1, 5, 23):
+        for first in range(0, runs, size):
+            piece = em._starting(starts, first, size, runs)
+            drawn = piece[0].chunk(*piece[1:])
+            expected = np.stack(in_turn[first : first + size], axis=1)
+            assert drawn.shape == expected.shape and np.array_equal(drawn, expected)
+    listed = em._starting(in_turn, 20, 5, runs)  # arrays given (the final stage's): stacked as they are
+    assert np.array_equal(listed, np.stack(in_turn[20:], axis=1))
