@@ -81,6 +81,10 @@ WORK: dict[str, tuple[str, dict[str, str]]] = {
     "check": ("metrics/disclosure.json", {"tables_checked": "tables_checked"}),
 }
 
+#: Person records of a national deployment (Spain's minimum income, IMV: about 2.4 million persons in
+#: December 2025, 3.4 million since 2020, in 3-4 sources), for :func:`national`.
+NATIONAL_RECORDS = 10_000_000
+
 #: Stages drawn together in the figure and fitted together as well as one by one.
 GROUPS = {"reports": "report_"}
 
@@ -150,6 +154,72 @@ def end_to_end(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "end_to_end_peak_gb_one_process": round(max(f["peak_memory_gb"] for f in stages.values()), 2),
         "end_to_end_cpu_seconds": round(sum(f["cpu_seconds"] for f in stages.values()), 1),
     }
+
+
+def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict[str, Any] | None:
+    """Each stage extrapolated from the two largest sizes measured to ``records`` person records.
+
+    Assumptions (named in the appendix and ``benchmarks/README.md``): the region's records per
+    person (the ``link`` stage's records at the largest size) hold, so ``records`` are
+    ``records / ratio`` persons; each stage keeps its local exponent ``b`` between the two largest
+    sizes (``log(t2 / t1) / log(n2 / n1)``, at least 0: a stage does not get faster) on one machine
+    like this one; the seven reports are one row. The link stage gets a second figure: its time
+    proportional to the pairs its blocking compares, which grow with the records at their own local
+    exponent (``pairs_compared`` of the link's work counts). Memory is not extrapolated.
+
+    Returns
+    -------
+    dict or None
+        ``records``, ``records_per_person``, ``persons``, ``from_sizes``, ``stages`` (per stage:
+        ``stage``, ``seconds`` at the largest size, ``b``, ``minutes`` at ``records``),
+        ``link_pairs`` (``b`` in the records, ``pairs``, ``minutes``) and ``total_hours`` (low: every
+        stage at its exponent; high: the link by its pairs, if slower); None without two complete
+        sizes.
+    """
+    points = series(results)
+    entries = {int(e["n_persons"]): e for e in results.get("sizes", {}).values() if e.get("complete")}
+    if len(entries) < 2:
+        return None
+    n1, n2 = sorted(entries)[-2:]
+    work = [entries[n]["stages"].get("link", {}).get("work") or {} for n in (n1, n2)]
+    if not all(w.get("records") for w in work):
+        return None
+    ratio = work[1]["records"] / n2
+    persons = records / ratio
+    rows = []
+    for stage in sorted(points):
+        if stage == "end_to_end" or stage.startswith(GROUPS["reports"]):
+            continue
+        t1, t2 = points[stage].get(n1), points[stage].get(n2)
+        if not t1 or not t2:
+            continue
+        b = max(0.0, math.log(t2 / t1) / math.log(n2 / n1))
+        rows.append(
+            {"stage": stage, "seconds": t2, "b": round(b, 2), "minutes": t2 * (persons / n2) ** b / 60}
+        )
+    rows.sort(key=lambda r: -r["minutes"])
+    low = sum(r["minutes"] for r in rows) / 60
+    out: dict[str, Any] = {
+        "records": records,
+        "records_per_person": round(ratio, 2),
+        "persons": round(persons, -4),  # no more digits than the assumption carries
+        "from_sizes": [n1, n2],
+        "stages": [r | {"minutes": round(r["minutes"], 1)} for r in rows],
+        "total_hours": [round(low, 1), round(low, 1)],
+    }
+    pairs = [w.get("pairs_compared") for w in work]
+    link = next((r for r in rows if r["stage"] == "link"), None)
+    if link and all(pairs):
+        b = math.log(pairs[1] / pairs[0]) / math.log(work[1]["records"] / work[0]["records"])
+        scale_up = (records / work[1]["records"]) ** b
+        minutes = link["seconds"] * scale_up / 60
+        out["link_pairs"] = {
+            "b": round(b, 2),
+            "pairs": round(pairs[1] * scale_up, -6),
+            "minutes": round(minutes, 1),
+        }
+        out["total_hours"][1] = round(low + max(0.0, minutes - link["minutes"]) / 60, 1)
+    return out
 
 
 def ours(project: Path, stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -343,6 +413,7 @@ def appendix(results: dict[str, Any], figure: Path) -> dict[str, Any]:
             for e in sizes
             if "linkage_baseline" in e
         ],
+        "national": national(results),
     }
 
 

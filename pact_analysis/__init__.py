@@ -10,7 +10,7 @@ that the same seed gives the same bytes on another x86-64 machine, not only on t
 
 from pact_analysis.blas import BLAS_KERNELS, BLAS_THREADS, pin_blas
 
-__version__ = "0.6.2"
+__version__ = "0.6.3"
 __all__ = ["BLAS_KERNELS", "BLAS_THREADS", "pin_blas"]
 
 pin_blas()

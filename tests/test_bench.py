@@ -150,3 +150,40 @@ def test_a_failed_baseline_is_run_again_but_not_one_stopped_by_its_memory_limit(
     assert scale.baseline_due(entry, args)
     assert not scale.baseline_due(fake_entry(1_000_000) | {"linkage_baseline": {}}, args)
     assert scale.baseline_due({"n_persons": 20_000}, args)
+
+
+def test_national_scale_extrapolates_each_stage_at_its_local_exponent(results):
+    """Link time grows as n, profiles as n**1.5, pilot not at all (:func:`fake_entry`); the link's
+    pairs grow as records**2 at 2 records per person. At 10 million records (5 million persons, ten
+    times the largest size) each stage's minutes follow from its exponent between the two largest
+    sizes, and the link by its pairs is 100 times its 500,000-person time."""
+    for entry in results["sizes"].values():
+        n = entry["n_persons"]
+        entry["stages"]["link"]["work"] = {"records": 2 * n, "pairs_compared": (2 * n) ** 2 / 1000}
+    found = scale.national(results, records=10_000_000)
+    assert found["from_sizes"] == [100_000, 500_000]
+    assert found["records_per_person"] == 2.0 and found["persons"] == 5_000_000
+    rows = {r["stage"]: r for r in found["stages"]}
+    assert rows["link"]["b"] == pytest.approx(1.0) and rows["link"]["minutes"] == pytest.approx(
+        1000 * 10 / 60, abs=0.1
+    )
+    assert rows["profiles"]["b"] == pytest.approx(1.5)
+    assert rows["profiles"]["minutes"] == pytest.approx(1e-6 * 500_000**1.5 * 10**1.5 / 60, abs=0.1)
+    assert rows["pilot"]["b"] == 0.0 and rows["pilot"]["minutes"] == pytest.approx(5 / 60, abs=0.1)
+    assert "reports" in rows and not any(s.startswith("report_") for s in rows)
+    assert [r["minutes"] for r in found["stages"]] == sorted(
+        (r["minutes"] for r in found["stages"]), reverse=True
+    )
+    pairs = found["link_pairs"]
+    assert pairs["b"] == pytest.approx(2.0) and pairs["pairs"] == pytest.approx(1e14 / 1000, rel=1e-6)
+    assert pairs["minutes"] == pytest.approx(1000 * 100 / 60, abs=0.1)
+    low = sum(r["minutes"] for r in found["stages"]) / 60
+    assert found["total_hours"] == [
+        round(low, 1),
+        round(low + (pairs["minutes"] - rows["link"]["minutes"]) / 60, 1),
+    ]
+
+
+def test_national_scale_needs_two_sizes_and_the_link_records(results):
+    assert scale.national({"sizes": {"500000": results["sizes"]["500000"]}}) is None
+    assert scale.national(results) is None  # the fake link stage recorded no work counts

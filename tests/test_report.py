@@ -580,7 +580,9 @@ def test_the_preload_is_the_notebooks_top_level_imports_only(tmp_path):
 
 def test_a_preloaded_kernel_starts_each_language_from_a_clean_namespace(tmp_path):
     """The preload's modules stay imported; the names it bound are gone after the reset every
-    language begins with, and a preload that fails leaves the kernel usable."""
+    language begins with; a preload still running when the reset connects delays it but does not
+    take its replies (a preload client sharing the manager's session did: "Kernel didn't respond");
+    a preload that fails leaves the kernel usable, one that outlasts the timeout is a stage error."""
     from pact_analysis.report import render
 
     def answer(km, expression):
@@ -595,11 +597,16 @@ def test_a_preloaded_kernel_starts_each_language_from_a_clean_namespace(tmp_path
         finally:
             kc.stop_channels()
 
-    with render.report_kernel(tmp_path, preload="import fractions as preloaded_name") as km:
-        assert answer(km, "'preloaded_name' in dir()") == "True"  # the preload ran first
-        render.reset_kernel(km)
+    slow = "import fractions as preloaded_name\nimport time\ntime.sleep(3)"
+    with render.report_kernel(tmp_path, preload=slow) as km:
+        render.reset_kernel(km, timeout=60)
         assert answer(km, "'preloaded_name' in dir()") == "False"
         assert answer(km, "__import__('sys').modules['fractions'].__name__") == "'fractions'"
     with render.report_kernel(tmp_path, preload="import a_module_that_does_not_exist") as km:
         render.reset_kernel(km)
         assert answer(km, "1 + 1") == "2"
+    with (
+        render.report_kernel(tmp_path, preload="import time\ntime.sleep(30)") as km,
+        pytest.raises(StageError, match="did not answer within 2 s"),
+    ):
+        render.reset_kernel(km, timeout=2)

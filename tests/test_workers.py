@@ -212,31 +212,43 @@ def test_check_says_the_identities_cannot_be_read_before_a_broken_table(tmp_path
 
 @needs_two_cores
 def test_pilot_imputations_half_in_a_worker_give_the_same_evaluation(tiny_project, monkeypatch):
-    """The imputations split between the stage and a worker pool to what one imputed_effect call over
-    all of them gives, and the whole evaluation is the same either way."""
+    """The imputations split between the stage and a worker are the analyses of one imputed_estimates
+    call over every seed, in the seeds' order, and the whole evaluation is the same either way."""
     from pact_analysis import pilot
     from pact_analysis.pilot import analysis as pilot_analysis
+    from pact_analysis.pilot import effects
 
     params = load_params(tiny_project.params)
+    params["evaluation"]["imputations"] = 5
     tables = pilot.read_processed(tiny_project.processed)
+    pooled = []
+    monkeypatch.setattr(
+        pilot_analysis,
+        "pooled_imputations",
+        lambda analyses: pooled.append(analyses) or effects.pooled_imputations(analyses),
+    )
     monkeypatch.setattr(pilot_analysis, "APART_FROM_IMPUTED_ROWS", 10**9)
     here = pilot_analysis.evaluate(tables, params)
     monkeypatch.setattr(pilot_analysis, "APART_FROM_IMPUTED_ROWS", 0)
     apart = pilot_analysis.evaluate(tables, params)
-    assert here["imputed"] == apart["imputed"]
-    people = here["people"]
     covs = list(pilot.data.MATCH_COVARIATES)
-    whole = pilot.imputed_effect(
-        people,
+    args = (
+        here["people"],
         "treated",
         "change_living",
         [*covs, "baseline_living"],
         ["baseline_living"],
-        cluster="ceas_code",
-        m=params["evaluation"]["imputations"],
-        seed=int(params["seed"]),
+        "ceas_code",
     )
-    assert whole == here["imputed"]
+    seeds = effects.imputation_seeds(5, int(params["seed"]))
+    whole = effects.imputed_estimates(*args, seeds)
+    assert len({a[0] for a in whole}) == 5, "the imputations differ, so their order shows"
+    assert pd.Series(pooled[0]).to_json() == pd.Series(whole).to_json() == pd.Series(pooled[1]).to_json()
+    assert (
+        here["imputed"]
+        == apart["imputed"]
+        == pilot.imputed_effect(*args[:5], cluster="ceas_code", m=5, seed=int(params["seed"]))
+    )
     assert (
         pd.Series(here, dtype=object).drop("people").to_json()
         == pd.Series(apart, dtype=object).drop("people").to_json()

@@ -225,7 +225,8 @@ class UniformStarts:
     Attributes
     ----------
     state : dict
-        State of the ``numpy.random.PCG64`` bit generator before the first run's draws.
+        State of the bit generator (``numpy.random.PCG64`` for ``default_rng``) before the first
+        run's draws.
     n_patterns, k : int
         Shape of one run's array.
     """
@@ -236,7 +237,7 @@ class UniformStarts:
 
     def chunk(self, first: int, count: int) -> np.ndarray:
         """The arrays of runs ``first .. first + count - 1``, stacked as ``(n_patterns, count, k)``."""
-        bits = np.random.PCG64()
+        bits = getattr(np.random, self.state["bit_generator"])()  # the generator's own kind (PCG64)
         bits.state = self.state
         bits.advance(first * self.n_patterns * self.k)  # one 64-bit draw per uniform number
         draws = np.random.Generator(bits).uniform(size=(count, self.n_patterns, self.k))

@@ -68,6 +68,7 @@ def cost_html(paths: Paths, lang: str) -> str:
         + sizes_table(summary, lang)
         + exponents_table(summary, lang)
         + baseline_table(summary, lang)
+        + national_table(summary, lang)
         + markdown_html(source_text(record, lang))
     )
     return f'<section class="appendix">{heading}{body}</section>'
@@ -208,6 +209,38 @@ def baseline_table(summary: dict[str, Any], lang: str) -> str:
         sizes = ", ".join(n.format(lang) for n in stopped)
         table += markdown_html(i18n.t("index.cost.baseline.stopped", lang, sizes=sizes))
     return table
+
+
+def national_table(summary: dict[str, Any], lang: str) -> str:
+    """Table 4: each stage extrapolated to a national deployment's records, with its assumptions.
+
+    From ``national`` of the summary (``benchmarks/scale.py``'s ``national``); nothing without it.
+    """
+    found = summary.get("national")
+    if not found:
+        return ""
+    rows = [
+        [stage_label(r["stage"], lang), fmt(r["seconds"], lang, "num", 0), fmt(r["b"], lang, "num", 2),
+         fmt(r["minutes"], lang, "num", 1)]
+        for r in found["stages"]
+    ]  # fmt: skip
+    smaller, larger = (Number(n, "int") for n in found["from_sizes"])
+    caption = i18n.t(
+        "index.cost.national.caption", lang, records=Number(found["records"], "int"),
+        persons=Number(found["persons"], "int"), ratio=Number(found["records_per_person"], "num", 2),
+        smaller=smaller, larger=larger,
+    )  # fmt: skip
+    names = ("stage", "seconds", "b", "minutes")
+    table = table_html(4, caption, headers("national", names, lang), rows, lang, text=(0,))
+    low, high = found["total_hours"]
+    pairs = found.get("link_pairs")
+    text = i18n.t("index.cost.national.total", lang, low=Number(low, "num", 1))
+    if pairs:
+        text += " " + i18n.t(
+            "index.cost.national.pairs", lang, b=Number(pairs["b"], "num", 2), pairs=Number(pairs["pairs"], "int"),
+            minutes=Number(pairs["minutes"], "num", 0), high=Number(high, "num", 1),
+        )  # fmt: skip
+    return table + markdown_html(text + " " + i18n.t("index.cost.national.beyond", lang))
 
 
 def measured(record: dict[str, Any] | None) -> list[dict[str, Any]]:

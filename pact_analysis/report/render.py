@@ -197,17 +197,38 @@ def notebook_imports(source: Path) -> str:
     return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom))
 
 
-def reset_kernel(km: Any) -> None:
-    """Empty the namespace of a :func:`report_kernel` and close its figures (modules stay imported)."""
+def reset_kernel(km: Any, timeout: float = 60) -> None:
+    """Empty the namespace of a :func:`report_kernel` and close its figures (modules stay imported).
+
+    Parameters
+    ----------
+    km : jupyter_client.KernelManager
+        The kernel.
+    timeout : float
+        Seconds to wait for the kernel, once for it to answer and once for the reset; the first reset
+        also waits for the preload (:data:`PRELOAD_TIMEOUT`).
+
+    Raises
+    ------
+    StageError
+        If the kernel does not answer in time or the reset fails.
+    """
     kc = km.client()
     kc.start_channels()
     try:
-        kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(_RESET, timeout=60, output_hook=lambda _msg: None)
+        kc.wait_for_ready(timeout=timeout)
+        reply = kc.execute_interactive(_RESET, timeout=timeout, output_hook=lambda _msg: None)
         if reply["content"]["status"] != "ok":
             raise StageError(f"could not reset the report kernel: {reply['content'].get('ename')}")
+    except (RuntimeError, TimeoutError) as err:
+        raise StageError(f"the report kernel did not answer within {timeout:g} s: {err}") from err
     finally:
         kc.stop_channels()
+
+
+#: Seconds the first reset waits: the kernel imports the notebook's modules first (about 2.5 s on an
+#: idle machine; a machine that swaps can take many times that).
+PRELOAD_TIMEOUT = 600
 
 
 _RESET = "get_ipython().reset(new_session=False, aggressive=False)\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -335,8 +356,8 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
     with report_kernel(paths.root, preload=notebook_imports(source)) as km:
         unexecuted = to_ipynb(source, paths.root / "build" / "notebooks" / f"{name}.ipynb")
         exporter = html_exporter()
-        for lang in i18n.LANGUAGES:
-            reset_kernel(km)
+        for number, lang in enumerate(i18n.LANGUAGES):
+            reset_kernel(km, timeout=60 if number else PRELOAD_TIMEOUT)
             executed = execute(unexecuted, paths, params, lang, km)
             target = paths.reports / lang / f"{name}.html"
             with atomic_file(target) as fh:

@@ -41,6 +41,15 @@ SUMMARY = {
             "recordlinkage_stopped": "stopped when its memory passed 16.0 GB",
         },
     ],
+    "national": {
+        "records": 10000000, "records_per_person": 2.16, "persons": 4640000, "from_sizes": [100000, 500000],
+        "stages": [
+            {"stage": "link", "seconds": 192.83, "b": 1.17, "minutes": 43.4},
+            {"stage": "reports", "seconds": 107.31, "b": 0.2, "minutes": 2.8},
+            {"stage": "key", "seconds": 1.24, "b": 0.0, "minutes": 0.0},
+        ],
+        "total_hours": [0.8, 4.4], "link_pairs": {"b": 1.89, "pairs": 2160000000, "minutes": 215.7},
+    },
 }  # fmt: skip
 RECORD = {
     "sizes": {
@@ -148,3 +157,28 @@ def test_the_index_stage_depends_on_the_benchmark_files_it_reads():
     deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["index"]["deps"]
     for name in (cost.SUMMARY, cost.RECORD, cost.FIGURE):
         assert (Paths(ROOT).benchmarks / name).relative_to(ROOT).as_posix() in deps
+
+
+def test_the_national_scale_table_reads_its_rows_and_totals_per_language(tmp_path):
+    paths, _ = _project(tmp_path)
+    es, en = _page(paths, "es"), _page(paths, "en")
+    assert _cells(en, 4) == [
+        ["link", "193", "1.17", "43.4"],
+        ["All reports together", "107", "0.20", "2.8"],
+        ["key", "1", "0.00", "0.0"],
+    ]
+    assert _cells(es, 4)[0] == ["link", "193", "1,17", "43,4"]
+    assert "10,000,000 person records" in en and "that is 4,640,000 persons" in en
+    assert "between 100,000 and 500,000 persons" in en and "2.16 records per person" in en
+    assert "about 0.8 hours if every stage keeps its exponent" in en
+    assert "exponent of 1.89, which would make 2,160,000,000 pairs" in en
+    assert "216 minutes for the link alone and about 4.4 hours together" in en
+    assert "unas 0,8 horas" in es and "2.160.000.000 pares" in es and "unas 4,4 horas en total" in es
+    for page, lang in ((es, "es"), (en, "en")):
+        assert page_problems(page, lang) == []
+
+
+def test_without_a_national_extrapolation_there_is_no_fourth_table(tmp_path):
+    summary = {k: v for k, v in SUMMARY.items() if k != "national"}
+    paths, _ = _project(tmp_path, summary)
+    assert 'id="table-4"' not in _page(paths, "en")
