@@ -202,9 +202,9 @@ def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict
     out: dict[str, Any] = {
         "records": records,
         "records_per_person": round(ratio, 2),
-        "persons": round(persons, -4),  # no more digits than the assumption carries
+        "persons": int(round(persons, -4)),  # no more digits than the assumption carries
         "from_sizes": [n1, n2],
-        "stages": [r | {"minutes": round(r["minutes"], 1)} for r in rows],
+        "stages": [r | {"seconds": round(r["seconds"], 1), "minutes": round(r["minutes"], 1)} for r in rows],
         "total_hours": [round(low, 1), round(low, 1)],
     }
     pairs = [w.get("pairs_compared") for w in work]
@@ -215,7 +215,7 @@ def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict
         minutes = link["seconds"] * scale_up / 60
         out["link_pairs"] = {
             "b": round(b, 2),
-            "pairs": round(pairs[1] * scale_up, -6),
+            "pairs": int(round(pairs[1] * scale_up, -6)),
             "minutes": round(minutes, 1),
         }
         out["total_hours"][1] = round(low + max(0.0, minutes - link["minutes"]) / 60, 1)
