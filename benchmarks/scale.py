@@ -156,31 +156,42 @@ def end_to_end(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def local_exponent(t1: float, t2: float, n1: float, n2: float) -> float:
+    """The exponent ``b`` of ``t ~ n**b`` through two points: ``log(t2 / t1) / log(n2 / n1)``."""
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
 def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict[str, Any] | None:
     """Each stage extrapolated from the two largest sizes measured to ``records`` person records.
 
     Assumptions (named in the appendix and ``benchmarks/README.md``): the region's records per
     person (the ``link`` stage's records at the largest size) hold, so ``records`` are
     ``records / ratio`` persons; each stage keeps its local exponent ``b`` between the two largest
-    sizes (``log(t2 / t1) / log(n2 / n1)``, at least 0: a stage does not get faster) on one machine
-    like this one; the seven reports are one row. The link stage gets a second figure: its time
-    proportional to the pairs its blocking compares, which grow with the records at their own local
-    exponent (``pairs_compared`` of the link's work counts). Memory is not extrapolated.
+    sizes (:func:`local_exponent`, at least 0: a stage does not get faster) on one machine like this
+    one; the seven reports are one row. The link stage gets a second figure: its time proportional
+    to the pairs its blocking compares, which grow with the records at their own local exponent
+    (``pairs_compared`` of the link's work counts). Memory is not extrapolated. The local exponent
+    between the next two sizes down (``b_before``) shows whether the curves still bend: where the
+    exponents grow with the size, the low total is more a floor than a central figure; the link's time
+    per pair fell as the region grew, so the high total is more a ceiling.
 
     Returns
     -------
     dict or None
         ``records``, ``records_per_person``, ``persons``, ``from_sizes``, ``stages`` (per stage:
-        ``stage``, ``seconds`` at the largest size, ``b``, ``minutes`` at ``records``),
-        ``link_pairs`` (``b`` in the records, ``pairs``, ``minutes``) and ``total_hours`` (low: every
-        stage at its exponent; high: the link by its pairs, if slower); None without two complete
-        sizes.
+        ``stage``, ``seconds`` at the largest size, ``b``, ``b_before`` (None with two sizes),
+        whole ``minutes`` at ``records``), ``link_pairs`` (``b`` in the records, ``pairs``, whole
+        ``minutes``)
+        and ``time_per_pair_fell``), ``total_hours`` (low: every stage at its exponent; high: the link
+        by its pairs, if slower), and ``exponents_grew`` of ``exponents_compared`` (stages whose
+        ``b`` exceeds ``b_before``); None without two complete sizes or the link's records.
     """
     points = series(results)
     entries = {int(e["n_persons"]): e for e in results.get("sizes", {}).values() if e.get("complete")}
-    if len(entries) < 2:
+    sizes = sorted(entries)
+    if len(sizes) < 2:
         return None
-    n1, n2 = sorted(entries)[-2:]
+    n0, n1, n2 = ([None, *sizes])[-3:]
     work = [entries[n]["stages"].get("link", {}).get("work") or {} for n in (n1, n2)]
     if not all(w.get("records") for w in work):
         return None
@@ -190,13 +201,13 @@ def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict
     for stage in sorted(points):
         if stage == "end_to_end" or stage.startswith(GROUPS["reports"]):
             continue
-        t1, t2 = points[stage].get(n1), points[stage].get(n2)
+        t0, t1, t2 = (points[stage].get(n) if n else None for n in (n0, n1, n2))
         if not t1 or not t2:
             continue
-        b = max(0.0, math.log(t2 / t1) / math.log(n2 / n1))
-        rows.append(
-            {"stage": stage, "seconds": t2, "b": round(b, 2), "minutes": t2 * (persons / n2) ** b / 60}
-        )
+        b = max(0.0, local_exponent(t1, t2, n1, n2))
+        before = round(local_exponent(t0, t1, n0, n1), 2) if t0 else None
+        minutes = t2 * (persons / n2) ** b / 60
+        rows.append({"stage": stage, "seconds": t2, "b": round(b, 2), "b_before": before, "minutes": minutes})
     rows.sort(key=lambda r: -r["minutes"])
     low = sum(r["minutes"] for r in rows) / 60
     out: dict[str, Any] = {
@@ -204,19 +215,25 @@ def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict
         "records_per_person": round(ratio, 2),
         "persons": int(round(persons, -4)),  # no more digits than the assumption carries
         "from_sizes": [n1, n2],
-        "stages": [r | {"seconds": round(r["seconds"], 1), "minutes": round(r["minutes"], 1)} for r in rows],
+        "before_sizes": [n0, n1] if n0 else None,
+        "stages": [r | {"seconds": round(r["seconds"], 1), "minutes": round(r["minutes"])} for r in rows],
         "total_hours": [round(low, 1), round(low, 1)],
+        # whether the curves still bend upwards: the low total is then more a floor
+        "exponents_compared": sum(r["b_before"] is not None for r in rows),
+        "exponents_grew": sum(r["b_before"] is not None and r["b"] > r["b_before"] for r in rows),
     }
     pairs = [w.get("pairs_compared") for w in work]
     link = next((r for r in rows if r["stage"] == "link"), None)
     if link and all(pairs):
-        b = math.log(pairs[1] / pairs[0]) / math.log(work[1]["records"] / work[0]["records"])
+        b = local_exponent(pairs[0], pairs[1], work[0]["records"], work[1]["records"])
         scale_up = (records / work[1]["records"]) ** b
         minutes = link["seconds"] * scale_up / 60
         out["link_pairs"] = {
             "b": round(b, 2),
             "pairs": int(round(pairs[1] * scale_up, -6)),
-            "minutes": round(minutes, 1),
+            "minutes": round(minutes),
+            # the stage's time per pair fell as the region grew: the high total is then more a ceiling
+            "time_per_pair_fell": points["link"][n2] / pairs[1] < points["link"][n1] / pairs[0],
         }
         out["total_hours"][1] = round(low + max(0.0, minutes - link["minutes"]) / 60, 1)
     return out

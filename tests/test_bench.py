@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import pytest
@@ -152,36 +153,50 @@ def test_a_failed_baseline_is_run_again_but_not_one_stopped_by_its_memory_limit(
     assert scale.baseline_due({"n_persons": 20_000}, args)
 
 
-def test_national_scale_extrapolates_each_stage_at_its_local_exponent(results):
-    """Link time grows as n, profiles as n**1.5, pilot not at all (:func:`fake_entry`); the link's
-    pairs grow as records**2 at 2 records per person. At 10 million records (5 million persons, ten
-    times the largest size) each stage's minutes follow from its exponent between the two largest
-    sizes, and the link by its pairs is 100 times its 500,000-person time."""
-    for entry in results["sizes"].values():
-        n = entry["n_persons"]
-        entry["stages"]["link"]["work"] = {"records": 2 * n, "pairs_compared": (2 * n) ** 2 / 1000}
-    found = scale.national(results, records=10_000_000)
+def curved_results() -> dict:
+    """Three sizes whose times are not power laws (so each method of fitting gives its own answer),
+    whose records per person change with the size and whose pairs grow as records**1.5."""
+    sizes = {}
+    for n in (20_000, 100_000, 500_000):
+        per_person = 2.5 if n == 500_000 else 2.0
+        stages = {
+            "link": fake_stage(10 + 1e-3 * n, 1.0),
+            "flat": fake_stage(4.9 if n == 500_000 else 5.0, 0.5),  # a little faster: exponent below 0
+            "report_a": fake_stage(1 + 1e-5 * n, 0.5),
+            "report_b": fake_stage(1 + 1e-5 * n, 0.5),
+        }
+        records = per_person * n
+        stages["link"]["work"] = {"records": records, "pairs_compared": records**1.5}
+        sizes[str(n)] = {"n_persons": n, "complete": True, "stages": stages} | scale.end_to_end(stages)
+    return {"sizes": sizes}
+
+
+def test_national_scale_extrapolates_each_stage_at_its_local_exponent():
+    """From the two largest sizes, from the largest one, in persons at the largest size's records per
+    person; the link's pairs at their own exponent in the records; an exponent below 0 floored."""
+    found = scale.national(curved_results(), records=10_000_000)
     assert found["from_sizes"] == [100_000, 500_000]
-    assert found["records_per_person"] == 2.0 and found["persons"] == 5_000_000
+    assert found["records_per_person"] == 2.5 and found["persons"] == 4_000_000
     rows = {r["stage"]: r for r in found["stages"]}
-    assert rows["link"]["b"] == pytest.approx(1.0) and rows["link"]["minutes"] == pytest.approx(
-        1000 * 10 / 60, abs=0.1
-    )
-    assert rows["profiles"]["b"] == pytest.approx(1.5)
-    assert rows["profiles"]["minutes"] == pytest.approx(1e-6 * 500_000**1.5 * 10**1.5 / 60, abs=0.1)
-    assert rows["pilot"]["b"] == 0.0 and rows["pilot"]["minutes"] == pytest.approx(5 / 60, abs=0.1)
-    assert "reports" in rows and not any(s.startswith("report_") for s in rows)
+    b_link = math.log(510 / 110) / math.log(5)
+    assert rows["link"]["b"] == round(b_link, 2)
+    assert rows["link"]["b_before"] == round(math.log(110 / 30) / math.log(5), 2)
+    assert rows["link"]["minutes"] == round(510 * 8**b_link / 60)
+    b_reports = math.log(12 / 4) / math.log(5)
+    assert rows["reports"]["minutes"] == round(12 * 8**b_reports / 60) and "report_a" not in rows
+    assert rows["flat"]["b"] == 0.0 and rows["flat"]["minutes"] == 0
     assert [r["minutes"] for r in found["stages"]] == sorted(
         (r["minutes"] for r in found["stages"]), reverse=True
     )
     pairs = found["link_pairs"]
-    assert pairs["b"] == pytest.approx(2.0) and pairs["pairs"] == pytest.approx(1e14 / 1000, rel=1e-6)
-    assert pairs["minutes"] == pytest.approx(1000 * 100 / 60, abs=0.1)
-    low = sum(r["minutes"] for r in found["stages"]) / 60
-    assert found["total_hours"] == [
-        round(low, 1),
-        round(low + (pairs["minutes"] - rows["link"]["minutes"]) / 60, 1),
-    ]
+    assert pairs["b"] == 1.5 and pairs["pairs"] == round(1e7**1.5, -6)
+    assert pairs["minutes"] == round(510 * 8**1.5 / 60)
+    low = (510 * 8**b_link + 12 * 8**b_reports + 4.9) / 3600
+    high = low + (510 * 8**1.5 - 510 * 8**b_link) / 3600
+    assert found["total_hours"] == [round(low, 1), round(high, 1)]
+    # link and reports steepen with the size, the flat stage does not; the link's time per pair fell
+    assert (found["exponents_grew"], found["exponents_compared"]) == (2, 3)
+    assert pairs["time_per_pair_fell"] is True
 
 
 def test_national_scale_needs_two_sizes_and_the_link_records(results):

@@ -220,27 +220,35 @@ def national_table(summary: dict[str, Any], lang: str) -> str:
     if not found:
         return ""
     rows = [
-        [stage_label(r["stage"], lang), fmt(r["seconds"], lang, "num", 0), fmt(r["b"], lang, "num", 2),
-         fmt(r["minutes"], lang, "num", 1)]
+        [stage_label(r["stage"], lang), fmt(r["seconds"], lang, "num", 0), fmt(r.get("b_before"), lang, "num", 2),
+         fmt(r["b"], lang, "num", 2), fmt(r["minutes"], lang, "num", 0)]
         for r in found["stages"]
     ]  # fmt: skip
     smaller, larger = (Number(n, "int") for n in found["from_sizes"])
+    smallest = Number(found["before_sizes"][0], "int") if found.get("before_sizes") else NONE
     caption = i18n.t(
         "index.cost.national.caption", lang, records=Number(found["records"], "int"),
         persons=Number(found["persons"], "int"), ratio=Number(found["records_per_person"], "num", 2),
-        smaller=smaller, larger=larger,
+        smallest=smallest, smaller=smaller, larger=larger,
     )  # fmt: skip
-    names = ("stage", "seconds", "b", "minutes")
+    names = ("stage", "seconds", "b_before", "b", "minutes")
     table = table_html(4, caption, headers("national", names, lang), rows, lang, text=(0,))
     low, high = found["total_hours"]
+    text = [i18n.t("index.cost.national.total", lang, low=Number(low, "num", 1))]
+    if 2 * found.get("exponents_grew", 0) > found.get("exponents_compared", 0):
+        text.append(i18n.t("index.cost.national.floor", lang))
     pairs = found.get("link_pairs")
-    text = i18n.t("index.cost.national.total", lang, low=Number(low, "num", 1))
     if pairs:
-        text += " " + i18n.t(
-            "index.cost.national.pairs", lang, b=Number(pairs["b"], "num", 2), pairs=Number(pairs["pairs"], "int"),
-            minutes=Number(pairs["minutes"], "num", 0), high=Number(high, "num", 1),
+        text.append(
+            i18n.t(
+                "index.cost.national.pairs", lang, b=Number(pairs["b"], "num", 2), pairs=Number(pairs["pairs"], "int"),
+                minutes=Number(pairs["minutes"], "num", 0), high=Number(high, "num", 1),
+            )
         )  # fmt: skip
-    return table + markdown_html(text + " " + i18n.t("index.cost.national.beyond", lang))
+        if pairs.get("time_per_pair_fell"):
+            text.append(i18n.t("index.cost.national.ceiling", lang))
+    text.append(i18n.t("index.cost.national.beyond", lang))
+    return table + markdown_html(" ".join(text))
 
 
 def measured(record: dict[str, Any] | None) -> list[dict[str, Any]]:

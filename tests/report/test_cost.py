@@ -43,12 +43,14 @@ SUMMARY = {
     ],
     "national": {
         "records": 10000000, "records_per_person": 2.16, "persons": 4640000, "from_sizes": [100000, 500000],
+        "before_sizes": [20000, 100000],
         "stages": [
-            {"stage": "link", "seconds": 192.83, "b": 1.17, "minutes": 43.4},
-            {"stage": "reports", "seconds": 107.31, "b": 0.2, "minutes": 2.8},
-            {"stage": "key", "seconds": 1.24, "b": 0.0, "minutes": 0.0},
+            {"stage": "link", "seconds": 192.83, "b": 1.17, "b_before": 0.66, "minutes": 43.4},
+            {"stage": "reports", "seconds": 107.31, "b": 0.2, "b_before": -0.04, "minutes": 2.8},
+            {"stage": "key", "seconds": 1.24, "b": 0.0, "b_before": None, "minutes": 0.0},
         ],
-        "total_hours": [0.8, 4.4], "link_pairs": {"b": 1.89, "pairs": 2160000000, "minutes": 215.7},
+        "total_hours": [0.8, 4.4], "exponents_compared": 2, "exponents_grew": 2,
+        "link_pairs": {"b": 1.89, "pairs": 2160000000, "minutes": 216, "time_per_pair_fell": True},
     },
 }  # fmt: skip
 RECORD = {
@@ -163,14 +165,15 @@ def test_the_national_scale_table_reads_its_rows_and_totals_per_language(tmp_pat
     paths, _ = _project(tmp_path)
     es, en = _page(paths, "es"), _page(paths, "en")
     assert _cells(en, 4) == [
-        ["link", "193", "1.17", "43.4"],
-        ["All reports together", "107", "0.20", "2.8"],
-        ["key", "1", "0.00", "0.0"],
+        ["link", "193", "0.66", "1.17", "43"],
+        ["All reports together", "107", "\u22120.04", "0.20", "3"],
+        ["key", "1", "–", "0.00", "0"],
     ]
-    assert _cells(es, 4)[0] == ["link", "193", "1,17", "43,4"]
-    assert "10,000,000 person records" in en and "that is 4,640,000 persons" in en
+    assert _cells(es, 4)[0] == ["link", "193", "0,66", "1,17", "43"]
+    assert "10,000,000 person records" in en and "scaled to 4,640,000 of its persons" in en
     assert "between 100,000 and 500,000 persons" in en and "2.16 records per person" in en
-    assert "about 0.8 hours if every stage keeps its exponent" in en
+    assert "between 20,000 and 100,000 persons" in en and "entre 20.000 y 100.000 personas" in es
+    assert "about 0.8 hours if every stage keeps its exponent" in en and "more a floor" in en
     assert "exponent of 1.89, which would make 2,160,000,000 pairs" in en
     assert "216 minutes for the link alone and about 4.4 hours together" in en
     assert "unas 0,8 horas" in es and "2.160.000.000 pares" in es and "unas 4,4 horas en total" in es
@@ -182,3 +185,14 @@ def test_without_a_national_extrapolation_there_is_no_fourth_table(tmp_path):
     summary = {k: v for k, v in SUMMARY.items() if k != "national"}
     paths, _ = _project(tmp_path, summary)
     assert 'id="table-4"' not in _page(paths, "en")
+
+
+def test_the_floor_and_ceiling_are_said_only_when_the_curves_show_them(tmp_path):
+    """The words "a floor" and "a ceiling" are statements about the run: said when most exponents
+    grew with the size, and when the link's time per pair fell; not otherwise."""
+    national = SUMMARY["national"] | {"exponents_grew": 1}
+    national["link_pairs"] = national["link_pairs"] | {"time_per_pair_fell": False}
+    paths, _ = _project(tmp_path, SUMMARY | {"national": national})
+    en = _page(paths, "en")
+    assert "about 0.8 hours if every stage keeps its exponent." in en and "about 4.4 hours together." in en
+    assert "more a floor" not in en and "more a ceiling" not in en
