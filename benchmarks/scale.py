@@ -181,10 +181,10 @@ def national(results: dict[str, Any], records: float = NATIONAL_RECORDS) -> dict
         ``records``, ``records_per_person``, ``persons``, ``from_sizes``, ``stages`` (per stage:
         ``stage``, ``seconds`` at the largest size, ``b``, ``b_before`` (None with two sizes),
         whole ``minutes`` at ``records``), ``link_pairs`` (``b`` in the records, ``pairs``, whole
-        ``minutes``)
-        and ``time_per_pair_fell``), ``total_hours`` (low: every stage at its exponent; high: the link
-        by its pairs, if slower), and ``exponents_grew`` of ``exponents_compared`` (stages whose
-        ``b`` exceeds ``b_before``); None without two complete sizes or the link's records.
+        ``minutes``, ``time_per_pair_fell``), ``total_hours`` (low: every stage at its exponent;
+        high: the link by its pairs, if slower), and ``exponents_grew`` of ``exponents_compared``
+        (stages whose ``b`` exceeds ``b_before``); None without two complete sizes or the link's
+        records.
     """
     points = series(results)
     entries = {int(e["n_persons"]): e for e in results.get("sizes", {}).values() if e.get("complete")}

@@ -92,17 +92,25 @@ def evaluate(
         "recipients": frames["recipients"],
     }
     # the multiple imputations (the longest part; independent of the rest): half in a worker
-    imputation = (people.copy(), "treated", "change_living", [*covs, "baseline_living"], ["baseline_living"])
+    imputation = (
+        people.copy(),
+        "treated",
+        "change_living",
+        [*covs, "baseline_living"],
+        ["baseline_living"],
+        "ceas_code",
+    )
     seeds = imputation_seeds(cfg["imputations"], int(params["seed"]))
+    half = len(seeds) // 2
     apart = len(people) * len(seeds) >= APART_FROM_IMPUTED_ROWS
-    with beside(imputed_estimates, *imputation, "ceas_code", seeds[len(seeds) // 2 :], apart=apart) as later:
+    with beside(imputed_estimates, *imputation, seeds[half:], apart=apart) as later:
         result |= change_results(done)
         result["power"] = detectable_effects(pilot, result["icc"])
         result |= comparison_results(people, pool, covs, cfg)
         result |= heterogeneity_results(people, done, covs)
         result |= claim_results(people, tables["satisfaction_surveys"], cfg)
         result["improved_effect"] = improved_effect(people, covs, cfg["improved_change"])
-        analyses = imputed_estimates(*imputation, "ceas_code", seeds[: len(seeds) // 2]) + later.result()
+        analyses = imputed_estimates(*imputation, seeds[:half]) + later.result()
     result["imputed"] = pooled_imputations(analyses)
     result["sd_baseline"] = people["baseline_living"].std()
     result["baseline_delay_days"] = baseline_delay_days(tables["mdtse_assessments"], cfg["pilot_start"])

@@ -25,8 +25,9 @@ and computes BIC, AIC and entropy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -293,33 +294,32 @@ def _run(
 
 def _starting(
     init: list[np.ndarray] | UniformStarts, first: int, size: int, total: int
-) -> np.ndarray | tuple[UniformStarts, int, int]:
+) -> np.ndarray | Callable[[], np.ndarray]:
     """The starting responsibilities of the chunk of runs from ``first`` (``size`` at most of ``total``):
-    stacked ``(n, runs, k)``, or what draws them in the chunk's process."""
+    stacked ``(n, runs, k)``, or the call that draws them in the chunk's process."""
     count = min(size, total - first)
     if isinstance(init, UniformStarts):
-        return init, first, count
+        return partial(init.chunk, first, count)
     return np.stack(init[first : first + count], axis=1)
 
 
 def _em(
     data: Patterns,
     W: np.ndarray,
-    resp: np.ndarray | tuple[UniformStarts, int, int],
+    resp: np.ndarray | Callable[[], np.ndarray],
     max_iter: int,
     tol: float,
     dtype: type = np.float64,
 ) -> tuple[np.ndarray, ...]:
     """EM for the runs of one chunk: ``W`` (n, M) weights, ``resp`` (n, M, k) starting responsibilities
-    (or ``(UniformStarts, first, count)``, drawn here).
+    (or the call that draws them here, :func:`_starting`).
 
     Arrays are laid out (patterns, classes, runs) so that sums over classes are sums of slabs. The
     working arrays hold the runs still active only (``run``: their position in the chunk): a run
     that converges is dropped from them, so no step copies the columns of the active runs out.
     """
-    if isinstance(resp, tuple):
-        starts, first, count = resp
-        resp = starts.chunk(first, count)
+    if callable(resp):
+        resp = resp()
     T = data.design.shape[1]
     D, W, resp = _weighed(data.design, np.asarray(W), resp)
     n, M, k = resp.shape

@@ -197,7 +197,15 @@ def notebook_imports(source: Path) -> str:
     return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom))
 
 
-def reset_kernel(km: Any, timeout: float = 60) -> None:
+#: Seconds a reset waits for the kernel to answer, and again for the reset.
+RESET_TIMEOUT = 60.0
+
+#: Seconds the first reset waits: the kernel imports the notebook's modules first (about 2.5 s on an
+#: idle machine; a machine that swaps can take many times that).
+PRELOAD_TIMEOUT = 600
+
+
+def reset_kernel(km: Any, timeout: float = RESET_TIMEOUT) -> None:
     """Empty the namespace of a :func:`report_kernel` and close its figures (modules stay imported).
 
     Parameters
@@ -224,11 +232,6 @@ def reset_kernel(km: Any, timeout: float = 60) -> None:
         raise StageError(f"the report kernel did not answer within {timeout:g} s: {err}") from err
     finally:
         kc.stop_channels()
-
-
-#: Seconds the first reset waits: the kernel imports the notebook's modules first (about 2.5 s on an
-#: idle machine; a machine that swaps can take many times that).
-PRELOAD_TIMEOUT = 600
 
 
 _RESET = "get_ipython().reset(new_session=False, aggressive=False)\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -357,7 +360,7 @@ def render_notebook(name: str, paths: Paths, params: dict[str, Any]) -> list[Pat
         unexecuted = to_ipynb(source, paths.root / "build" / "notebooks" / f"{name}.ipynb")
         exporter = html_exporter()
         for number, lang in enumerate(i18n.LANGUAGES):
-            reset_kernel(km, timeout=60 if number else PRELOAD_TIMEOUT)
+            reset_kernel(km, timeout=RESET_TIMEOUT if number else PRELOAD_TIMEOUT)
             executed = execute(unexecuted, paths, params, lang, km)
             target = paths.reports / lang / f"{name}.html"
             with atomic_file(target) as fh:
@@ -411,7 +414,7 @@ def html_exporter() -> Any:
     return exporter
 
 
-def notebook_html(executed: Path, name: str, lang: str, exporter: Any = None) -> str:
+def notebook_html(executed: Path, name: str, lang: str, exporter: Any) -> str:
     """Render an executed notebook to a self-contained page without code or external requests.
 
     Parameters
@@ -422,13 +425,13 @@ def notebook_html(executed: Path, name: str, lang: str, exporter: Any = None) ->
         Notebook name without extension.
     lang : str
         Language of the page.
-    exporter : nbconvert.HTMLExporter, optional
-        From :func:`html_exporter` (default: a new one).
+    exporter : nbconvert.HTMLExporter
+        From :func:`html_exporter`.
     """
     import nbformat
 
     nb = report_cells(nbformat.read(executed, as_version=4))
-    body, _ = (exporter or html_exporter()).from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb)
     title = i18n.t(f"{short_name(name)}.title", lang)
     return offline_html(page(body, lang, title, f"{name}.html"))
 

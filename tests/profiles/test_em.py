@@ -213,8 +213,7 @@ def test_uniform_starts_drawn_by_chunk_are_the_arrays_drawn_one_after_another():
     in_turn = [rng.uniform(size=(n_patterns, k)) for _ in range(runs)]
     for size in (1, 5, 23):
         for first in range(0, runs, size):
-            piece = em._starting(starts, first, size, runs)
-            drawn = piece[0].chunk(*piece[1:])
+            drawn = em._starting(starts, first, size, runs)()  # drawn where the chunk runs
             expected = np.stack(in_turn[first : first + size], axis=1)
             assert drawn.shape == expected.shape and np.array_equal(drawn, expected)
     listed = em._starting(in_turn, 20, 5, runs)  # arrays given (the final stage's): stacked as they are
